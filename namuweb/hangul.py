@@ -39,20 +39,28 @@ def _compat(conjoining: str) -> str:
 
 
 @functools.cache
+def jamo_classes() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Compatibility jamo that can start, be the vowel of, and end a syllable."""
+    initials, vowels, finals = set(), set(), set()
+    for code in range(SYLLABLE_FIRST, SYLLABLE_LAST + 1):
+        parts = [_compat(j) for j in jamo.h2j(chr(code))]
+        initials.add(parts[0])
+        vowels.add(parts[1])
+        finals.update(parts[2:])
+    return frozenset(initials), frozenset(vowels), frozenset(finals)
+
+
+@functools.cache
 def _tables() -> tuple[dict[int, str], dict[str, str], re.Pattern]:
     decompose_table: dict[int, str] = {}
     compose_table: dict[str, str] = {}
-    initials, vowels, finals = set(), set(), set()
     for code in range(SYLLABLE_FIRST, SYLLABLE_LAST + 1):
         syllable = chr(code)
         parts = [_compat(j) for j in jamo.h2j(syllable)]
-        initials.add(parts[0])
-        vowels.add(parts[1])
-        if len(parts) == 3:
-            finals.add(parts[2])
         stream = "".join(parts) + MARK
         decompose_table[code] = stream
         compose_table[stream] = syllable
+    initials, vowels, finals = jamo_classes()
     cls = lambda chars: "[" + "".join(sorted(chars)) + "]"  # noqa: E731
     pattern = re.compile(f"{cls(initials)}{cls(vowels)}{cls(finals)}?{MARK}")
     return decompose_table, compose_table, pattern

@@ -1,0 +1,55 @@
+"""Altair chart builders: a DataFrame in, a chart out.
+
+Kept apart from the pages (as spacy-streamlit keeps its visualizers apart)
+so the same charts can be tested without a browser and reused by any page.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+FONT = "Noto Sans CJK KR, Noto Sans KR, Malgun Gothic, Apple SD Gothic Neo, sans-serif"
+
+
+def _style(chart: alt.Chart) -> alt.Chart:
+    return chart.configure_axis(labelFont=FONT, titleFont=FONT).configure_legend(labelFont=FONT, titleFont=FONT)
+
+
+def frequency_bars(table: pd.DataFrame, top_n: int = 30, log_scale: bool = False) -> alt.Chart:
+    """The ``top_n`` most frequent tokens, most frequent first."""
+    top = table.nlargest(top_n, "count")
+    scale = alt.Scale(type="log") if log_scale else alt.Scale(type="linear")
+    chart = alt.Chart(top, title=f"Top {len(top)} tokens by count").mark_bar().encode(
+        x=alt.X("label:N", sort="-y", title="token", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("count:Q", scale=scale, title="count (log)" if log_scale else "count"),
+        color=alt.Color("category:N", legend=alt.Legend(orient="bottom", columns=4)),
+        tooltip=["id", "token", "name", "count", alt.Tooltip("share:Q", format=".2%"), "category"],
+    )
+    return _style(chart)
+
+
+def coverage_curve(coverage: pd.DataFrame, marks: dict[float, int]) -> alt.Chart:
+    """How many of the most frequent tokens it takes to cover a share of the text."""
+    line = alt.Chart(coverage).mark_line(point=False).encode(
+        x=alt.X("tokens:Q", title="most frequent tokens"),
+        y=alt.Y("coverage:Q", title="share of text covered", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])),
+        tooltip=["tokens", alt.Tooltip("coverage:Q", format=".3%")],
+    )
+    levels = pd.DataFrame({"tokens": list(marks.values()), "level": list(marks.keys()),
+                           "label": [f"{level:.1%} → {n} tokens" for level, n in marks.items()]})
+    rules = alt.Chart(levels).mark_rule(strokeDash=[4, 4], color="gray").encode(x="tokens:Q")
+    labels = alt.Chart(levels).mark_text(align="left", dx=4, dy=-6).encode(
+        x="tokens:Q", y=alt.Y("level:Q"), text="label:N")
+    return _style(alt.layer(line, rules, labels).properties(title="Coverage"))
+
+
+def category_bars(by_category: pd.DataFrame) -> alt.Chart:
+    chart = alt.Chart(by_category, title="Counts by category").mark_bar().encode(
+        y=alt.Y("category:N", sort="-x", title=None),
+        x=alt.X("count:Q", title="count"),
+        color=alt.Color("category:N", legend=None),
+        tooltip=["category", "tokens", "count"],
+    )
+    return _style(chart)

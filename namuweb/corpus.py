@@ -1,0 +1,346 @@
+"""The corpus library: every text the app can explore, kept on disk.
+
+Corpora live as ``corpora/<id>/text.txt`` + ``corpora/<id>/meta.json`` under
+the data directory so they survive app restarts and are shared by all browser
+sessions, and so the large text is streamed from a file instead of living in
+Streamlit's session state.
+
+Uploads arrive in whatever encoding the user's editor produced (Korean text on
+Windows is often CP949 or UTF-16), so ``decode_text`` normalises everything to
+UTF-8 with ``\\n`` newlines once, at the door, and says what it converted.
+File names from the browser are untrusted: they are display metadata only and
+never become part of a path.  Files are written to temporary names and moved
+into place with ``os.replace`` so a crash or a second session never sees a
+half-written corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import asdict, dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from namuweb import config
+
+BUILTIN_ID = "builtin"
+BUILTIN_NAME = "대한민국 헌법 + 국회 의안 (konlpy built-in)"
+TEXT_FILE = "text.txt"
+META_FILE = "meta.json"
+MAX_NAME_CHARS = 100
+
+# Control characters that do not occur in ordinary text (\t \n \f \r are allowed).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+_MAX_CONTROL_RATIO = 0.01
+_NEWLINES = re.compile("\r\n?")
+
+
+class CorpusError(ValueError):
+    """A problem the user can fix; the message is one user-facing line."""
+
+
+class CorpusNotFound(CorpusError):
+    pass
+
+
+class UploadTooLarge(CorpusError):
+    pass
+
+
+class UndecodableUpload(CorpusError):
+    pass
+
+
+class EmptyUpload(CorpusError):
+    pass
+
+
+@dataclass(frozen=True)
+class Corpus:
+    id: str
+    name: str
+    source: str  # "builtin" or "upload"
+    created: str  # ISO 8601, UTC
+    chars: int
+    bytes: int  # UTF-8 size of text.txt
+    path: Path  # to text.txt
+    original_name: str | None
+    encoding: str  # encoding the source was decoded from
+    notice: str | None  # what decoding changed, for the user
+
+    def read_text(self) -> str:
+        with self.path.open(encoding="utf-8", newline="") as f:
+            return f.read()
+
+    def iter_chunks(self, chunk_chars: int = 1 << 20) -> Iterator[str]:
+        """Stream the text in pieces of at most ``chunk_chars`` characters."""
+        if chunk_chars <= 0:
+            raise ValueError("chunk_chars must be positive")
+        with self.path.open(encoding="utf-8", newline="") as f:
+            while chunk := f.read(chunk_chars):
+                yield chunk
+
+
+# --- storage helpers -------------------------------------------------------
+
+
+def _corpora_dir(home: Path | None) -> Path:
+    directory = (home if home is not None else config.data_home()) / "corpora"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write to a unique temp file beside ``path``, then move it into place."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _write_corpus(folder: Path, text: str, corpus: Corpus) -> None:
+    """Text first, metadata last: a folder without meta.json is not a corpus."""
+    _write_atomic(folder / TEXT_FILE, text)
+    meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
+    # ASCII-escaped JSON round-trips any name, even one with lone surrogates.
+    _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+
+
+def _load_corpus(folder: Path) -> Corpus | None:
+    """The corpus stored in ``folder``, or None if it is incomplete or corrupt."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        stored = {f.name for f in fields(Corpus)} - {"path"}
+        if not isinstance(meta, dict) or set(meta) != stored or meta["id"] != folder.name:
+            return None
+        corpus = Corpus(**meta, path=folder / TEXT_FILE)
+    except (OSError, ValueError, TypeError):
+        return None
+    return corpus if corpus.path.is_file() else None
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _new_corpus(text: str, **kwargs) -> Corpus:
+    return Corpus(
+        created=_now().isoformat(timespec="microseconds"),
+        chars=len(text),
+        bytes=len(text.encode("utf-8")),
+        **kwargs,
+    )
+
+
+# --- the built-in corpus ---------------------------------------------------
+
+
+def _builtin_text() -> str:
+    from konlpy.corpus import kobill, kolaw
+
+    parts = [kolaw.open("constitution.txt").read()]
+    parts += [kobill.open(fileid).read() for fileid in sorted(kobill.fileids())]
+    return "\n".join(parts)
+
+
+def ensure_builtin(home: Path | None = None) -> Corpus:
+    """The konlpy-shipped corpus, written to disk on first use only."""
+    folder = _corpora_dir(home) / BUILTIN_ID
+    existing = _load_corpus(folder)
+    if existing is not None:
+        return existing
+    folder.mkdir(exist_ok=True)
+    text = _builtin_text()
+    corpus = _new_corpus(
+        text,
+        id=BUILTIN_ID,
+        name=BUILTIN_NAME,
+        source="builtin",
+        path=folder / TEXT_FILE,
+        original_name=None,
+        encoding="utf-8",
+        notice=None,
+    )
+    _write_corpus(folder, text, corpus)
+    return corpus
+
+
+# --- listing and lookup ----------------------------------------------------
+
+
+def list_corpora(home: Path | None = None) -> list[Corpus]:
+    """Built-in first, then uploads newest first; broken folders are skipped."""
+    builtin = ensure_builtin(home)
+    uploads = [
+        corpus
+        for folder in _corpora_dir(home).iterdir()
+        if folder.is_dir() and folder.name != BUILTIN_ID
+        and (corpus := _load_corpus(folder)) is not None
+    ]
+    uploads.sort(key=lambda c: (c.created, c.id), reverse=True)
+    return [builtin, *uploads]
+
+
+def get_corpus(ref: str, home: Path | None = None) -> Corpus:
+    """Look a corpus up by id, else by exact display name (newest wins)."""
+    corpora = list_corpora(home)
+    for corpus in corpora:
+        if corpus.id == ref:
+            return corpus
+    for corpus in corpora:
+        if corpus.name == ref:
+            return corpus
+    available = ", ".join(repr(c.name) for c in corpora)
+    raise CorpusNotFound(f"No corpus named {ref!r}; available: {available}")
+
+
+def delete_corpus(id: str, home: Path | None = None) -> None:
+    """Remove an uploaded corpus; the built-in one cannot be deleted."""
+    if id == BUILTIN_ID:
+        raise CorpusError("The built-in corpus cannot be deleted.")
+    corpora = _corpora_dir(home)
+    # Match against existing folder names so ``id`` is never trusted as a path.
+    folders = {folder.name: folder for folder in corpora.iterdir() if folder.is_dir()}
+    if id not in folders:
+        raise CorpusNotFound(f"No uploaded corpus with id {id!r}.")
+    shutil.rmtree(folders[id])
+
+
+# --- decoding uploads ------------------------------------------------------
+
+
+def _looks_binary(text: str) -> bool:
+    return len(_CONTROL_CHARS.findall(text)) > len(text) * _MAX_CONTROL_RATIO
+
+
+def _guess_bomless_utf16(data: bytes) -> str | None:
+    """'utf-16-le'/'utf-16-be' if NULs fill one byte column (Latin text in UTF-16)."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    half = len(data) // 2
+    even_nuls, odd_nuls = data[0::2].count(0), data[1::2].count(0)
+    if odd_nuls >= 0.3 * half and even_nuls < 0.05 * half:
+        return "utf-16-le"
+    if even_nuls >= 0.3 * half and odd_nuls < 0.05 * half:
+        return "utf-16-be"
+    return None
+
+
+def _decode(data: bytes) -> tuple[str, str, str | None] | None:
+    """Raw decode by BOM, UTF-16 heuristic, UTF-8, then CP949; None if nothing fits."""
+    boms = [
+        (b"\xef\xbb\xbf", "utf-8-sig", "Removed the UTF-8 byte-order mark (BOM)."),
+        (b"\xff\xfe", "utf-16", "Converted from UTF-16 (little-endian, with BOM) to UTF-8."),
+        (b"\xfe\xff", "utf-16", "Converted from UTF-16 (big-endian, with BOM) to UTF-8."),
+    ]
+    for bom, encoding, notice in boms:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), encoding, notice
+            except UnicodeDecodeError:
+                return None
+    utf16 = _guess_bomless_utf16(data)
+    if utf16 is not None:
+        try:
+            endian = "little" if utf16.endswith("le") else "big"
+            notice = f"Converted from UTF-16 ({endian}-endian, no BOM) to UTF-8."
+            return data.decode(utf16), utf16, notice
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data:
+        return None
+    try:
+        return data.decode("utf-8"), "utf-8", None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp949"), "cp949", "Converted from CP949 (EUC-KR) to UTF-8."
+    except UnicodeDecodeError:
+        return None
+
+
+def decode_text(data: bytes, *, name: str = "upload") -> tuple[str, str, str | None]:
+    """Decode uploaded bytes to ``(text, encoding, notice)`` with ``\\n`` newlines.
+
+    ``name`` only appears in error messages.
+    """
+    if not data.strip():
+        raise EmptyUpload(f"{name!r} is empty.")
+    decoded = _decode(data)
+    if decoded is None or _looks_binary(decoded[0]):
+        raise UndecodableUpload(
+            f"{name!r} does not look like text (binary data); "
+            "upload a UTF-8, UTF-16 or CP949 .txt file."
+        )
+    text, encoding, notice = decoded
+    text = _NEWLINES.sub("\n", text)
+    if not text.strip():
+        raise EmptyUpload(f"{name!r} contains only whitespace.")
+    return text, encoding, notice
+
+
+# --- adding uploads --------------------------------------------------------
+
+
+def display_name(original_name: str) -> str:
+    """A harmless display name: no control characters, at most 100 characters."""
+    cleaned = "".join(ch for ch in original_name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs"))
+    cleaned = " ".join(cleaned.split())[:MAX_NAME_CHARS].strip()
+    return cleaned or "upload"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / config.MB:.1f} MB" if size % config.MB else f"{size // config.MB} MB"
+
+
+def add_upload(
+    data: bytes,
+    original_name: str,
+    home: Path | None = None,
+    max_bytes: int | None = None,
+) -> Corpus:
+    """Decode and store an upload; on any error nothing is left on disk."""
+    limit = config.max_upload_bytes() if max_bytes is None else max_bytes
+    shown = display_name(original_name)
+    if len(data) > limit:
+        raise UploadTooLarge(
+            f"{shown!r} is {_megabytes(len(data))}; the upload limit is {_megabytes(limit)}."
+        )
+    text, encoding, notice = decode_text(data, name=shown)
+
+    corpora = _corpora_dir(home)
+    while True:
+        corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+        folder = corpora / corpus_id
+        try:
+            folder.mkdir()
+            break
+        except FileExistsError:
+            continue
+    try:
+        corpus = _new_corpus(
+            text,
+            id=corpus_id,
+            name=shown,
+            source="upload",
+            path=folder / TEXT_FILE,
+            original_name=original_name,
+            encoding=encoding,
+            notice=notice,
+        )
+        _write_corpus(folder, text, corpus)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return corpus

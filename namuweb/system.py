@@ -1,0 +1,55 @@
+"""What this machine can do, for the home page's status panel.
+
+TensorFlow is probed in a child process: importing it takes seconds and
+hundreds of MB, and the home page must not pay that just to say a version.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+
+_TF_PROBE = """
+import json, os
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import tensorflow as tf
+print(json.dumps({"version": tf.__version__, "keras": __import__("keras").__version__,
+                  "gpus": [d.name for d in tf.config.list_physical_devices("GPU")]}))
+"""
+
+
+@dataclass(frozen=True)
+class Check:
+    ok: bool
+    summary: str
+    detail: str = ""
+
+
+def tensorflow_status(timeout: float = 120) -> Check:
+    try:
+        done = subprocess.run([sys.executable, "-c", _TF_PROBE], capture_output=True, text=True,
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Check(False, "TensorFlow did not answer in time", f"import took over {timeout:.0f} s")
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["unknown error"])[-1]
+        return Check(False, "TensorFlow is not usable", last)
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    gpus = info["gpus"]
+    where = f"{len(gpus)} GPU{'s' if len(gpus) > 1 else ''} visible" if gpus else "no GPU visible: training runs on the CPU"
+    return Check(True, f"TensorFlow {info['version']} (Keras {info['keras']})", where)
+
+
+def java_status() -> Check:
+    """konlpy's taggers need a JVM that JPype can load."""
+    try:
+        import jpype
+        jvm = jpype.getDefaultJVMPath()
+    except Exception as error:  # JPype raises its own errors when no JVM is installed
+        java = shutil.which("java")
+        hint = "install a Java runtime (Debian: apt-get install default-jre-headless) or set JAVA_HOME"
+        return Check(False, "no Java runtime found for konlpy", f"{error}; {hint}" if not java else str(error))
+    return Check(True, "Java runtime found for konlpy", jvm)

@@ -1,0 +1,12 @@
+"""Keep every test away from the real data directory and environment settings."""
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    """Point NAMUWEB_HOME at a fresh temporary directory and return it."""
+    home = tmp_path / "namuweb-home"
+    monkeypatch.setenv("NAMUWEB_HOME", str(home))
+    monkeypatch.delenv("NAMUWEB_MAX_UPLOAD_MB", raising=False)
+    return home

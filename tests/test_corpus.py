@@ -1,0 +1,278 @@
+import json
+import os
+import random
+
+import pytest
+
+from namuweb import corpus as lib
+from namuweb.corpus import (
+    BUILTIN_ID,
+    CorpusError,
+    CorpusNotFound,
+    EmptyUpload,
+    UndecodableUpload,
+    UploadTooLarge,
+)
+
+KOREAN = "한국어 말뭉치입니다\n"
+
+
+def stored_folders(home):
+    corpora = home / "corpora"
+    return sorted(p.name for p in corpora.iterdir()) if corpora.exists() else []
+
+
+# --- built-in ----------------------------------------------------------------
+
+
+def test_builtin_has_konlpy_text(tmp_path):
+    builtin = lib.ensure_builtin(tmp_path)
+    assert builtin.id == BUILTIN_ID and builtin.source == "builtin"
+    assert builtin.chars == 65_209
+    text = builtin.read_text()
+    assert len(text) == 65_209
+    assert text.startswith("대한민국헌법")
+    assert builtin.bytes == len(text.encode("utf-8")) == builtin.path.stat().st_size
+    assert builtin.path == tmp_path / "corpora" / BUILTIN_ID / "text.txt"
+
+
+def test_builtin_written_once(tmp_path, monkeypatch):
+    first = lib.ensure_builtin(tmp_path)
+    mtime = first.path.stat().st_mtime_ns
+    monkeypatch.setattr(lib, "_builtin_text", lambda: pytest.fail("rebuilt the built-in corpus"))
+    second = lib.ensure_builtin(tmp_path)
+    assert second == first
+    assert second.path.stat().st_mtime_ns == mtime
+
+
+def test_builtin_rebuilt_when_meta_corrupt(tmp_path):
+    first = lib.ensure_builtin(tmp_path)
+    (first.path.parent / "meta.json").write_text("{not json")
+    assert lib.ensure_builtin(tmp_path).chars == 65_209
+
+
+def test_default_home_comes_from_env(isolated_home):
+    assert lib.ensure_builtin().path.is_relative_to(isolated_home.resolve())
+
+
+def test_iter_chunks_reassembles_text(tmp_path):
+    builtin = lib.ensure_builtin(tmp_path)
+    chunks = list(builtin.iter_chunks(10_000))
+    assert all(len(c) <= 10_000 for c in chunks)
+    assert len(chunks) == 7
+    assert "".join(chunks) == builtin.read_text()
+
+
+# --- listing and lookup --------------------------------------------------------
+
+
+def test_list_builtin_first_then_newest_upload(tmp_path):
+    older = lib.add_upload(b"first", "a.txt", home=tmp_path)
+    newer = lib.add_upload(b"second", "b.txt", home=tmp_path)
+    ids = [c.id for c in lib.list_corpora(tmp_path)]
+    assert ids == [BUILTIN_ID, newer.id, older.id]
+
+
+def test_get_by_id_and_by_name(tmp_path):
+    upload = lib.add_upload(b"hello", "notes.txt", home=tmp_path)
+    assert lib.get_corpus(upload.id, tmp_path) == upload
+    assert lib.get_corpus("notes.txt", tmp_path) == upload
+    assert lib.get_corpus(lib.BUILTIN_NAME, tmp_path).id == BUILTIN_ID
+
+
+def test_get_missing_lists_available_names(tmp_path):
+    lib.add_upload(b"hello", "notes.txt", home=tmp_path)
+    with pytest.raises(CorpusNotFound) as info:
+        lib.get_corpus("nope", tmp_path)
+    message = str(info.value)
+    assert "nope" in message and "notes.txt" in message and lib.BUILTIN_NAME in message
+    assert "\n" not in message
+
+
+def test_corrupt_or_incomplete_folders_are_skipped(tmp_path):
+    good = lib.add_upload(b"good", "good.txt", home=tmp_path)
+    broken = lib.add_upload(b"broken", "broken.txt", home=tmp_path)
+    (broken.path.parent / "meta.json").write_text("{not json")
+    (tmp_path / "corpora" / "no-meta").mkdir()
+    (tmp_path / "corpora" / "wrong-shape").mkdir()
+    (tmp_path / "corpora" / "wrong-shape" / "meta.json").write_text("[1, 2]")
+    assert [c.id for c in lib.list_corpora(tmp_path)] == [BUILTIN_ID, good.id]
+
+
+def test_delete_upload(tmp_path):
+    upload = lib.add_upload(b"bye", "bye.txt", home=tmp_path)
+    lib.delete_corpus(upload.id, tmp_path)
+    assert not upload.path.parent.exists()
+    with pytest.raises(CorpusNotFound):
+        lib.get_corpus(upload.id, tmp_path)
+    with pytest.raises(CorpusNotFound):
+        lib.delete_corpus(upload.id, tmp_path)
+
+
+def test_delete_refuses_builtin_and_paths(tmp_path):
+    lib.ensure_builtin(tmp_path)
+    with pytest.raises(CorpusError):
+        lib.delete_corpus(BUILTIN_ID, tmp_path)
+    with pytest.raises(CorpusNotFound):
+        lib.delete_corpus("..", tmp_path)
+    assert lib.ensure_builtin(tmp_path).path.exists()
+    assert tmp_path.exists()
+
+
+# --- decoding ---------------------------------------------------------------------
+
+
+def test_plain_utf8_has_no_notice():
+    assert lib.decode_text(KOREAN.encode("utf-8")) == (KOREAN, "utf-8", None)
+
+
+def test_utf8_bom_removed_with_notice():
+    text, encoding, notice = lib.decode_text(b"\xef\xbb\xbf" + KOREAN.encode("utf-8"))
+    assert (text, encoding) == (KOREAN, "utf-8-sig")
+    assert "BOM" in notice
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_bom(codec):
+    bom = "\ufeff".encode(codec)
+    text, encoding, notice = lib.decode_text(bom + KOREAN.encode(codec))
+    assert (text, encoding) == (KOREAN, "utf-16")
+    assert "UTF-16" in notice
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_detected(codec):
+    source = "Hello, corpus! 한국어 text.\n" * 5
+    text, encoding, notice = lib.decode_text(source.encode(codec))
+    assert (text, encoding) == (source, codec)
+    assert "UTF-16" in notice
+
+
+def test_cp949_converted_with_notice():
+    text, encoding, notice = lib.decode_text(KOREAN.encode("cp949"))
+    assert (text, encoding) == (KOREAN, "cp949")
+    assert "CP949" in notice
+
+
+def test_crlf_and_cr_normalised():
+    text, _, _ = lib.decode_text("하나\r\n둘\r셋\n".encode("utf-8"))
+    assert text == "하나\n둘\n셋\n"
+
+
+@pytest.mark.parametrize("data", [b"", b"   \n\t\r\n ", b"\xef\xbb\xbf", b"\xef\xbb\xbf \r\n", "  \n".encode("utf-16")])
+def test_empty_or_whitespace_rejected(data):
+    with pytest.raises(EmptyUpload):
+        lib.decode_text(data)
+
+
+def png_like():
+    rng = random.Random(1234)
+    return b"\x89PNG\r\n\x1a\n" + bytes(rng.randrange(256) for _ in range(4096))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes(range(256)) * 10,
+        png_like(),
+        b"text with a NUL\x00 in the middle",
+        ("control" + "\x01\x02\x03" * 20).encode("utf-8"),
+    ],
+)
+def test_binary_rejected(data):
+    with pytest.raises(UndecodableUpload, match="does not look like text"):
+        lib.decode_text(data, name="x.bin")
+
+
+# --- uploads -----------------------------------------------------------------------
+
+
+def test_upload_stored_and_readable(tmp_path):
+    upload = lib.add_upload(KOREAN.replace("\n", "\r\n").encode("cp949"), "말뭉치.txt", home=tmp_path)
+    assert upload.source == "upload" and upload.name == "말뭉치.txt"
+    assert upload.original_name == "말뭉치.txt"
+    assert upload.read_text() == KOREAN
+    assert upload.path.read_bytes() == KOREAN.encode("utf-8")
+    assert (upload.chars, upload.bytes) == (len(KOREAN), len(KOREAN.encode("utf-8")))
+    assert "CP949" in upload.notice
+    assert upload.created.endswith("+00:00")
+    meta = json.loads((upload.path.parent / "meta.json").read_text())
+    assert meta["id"] == upload.id and meta["encoding"] == "cp949"
+    assert lib.get_corpus(upload.id, tmp_path) == upload
+    assert not [p for p in upload.path.parent.iterdir() if p.name not in ("text.txt", "meta.json")]
+
+
+@pytest.mark.parametrize(
+    "data, error",
+    [
+        (bytes(range(256)) * 10, UndecodableUpload),
+        (png_like(), UndecodableUpload),
+        (b"", EmptyUpload),
+        (b" \n \n", EmptyUpload),
+    ],
+)
+def test_rejected_upload_stores_nothing(tmp_path, data, error):
+    with pytest.raises(error):
+        lib.add_upload(data, "x.bin", home=tmp_path)
+    assert not [name for name in stored_folders(tmp_path) if name != BUILTIN_ID]
+
+
+def test_binary_upload_message_names_file(tmp_path):
+    with pytest.raises(UndecodableUpload, match=r"'x\.bin' does not look like text"):
+        lib.add_upload(bytes(range(256)) * 10, "x.bin", home=tmp_path)
+
+
+def test_too_large_checked_before_decoding(tmp_path, monkeypatch):
+    monkeypatch.setattr(lib, "decode_text", lambda *a, **k: pytest.fail("decoded an oversized upload"))
+    with pytest.raises(UploadTooLarge, match="limit is 1 MB"):
+        lib.add_upload(b"a" * (1024 * 1024 + 1), "big.txt", home=tmp_path, max_bytes=1024 * 1024)
+    assert not [name for name in stored_folders(tmp_path) if name != BUILTIN_ID]
+
+
+def test_default_limit_comes_from_config(tmp_path, monkeypatch):
+    monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
+    with pytest.raises(UploadTooLarge, match="1 MB"):
+        lib.add_upload(b"a" * (1024 * 1024 + 1), "big.txt", home=tmp_path)
+    assert lib.add_upload(b"a" * (1024 * 1024), "ok.txt", home=tmp_path).chars == 1024 * 1024
+
+
+def test_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    real_write = lib._write_atomic
+
+    def fail_on_meta(path, text):
+        if path.name == "meta.json":
+            raise OSError("disk full")
+        real_write(path, text)
+
+    monkeypatch.setattr(lib, "_write_atomic", fail_on_meta)
+    with pytest.raises(OSError):
+        lib.add_upload(b"hello", "a.txt", home=tmp_path)
+    assert stored_folders(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "original, expected",
+    [
+        ("../../etc/passwd", "../../etc/passwd"),
+        ("a/b", "a/b"),
+        ("x\x00y", "xy"),
+        ("가" * 300, "가" * 100),
+        ("\x00\x01\n", "upload"),
+        ("", "upload"),
+    ],
+)
+def test_hostile_names_never_become_paths(tmp_path, original, expected):
+    upload = lib.add_upload(b"safe", original, home=tmp_path)
+    corpora = (tmp_path / "corpora").resolve()
+    assert upload.path.resolve().parent.parent == corpora
+    assert upload.id.startswith("upload-") and "/" not in upload.id
+    assert upload.name == expected
+    assert upload.original_name == original
+    assert lib.get_corpus(upload.id, tmp_path).original_name == original
+    everything = {p.resolve() for p in tmp_path.rglob("*")}
+    assert all(p == corpora or p.is_relative_to(corpora) for p in everything)
+
+
+def test_ids_are_unique(tmp_path):
+    ids = {lib.add_upload(b"same", "same.txt", home=tmp_path).id for _ in range(20)}
+    assert len(ids) == 20
