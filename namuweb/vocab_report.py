@@ -81,3 +81,23 @@ def report(source, *, jamo: bool = True, min_count: int = 1,
     tokens = jamo_counts(chars) if jamo else chars
     vocab = Vocabulary.from_counts(tokens, min_count, tokenizer="jamo" if jamo else "char")
     return VocabularyReport(chars, tokens, vocab)
+
+
+def search(table: pd.DataFrame, query: str) -> pd.DataFrame:
+    """Rows whose token, name, code point or category contains ``query`` (case-insensitive)."""
+    query = query.strip()
+    if not query:
+        return table
+    columns = ["token", "name", "code point", "category"]
+    hit = pd.Series(False, index=table.index)
+    for column in columns:
+        hit |= table[column].str.contains(query, case=False, regex=False)
+    return table[hit]
+
+
+def fold_summary(full: VocabularyReport, folded: VocabularyReport) -> dict[str, float]:
+    """What a minimum count did: how many symbols were folded and how much text they were."""
+    unk = folded.vocab.counts[folded.vocab.unk_id] if folded.vocab.unk else 0
+    return {"before": full.vocab.size, "after": folded.vocab.size,
+            "folded symbols": full.vocab.size - (folded.vocab.size - (1 if folded.vocab.unk else 0)),
+            "folded share": unk / folded.tokens if folded.tokens else 0.0}

@@ -1,0 +1,5 @@
+import sys
+
+from namuweb.cli import main
+
+sys.exit(main())

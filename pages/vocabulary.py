@@ -1,0 +1,116 @@
+"""Vocabulary: the jamo-level character vocabulary of a corpus."""
+
+import json
+
+import streamlit as st
+
+from namuweb import charts, config, corpus, hangul
+from namuweb.vocab_report import fold_summary, report, search
+
+st.title("🔤 Vocabulary")
+st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
+           "the sorted set of tokens is the vocabulary, numbered as the tutorial numbers it.")
+
+
+def handle_upload(upload) -> None:
+    """Store a new upload once (the widget keeps returning it on every rerun)."""
+    if upload is None or st.session_state.get("stored_upload") == upload.file_id:
+        return
+    st.session_state.stored_upload = upload.file_id
+    try:
+        stored = corpus.add_upload(upload.getvalue(), upload.name)
+    except corpus.CorpusError as error:
+        st.session_state.upload_message = ("error", str(error))
+        return
+    st.session_state.corpus_id = stored.id
+    st.session_state.upload_message = ("info", stored.notice or f"Stored “{stored.name}” in the corpus library.")
+
+
+with st.expander("Upload a new corpus (.txt)", expanded=False):
+    upload = st.file_uploader("Text file", type=["txt"], key="upload",
+                              help=f"UTF-8 preferred; UTF-16 and CP949/EUC-KR are converted. "
+                                   f"Limit {config.max_upload_bytes() // config.MB} MB.")
+    handle_upload(upload)
+if message := st.session_state.get("upload_message"):
+    kind, text = message
+    (st.error if kind == "error" else st.info)(text, icon="⚠️" if kind == "error" else "ℹ️")
+
+library = corpus.list_corpora()
+ids = [c.id for c in library]
+by_id = {c.id: c for c in library}
+if st.session_state.get("corpus_id") not in by_id:
+    st.session_state.corpus_id = ids[0]
+chosen = by_id[st.selectbox(
+    "Corpus", ids, key="corpus_id",
+    format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters · {by_id[i].source}")]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def corpus_report(corpus_id: str, created: str, _source, _progress=None):
+    return report(_source, progress=_progress)
+
+
+bar = st.progress(0.0, text="Counting characters…")
+full = corpus_report(chosen.id, chosen.created, chosen,
+                     lambda done, total: bar.progress(min(done / max(total, 1), 1.0),
+                                                      text=f"Counting characters… {done:,} / {total:,} bytes"))
+bar.empty()
+
+min_count = st.number_input("Minimum count (rarer tokens are folded into `<unk>`)", min_value=1, value=1,
+                            step=1, help="1 keeps every token, as the tutorial does.")
+shown = full.with_min_count(min_count) if min_count > 1 else full
+
+figures = full.figures()
+columns = st.columns(4)
+columns[0].metric("Characters", f"{figures['characters']:,}")
+columns[1].metric("Jamo tokens", f"{figures['jamo tokens']:,}")
+columns[2].metric("Vocabulary size", f"{shown.vocab.size:,}",
+                  delta=f"{shown.vocab.size - full.vocab.size:,} with min count {min_count}" if min_count > 1 else None,
+                  delta_color="off")
+columns[3].metric("Hangul share", f"{figures['Hangul share']:.1%}")
+if min_count > 1:
+    fold = fold_summary(full, shown)
+    st.info(f"Minimum count {min_count}: {fold['folded symbols']:,} rare tokens folded into `<unk>`, "
+            f"covering {fold['folded share']:.3%} of the text; vocabulary {fold['before']:,} → {fold['after']:,}.")
+
+st.subheader("Preview")
+length = st.slider("Characters to preview", 100, 2000, 400, step=100)
+raw = chosen.read_text()[:length] if chosen.chars <= 5_000_000 else next(chosen.iter_chunks(length), "")
+stream = hangul.decompose(raw, marker="replace")
+back = hangul.compose(stream)
+left, middle, right = st.columns(3)
+left.text_area("Raw text", raw, height=220, disabled=True)
+middle.text_area("Jamo stream", stream, height=220, disabled=True)
+right.text_area("Recomposed", back, height=220, disabled=True)
+if back == raw:
+    st.success("Round trip exact: recomposing the jamo stream gives back the raw text.", icon="✅")
+else:
+    st.warning("Round trip changed the text (it contains the mark ᴥ, shown as �).", icon="⚠️")
+
+st.subheader("Tokens")
+table = shown.table()
+query = st.text_input("Search tokens", placeholder="ㄱ, LINE FEED, U+00A0, vowel, Latin…")
+st.dataframe(
+    search(table, query).drop(columns=["label"]), hide_index=True, width="stretch", height=360,
+    column_config={"share": st.column_config.ProgressColumn("share", format="percent", min_value=0.0,
+                                                            max_value=float(table["share"].max() or 1.0)),
+                   "count": st.column_config.NumberColumn("count", format="localized")},
+)
+
+st.subheader("Charts")
+top_left, top_right = st.columns([3, 1])
+top_n = top_right.slider("Top N", 10, min(200, max(10, shown.vocab.size)), min(30, shown.vocab.size))
+log_scale = top_right.toggle("Log scale", value=False)
+top_left.altair_chart(charts.frequency_bars(table, top_n, log_scale), width="stretch")
+left, right = st.columns(2)
+cover = shown.tokens_to_cover()
+left.altair_chart(charts.coverage_curve(shown.coverage(), cover), width="stretch")
+left.caption(" · ".join(f"{level:.1%} of the text: {n} tokens" for level, n in cover.items()))
+right.altair_chart(charts.category_bars(shown.by_category()), width="stretch")
+
+st.subheader("Download")
+left, right = st.columns(2)
+left.download_button("Vocabulary (JSON)", json.dumps(shown.vocab.to_json(), ensure_ascii=False, indent=1),
+                     file_name=f"{chosen.id}.vocab.json", mime="application/json", icon=":material/download:")
+right.download_button("Token table (CSV)", table.drop(columns=["label"]).to_csv(index=False),
+                      file_name=f"{chosen.id}.tokens.csv", mime="text/csv", icon=":material/download:")
