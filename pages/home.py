@@ -30,10 +30,11 @@ st.graphviz_chart(
 st.subheader("Tools")
 left, right = st.columns(2)
 with left:
-    st.page_link("pages/vocabulary.py", label="**Vocabulary** — jamo tokens, counts, coverage of a corpus",
-                 icon=":material/abc:")
+    st.markdown("**Vocabulary** — jamo tokens, counts and coverage of a corpus")
     st.caption("Turns every syllable into its jamo plus the end-of-syllable mark ᴥ, counts the tokens "
                "and numbers them as the tutorial does. Upload your own .txt or use the built-in corpus.")
+    if st.button("Open Vocabulary", icon=":material/abc:"):
+        st.switch_page("pages/vocabulary.py")
 with right:
     st.markdown("**Coming next:** morpheme tagger · skip-gram explorer · char-LSTM training with live "
                 "loss charts · temperature-controlled generator.")

@@ -45,16 +45,21 @@ chosen = by_id[st.selectbox(
     format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters · {by_id[i].source}")]
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def corpus_report(corpus_id: str, created: str, _source, _progress=None):
-    return report(_source, progress=_progress)
+@st.cache_resource
+def reports() -> dict:
+    """Reports per corpus version, shared by all sessions (a plain dict so progress can be drawn)."""
+    return {}
 
 
-bar = st.progress(0.0, text="Counting characters…")
-full = corpus_report(chosen.id, chosen.created, chosen,
-                     lambda done, total: bar.progress(min(done / max(total, 1), 1.0),
-                                                      text=f"Counting characters… {done:,} / {total:,} bytes"))
-bar.empty()
+key = (chosen.id, chosen.created)
+if key not in reports():
+    bar = st.progress(0.0, text="Counting characters…")
+    reports()[key] = report(chosen, progress=lambda done, total: bar.progress(
+        min(done / max(total, 1), 1.0), text=f"Counting characters… {done:,} / {total:,} bytes"))
+    bar.empty()
+    while len(reports()) > 16:
+        reports().pop(next(iter(reports())))
+full = reports()[key]
 
 min_count = st.number_input("Minimum count (rarer tokens are folded into `<unk>`)", min_value=1, value=1,
                             step=1, help="1 keeps every token, as the tutorial does.")

@@ -1,0 +1,107 @@
+"""Streamlit AppTest tests: each page file run directly, as the server would run it."""
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def chart_rows(at: AppTest, index: int) -> int:
+    """Rows of the first dataset of chart ``index`` (Altair data travels as Arrow beside the spec)."""
+    from streamlit import dataframe_util
+    dataset = at.get("vega_lite_chart")[index].proto.datasets[0]
+    return len(dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data))
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    titles = []
+    for spec in chart_specs(at):
+        title = spec.get("title")
+        titles.append(title.get("text") if isinstance(title, dict) else title)
+    return titles
+
+
+def test_home_page_shows_tools_pipeline_and_status(isolated_home):
+    at = page("home").run()
+    assert not at.exception
+    assert at.title[0].value.endswith("namuweb")
+    text = " ".join(m.value for m in at.markdown)
+    assert str(isolated_home) in text  # the data directory
+    statuses = " ".join(s.value for s in [*at.success, *at.warning])
+    assert "Java runtime" in statuses
+    assert "TensorFlow 2." in statuses and ("GPU" in statuses)
+    assert at.get("graphviz_chart"), "the pipeline picture is missing"
+
+
+def test_vocabulary_page_shows_builtin_figures_table_and_charts():
+    at = page("vocabulary").run()
+    assert not at.exception
+    assert metrics(at) == {"Characters": "65,209", "Jamo tokens": "154,939", "Vocabulary size": "156",
+                           "Hangul share": "55.3%"}
+    table = at.dataframe[0].value
+    assert len(table) == 156 and list(table["id"]) == list(range(156))
+    assert table.loc[table["token"] == "U+000A LINE FEED (newline)", "category"].item() == "whitespace"
+    assert chart_titles(at) == ["Top 30 tokens by count", "Coverage", "Counts by category"]
+    assert chart_rows(at, 0) == 30
+    assert any("Round trip exact" in s.value for s in at.success)
+    assert len(at.get("download_button")) == 2
+
+
+def test_vocabulary_search_filters_the_table():
+    at = page("vocabulary").run()
+    at.text_input[0].input("vowel").run()
+    table = at.dataframe[0].value
+    assert 0 < len(table) < 156 and set(table["category"]) == {"vowel"}
+
+
+def test_vocabulary_min_count_folds_rare_tokens():
+    at = page("vocabulary").run()
+    at.number_input[0].set_value(10).run()
+    assert not at.exception
+    size = int(metrics(at)["Vocabulary size"])
+    assert size < 156
+    assert any("folded into `<unk>`" in i.value for i in at.info)
+    assert at.dataframe[0].value["token"].iloc[-1] == "<unk>"
+
+
+def test_vocabulary_log_scale_and_top_n_reach_the_chart():
+    at = page("vocabulary").run()
+    at.slider[1].set_value(50).run()
+    at.toggle[0].set_value(True).run()
+    bars = chart_specs(at)[0]
+    assert bars["encoding"]["y"]["scale"]["type"] == "log"
+    assert chart_rows(at, 0) == 50
+
+
+def test_upload_cp949_shows_notice_and_selects_it():
+    at = page("vocabulary").run()
+    at.file_uploader[0].upload("옛날.txt", "한국어 말뭉치입니다\n둘째 줄".encode("cp949"), "text/plain").run()
+    assert not at.exception
+    assert any("CP949" in i.value for i in at.info)
+    assert metrics(at)["Characters"] == f"{len('한국어 말뭉치입니다' + chr(10) + '둘째 줄'):,}"
+    assert "옛날.txt" in at.selectbox[0].format_func(at.selectbox[0].value)
+
+
+def test_upload_binary_shows_error_and_stores_nothing(isolated_home):
+    at = page("vocabulary").run()
+    at.file_uploader[0].upload("photo.txt", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "text/plain").run()
+    assert not at.exception
+    assert any("does not look like text" in e.value for e in at.error)
+    assert metrics(at)["Characters"] == "65,209"  # still the built-in corpus
+    assert [p.name for p in (isolated_home / "corpora").iterdir()] == ["builtin"]
