@@ -1,12 +1,17 @@
-"""namuweb's entry point: the navigation over the tool pages in ``pages/``."""
+"""namuweb's entry point: the navigation over the tool pages in ``app_pages/``.
+
+The pages are deliberately not in a folder named ``pages/``: Streamlit 1.67
+still switches a fresh server into its legacy file-based navigation when that
+folder exists, so the first deep link (``/vocabulary``) would skip this file.
+"""
 
 import streamlit as st
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
-    st.Page("pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),
 ]
 
 st.navigation(PAGES, position="sidebar").run()

@@ -9,6 +9,9 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from namuweb.vocab import CATEGORIES
+
+CATEGORY_COLORS = alt.Scale(domain=list(CATEGORIES), scheme="tableau20")
 FONT = "Noto Sans CJK KR, Noto Sans KR, Malgun Gothic, Apple SD Gothic Neo, sans-serif"
 
 
@@ -23,7 +26,8 @@ def frequency_bars(table: pd.DataFrame, top_n: int = 30, log_scale: bool = False
     chart = alt.Chart(top, title=f"Top {len(top)} tokens by count").mark_bar().encode(
         x=alt.X("label:N", sort="-y", title="token", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("count:Q", scale=scale, title="count (log)" if log_scale else "count"),
-        color=alt.Color("category:N", legend=alt.Legend(orient="bottom", columns=4)),
+        color=alt.Color("category:N", scale=CATEGORY_COLORS,
+                        legend=alt.Legend(orient="bottom", columns=4, labelLimit=0)),
         tooltip=["id", "token", "name", "count", alt.Tooltip("share:Q", format=".2%"), "category"],
     )
     return _style(chart)
@@ -47,9 +51,9 @@ def coverage_curve(coverage: pd.DataFrame, marks: dict[float, int]) -> alt.Chart
 
 def category_bars(by_category: pd.DataFrame) -> alt.Chart:
     chart = alt.Chart(by_category, title="Counts by category").mark_bar().encode(
-        y=alt.Y("category:N", sort="-x", title=None),
+        y=alt.Y("category:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
         x=alt.X("count:Q", title="count"),
-        color=alt.Color("category:N", legend=None),
+        color=alt.Color("category:N", scale=CATEGORY_COLORS, legend=None),
         tooltip=["category", "tokens", "count"],
     )
     return _style(chart)

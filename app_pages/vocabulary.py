@@ -7,7 +7,7 @@ import streamlit as st
 from namuweb import charts, config, corpus, hangul
 from namuweb.vocab_report import fold_summary, report, search
 
-st.title("🔤 Vocabulary")
+st.title("Vocabulary")
 st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
            "the sorted set of tokens is the vocabulary, numbered as the tutorial numbers it.")
 
@@ -33,7 +33,7 @@ with st.expander("Upload a new corpus (.txt)", expanded=False):
     handle_upload(upload)
 if message := st.session_state.get("upload_message"):
     kind, text = message
-    (st.error if kind == "error" else st.info)(text, icon="⚠️" if kind == "error" else "ℹ️")
+    (st.error if kind == "error" else st.info)(text, icon=":material/error:" if kind == "error" else ":material/info:")
 
 library = corpus.list_corpora()
 ids = [c.id for c in library]
@@ -88,9 +88,9 @@ left.text_area("Raw text", raw, height=220, disabled=True)
 middle.text_area("Jamo stream", stream, height=220, disabled=True)
 right.text_area("Recomposed", back, height=220, disabled=True)
 if back == raw:
-    st.success("Round trip exact: recomposing the jamo stream gives back the raw text.", icon="✅")
+    st.success("Round trip exact: recomposing the jamo stream gives back the raw text.", icon=":material/check_circle:")
 else:
-    st.warning("Round trip changed the text (it contains the mark ᴥ, shown as �).", icon="⚠️")
+    st.warning("Round trip changed the text (it contains the mark ᴥ, shown as �).", icon=":material/warning:")
 
 st.subheader("Tokens")
 table = shown.table()

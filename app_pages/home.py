@@ -4,7 +4,7 @@ import streamlit as st
 
 from namuweb import config, system
 
-st.title("🌳 namuweb")
+st.title("namuweb")
 st.markdown(
     "Explore Korean text the way the classic **Namuwiki RNN tutorial** does — "
     "morphemes, jamo, embeddings and a character-level language model — in the browser."
@@ -34,7 +34,7 @@ with left:
     st.caption("Turns every syllable into its jamo plus the end-of-syllable mark ᴥ, counts the tokens "
                "and numbers them as the tutorial does. Upload your own .txt or use the built-in corpus.")
     if st.button("Open Vocabulary", icon=":material/abc:"):
-        st.switch_page("pages/vocabulary.py")
+        st.switch_page("app_pages/vocabulary.py")
 with right:
     st.markdown("**Coming next:** morpheme tagger · skip-gram explorer · char-LSTM training with live "
                 "loss charts · temperature-controlled generator.")
@@ -42,7 +42,7 @@ with right:
 st.subheader("This machine")
 st.markdown(f"**Data directory:** `{config.data_home()}`")
 java = system.java_status()
-(st.success if java.ok else st.warning)(f"{java.summary} — {java.detail}", icon="☕")
+(st.success if java.ok else st.warning)(f"{java.summary} — {java.detail}", icon=":material/coffee:")
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
@@ -54,7 +54,7 @@ def tensorflow_status():
 def tensorflow_panel():
     with st.spinner("Checking TensorFlow and GPUs…"):
         tf = tensorflow_status()
-    (st.success if tf.ok else st.warning)(f"{tf.summary} — {tf.detail}", icon="🧠")
+    (st.success if tf.ok else st.warning)(f"{tf.summary} — {tf.detail}", icon=":material/memory:")
 
 
 tensorflow_panel()

@@ -1,0 +1,46 @@
+"""The app in headless Chromium, as a visitor sees it.
+
+The deep-link test must stay first: it is the first request the fresh server
+gets, which is exactly when Streamlit used to show "Page not found".
+"""
+
+import re
+
+from playwright.sync_api import expect
+
+HANGUL_RENDERS = """() => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = "32px sans-serif";
+  const korean = ctx.measureText("한").width;
+  const missing = ctx.measureText("\\u0378").width;   // unassigned: drawn as a .notdef box
+  return korean > 0 && Math.abs(korean - missing) > 0.5;
+}"""
+
+
+def sidebar_links(page) -> list[str]:
+    return [t.strip().splitlines()[-1] for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+
+
+def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app):
+    page.goto(f"{app_server}/vocabulary")
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    assert sidebar_links(page) == ["Home", "Vocabulary"]
+
+
+def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
+    page.goto(app_server)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=re.compile("namuweb"))).to_be_visible()
+    expect(page.get_by_text(re.compile("TensorFlow 2\\."))).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Open Vocabulary").click()
+    wait_for_app(page)
+    assert page.url.rstrip("/").endswith("/vocabulary")
+    size = page.locator('[data-testid="stMetric"]').filter(has_text="Vocabulary size")
+    expect(size.locator('[data-testid="stMetricValue"]')).to_have_text("156")
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Jamo tokens")
+           .locator('[data-testid="stMetricValue"]')).to_have_text("154,939")
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+    expect(page.get_by_text("Round trip exact")).to_be_visible()
+    assert page.evaluate(HANGUL_RENDERS), "Korean glyphs render as boxes: install fonts-noto-cjk"
