@@ -1,0 +1,276 @@
+"""The job mechanism through real worker subprocesses (``python -m namuweb.jobs sleep``)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from namuweb import jobs
+from namuweb.jobs import JobBusy, JobStatus
+
+
+def sleep_argv(job_dir, seconds, *flags):
+    return ["-m", "namuweb.jobs", "sleep", str(job_dir), "--seconds", str(seconds), *flags]
+
+
+def poll_until(predicate, timeout=10.0, interval=0.05):
+    """Call ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout} s")
+
+
+def running(job_dir):
+    return poll_until(lambda: (s := jobs.refresh(job_dir)) is not None and s.state == "running" and s)
+
+
+def gone(pid):
+    """The process no longer exists (reaped) or is a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in "ZX"
+    except FileNotFoundError:
+        return True
+
+
+@pytest.fixture(autouse=True)
+def kill_leftover_workers(isolated_home):
+    """Whatever a test leaves running is killed and reaped, pass or fail."""
+    yield
+    for path in isolated_home.rglob(jobs.STATUS_FILE):
+        status = jobs.read_status(path.parent)
+        if status is not None and jobs.process_alive(status.pid, status.pid_start):
+            jobs._kill(status.pid)
+        if status is not None:
+            jobs._reap(status.pid, status.pid_start)
+
+
+@pytest.fixture
+def job_dir(isolated_home):
+    return isolated_home / "jobs-under-test" / "a"
+
+
+# --- through a real worker ------------------------------------------------------
+
+
+def test_stop_a_running_job(job_dir):
+    queued = jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20))
+    assert queued.state in ("queued", "running") and queued.kind == "sleep"
+    assert queued.pid is not None and queued.pid_start is not None
+
+    status = running(job_dir)
+    assert status.pid == queued.pid
+    assert jobs.process_alive(status.pid, status.pid_start)
+    assert status.started is not None and status.started >= status.created
+
+    stopping = jobs.request_stop(job_dir)
+    assert stopping.state == "stopping" and stopping.stop_requested is not None
+    assert jobs.request_stop(job_dir).stop_requested == stopping.stop_requested  # idempotent
+
+    started = time.monotonic()
+    final = jobs.wait(job_dir, timeout=5, poll=0.05)
+    assert final.state == "stopped" and final.error is None
+    assert time.monotonic() - started < 2.0  # the stop file is checked every 0.5 s
+    assert final.ended is not None
+    assert 0 < final.progress["step"] < final.progress["total"] == 200
+    poll_until(lambda: gone(final.pid), timeout=3)
+    assert "stop requested" in jobs.log_tail(job_dir)
+
+
+def test_job_that_finishes(job_dir):
+    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 0.3))
+    final = jobs.wait(job_dir, timeout=10, poll=0.05)
+    assert final.state == "finished" and final.error is None
+    assert final.progress == {"step": 3, "total": 3}  # the final heartbeat is forced to disk
+    assert final.started <= final.updated <= final.ended
+    # "finished" is written just before the interpreter exits, so the process may linger briefly.
+    poll_until(lambda: not jobs.process_alive(final.pid, final.pid_start), timeout=3)
+    assert "sleeping 0.3 s" in jobs.log_tail(job_dir)
+
+
+def test_failing_job_reports_one_line_and_logs_the_traceback(job_dir):
+    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 0.1, "--fail"))
+    final = jobs.wait(job_dir, timeout=10, poll=0.05)
+    assert final.state == "failed"
+    assert final.error == "RuntimeError: boom"
+    log = jobs.log_tail(job_dir, lines=100)
+    assert "Traceback (most recent call last)" in log and 'raise RuntimeError("boom")' in log
+    assert jobs.log_tail(job_dir, lines=1) == log.splitlines()[-1]
+
+
+def test_killed_worker_becomes_interrupted(job_dir):
+    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20))
+    status = running(job_dir)
+    os.killpg(status.pid, signal.SIGKILL)
+    poll_until(lambda: gone(status.pid), timeout=3)
+
+    repaired = jobs.refresh(job_dir)
+    assert repaired.state == "interrupted"
+    assert "ended without saying why" in repaired.error
+    assert jobs.read_status(job_dir).state == "interrupted"  # repaired on disk, not just in memory
+    poll_until(lambda: not os.path.exists(f"/proc/{status.pid}"), timeout=3)  # refresh reaped the zombie
+
+
+def test_worker_ignoring_a_stop_is_killed_after_the_grace_period(job_dir):
+    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20, "--ignore-stop"))
+    status = running(job_dir)
+    jobs.request_stop(job_dir)
+
+    assert jobs.refresh(job_dir, grace_s=0.5).state == "stopping"  # within the grace period: left alone
+    time.sleep(0.7)
+    assert jobs.process_alive(status.pid, status.pid_start)  # it really ignored the stop
+    killed = jobs.refresh(job_dir, grace_s=0.5)
+    assert killed.state == "stopped"
+    assert killed.error == "did not stop within 0.5 s; killed"
+    poll_until(lambda: gone(status.pid), timeout=3)
+    assert jobs.refresh(job_dir).state == "stopped"  # and it stays that way
+
+
+def test_stop_requested_while_queued_is_honoured(job_dir):
+    jobs.write_status(job_dir, state="queued", kind="sleep", created=time.time())
+    jobs.request_stop(job_dir)
+    # A worker starting in a directory with a pending stop request leaves at once.
+    subprocess.run([sys.executable, *sleep_argv(job_dir, 20)], check=True, timeout=10,
+                   cwd=jobs.config.PROJECT_ROOT)
+    assert jobs.read_status(job_dir).state == "stopped"
+
+
+def test_standalone_cli_run_writes_its_own_status(job_dir):
+    """A worker run by hand (no start()) reports too, and a stale stop file from an old run does not stop it."""
+    jobs.write_status(job_dir, state="stopped", kind="sleep", error="old")
+    (job_dir / jobs.STOP_FILE).touch()
+    subprocess.run([sys.executable, *sleep_argv(job_dir, 0.2)], check=True, timeout=10, cwd=jobs.config.PROJECT_ROOT)
+    final = jobs.read_status(job_dir)
+    assert (final.state, final.error, final.progress) == ("finished", None, {"step": 2, "total": 2})
+    assert not (job_dir / jobs.STOP_FILE).exists()
+
+
+# --- starting: one job of a kind ------------------------------------------------
+
+
+def test_second_start_with_an_active_peer_is_busy(isolated_home):
+    first, second = isolated_home / "j1", isolated_home / "j2"
+    jobs.start(first, "sleep", sleep_argv(first, 20), peers=[second])
+    with pytest.raises(JobBusy, match="j1"):
+        jobs.start(second, "sleep", sleep_argv(second, 20), peers=[first])
+    assert jobs.read_status(second) is None and not (second / jobs.LOG_FILE).exists()  # nothing spawned
+    with pytest.raises(JobBusy):
+        jobs.start(first, "sleep", sleep_argv(first, 20))  # the same job twice
+
+    jobs.request_stop(first)
+    assert jobs.wait(first, timeout=5, poll=0.05).state == "stopped"
+    restarted = jobs.start(second, "sleep", sleep_argv(second, 0.1), peers=[first])
+    assert restarted.state in ("queued", "running")
+    assert jobs.wait(second, timeout=10, poll=0.05).state == "finished"
+
+
+def test_max_active_allows_that_many(isolated_home):
+    dirs = [isolated_home / f"j{i}" for i in range(3)]
+    jobs.start(dirs[0], "sleep", sleep_argv(dirs[0], 20), peers=dirs, max_active=2)
+    jobs.start(dirs[1], "sleep", sleep_argv(dirs[1], 20), peers=dirs, max_active=2)
+    with pytest.raises(JobBusy):
+        jobs.start(dirs[2], "sleep", sleep_argv(dirs[2], 20), peers=dirs, max_active=2)
+    # A different kind does not count against this one.
+    jobs.start(dirs[2], "other", sleep_argv(dirs[2], 0.1, "--kind", "other"), peers=dirs[:2], max_active=1)
+    assert jobs.wait(dirs[2], timeout=10, poll=0.05).state == "finished"
+
+
+def test_concurrent_starts_spawn_exactly_one(isolated_home):
+    a, b = isolated_home / "a", isolated_home / "b"
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def attempt(job, peer):
+        barrier.wait()
+        try:
+            results[job.name] = jobs.start(job, "sleep", sleep_argv(job, 20), peers=[peer])
+        except JobBusy as error:
+            results[job.name] = error
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in ((a, b), (b, a))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+
+    started = [name for name, r in results.items() if isinstance(r, JobStatus)]
+    busy = [name for name, r in results.items() if isinstance(r, JobBusy)]
+    assert len(started) == 1 and len(busy) == 1
+    loser = isolated_home / busy[0]
+    assert jobs.read_status(loser) is None
+    assert jobs.refresh(isolated_home / started[0]).active
+
+
+def test_queued_job_without_a_pid_times_out(job_dir):
+    jobs.write_status(job_dir, state="queued", kind="sleep", created=time.time() - 5)
+    assert jobs.refresh(job_dir).state == "queued"  # start() may still be spawning it
+    assert jobs.refresh(job_dir, queued_timeout_s=1).state == "interrupted"
+
+
+# --- the status file --------------------------------------------------------------
+
+
+def test_corrupt_status_is_treated_as_absent(job_dir):
+    job_dir.mkdir(parents=True)
+    for garbage in ('{"state": "runn', "[]", '{"state": "bogus", "kind": "x"}', "\xff\xfe"):
+        (job_dir / jobs.STATUS_FILE).write_text(garbage, encoding="latin-1")
+        assert jobs.read_status(job_dir) is None
+        assert jobs.refresh(job_dir) is None
+    assert jobs.read_status(job_dir.parent / "missing") is None
+
+
+def test_write_status_merges_and_leaves_no_temp_files(job_dir):
+    first = jobs.write_status(job_dir, state="running", kind="train", progress={"step": 1})
+    assert first == JobStatus(state="running", kind="train", progress={"step": 1})
+    merged = jobs.write_status(job_dir, error="x")
+    assert (merged.state, merged.kind, merged.progress, merged.error) == ("running", "train", {"step": 1}, "x")
+    assert jobs.read_status(job_dir) == merged
+    assert json.loads((job_dir / jobs.STATUS_FILE).read_text())["error"] == "x"
+    assert sorted(p.name for p in job_dir.iterdir()) == [jobs.STATUS_FILE]
+    with pytest.raises(ValueError):
+        jobs.write_status(job_dir, state="sleeping")
+    assert jobs.read_status(job_dir) == merged  # a rejected write changes nothing
+    assert sorted(p.name for p in job_dir.iterdir()) == [jobs.STATUS_FILE]
+
+
+def test_concurrent_writers_lose_no_update(job_dir):
+    """Worker heartbeats and the app's stop request race on status.json; both must survive."""
+    jobs.write_status(job_dir, state="running", kind="train")
+    script = ("import sys; from namuweb import jobs\n"
+              "for i in range(150): jobs.write_status(sys.argv[1], **{sys.argv[2]: float(i)})")
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(job_dir), field], cwd=jobs.config.PROJECT_ROOT)
+               for field in ("updated", "stop_requested")]
+    assert [w.wait(timeout=20) for w in writers] == [0, 0]
+    final = jobs.read_status(job_dir)
+    assert final.updated == 149.0 and final.stop_requested == 149.0
+
+
+def test_pid_reuse_guard():
+    me = os.getpid()
+    start = jobs._pid_start(me)
+    assert start is not None
+    assert jobs.process_alive(me, start)
+    assert not jobs.process_alive(me, start + 1)
+    assert not jobs.process_alive(None, None)
+    assert not jobs.process_alive(2**22 + 12345, None)  # above the kernel's PID limit
+
+
+def test_log_tail(job_dir):
+    assert jobs.log_tail(job_dir) == ""
+    job_dir.mkdir(parents=True)
+    (job_dir / jobs.LOG_FILE).write_text("".join(f"line {i}\n" for i in range(10000)), encoding="utf-8")
+    assert jobs.log_tail(job_dir, lines=3) == "line 9997\nline 9998\nline 9999"
+
+
+def test_backend_does_not_import_streamlit():
+    source = (jobs.config.PROJECT_ROOT / "namuweb" / "jobs.py").read_text(encoding="utf-8")
+    assert "import streamlit" not in source and "from streamlit" not in source
