@@ -1,0 +1,220 @@
+"""Training runs on disk: one folder per run under ``<data>/runs/``.
+
+Everything a page or a second tab needs to show a run — its settings, its
+vocabulary, its curves, its status and its checkpoints — is a file here, so
+nothing lives only in a browser session and a run outlives the server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from namuweb import config as app_config
+from namuweb import corpus as corpus_library
+from namuweb import jobs
+from namuweb.charlm import TrainConfig
+from namuweb.vocab import build_vocab
+
+CONFIG_FILE = "config.json"
+VOCAB_FILE = "vocab.json"
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINTS = "checkpoints"
+LATEST = "latest.json"
+KIND = "train"
+
+
+class RunError(ValueError):
+    """A problem with a run the user can act on; one line."""
+
+
+def runs_dir(home: Path | None = None) -> Path:
+    path = (home or app_config.data_home()) / "runs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def run_dirs(home: Path | None = None) -> list[Path]:
+    return sorted((p for p in runs_dir(home).iterdir() if (p / CONFIG_FILE).is_file()), reverse=True)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | None = None) -> Path:
+    """A new run folder with its config and the corpus's vocabulary (a model carries its own)."""
+    found = corpus_library.get_corpus(config.corpus, home)
+    config.corpus = found.id
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = Path(run_dir) if run_dir else runs_dir(home) / f"{stamp}-{config.preset}-{secrets.token_hex(2)}"
+    if (folder / CONFIG_FILE).exists():
+        raise RunError(f"{folder} already holds a run; resume it or choose another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    build_vocab(found).save(folder / VOCAB_FILE)
+    data = config.to_json() | {"corpus_name": found.name, "created": stamp}
+    _write_json(folder / CONFIG_FILE, data)
+    return folder
+
+
+def load_config(run_dir: Path) -> TrainConfig:
+    try:
+        return TrainConfig.from_json(json.loads((Path(run_dir) / CONFIG_FILE).read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        raise RunError(f"{run_dir} is not a training run (no {CONFIG_FILE})") from None
+
+
+def read_metrics(run_dir: Path) -> pd.DataFrame:
+    """All metric rows; a half-written last line (a writer mid-append) is ignored."""
+    rows = []
+    try:
+        with open(Path(run_dir) / METRICS_FILE, encoding="utf-8") as f:
+            for line in f:
+                if line.endswith("\n"):
+                    try:
+                        rows.append(json.loads(line))
+                    except json.JSONDecodeError:
+                        continue
+    except FileNotFoundError:
+        pass
+    return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
+
+
+def truncate_metrics(run_dir: Path, after_step: int) -> None:
+    """Drop rows past ``after_step`` — steps a killed worker trained after its last checkpoint,
+    which a resume trains again — so the curve continues without duplicate steps."""
+    path = Path(run_dir) / METRICS_FILE
+    if not path.exists():
+        return
+    kept = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if line.endswith("\n") and row.get("step", 0) <= after_step:
+                kept.append(line)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def latest_checkpoint(run_dir: Path) -> dict | None:
+    """``{"file", "step", "epoch", "epoch_step"}`` of the newest complete checkpoint."""
+    try:
+        latest = json.loads((Path(run_dir) / CHECKPOINTS / LATEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return latest if (Path(run_dir) / CHECKPOINTS / latest["file"]).is_file() else None
+
+
+@dataclass
+class RunInfo:
+    id: str
+    path: Path
+    config: dict
+    status: jobs.JobStatus | None
+    steps: int
+    best_val_loss: float | None
+    last_loss: float | None
+
+    @property
+    def state(self) -> str:
+        return self.status.state if self.status else "created"
+
+    @property
+    def duration(self) -> float | None:
+        if not self.status or not self.status.started:
+            return None
+        return (self.status.ended or self.status.updated or self.status.started) - self.status.started
+
+    @property
+    def device(self) -> str:
+        return (self.status.progress.get("device") if self.status else None) or ""
+
+
+def run_info(run_dir: Path) -> RunInfo:
+    run_dir = Path(run_dir)
+    status = jobs.refresh(run_dir)
+    metrics = read_metrics(run_dir)
+    steps = int(metrics["step"].max()) if metrics["step"].notna().any() else 0
+    val = metrics["val_loss"].dropna()
+    losses = metrics["loss"].dropna()
+    return RunInfo(id=run_dir.name, path=run_dir,
+                   config=json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8")),
+                   status=status, steps=steps, best_val_loss=float(val.min()) if len(val) else None,
+                   last_loss=float(losses.iloc[-1]) if len(losses) else None)
+
+
+def list_runs(home: Path | None = None) -> list[RunInfo]:
+    infos = []
+    for folder in run_dirs(home):
+        try:
+            infos.append(run_info(folder))
+        except (OSError, ValueError, KeyError):
+            continue
+    return infos
+
+
+def active_runs(home: Path | None = None) -> list[RunInfo]:
+    return [info for info in list_runs(home) if info.status and info.status.active]
+
+
+def start(run_dir: Path, home: Path | None = None, max_active: int | None = None) -> jobs.JobStatus:
+    """Start (or resume) training ``run_dir`` as a background job."""
+    limit = max_active or int(os.environ.get("NAMUWEB_MAX_TRAINING_JOBS", "1"))
+    return jobs.start(run_dir, KIND, ["train", "--run-dir", str(run_dir)], peers=run_dirs(home),
+                      max_active=limit)
+
+
+def delete_run(run_dir: Path) -> None:
+    status = jobs.refresh(run_dir)
+    if status and status.active:
+        raise RunError("stop the run before deleting it")
+    if not (Path(run_dir) / CONFIG_FILE).is_file():
+        raise RunError(f"{run_dir} is not a training run")
+    shutil.rmtree(run_dir)
+
+
+def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
+    """Long-form loss curves for charts: raw step loss, its exponential moving average
+    (TensorBoard's smoothing, debiased), and validation loss per epoch."""
+    steps = metrics.dropna(subset=["loss"]) if "loss" in metrics else metrics.iloc[0:0]
+    frames = []
+    if len(steps):
+        raw = steps[["step", "loss"]].rename(columns={"loss": "value"}).assign(series="loss")
+        smoothed = steps["loss"].ewm(alpha=1 - smoothing, adjust=True).mean() if smoothing else steps["loss"]
+        frames += [raw, raw.assign(value=smoothed.to_numpy(), series="loss (smoothed)")]
+    val = metrics.dropna(subset=["val_loss"]) if "val_loss" in metrics else metrics.iloc[0:0]
+    if len(val):
+        frames.append(val[["step", "val_loss"]].rename(columns={"val_loss": "value"}).assign(series="val loss"))
+    if not frames:
+        return pd.DataFrame({"step": pd.Series(dtype=int), "value": pd.Series(dtype=float),
+                             "series": pd.Series(dtype=str)})
+    return pd.concat(frames, ignore_index=True)
+
+
+def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> dict:
+    """Where a run is: step of total, fraction, tokens/s and ETA from the recent steps."""
+    total = (info.status.progress.get("total") if info.status else None) or 0
+    steps = metrics.dropna(subset=["loss"]) if "loss" in metrics else metrics.iloc[0:0]
+    step = int(steps["step"].iloc[-1]) if len(steps) else (info.status.progress.get("step", 0) if info.status else 0)
+    recent = steps.tail(window)
+    rate = None
+    if len(recent) >= 2 and recent["time"].iloc[-1] > recent["time"].iloc[0]:
+        rate = (recent["step"].iloc[-1] - recent["step"].iloc[0]) / (recent["time"].iloc[-1] - recent["time"].iloc[0])
+    return {"step": step, "total": total, "fraction": min(step / total, 1.0) if total else 0.0,
+            "eta_s": (total - step) / rate if rate and total else None,
+            "tokens_per_s": float(recent["tokens_per_s"].median()) if len(recent) else None,
+            "epoch": int(steps["epoch"].iloc[-1]) if len(steps) else 1,
+            "loss": float(steps["loss"].iloc[-1]) if len(steps) else None}

@@ -1,0 +1,156 @@
+"""The trainer for real: tiny models on a tiny repetitive corpus, a few dozen steps each."""
+
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from namuweb import corpus, jobs, runs, trainer
+from namuweb.charlm import TrainConfig
+
+TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
+TINY = dict(embedding=16, units=32, layers=1, batch=8, seq_len=20, learning_rate=0.02, val_share=0.1)
+
+
+@pytest.fixture
+def tiny_corpus():
+    return corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
+
+
+def new_run(tiny_corpus, **changes):
+    settings = TINY | {"epochs": None, "steps": 40} | changes
+    return runs.create_run(TrainConfig(corpus=tiny_corpus.id, preset="custom", **settings).validated())
+
+
+def losses(run_dir):
+    metrics = runs.read_metrics(run_dir)
+    return metrics.dropna(subset=["loss"])
+
+
+def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
+    run_dir = new_run(tiny_corpus)
+    result = trainer.train(run_dir)
+    steps = losses(run_dir)
+    assert result["step"] == 40 and list(steps["step"]) == list(range(1, 41))
+    assert steps["loss"].tail(5).mean() < 0.5 * steps["loss"].head(3).mean()
+    val = runs.read_metrics(run_dir)["val_loss"].dropna()
+    assert len(val) >= 1 and val.iloc[-1] < steps["loss"].iloc[0]
+    assert {"step", "epoch", "loss", "tokens_per_s", "time"} <= set(steps.columns)
+    assert list((run_dir / "tensorboard").iterdir()), "no TensorBoard event file"
+
+
+def test_stop_then_resume_continues_the_step_count_with_optimizer_state(tiny_corpus):
+    run_dir = new_run(tiny_corpus, steps=30)
+    stopped = trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 12)
+    assert stopped["stopped"] and stopped["step"] == 12
+    latest = runs.latest_checkpoint(run_dir)
+    assert latest["step"] == 12
+    import keras
+    restored = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
+    assert int(restored.optimizer.iterations.numpy()) == 12
+    before = losses(run_dir)["loss"].tail(3).mean()
+    finished = trainer.train(run_dir)
+    steps = losses(run_dir)
+    assert finished["step"] == 30 and not finished["stopped"]
+    assert list(steps["step"]) == list(range(1, 31)), "steps repeated or missing after resume"
+    assert steps["loss"].iloc[12:15].mean() < before * 1.3, "loss jumped back after resume"
+
+
+def test_resume_after_a_kill_drops_the_steps_past_the_checkpoint(tiny_corpus):
+    run_dir = new_run(tiny_corpus, steps=12)
+    trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 6)
+    with open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8") as f:  # a killed worker's extra steps
+        f.write(json.dumps({"step": 7, "epoch": 1, "loss": 9.9, "tokens_per_s": 1, "time": 0}) + "\n")
+        f.write('{"step": 8, "epo')  # and a half-written line
+    trainer.train(run_dir)
+    steps = losses(run_dir)
+    assert list(steps["step"]) == list(range(1, 13)) and 9.9 not in set(steps["loss"])
+
+
+def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
+    run_dir = new_run(tiny_corpus, steps=4)
+    trainer.train(run_dir)
+    good = runs.latest_checkpoint(run_dir)
+
+    def crash(self, path, *args, **kwargs):
+        open(path, "wb").write(b"partial")
+        raise OSError("disk full")
+
+    import keras
+    monkeypatch.setattr(keras.Model, "save", crash)
+    run_config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
+    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(run_config | {"steps": 8}))
+    with pytest.raises(OSError):
+        trainer.train(run_dir)
+    assert runs.latest_checkpoint(run_dir) == good
+    assert (run_dir / runs.CHECKPOINTS / good["file"]).read_bytes()[:2] == b"PK"
+
+
+def wait_for(predicate, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.3)
+    return False
+
+
+def test_job_runs_stops_and_a_killed_worker_is_interrupted(tiny_corpus):
+    run_dir = new_run(tiny_corpus, steps=100_000)
+    status = runs.start(run_dir)
+    assert status.state == "queued"
+    with pytest.raises(jobs.JobBusy):
+        runs.start(new_run(tiny_corpus))
+    assert wait_for(lambda: len(losses(run_dir)) >= 3), jobs.log_tail(run_dir)
+    assert jobs.refresh(run_dir).state == "running"
+    jobs.request_stop(run_dir)
+    assert jobs.wait(run_dir, timeout=60).state == "stopped"
+    assert runs.latest_checkpoint(run_dir)["step"] == len(losses(run_dir))
+
+    runs.start(run_dir)
+    assert wait_for(lambda: (jobs.read_status(run_dir).progress.get("step") or 0) > runs.latest_checkpoint(run_dir)["step"])
+    os.killpg(jobs.read_status(run_dir).pid, signal.SIGKILL)
+    assert wait_for(lambda: jobs.refresh(run_dir).state == "interrupted", timeout=20)
+    assert "resume" in jobs.read_status(run_dir).error
+
+
+def test_cli_trains_on_two_logical_cpus_with_mirrored_strategy(tiny_corpus, isolated_home):
+    done = subprocess.run(
+        [sys.executable, "-m", "namuweb", "train", "--corpus", tiny_corpus.id, "--preset", "custom", "--steps", "6",
+         "--embedding", "16", "--units", "32", "--batch", "8", "--seq-len", "20", "--distribute", "mirrored",
+         "--logical-cpus", "2"],
+        capture_output=True, text=True, timeout=300, env=os.environ | {"NAMUWEB_HOME": str(isolated_home)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "finished at step 6 of 6" in done.stdout
+    assert "MirroredStrategy × 2" in done.stdout
+    [info] = runs.list_runs()
+    assert info.state == "finished" and info.steps == 6
+
+
+def test_cli_refuses_bad_settings_in_one_line(tiny_corpus):
+    done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", tiny_corpus.id, "--preset", "custom",
+                           "--batch", "0"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["namuweb train: error: batch must be between 1 and 4096, not 0"]
+
+
+OTHER_BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
+
+
+@pytest.mark.skipif(not OTHER_BACKENDS, reason="no other Keras backend (jax or torch) is installed here")
+@pytest.mark.parametrize("backend", OTHER_BACKENDS or ["none"])
+def test_model_builds_and_steps_on_another_backend(backend, tiny_corpus):
+    code = ("from namuweb import charlm; import numpy as np;"
+            "m = charlm.build_model(30, charlm.TrainConfig(corpus='c', embedding=8, units=8));"
+            "charlm.compile_model(m, charlm.TrainConfig(corpus='c'));"
+            "x = np.random.randint(0, 30, (4, 11)); h = m.fit(x[:, :-1], x[:, 1:], epochs=1, verbose=0);"
+            "print(h.history['loss'][0])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          env=os.environ | {"KERAS_BACKEND": backend})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert 0 < float(done.stdout.strip().splitlines()[-1]) < 10
