@@ -57,3 +57,32 @@ def category_bars(by_category: pd.DataFrame) -> alt.Chart:
         tooltip=["category", "tokens", "count"],
     )
     return _style(chart)
+
+
+LOSS_COLORS = alt.Scale(domain=["loss", "loss (smoothed)", "val loss"], range=["#b7dcb9", "#2e7d32", "#e65100"])
+
+
+def loss_chart(curves: pd.DataFrame, title: str = "Loss") -> alt.Chart:
+    """Step loss (raw and smoothed) with validation loss per epoch on the same axes."""
+    base = alt.Chart(curves).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("value:Q", title="cross-entropy (nats / token)", scale=alt.Scale(zero=False)),
+        color=alt.Color("series:N", scale=LOSS_COLORS, legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=["series", "step", alt.Tooltip("value:Q", format=".4f")],
+    )
+    lines = base.transform_filter(alt.datum.series != "val loss").mark_line()
+    val = base.transform_filter(alt.datum.series == "val loss").mark_line(point=alt.OverlayMarkDef(size=60))
+    return _style(alt.layer(lines, val).properties(title=title, height=320).interactive(bind_y=False))
+
+
+def runs_overlay(curves: pd.DataFrame) -> alt.Chart:
+    """Smoothed loss (lines) and validation loss (points) of several runs, coloured by run."""
+    base = alt.Chart(curves).encode(
+        x=alt.X("step:Q", title="step"),
+        y=alt.Y("value:Q", title="cross-entropy (nats / token)", scale=alt.Scale(zero=False)),
+        color=alt.Color("run:N", legend=alt.Legend(orient="bottom", labelLimit=0)),
+        tooltip=["run", "series", "step", alt.Tooltip("value:Q", format=".4f")],
+    )
+    lines = base.transform_filter(alt.datum.series == "loss (smoothed)").mark_line()
+    val = base.transform_filter(alt.datum.series == "val loss").mark_point(size=70, filled=True, shape="diamond")
+    return _style(alt.layer(lines, val).properties(title="Runs compared", height=320).interactive(bind_y=False))

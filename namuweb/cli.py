@@ -5,10 +5,15 @@ and a non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from pathlib import Path
 
-from namuweb import config, corpus
+from namuweb import config, corpus, jobs, runs
+from namuweb.charlm import TrainConfig
+from namuweb.jobs import JobError
+from namuweb.runs import RunError
 from namuweb.vocab_report import report
 
 
@@ -57,6 +62,102 @@ def cmd_vocab(args: argparse.Namespace) -> int:
     return 0
 
 
+class _ProgressLine:
+    """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal)."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.started = time.time()
+        self.first_step = None
+        self.last_tenth = -1
+
+    def __call__(self, row: dict) -> None:
+        if "loss" not in row:
+            print(f"training on {row.get('device', '?')}: step {row['step']} of {row['total']}", file=sys.stderr)
+            self.first_step = row["step"]
+            return
+        step, total = row["step"], row["total"]
+        done = step - (self.first_step or 0)
+        left = (time.time() - self.started) / max(done, 1) * (total - step)
+        width = 30
+        filled = int(width * step / max(total, 1))
+        line = (f"[{'#' * filled}{'.' * (width - filled)}] step {step}/{total} epoch {row['epoch']} "
+                f"loss {row['loss']:.3f} {row['tokens_per_s'] / 1000:.1f}k tok/s ETA {left:.0f}s")
+        if self.tty:
+            print("\r" + line, end="" if step < total else "\n", file=sys.stderr, flush=True)
+        elif (tenth := 10 * step // max(total, 1)) != self.last_tenth:
+            self.last_tenth = tenth
+            print(line, file=sys.stderr, flush=True)
+
+
+def _train_config(args: argparse.Namespace) -> TrainConfig:
+    overrides = dict(embedding=args.embedding, units=args.units, layers=args.layers, dropout=args.dropout,
+                     batch=args.batch, seq_len=args.seq_len, learning_rate=args.learning_rate,
+                     epochs=args.epochs, steps=args.steps, val_share=args.val_share, seed=args.seed,
+                     distribute=args.distribute)
+    if args.mixed_precision:
+        overrides["mixed_precision"] = True
+    source, _ = _source(args.corpus)
+    if isinstance(source, Path):
+        source = corpus.add_upload(source.read_bytes(), source.name)
+    try:
+        return TrainConfig.from_preset(source.id, args.preset, **overrides)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from namuweb import trainer
+    if args.tf_config:
+        os.environ["TF_CONFIG"] = args.tf_config
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if run_dir is not None and (run_dir / runs.CONFIG_FILE).is_file():
+        if args.corpus:
+            raise UserError(f"{run_dir} already holds a run; leave out --corpus to resume it")
+        status = jobs.refresh(run_dir)
+        if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
+            raise UserError(f"{run_dir} is already being trained by process {status.pid}")
+    elif args.corpus:
+        run_dir = runs.create_run(_train_config(args), run_dir=run_dir)
+    else:
+        raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
+    print(f"run folder: {run_dir}", file=sys.stderr)
+    progress = _ProgressLine()
+    with jobs.Worker(run_dir, runs.KIND) as worker:
+        def on_step(row: dict) -> None:
+            progress(row)
+            worker.heartbeat(**{k: row[k] for k in ("step", "total", "epoch", "loss", "tokens_per_s",
+                                                     "device", "steps_per_epoch") if k in row})
+        result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
+                               logical_cpus=args.logical_cpus)
+    print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} of {result['total']} "
+          f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    infos = runs.list_runs()
+    if not infos:
+        print("no runs yet: python -m namuweb train --corpus builtin")
+        return 0
+    print(f"{'run':<36} {'state':<12} {'preset':<9} {'steps':>7} {'best val':>9}  corpus")
+    for info in infos:
+        best = f"{info.best_val_loss:.3f}" if info.best_val_loss is not None else "-"
+        print(f"{info.id:<36} {info.state:<12} {info.config.get('preset', ''):<9} {info.steps:>7} {best:>9}  "
+              f"{info.config.get('corpus_name', info.config.get('corpus', ''))}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    run_dir = Path(args.run) if Path(args.run).is_dir() else runs.runs_dir() / args.run
+    if not (run_dir / runs.CONFIG_FILE).is_file():
+        raise UserError(f"no run {args.run!r}")
+    jobs.request_stop(run_dir)
+    status = jobs.wait(run_dir, timeout=args.timeout + 5) if args.wait else jobs.read_status(run_dir)
+    print(f"{run_dir.name}: {status.state if status else 'unknown'}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m namuweb", description="namuweb on the command line")
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -67,6 +168,34 @@ def parser() -> argparse.ArgumentParser:
     vocab.add_argument("--chars", action="store_true", help="whole characters instead of jamo tokens")
     vocab.add_argument("--out", help="where to write the JSON (default: DATA/exports/NAME.vocab.json)")
     vocab.set_defaults(run=cmd_vocab)
+
+    train = commands.add_parser("train", help="train a char-LSTM (foreground, with a progress bar)",
+                                description="Train the tutorial's char-LSTM on a corpus, or resume a run.")
+    train.add_argument("--corpus", help="library corpus id or name, or a text file (added to the library)")
+    train.add_argument("--preset", choices=["demo", "tutorial", "custom"], default="demo")
+    budget = train.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=int)
+    budget.add_argument("--steps", type=int, help="a step budget instead of epochs")
+    train.add_argument("--run-dir", help="the run folder (default: DATA/runs/NEW); an existing run is resumed")
+    for flag, kind in (("--embedding", int), ("--units", int), ("--layers", int), ("--dropout", float),
+                       ("--batch", int), ("--seq-len", int), ("--learning-rate", float),
+                       ("--val-share", float), ("--seed", int)):
+        train.add_argument(flag, type=kind)
+    train.add_argument("--mixed-precision", action="store_true", help="float16 compute (GPUs)")
+    train.add_argument("--distribute", choices=["auto", "none", "mirrored", "multiworker"],
+                       help="tf.distribute strategy (auto: MirroredStrategy when several GPUs are visible)")
+    train.add_argument("--tf-config", help="TF_CONFIG JSON for --distribute multiworker")
+    train.add_argument("--logical-cpus", type=int, default=0, help=argparse.SUPPRESS)
+    train.set_defaults(run=cmd_train)
+
+    listing = commands.add_parser("runs", help="list training runs")
+    listing.set_defaults(run=cmd_runs)
+
+    stop = commands.add_parser("stop", help="ask a running training job to stop")
+    stop.add_argument("run", help="run id or folder")
+    stop.add_argument("--wait", action="store_true")
+    stop.add_argument("--timeout", type=float, default=30)
+    stop.set_defaults(run=cmd_stop)
     return main
 
 
@@ -74,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (UserError, corpus.CorpusError, OSError) as error:
+    except (UserError, corpus.CorpusError, OSError, RunError, JobError) as error:
         print(f"namuweb {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

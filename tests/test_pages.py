@@ -105,3 +105,40 @@ def test_upload_binary_shows_error_and_stores_nothing(isolated_home):
     assert any("does not look like text" in e.value for e in at.error)
     assert metrics(at)["Characters"] == "65,209"  # still the built-in corpus
     assert [p.name for p in (isolated_home / "corpora").iterdir()] == ["builtin"]
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def poll(at: AppTest, predicate, timeout: float = 120):
+    """Rerun the page (run_every never ticks in AppTest) until ``predicate(at)`` holds."""
+    import time
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception
+        if predicate(at):
+            return at
+        time.sleep(1)
+    raise AssertionError(f"timed out; metrics {metrics(at)}")
+
+
+def test_train_page_starts_a_run_streams_its_chart_and_stops_it():
+    from namuweb import runs
+    at = page("train").run()
+    assert not at.exception
+    assert any("steps per epoch" in i.value for i in at.info)
+    button(at, "Train").click().run()
+    [info] = runs.list_runs()
+    assert info.config["preset"] == "demo"
+    poll(at, lambda at: metrics(at).get("State") == "running" and chart_rows(at, 0) >= 6)
+    first = chart_rows(at, 0)
+    poll(at, lambda at: chart_rows(at, 0) > first)
+    assert button(at, "Train").disabled  # the form is locked while a run is active
+    assert any("one training job at a time" in w.value for w in at.warning)
+    button(at, "Stop").click().run()
+    poll(at, lambda at: metrics(at).get("State") == "stopped")
+    assert runs.latest_checkpoint(info.path) is not None
+    table = at.dataframe[0].value
+    assert list(table["state"]) == ["stopped"] and table["steps"].iloc[0] > 0

@@ -26,7 +26,7 @@ def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app)
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Vocabulary"]
+    assert sidebar_links(page) == ["Home", "Vocabulary", "Train"]
 
 
 def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
@@ -44,3 +44,47 @@ def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
     expect(page.get_by_text("Round trip exact")).to_be_visible()
     assert page.evaluate(HANGUL_RENDERS), "Korean glyphs render as boxes: install fonts-noto-cjk"
+
+
+def metric_value(page, label):
+    return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def current_step(page) -> int:
+    text = metric_value(page, "Step").inner_text()
+    return int(text.split("/")[0].replace(",", "").strip())
+
+
+def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wait_for_app):
+    page.goto(f"{app_server}/train")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Train").click()
+    expect(metric_value(page, "State")).to_have_text("running", timeout=90_000)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    expect(chart).to_be_visible()
+    deadline_step = current_step(page) + 5
+    page.wait_for_timeout(500)
+    before = chart.screenshot()
+    for _ in range(60):
+        if current_step(page) >= deadline_step:
+            break
+        page.wait_for_timeout(1000)
+    assert current_step(page) >= deadline_step, "the step counter did not advance live"
+    page.wait_for_timeout(2500)  # one more fragment tick redraws the chart
+    assert chart.screenshot() != before, "the loss chart did not change while training"
+    run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
+
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
+    expect(metric_value(page, "State")).to_have_text("running")
+    second = page.context.new_page()
+    second.goto(f"{app_server}/train")
+    expect(second.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
+    expect(second.get_by_role("button", name="Train")).to_be_disabled()
+    second.close()
+
+    page.get_by_role("button", name="Stop").click()
+    expect(metric_value(page, "State")).to_have_text("stopped", timeout=60_000)
+    expect(page.get_by_role("button", name="Train")).to_be_enabled(timeout=30_000)

@@ -1,0 +1,212 @@
+"""Train: start a char-LSTM job, watch its loss live, manage runs."""
+
+import pandas as pd
+import streamlit as st
+
+from namuweb import charlm, charts, corpus, jobs, runs, system
+from namuweb.vocab import load_vocab
+from namuweb.vocab_report import report
+
+st.title("Train a char-LSTM")
+st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
+           "reload the page or open another tab and the run is still there.")
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def tensorflow_status():
+    return system.tensorflow_status()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def corpus_tokens(corpus_id: str, created: str) -> tuple[int, int]:
+    found = corpus.get_corpus(corpus_id)
+    figures = report(found)
+    return figures.tokens, figures.vocab.size
+
+
+def measured_flops_per_second() -> float:
+    """Calibrate the time estimate from this machine's finished runs (else the 2-core reference)."""
+    rates = []
+    for info in runs.list_runs()[:5]:
+        metrics = runs.read_metrics(info.path)
+        if "tokens_per_s" in metrics and metrics["tokens_per_s"].notna().sum() > 5:
+            config = charlm.TrainConfig.from_json(info.config)
+            vocab_size = load_vocab(info.path / runs.VOCAB_FILE).size
+            rates.append(metrics["tokens_per_s"].dropna().iloc[3:].median() * charlm.flops_per_token(vocab_size, config))
+    return float(pd.Series(rates).median()) if rates else 8e10
+
+
+def format_seconds(seconds) -> str:
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m {seconds % 60:02d}s"
+
+
+# --- a new run ---------------------------------------------------------------------
+library = corpus.list_corpora()
+by_id = {c.id: c for c in library}
+left, right = st.columns([2, 1])
+corpus_id = left.selectbox("Corpus", list(by_id), format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
+preset = right.segmented_control("Preset", ["demo", "tutorial", "custom"], default="demo",
+                                 format_func=lambda p: charlm.PRESET_LABELS[p], key="preset") or "demo"
+defaults = charlm.PRESETS.get(preset, charlm.PRESETS["tutorial"])
+settings = dict(defaults)
+with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {charlm.PRESET_LABELS[preset]} preset"),
+                 expanded=preset == "custom"):
+    editable = preset == "custom"
+    cols = st.columns(4)
+    settings["embedding"] = cols[0].number_input("Embedding size", 1, 4096, defaults["embedding"], disabled=not editable)
+    settings["units"] = cols[1].number_input("LSTM units", 1, 8192, defaults["units"], disabled=not editable)
+    settings["layers"] = cols[2].number_input("LSTM layers", 1, 8, defaults["layers"], disabled=not editable)
+    settings["dropout"] = cols[3].number_input("Dropout", 0.0, 0.9, float(defaults["dropout"]), step=0.1, disabled=not editable)
+    cols = st.columns(4)
+    settings["batch"] = cols[0].number_input("Batch size", 1, 4096, defaults["batch"], disabled=not editable)
+    settings["seq_len"] = cols[1].number_input("Sequence length", 2, 10_000, defaults["seq_len"], disabled=not editable)
+    settings["learning_rate"] = cols[2].number_input("Learning rate", 1e-6, 1.0, float(defaults["learning_rate"]),
+                                                     format="%.4f", step=0.0005, disabled=not editable)
+    settings["val_share"] = cols[3].number_input("Validation share", 0.0, 0.5, float(defaults["val_share"]),
+                                                 step=0.01, disabled=not editable)
+    cols = st.columns(4)
+    budget = cols[0].radio("Budget", ["epochs", "steps"], index=0 if defaults["epochs"] else 1,
+                           horizontal=True, disabled=not editable)
+    amount = cols[1].number_input("Epochs" if budget == "epochs" else "Steps", 1, 10_000_000,
+                                  (defaults["epochs"] or 1) if budget == "epochs" else (defaults["steps"] or 100),
+                                  disabled=not editable)
+    settings["epochs"], settings["steps"] = (amount, None) if budget == "epochs" else (None, amount)
+    settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, 0, disabled=not editable)
+
+error = None
+try:
+    config = charlm.TrainConfig(corpus=corpus_id, preset=preset, **settings).validated()
+except ValueError as problem:
+    config, error = None, str(problem)
+
+tf = tensorflow_status()
+device = ("GPU: " + tf.detail) if tf.ok and "GPU" in tf.detail and "no GPU" not in tf.detail else "CPU"
+if config:
+    tokens, vocab_size = corpus_tokens(corpus_id, by_id[corpus_id].created)
+    usable = int(tokens // (config.seq_len + 1) * (1 - config.val_share))
+    per_epoch = usable // config.batch
+    if per_epoch < 1:
+        error = (f"This corpus ({tokens:,} tokens) is too small for one batch of {config.batch} × "
+                 f"{config.seq_len + 1} tokens: lower the batch size or the sequence length.")
+    else:
+        step_s = charlm.estimate_seconds_per_step(vocab_size, config, measured_flops_per_second())
+        steps = charlm.total_steps(config, per_epoch)
+        st.info(f"**Device:** {device if tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
+                f"**{per_epoch:,} steps per epoch** · about **{format_seconds(per_epoch * step_s)} per epoch** · "
+                f"this run: {steps:,} steps ≈ {format_seconds(steps * step_s)} (rough estimate)",
+                icon=":material/speed:")
+if error:
+    st.error(error, icon=":material/error:")
+
+active = runs.active_runs()
+if active:
+    st.warning(f"Run `{active[0].id}` is {active[0].state}: one training job at a time. Stop it to start another.",
+               icon=":material/hourglass_top:")
+if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or active or not tf.ok)):
+    try:
+        run_dir = runs.create_run(config)
+        runs.start(run_dir)
+        st.session_state.focus_run = run_dir.name
+        st.rerun()
+    except (jobs.JobError, runs.RunError, corpus.CorpusError) as problem:
+        st.error(str(problem), icon=":material/error:")
+
+
+# --- the live view -------------------------------------------------------------------
+def focused_run():
+    infos = runs.list_runs()
+    wanted = st.session_state.get("focus_run")
+    for info in infos:
+        if info.status and info.status.active:
+            return info
+    for info in infos:
+        if info.id == wanted:
+            return info
+    return infos[0] if infos else None
+
+
+@st.fragment(run_every=2)
+def live_view():
+    info = focused_run()
+    if info is None:
+        st.caption("No runs yet. Choose a preset and press **Train**.")
+        return
+    metrics = runs.read_metrics(info.path)
+    where = runs.progress(info, metrics)
+    st.subheader(f"Run {info.id}")
+    cols = st.columns(5)
+    cols[0].metric("State", info.state)
+    cols[1].metric("Step", f"{where['step']:,} / {where['total']:,}" if where["total"] else f"{where['step']:,}")
+    cols[2].metric("Epoch", where["epoch"])
+    cols[3].metric("Loss", f"{where['loss']:.3f}" if where["loss"] is not None else "–")
+    cols[4].metric("Tokens/s", f"{where['tokens_per_s']:,.0f}" if where["tokens_per_s"] else "–")
+    if info.status and info.status.active:
+        st.progress(where["fraction"], text=f"{where['fraction']:.0%} · ETA {format_seconds(where['eta_s'])} · "
+                                            f"{info.device or 'starting…'}")
+        if info.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{info.id}"):
+            jobs.request_stop(info.path)
+            st.rerun(scope="fragment")
+    elif info.status and info.status.error:
+        st.error(f"{info.state}: {info.status.error}", icon=":material/error:")
+    st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
+                    width="stretch")
+    was_active = st.session_state.get("live_active")
+    is_active = bool(info.status and info.status.active)
+    st.session_state.live_active = is_active
+    if was_active and not is_active:
+        st.rerun(scope="app")  # the run ended: refresh the form and the table
+
+
+live_view()
+
+
+# --- all runs ------------------------------------------------------------------------
+st.subheader("All runs")
+infos = runs.list_runs()
+if not infos:
+    st.caption("Runs appear here once started.")
+    st.stop()
+table = pd.DataFrame([{
+    "run": i.id, "state": i.state, "corpus": i.config.get("corpus_name", i.config.get("corpus")),
+    "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
+    "steps": i.steps, "best val loss": i.best_val_loss, "last loss": i.last_loss,
+    "duration": format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
+} for i in infos])
+picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                      key="runs_table",
+                      column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
+                                     "last loss": st.column_config.NumberColumn(format="%.3f")})
+rows = picked.selection.rows if picked else []
+chosen = [infos[r] for r in rows]
+if not chosen:
+    st.caption("Select runs in the table to compare their curves, resume, download or delete them.")
+    st.stop()
+if len(chosen) > 1:
+    overlay = pd.concat([runs.curves(runs.read_metrics(i.path)).assign(run=i.id) for i in chosen], ignore_index=True)
+    st.altair_chart(charts.runs_overlay(overlay), width="stretch")
+run = chosen[-1]
+st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
+cols = st.columns(3)
+resumable = run.state in ("stopped", "interrupted", "failed")
+if cols[0].button("Resume", icon=":material/replay:", disabled=not resumable or bool(active), key=f"resume-{run.id}"):
+    try:
+        runs.start(run.path)
+        st.session_state.focus_run = run.id
+        st.rerun()
+    except jobs.JobError as problem:
+        st.error(str(problem))
+latest = runs.latest_checkpoint(run.path)
+if latest:
+    checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
+    cols[1].download_button("Download checkpoint", checkpoint.read_bytes(), file_name=f"{run.id}-{latest['file']}",
+                            icon=":material/download:", key=f"download-{run.id}")
+else:
+    cols[1].caption("No checkpoint yet.")
+with cols[2].popover("Delete", icon=":material/delete:", disabled=bool(run.status and run.status.active)):
+    st.write(f"Delete run **{run.id}** with its checkpoints and curves?")
+    if st.button("Yes, delete", type="primary", key=f"delete-{run.id}"):
+        runs.delete_run(run.path)
+        st.rerun()
