@@ -106,10 +106,28 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         raise UserError(str(error)) from None
 
 
+def _check_multiworker(tf_config: str) -> None:
+    """Keras 3's fit fails under MultiWorkerMirroredStrategy with more than one worker
+    (keras-team/keras#20585, reproduced here with TF 2.21 / Keras 3.15: "Attempt to convert a
+    value (PerReplica...)"), so refuse up front instead of failing after start-up."""
+    import json
+    try:
+        cluster = json.loads(tf_config)["cluster"]
+    except (ValueError, KeyError, TypeError):
+        raise UserError("--distribute multiworker needs TF_CONFIG (or --tf-config) with a cluster and a task") from None
+    workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
+    if workers > 1:
+        raise UserError(f"TF_CONFIG names {workers} workers, but Keras 3 fit does not yet train under a multi-worker "
+                        "MultiWorkerMirroredStrategy (keras-team/keras#20585); use --distribute mirrored on one "
+                        "host with several GPUs")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from namuweb import trainer
     if args.tf_config:
         os.environ["TF_CONFIG"] = args.tf_config
+    if args.distribute == "multiworker":
+        _check_multiworker(os.environ.get("TF_CONFIG", ""))
     run_dir = Path(args.run_dir) if args.run_dir else None
     if run_dir is not None and (run_dir / runs.CONFIG_FILE).is_file():
         if args.corpus:

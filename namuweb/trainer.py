@@ -51,9 +51,9 @@ def make_strategy(kind: str, logical_cpus: int = 0):
     if keras.backend.backend() != "tensorflow" or kind == "none":
         return None
     import tensorflow as tf
-    gpus = tf.config.list_logical_devices("GPU")
     if kind == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
+    gpus = tf.config.list_logical_devices("GPU")
     if kind == "mirrored":
         devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices)
@@ -180,10 +180,10 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
 
     configure_devices(logical_cpus)
     import keras
+    strategy = make_strategy(config.distribute, logical_cpus)  # before any op: collectives configure at startup
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
-    strategy = make_strategy(config.distribute, logical_cpus)
     latest = runs.latest_checkpoint(run_dir)
     with strategy.scope() if strategy else contextlib.nullcontext():
         if latest:
@@ -201,11 +201,11 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     if on_step:
         on_step({"step": step, "total": total, "epoch": epoch + 1, "device": device, "steps_per_epoch": per_epoch})
     val_batch = min(config.batch, len(split.val)) if len(split.val) else 0
-    val_data = charlm.make_batches(split.val, val_batch, shuffle=False) if val_batch else None
+    val_data = charlm.make_dataset(split.val, val_batch, shuffle=False) if val_batch else None
     try:
         while log.step < total and not log.stopped:
-            batches = charlm.make_batches(split.train, config.batch, seed=config.seed, epoch=epoch, skip=skip)
-            steps_now = min(len(batches), total - log.step)
+            batches = charlm.make_dataset(split.train, config.batch, seed=config.seed, epoch=epoch, skip=skip)
+            steps_now = min(charlm.batches_per_epoch(split.train, config.batch, skip), total - log.step)
             history = model.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0,
                                 validation_data=val_data, callbacks=[_callback(log, epoch, skip)])
             done_in_epoch = skip + (log.step - step)

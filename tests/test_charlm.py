@@ -74,3 +74,13 @@ def test_model_is_the_tutorials_shape():
     assert names == ["InputLayer", "Embedding", "LSTM", "Dense"]
     assert model.output_shape == (None, None, 181)
     assert model.count_params() == 181 * 128 + 4 * 128 * (128 + 128 + 1) + 128 * 181 + 181
+
+
+def test_tf_data_pipeline_yields_the_same_batches_as_the_pydataset():
+    chunks = (np.arange(2100, dtype=np.int64) % 97).astype(np.uint8).reshape(70, 30)
+    reference = charlm.make_batches(chunks, 8, seed=5, epoch=1, skip=2)
+    pipeline = list(charlm.make_dataset(chunks, 8, seed=5, epoch=1, skip=2))
+    assert len(pipeline) == len(reference) == charlm.batches_per_epoch(chunks, 8, skip=2)
+    for i, (x, y) in enumerate(pipeline):
+        np.testing.assert_array_equal(x.numpy(), reference[i][0])
+        np.testing.assert_array_equal(y.numpy(), reference[i][1])

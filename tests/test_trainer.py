@@ -154,3 +154,12 @@ def test_model_builds_and_steps_on_another_backend(backend, tiny_corpus):
                           env=os.environ | {"KERAS_BACKEND": backend})
     assert done.returncode == 0, done.stderr[-2000:]
     assert 0 < float(done.stdout.strip().splitlines()[-1]) < 10
+
+
+def test_multiworker_with_several_workers_is_refused_clearly(tiny_corpus):
+    tf_config = json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "worker", "index": 0}})
+    done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", tiny_corpus.id,
+                           "--distribute", "multiworker", "--tf-config", tf_config],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "keras-team/keras#20585" in done.stderr and "Traceback" not in done.stderr
