@@ -75,6 +75,9 @@ with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {c
                                   disabled=not editable)
     settings["epochs"], settings["steps"] = (amount, None) if budget == "epochs" else (None, amount)
     settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, 0, disabled=not editable)
+    settings["mixed_precision"] = cols[3].toggle("Mixed precision", False, disabled=not editable,
+                                                 help="float16 compute with float32 weights: faster on GPUs, "
+                                                      "no gain on CPUs")
 
 error = None
 try:
@@ -164,49 +167,66 @@ live_view()
 
 
 # --- all runs ------------------------------------------------------------------------
-st.subheader("All runs")
-infos = runs.list_runs()
-if not infos:
-    st.caption("Runs appear here once started.")
-    st.stop()
-table = pd.DataFrame([{
-    "run": i.id, "state": i.state, "corpus": i.config.get("corpus_name", i.config.get("corpus")),
-    "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
-    "steps": i.steps, "best val loss": i.best_val_loss, "last loss": i.last_loss,
-    "duration": format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
-} for i in infos])
-picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
-                      key="runs_table",
-                      column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
-                                     "last loss": st.column_config.NumberColumn(format="%.3f")})
-rows = picked.selection.rows if picked else []
-chosen = [infos[r] for r in rows]
-if not chosen:
-    st.caption("Select runs in the table to compare their curves, resume, download or delete them.")
-    st.stop()
-if len(chosen) > 1:
-    overlay = pd.concat([runs.curves(runs.read_metrics(i.path)).assign(run=i.id) for i in chosen], ignore_index=True)
-    st.altair_chart(charts.runs_overlay(overlay), width="stretch")
-run = chosen[-1]
-st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
-cols = st.columns(3)
-resumable = run.state in ("stopped", "interrupted", "failed")
-if cols[0].button("Resume", icon=":material/replay:", disabled=not resumable or bool(active), key=f"resume-{run.id}"):
-    try:
-        runs.start(run.path)
-        st.session_state.focus_run = run.id
-        st.rerun()
-    except jobs.JobError as problem:
-        st.error(str(problem))
-latest = runs.latest_checkpoint(run.path)
-if latest:
-    checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
-    cols[1].download_button("Download checkpoint", checkpoint.read_bytes(), file_name=f"{run.id}-{latest['file']}",
-                            icon=":material/download:", key=f"download-{run.id}")
-else:
-    cols[1].caption("No checkpoint yet.")
-with cols[2].popover("Delete", icon=":material/delete:", disabled=bool(run.status and run.status.active)):
-    st.write(f"Delete run **{run.id}** with its checkpoints and curves?")
-    if st.button("Yes, delete", type="primary", key=f"delete-{run.id}"):
-        runs.delete_run(run.path)
-        st.rerun()
+@st.fragment(run_every=5)
+def all_runs():
+    st.subheader("All runs")
+    infos = runs.list_runs()
+    if not infos:
+        st.caption("Runs appear here once started.")
+        return
+    table = pd.DataFrame([{
+        "run": i.id, "state": i.state, "corpus": i.config.get("corpus_name", i.config.get("corpus")),
+        "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
+        "steps": i.steps, "best val loss": i.best_val_loss, "last loss": i.last_loss,
+        "duration": format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
+    } for i in infos])
+    picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
+                          key="runs_table",
+                          column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
+                                         "last loss": st.column_config.NumberColumn(format="%.3f")})
+    chosen = [infos[r] for r in (picked.selection.rows if picked else []) if r < len(infos)]
+    if not chosen:
+        st.caption("Select runs in the table to compare their curves, resume, evaluate, download or delete them.")
+        return
+    if len(chosen) > 1:
+        overlay = pd.concat([runs.curves(runs.read_metrics(i.path)).assign(run=i.id) for i in chosen],
+                            ignore_index=True)
+        st.altair_chart(charts.runs_overlay(overlay), width="stretch")
+    run_actions(chosen[-1], busy=any(i.status and i.status.active for i in infos))
+
+
+def run_actions(run, busy: bool):
+    st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
+    cols = st.columns(4)
+    if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
+                      disabled=run.state not in ("stopped", "interrupted", "failed") or busy):
+        try:
+            runs.start(run.path)
+            st.session_state.focus_run = run.id
+            st.rerun(scope="app")
+        except jobs.JobError as problem:
+            st.error(str(problem), icon=":material/error:")
+    latest = runs.latest_checkpoint(run.path)
+    if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
+                      disabled=latest is None or bool(run.status and run.status.active)):
+        from namuweb import trainer  # TensorFlow loads only when asked
+        with st.spinner("Evaluating the latest checkpoint on the held-out chunks…"):
+            try:
+                st.success(f"Validation loss at step {latest['step']:,}: {trainer.evaluate(run.path):.4f}")
+            except (runs.RunError, corpus.CorpusError) as problem:
+                st.error(str(problem), icon=":material/error:")
+    if latest:
+        checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
+        cols[2].download_button("Download checkpoint", checkpoint.read_bytes(),
+                                file_name=f"{run.id}-{latest['file']}", icon=":material/download:",
+                                key=f"download-{run.id}")
+    else:
+        cols[2].caption("No checkpoint yet.")
+    with cols[3].popover("Delete", icon=":material/delete:", disabled=bool(run.status and run.status.active)):
+        st.write(f"Delete run **{run.id}** with its checkpoints and curves?")
+        if st.button("Yes, delete", type="primary", key=f"delete-{run.id}"):
+            runs.delete_run(run.path)
+            st.rerun(scope="app")
+
+
+all_runs()

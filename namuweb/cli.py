@@ -166,10 +166,22 @@ def cmd_runs(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_stop(args: argparse.Namespace) -> int:
-    run_dir = Path(args.run) if Path(args.run).is_dir() else runs.runs_dir() / args.run
+def _run_dir(ref: str) -> Path:
+    run_dir = Path(ref) if Path(ref).is_dir() else runs.runs_dir() / ref
     if not (run_dir / runs.CONFIG_FILE).is_file():
-        raise UserError(f"no run {args.run!r}")
+        raise UserError(f"no run {ref!r}; see python -m namuweb runs")
+    return run_dir
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from namuweb import trainer
+    loss = trainer.evaluate(_run_dir(args.run))
+    print(f"validation loss {loss:.4f}")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
     status = jobs.wait(run_dir, timeout=args.timeout + 5) if args.wait else jobs.read_status(run_dir)
     print(f"{run_dir.name}: {status.state if status else 'unknown'}")
@@ -208,6 +220,10 @@ def parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("runs", help="list training runs")
     listing.set_defaults(run=cmd_runs)
+
+    evaluate = commands.add_parser("evaluate", help="validation loss of a run's latest checkpoint")
+    evaluate.add_argument("run", help="run id or folder")
+    evaluate.set_defaults(run=cmd_evaluate)
 
     stop = commands.add_parser("stop", help="ask a running training job to stop")
     stop.add_argument("run", help="run id or folder")

@@ -165,16 +165,41 @@ def _callback(log: _StepLog, epoch: int, skip: int):
     return StepMetrics()
 
 
+def _load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
+    config = runs.load_config(run_dir)
+    vocab = load_vocab(run_dir / runs.VOCAB_FILE)
+    from namuweb.hangul import decompose
+    ids = vocab.encode(decompose(get_corpus(config.corpus).read_text(), marker="replace"))
+    return config, charlm.Split.of(ids, config.seq_len, config.val_share, config.batch)
+
+
+def evaluate(run_dir: Path) -> float:
+    """Validation loss of the latest checkpoint, on demand; appended to the run's curves."""
+    _quiet_tensorflow()
+    run_dir = Path(run_dir)
+    config, split = _load_split(run_dir)
+    latest = runs.latest_checkpoint(run_dir)
+    if latest is None:
+        raise runs.RunError("this run has no checkpoint yet")
+    if not len(split.val):
+        raise runs.RunError("this run holds out no validation data (validation share 0)")
+    import keras
+    model = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
+    data = charlm.make_dataset(split.val, min(config.batch, len(split.val)), shuffle=False)
+    loss = float(model.evaluate(data, verbose=0, return_dict=True)["loss"])
+    with open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"step": latest["step"], "val_loss": round(loss, 5), "on_demand": True,
+                            "time": round(time.time(), 3)}) + "\n")
+    return loss
+
+
 def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
           on_step: Callable[[dict], None] | None = None, logical_cpus: int = 0) -> dict:
     """Train (or resume) the run in ``run_dir`` until its budget is spent or ``should_stop()``."""
     _quiet_tensorflow()
     run_dir = Path(run_dir)
-    config = runs.load_config(run_dir)
-    vocab = load_vocab(run_dir / runs.VOCAB_FILE)
-    from namuweb.hangul import decompose
-    ids = vocab.encode(decompose(get_corpus(config.corpus).read_text(), marker="replace"))
-    split = charlm.Split.of(ids, config.seq_len, config.val_share, config.batch)
+    config, split = _load_split(run_dir)
+    vocab_size = load_vocab(run_dir / runs.VOCAB_FILE).size
     per_epoch = split.steps_per_epoch(config.batch)
     total = charlm.total_steps(config, per_epoch)
 
@@ -189,7 +214,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         if latest:
             model = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
         else:
-            model = charlm.build_model(vocab.size, config)
+            model = charlm.build_model(vocab_size, config)
             charlm.compile_model(model, config)
     step = latest["step"] if latest else 0
     runs.truncate_metrics(run_dir, after_step=step)

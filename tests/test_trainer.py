@@ -163,3 +163,12 @@ def test_multiworker_with_several_workers_is_refused_clearly(tiny_corpus):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "keras-team/keras#20585" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
+    run_dir = new_run(tiny_corpus, steps=10)
+    trainer.train(run_dir)
+    recorded = runs.read_metrics(run_dir)["val_loss"].dropna().iloc[-1]
+    assert trainer.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
+    rows = runs.read_metrics(run_dir)
+    assert rows["on_demand"].fillna(False).astype(bool).sum() == 1

@@ -1,0 +1,71 @@
+import json
+
+import pandas as pd
+import pytest
+
+from namuweb import charts, jobs, runs
+from namuweb.charlm import TrainConfig
+
+
+@pytest.fixture
+def run_dir():
+    return runs.create_run(TrainConfig.from_preset("builtin", "demo"))
+
+
+def write_metrics(run_dir, rows, tail=""):
+    with open(run_dir / runs.METRICS_FILE, "w", encoding="utf-8") as f:
+        f.write("".join(json.dumps(r) + "\n" for r in rows) + tail)
+
+
+def test_create_run_stores_config_and_the_corpus_vocabulary(run_dir):
+    config = json.loads((run_dir / runs.CONFIG_FILE).read_text(encoding="utf-8"))
+    assert config["corpus"] == "builtin" and config["preset"] == "demo" and "konlpy" in config["corpus_name"]
+    vocab = json.loads((run_dir / runs.VOCAB_FILE).read_text(encoding="utf-8"))
+    assert len(vocab["chars"]) == 156
+    with pytest.raises(runs.RunError, match="already holds a run"):
+        runs.create_run(TrainConfig.from_preset("builtin", "demo"), run_dir=run_dir)
+
+
+def test_read_metrics_ignores_a_half_written_last_line(run_dir):
+    write_metrics(run_dir, [{"step": 1, "loss": 3.0, "time": 1.0}, {"step": 2, "loss": 2.5, "time": 2.0}],
+                  tail='{"step": 3, "lo')
+    metrics = runs.read_metrics(run_dir)
+    assert list(metrics["step"]) == [1, 2]
+
+
+def test_curves_smooth_and_keep_validation_points(run_dir):
+    rows = [{"step": s, "epoch": 1, "loss": 4.0 - 0.1 * s, "tokens_per_s": 10.0, "time": float(s)} for s in range(1, 21)]
+    rows.append({"step": 20, "epoch": 1, "val_loss": 2.2, "time": 20.0})
+    write_metrics(run_dir, rows)
+    curves = runs.curves(runs.read_metrics(run_dir))
+    assert set(curves["series"]) == {"loss", "loss (smoothed)", "val loss"}
+    raw = curves[curves.series == "loss"]["value"].to_numpy()
+    smooth = curves[curves.series == "loss (smoothed)"]["value"].to_numpy()
+    assert smooth[0] == raw[0] and smooth[-1] > raw[-1]  # the average lags a falling curve
+    assert curves[curves.series == "val loss"]["value"].tolist() == [2.2]
+    chart = charts.loss_chart(curves).to_dict()
+    assert len(chart["layer"]) == 2
+    overlay = charts.runs_overlay(pd.concat([curves.assign(run="a"), curves.assign(run="b")])).to_dict()
+    assert overlay["layer"][0]["encoding"]["color"]["field"] == "run"
+
+
+def test_progress_has_an_eta_from_recent_steps(run_dir):
+    write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "time": 100.0 + s}
+                            for s in range(1, 11)])
+    jobs.write_status(run_dir, state="running", kind="train", progress={"total": 50})
+    info = runs.run_info(run_dir)
+    where = runs.progress(info, runs.read_metrics(run_dir))
+    assert where["step"] == 10 and where["total"] == 50 and where["fraction"] == pytest.approx(0.2)
+    assert where["eta_s"] == pytest.approx(40.0)
+
+
+def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):
+    (runs.runs_dir() / "broken").mkdir()
+    (runs.runs_dir() / "broken" / runs.CONFIG_FILE).write_text("{not json")
+    assert [i.id for i in runs.list_runs()] == [run_dir.name]
+    jobs.write_status(run_dir, state="queued", kind="train", created=9e12)
+    with pytest.raises(runs.RunError, match="stop the run"):
+        runs.delete_run(run_dir)
+    jobs.write_status(run_dir, state="stopped")
+    runs.delete_run(run_dir)
+    assert runs.list_runs() == []
