@@ -180,6 +180,38 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from namuweb import generate
+    if not 0 <= args.temperature <= 5:
+        raise UserError("--temperature must be between 0 and 5")
+    if not 1 <= args.length <= 100_000:
+        raise UserError("--length must be between 1 and 100000 characters")
+    if not 1 <= args.samples <= 16:
+        raise UserError("--samples must be between 1 and 16")
+    if args.top_k < 0 or not 0 < args.top_p <= 1:
+        raise UserError("--top-k must be 0 or more and --top-p in (0, 1]")
+    if args.run:
+        run_dir = _run_dir(args.run)
+    else:
+        usable = generate.usable_runs()
+        if not usable:
+            raise UserError("no trained run yet: python -m namuweb train --corpus builtin")
+        run_dir = usable[0].path
+    generator = generate.load_generator(run_dir)
+    prepared = generate.prepare_start(args.start, generator.vocab)
+    if prepared.missing:
+        what = "mapped to <unk>" if prepared.mapped_to_unk else "skipped"
+        print(f"namuweb generate: warning: not in this model's vocabulary, {what}: "
+              + ", ".join(map(repr, prepared.missing)), file=sys.stderr)
+    samples = generator.generate(args.start, args.length, args.temperature, samples=args.samples,
+                                 seed=args.seed, top_k=args.top_k, top_p=args.top_p)
+    for number, sample in enumerate(samples, 1):
+        if args.samples > 1:
+            print(f"--- sample {number} (temperature {args.temperature:g})")
+        print(sample.stream if args.jamo else sample.text)
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
@@ -197,7 +229,7 @@ def parser() -> argparse.ArgumentParser:
     vocab.add_argument("--min-count", type=int, default=1, help="fold rarer tokens into <unk> (default 1)")
     vocab.add_argument("--chars", action="store_true", help="whole characters instead of jamo tokens")
     vocab.add_argument("--out", help="where to write the JSON (default: DATA/exports/NAME.vocab.json)")
-    vocab.set_defaults(run=cmd_vocab)
+    vocab.set_defaults(handler=cmd_vocab)
 
     train = commands.add_parser("train", help="train a char-LSTM (foreground, with a progress bar)",
                                 description="Train the tutorial's char-LSTM on a corpus, or resume a run.")
@@ -216,27 +248,40 @@ def parser() -> argparse.ArgumentParser:
                        help="tf.distribute strategy (auto: MirroredStrategy when several GPUs are visible)")
     train.add_argument("--tf-config", help="TF_CONFIG JSON for --distribute multiworker")
     train.add_argument("--logical-cpus", type=int, default=0, help=argparse.SUPPRESS)
-    train.set_defaults(run=cmd_train)
+    train.set_defaults(handler=cmd_train)
 
     listing = commands.add_parser("runs", help="list training runs")
-    listing.set_defaults(run=cmd_runs)
+    listing.set_defaults(handler=cmd_runs)
+
+    gen = commands.add_parser("generate", help="sample text from a trained run",
+                              description="Generate Korean text from a run's latest checkpoint.")
+    gen.add_argument("--run", help="run id or folder (default: the newest run with a checkpoint)")
+    gen.add_argument("--start", default="한국에서는", help="start text (default 한국에서는)")
+    gen.add_argument("--temperature", type=float, default=0.8, help="0 = always the most likely token")
+    gen.add_argument("--length", type=int, default=300, help="characters of new text")
+    gen.add_argument("--seed", type=int, help="random seed for reproducible text")
+    gen.add_argument("--top-k", type=int, default=0, help="sample only among the K most likely tokens (0: all)")
+    gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set with this mass")
+    gen.add_argument("--samples", type=int, default=1)
+    gen.add_argument("--jamo", action="store_true", help="print the raw jamo stream instead")
+    gen.set_defaults(handler=cmd_generate)
 
     evaluate = commands.add_parser("evaluate", help="validation loss of a run's latest checkpoint")
     evaluate.add_argument("run", help="run id or folder")
-    evaluate.set_defaults(run=cmd_evaluate)
+    evaluate.set_defaults(handler=cmd_evaluate)
 
     stop = commands.add_parser("stop", help="ask a running training job to stop")
     stop.add_argument("run", help="run id or folder")
     stop.add_argument("--wait", action="store_true")
     stop.add_argument("--timeout", type=float, default=30)
-    stop.set_defaults(run=cmd_stop)
+    stop.set_defaults(handler=cmd_stop)
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return args.run(args)
+        return args.handler(args)
     except (UserError, corpus.CorpusError, OSError, RunError, JobError) as error:
         print(f"namuweb {args.command}: error: {error}", file=sys.stderr)
         return 2

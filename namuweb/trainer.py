@@ -231,7 +231,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         while log.step < total and not log.stopped:
             batches = charlm.make_dataset(split.train, config.batch, seed=config.seed, epoch=epoch, skip=skip)
             steps_now = min(charlm.batches_per_epoch(split.train, config.batch, skip), total - log.step)
-            history = model.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0,
+            history = model.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0, shuffle=False,
                                 validation_data=val_data, callbacks=[_callback(log, epoch, skip)])
             done_in_epoch = skip + (log.step - step)
             step, skip = log.step, done_in_epoch

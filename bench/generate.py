@@ -1,0 +1,90 @@
+"""Generation speed: namuweb's NumPy step vs the tutorial's eager loop, same weights, same run.
+
+    python bench/generate.py [--tokens 1000]
+
+A tutorial-sized model (Embedding 128 → LSTM 128 → Dense) is trained for a few
+steps on the built-in corpus in a temporary data directory, so both loops read
+the same checkpoint.  The tutorial's loop calls the whole Keras model on one
+token at a time with carried (stateful) LSTM state and samples with
+``tf.random.categorical``.  Goal (issue 4): >= 10,000 tokens/s and >= 100x
+the tutorial loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def tutorial_loop(checkpoint: Path, start_ids: list[int], tokens: int) -> float:
+    import keras
+    import tensorflow as tf
+    trained = keras.models.load_model(checkpoint)
+    vocab_size = trained.output_shape[-1]
+    model = keras.Sequential([
+        keras.Input(batch_shape=(1, None)),
+        keras.layers.Embedding(vocab_size, 128),
+        keras.layers.LSTM(128, return_sequences=True, stateful=True, recurrent_initializer="glorot_uniform"),
+        keras.layers.Dense(vocab_size),
+    ])
+    model.set_weights(trained.get_weights())
+    input_eval = tf.expand_dims(start_ids, 0)
+    for layer in model.layers:  # Keras 3 keeps reset_states on the stateful layer
+        if hasattr(layer, "reset_states"):
+            layer.reset_states()
+    started = time.perf_counter()
+    for _ in range(tokens):
+        predictions = tf.squeeze(model(input_eval), 0)
+        predicted_id = tf.random.categorical(predictions, num_samples=1)[-1, 0].numpy()
+        input_eval = tf.expand_dims([predicted_id], 0)
+    return tokens / (time.perf_counter() - started)
+
+
+def namuweb_loop(run_dir: Path, tokens: int) -> float:
+    from namuweb import generate
+    generator = generate.load_generator(run_dir)
+    generator.generate("한국에서는", 20, 1.0, seed=0)  # warm the codec tables
+    best = 0.0
+    for seed in range(3):
+        started = time.perf_counter()
+        count = 0
+        for samples in generator.stream("한국에서는", 100_000, [1.0], seed=seed):
+            count = len(samples[0].tokens)
+            if count >= tokens:
+                break
+        best = max(best, count / (time.perf_counter() - started))
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tokens", type=int, default=1000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["NAMUWEB_HOME"] = home
+        from namuweb import runs, trainer
+        from namuweb.charlm import TrainConfig
+        from namuweb.generate import prepare_start
+        from namuweb.vocab import load_vocab
+        run_dir = runs.create_run(TrainConfig.from_preset("builtin", "tutorial", steps=3))
+        trainer.train(run_dir)
+        checkpoint = run_dir / runs.CHECKPOINTS / runs.latest_checkpoint(run_dir)["file"]
+        start_ids = prepare_start("한국에서는", load_vocab(run_dir / runs.VOCAB_FILE)).ids
+        ours = namuweb_loop(run_dir, args.tokens)
+        theirs = tutorial_loop(checkpoint, start_ids, args.tokens)
+    print(f"generate {args.tokens} tokens, tutorial-sized model (E128, LSTM128), CPU")
+    print(f"tutorial eager loop (model call + tf.random.categorical)  {theirs:>9,.0f} tokens/s")
+    print(f"namuweb NumPy step                                        {ours:>9,.0f} tokens/s")
+    print(f"ratio {ours / theirs:.0f}x   (goals: >= 10,000 tokens/s: {'met' if ours >= 10_000 else 'NOT met'}; "
+          f">= 100x: {'met' if ours / theirs >= 100 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+import numpy as np
+import pytest
+
+from namuweb import corpus, generate, runs, trainer
+from namuweb.charlm import TrainConfig
+from namuweb.generate import PreparedStart, prepare_start, probabilities
+from namuweb.vocab import Vocabulary, build_vocab
+
+TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. 가나다라 마바사.\n" * 200
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A tiny two-layer model trained for a few steps (shared by this module's tests)."""
+    home = tmp_path_factory.mktemp("generate-home")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NAMUWEB_HOME", str(home))
+        source = corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
+        config = TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, layers=2, dropout=0.1,
+                             batch=8, seq_len=20, learning_rate=0.02, epochs=None, steps=15).validated()
+        run_dir = runs.create_run(config)
+        trainer.train(run_dir)
+    return run_dir
+
+
+def test_numpy_step_matches_the_keras_model(trained_run):
+    import keras
+    latest = runs.latest_checkpoint(trained_run)
+    model = keras.models.load_model(trained_run / runs.CHECKPOINTS / latest["file"])
+    gen = generate.load_generator(trained_run)
+    tokens = np.random.default_rng(0).integers(0, gen.vocab.size, size=(3, 25))
+    expected = np.asarray(model(tokens, training=False))
+    state = gen.model.initial_state(3)
+    got = np.stack([gen.model.step(tokens[:, t], state) for t in range(tokens.shape[1])], axis=1)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_generator_is_cached_per_checkpoint(trained_run):
+    assert generate.load_generator(trained_run) is generate.load_generator(trained_run)
+
+
+def test_same_seed_same_text_and_other_seed_other_text(trained_run):
+    gen = generate.load_generator(trained_run)
+    a = gen.generate("한국", 80, 1.0, seed=7)[0].text
+    assert a == gen.generate("한국", 80, 1.0, seed=7)[0].text
+    assert a != gen.generate("한국", 80, 1.0, seed=8)[0].text
+
+
+def test_temperature_zero_is_greedy_whatever_the_seed(trained_run):
+    gen = generate.load_generator(trained_run)
+    texts = {gen.generate("한국", 60, 0.0, seed=s)[0].text for s in range(3)}
+    assert len(texts) == 1
+
+
+@pytest.mark.parametrize("length", [1, 7, 50, 200])
+def test_length_counts_output_characters(trained_run, length):
+    [sample] = generate.load_generator(trained_run).generate("한국에서는", length, 1.0, seed=3)
+    assert len(sample.continuation) == length
+    assert sample.text == "한국에서는" + sample.continuation
+    assert sample.continuation == generate.hangul.compose(sample.stream)
+
+
+def test_samples_in_one_batch_each_use_their_own_temperature(trained_run):
+    gen = generate.load_generator(trained_run)
+    greedy = gen.generate("나무", 40, 0.0, seed=1)[0].text
+    *_, last = gen.stream("나무", 40, [0.0, 1.5], seed=1)
+    assert last[0].text == greedy
+    assert last[1].text != greedy
+
+
+def test_stream_yields_growing_text(trained_run):
+    snapshots = [s[0].continuation for s in generate.load_generator(trained_run).stream("한", 120, [1.0], seed=2)]
+    assert len(snapshots) > 3
+    final = snapshots[-1]
+    assert len(final) == 120
+    for snapshot in snapshots[:-1]:  # all but a syllable still being spelled is already final
+        stable = max(len(snapshot) - 3, 0)
+        assert final[:stable] == snapshot[:stable] or len(final) < stable
+    assert len(snapshots[len(snapshots) // 2]) < len(snapshots[-2])
+
+
+def test_unknown_start_characters_are_named_and_skipped(trained_run):
+    gen = generate.load_generator(trained_run)
+    prepared = prepare_start("😀한국Q", gen.vocab)
+    assert prepared.missing == ["Q", "😀"] and not prepared.mapped_to_unk
+    assert prepared.text == "한국"
+    [sample] = gen.generate("😀한국Q", 20, 1.0, seed=1)
+    assert sample.text.startswith("한국") and len(sample.continuation) == 20
+
+
+def test_unknown_start_characters_map_to_unk_when_the_model_has_one():
+    vocab = build_vocab("가가가가 나", min_count=2)
+    prepared = prepare_start("나😀", vocab)
+    assert prepared.mapped_to_unk and "😀" in prepared.missing
+    assert vocab.unk_id in prepared.ids
+
+
+def test_empty_or_unknown_only_start_begins_at_a_newline():
+    vocab = Vocabulary(chars=["\n", "ㄱ", "ㅏ", "ᴥ"], counts=[1, 1, 1, 1])
+    assert prepare_start("", vocab) == PreparedStart(text="", ids=[0])
+    emoji_only = prepare_start("😀", vocab)
+    assert emoji_only.ids == [0] and emoji_only.missing == ["😀"]
+
+
+def test_probabilities_temperature_top_k_top_p():
+    logits = np.array([2.0, 1.0, 0.5, -1.0])
+    assert probabilities(logits, 0.0).tolist() == [1.0, 0.0, 0.0, 0.0]
+    plain, cold, hot = probabilities(logits, 1.0), probabilities(logits, 0.5), probabilities(logits, 2.0)
+    assert plain.sum() == pytest.approx(1.0)
+    assert cold[0] > plain[0] > hot[0]
+    top2 = probabilities(logits, 1.0, top_k=2)
+    assert np.count_nonzero(top2) == 2 and top2.sum() == pytest.approx(1.0)
+    nucleus = probabilities(logits, 1.0, top_p=0.7)
+    assert np.count_nonzero(nucleus) == 2  # 0.61 < 0.7 needs the second token too
+    assert probabilities(logits, 1.0, top_p=0.5).tolist()[0] == pytest.approx(1.0)
+
+
+def test_teaching_table_shows_both_temperatures(trained_run):
+    rows = generate.load_generator(trained_run).next_token_table("한국", 0.5)
+    assert len(rows) == 10
+    assert {"token", "temperature 1", "temperature 0.5"} <= set(rows[0])
+    assert sum(r["temperature 0.5"] for r in rows) <= 1.0 + 1e-9
+    assert rows[0]["temperature 0.5"] >= rows[0]["temperature 1"]  # the favourite gains when colder
+
+
+def test_usable_runs_need_a_checkpoint(isolated_home):
+    empty = runs.create_run(TrainConfig.from_preset("builtin", "demo"))
+    assert generate.usable_runs() == []
+    with pytest.raises(runs.RunError, match="no checkpoint"):
+        generate.load_generator(empty)
