@@ -13,6 +13,7 @@ PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+    st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:", url_path="generate"),
 ]
 
 st.navigation(PAGES, position="sidebar").run()

@@ -28,16 +28,24 @@ st.graphviz_chart(
 )
 
 st.subheader("Tools")
-left, right = st.columns(2)
-with left:
-    st.markdown("**Vocabulary** — jamo tokens, counts and coverage of a corpus")
-    st.caption("Turns every syllable into its jamo plus the end-of-syllable mark ᴥ, counts the tokens "
-               "and numbers them as the tutorial does. Upload your own .txt or use the built-in corpus.")
-    if st.button("Open Vocabulary", icon=":material/abc:"):
-        st.switch_page("app_pages/vocabulary.py")
-with right:
-    st.markdown("**Coming next:** morpheme tagger · skip-gram explorer · char-LSTM training with live "
-                "loss charts · temperature-controlled generator.")
+TOOLS = [
+    ("app_pages/vocabulary.py", "Vocabulary", ":material/abc:",
+     "Every syllable becomes its jamo plus the end-of-syllable mark ᴥ; see the tokens, their counts and coverage, "
+     "numbered as the tutorial numbers them. Upload your own .txt or use the built-in corpus."),
+    ("app_pages/train.py", "Train", ":material/model_training:",
+     "Train the tutorial's char-LSTM as a background job and watch its loss fall live; the quick demo takes "
+     "about a minute."),
+    ("app_pages/generate.py", "Generate", ":material/edit_note:",
+     "Type a Korean start, move the temperature slider, and read new text appear."),
+]
+columns = st.columns(len(TOOLS))
+for column, (path, title, icon, blurb) in zip(columns, TOOLS):
+    with column:
+        st.markdown(f"**{title}**")
+        st.caption(blurb)
+        if st.button(f"Open {title}", icon=icon, key=f"open-{title}"):
+            st.switch_page(path)
+st.caption("Coming next: morpheme tagger · skip-gram embedding explorer · Namuwiki dump import.")
 
 st.subheader("This machine")
 st.markdown(f"**Data directory:** `{config.data_home()}`")

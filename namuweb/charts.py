@@ -86,3 +86,19 @@ def runs_overlay(curves: pd.DataFrame) -> alt.Chart:
     lines = base.transform_filter(alt.datum.series == "loss (smoothed)").mark_line()
     val = base.transform_filter(alt.datum.series == "val loss").mark_point(size=70, filled=True, shape="diamond")
     return _style(alt.layer(lines, val).properties(title="Runs compared", height=320).interactive(bind_y=False))
+
+
+def next_token_chart(rows: list[dict]) -> alt.Chart:
+    """Top next-token probabilities at temperature 1 beside those at the chosen temperature."""
+    frame = pd.DataFrame(rows).melt(id_vars="token", var_name="setting", value_name="probability")
+    frame["label"] = frame["token"].map(lambda t: {" ": "␣", "\n": "\\n", "\u1d25": "ᴥ"}.get(t, t))
+    order = list(dict.fromkeys(frame["label"]))
+    settings = [key for key in rows[0] if key != "token"] if rows else []
+    return _style(alt.Chart(frame, title="Next token: what the temperature does").mark_bar().encode(
+        x=alt.X("label:N", sort=order, title="next token", axis=alt.Axis(labelAngle=0)),
+        xOffset=alt.XOffset("setting:N"),
+        y=alt.Y("probability:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("setting:N", legend=alt.Legend(orient="bottom", title=None),
+                        scale=alt.Scale(domain=settings, range=["#9e9e9e", "#2e7d32"])),
+        tooltip=["label", "setting", alt.Tooltip("probability:Q", format=".2%")],
+    ).properties(height=260))

@@ -195,7 +195,7 @@ class Generator:
         tuned = probabilities(logits[0], temperature, top_k, top_p)
         best = np.argsort(-np.maximum(plain, tuned))[:top]
         return [{"token": self.symbols[i], "temperature 1": float(plain[i]),
-                 f"temperature {temperature:g}": float(tuned[i])} for i in best]
+                 f"your temperature {temperature:g}": float(tuned[i])} for i in best]
 
     def stream(self, start: str, length: int, temperatures: list[float], *, seed: int | None = None,
                top_k: int = 0, top_p: float = 1.0, every: int = CHECK_EVERY) -> Iterator[list[Sample]]:

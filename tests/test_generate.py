@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from namuweb import corpus, generate, runs, trainer
+from namuweb import charts, corpus, generate, runs, trainer
 from namuweb.charlm import TrainConfig
 from namuweb.generate import PreparedStart, prepare_start, probabilities
 from namuweb.vocab import Vocabulary, build_vocab
@@ -118,9 +118,13 @@ def test_probabilities_temperature_top_k_top_p():
 def test_teaching_table_shows_both_temperatures(trained_run):
     rows = generate.load_generator(trained_run).next_token_table("한국", 0.5)
     assert len(rows) == 10
-    assert {"token", "temperature 1", "temperature 0.5"} <= set(rows[0])
-    assert sum(r["temperature 0.5"] for r in rows) <= 1.0 + 1e-9
-    assert rows[0]["temperature 0.5"] >= rows[0]["temperature 1"]  # the favourite gains when colder
+    assert {"token", "temperature 1", "your temperature 0.5"} <= set(rows[0])
+    assert sum(r["your temperature 0.5"] for r in rows) <= 1.0 + 1e-9
+    assert rows[0]["your temperature 0.5"] >= rows[0]["temperature 1"]  # the favourite gains when colder
+    spec = charts.next_token_chart(rows).to_dict()
+    assert spec["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.5"]
+    same = generate.load_generator(trained_run).next_token_table("한국", 1.0)
+    assert same[0]["temperature 1"] == pytest.approx(same[0]["your temperature 1"])
 
 
 def test_usable_runs_need_a_checkpoint(isolated_home):
@@ -128,3 +132,14 @@ def test_usable_runs_need_a_checkpoint(isolated_home):
     assert generate.usable_runs() == []
     with pytest.raises(runs.RunError, match="no checkpoint"):
         generate.load_generator(empty)
+
+
+def test_cli_prints_the_same_text_for_the_same_seed(trained_run, capsys):
+    from namuweb.cli import main
+    assert main(["generate", "--run", str(trained_run), "--start", "한국", "--length", "40", "--seed", "5",
+                 "--temperature", "0.7"]) == 0
+    printed = capsys.readouterr().out.strip()
+    expected = generate.load_generator(trained_run).generate("한국", 40, 0.7, seed=5)[0].text
+    assert printed == expected.strip()
+    assert main(["generate", "--run", str(trained_run), "--temperature", "9"]) == 2
+    assert "--temperature" in capsys.readouterr().err

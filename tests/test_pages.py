@@ -142,3 +142,55 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it():
     assert runs.latest_checkpoint(info.path) is not None
     table = at.dataframe[0].value
     assert list(table["state"]) == ["stopped"] and table["steps"].iloc[0] > 0
+
+
+@pytest.fixture
+def tiny_trained_run():
+    from namuweb import corpus, runs, trainer
+    from namuweb.charlm import TrainConfig
+    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+    run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, batch=8,
+                                          seq_len=20, learning_rate=0.02, epochs=None, steps=10).validated())
+    trainer.train(run_dir)
+    return run_dir
+
+
+def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(tiny_trained_run):
+    from namuweb import generate
+    at = page("generate").run()
+    assert not at.exception
+    assert tiny_trained_run.name in at.selectbox[0].format_func(at.selectbox[0].value)
+    button(at, "Generate").click().run()
+    assert not at.exception
+    [output] = at.code
+    expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=1)[0].text
+    assert output.value == expected
+    assert len(at.get("download_button")) == 1
+    chart_before = chart_specs(at)[-1]
+    temperature = next(s for s in at.slider if s.label == "Temperature")
+    temperature.set_value(0.2).run()
+    settings = chart_specs(at)[-1]["encoding"]["color"]["scale"]["domain"]
+    assert settings == ["temperature 1", "your temperature 0.2"]
+    assert chart_before["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.8"]
+
+
+def test_generate_page_names_unknown_start_characters(tiny_trained_run):
+    at = page("generate").run()
+    at.text_input[0].input("😀한국").run()
+    assert any("😀" in w.value and "skipped" in w.value for w in at.warning)
+    button(at, "Generate").click().run()
+    assert at.code[0].value.startswith("한국")
+
+
+def test_generate_page_without_a_model_offers_the_quick_demo():
+    from namuweb import jobs, runs
+    at = page("generate").run()
+    assert any("No trained model yet" in i.value for i in at.info)
+    button(at, "Train the quick demo").click().run()
+    [info] = runs.list_runs()
+    try:
+        assert info.config["preset"] == "demo"
+        assert any("A model is training" in i.value for i in at.info)
+    finally:
+        jobs.request_stop(info.path)
+        jobs.wait(info.path, timeout=120)

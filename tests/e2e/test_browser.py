@@ -26,7 +26,7 @@ def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app)
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Vocabulary", "Train"]
+    assert sidebar_links(page) == ["Home", "Vocabulary", "Train", "Generate"]
 
 
 def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
@@ -88,3 +88,22 @@ def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wa
     page.get_by_role("button", name="Stop").click()
     expect(metric_value(page, "State")).to_have_text("stopped", timeout=60_000)
     expect(page.get_by_role("button", name="Train")).to_be_enabled(timeout=30_000)
+
+
+def test_generate_streams_korean_text(app_server, namuweb_home, page, wait_for_app, monkeypatch):
+    from namuweb import corpus, generate, runs, trainer
+    from namuweb.charlm import TrainConfig
+    monkeypatch.setenv("NAMUWEB_HOME", str(namuweb_home))
+    if not generate.usable_runs():  # the training test above normally leaves a stopped demo run
+        config = TrainConfig.from_preset(corpus.BUILTIN_ID, "demo", steps=20)
+        trainer.train(runs.create_run(config))
+    page.goto(f"{app_server}/generate")
+    wait_for_app(page)
+    page.get_by_role("button", name="Generate").click()
+    wait_for_app(page)
+    output = page.locator('[data-testid="stCode"]').first
+    expect(output).to_contain_text("한국에서는", timeout=30_000)
+    text = output.inner_text()
+    continuation = text.split("한국에서는", 1)[1]
+    assert sum("가" <= ch <= "힣" for ch in continuation) >= 20, text
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)

@@ -1,0 +1,108 @@
+"""Generate: new Korean text from a trained model, with a temperature knob."""
+
+import streamlit as st
+
+from namuweb import charlm, charts, corpus, generate, jobs, runs
+
+st.title("Generate text")
+st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
+           "together into syllables as they arrive.")
+
+
+@st.fragment(run_every=2)
+def demo_training(run):
+    info = runs.run_info(run.path)
+    where = runs.progress(info, runs.read_metrics(info.path))
+    st.progress(where["fraction"], text=f"Training the quick demo: step {where['step']:,} of {where['total']:,}"
+                                        + (f" · loss {where['loss']:.3f}" if where["loss"] else "")
+                                        + f" · ETA {int(where['eta_s'] or 0)} s")
+    if not (info.status and info.status.active):
+        st.rerun(scope="app")
+
+
+usable = generate.usable_runs()
+if not usable:
+    active = runs.active_runs()
+    if active:
+        st.info("A model is training. Generation opens here as soon as it has a checkpoint.",
+                icon=":material/hourglass_top:")
+        demo_training(active[0])
+    else:
+        st.info("No trained model yet. The quick demo trains one on the built-in corpus in about a minute; "
+                "generation opens here when it finishes.", icon=":material/info:")
+        if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:"):
+            try:
+                runs.start(runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
+            except (jobs.JobError, runs.RunError) as problem:
+                st.error(str(problem), icon=":material/error:")
+            st.rerun()
+    st.stop()
+
+
+def describe(info) -> str:
+    val = f" · val loss {info.best_val_loss:.3f}" if info.best_val_loss is not None else ""
+    return f"{info.id} · {info.config.get('corpus_name', info.config.get('corpus'))} · {info.steps:,} steps{val}"
+
+
+by_id = {info.id: info for info in usable}
+run = by_id[st.selectbox("Model", list(by_id), format_func=lambda i: describe(by_id[i]))]
+generator = generate.load_generator(run.path)
+
+start = st.text_input("Start text", generate.DEFAULT_START, max_chars=500)
+left, middle, right = st.columns(3)
+temperature = left.slider("Temperature", 0.0, 2.0, 0.8, step=0.05,
+                          help="0 always picks the most likely next token; higher values take more risks.")
+left.caption("0 = always the most likely token · 1 = the model's own odds · above 1 = wilder")
+length = middle.slider("Length (characters)", 10, 1000, 200, step=10)
+sample_count = right.number_input("Samples side by side", 1, 4, 1)
+with st.expander("More options"):
+    cols = st.columns(4)
+    top_k = cols[0].number_input("Top-k (0 = off)", 0, generator.vocab.size, 0)
+    top_p = cols[1].slider("Top-p (1 = off)", 0.05, 1.0, 1.0, step=0.05)
+    seed = cols[2].number_input("Seed", 0, 2**31 - 1, 1, help="The same seed gives the same text.")
+    show_jamo = cols[3].toggle("Show the jamo stream", False)
+    own = st.toggle("A temperature per sample", False, disabled=sample_count == 1)
+    temperatures = [temperature] * sample_count
+    if own and sample_count > 1:
+        cols = st.columns(sample_count)
+        temperatures = [cols[i].slider(f"Sample {i + 1}", 0.0, 2.0, round(min(2.0, 0.4 + 0.4 * i), 2), step=0.05,
+                                       key=f"temperature-{i}") for i in range(sample_count)]
+
+prepared = generate.prepare_start(start, generator.vocab)
+if prepared.missing:
+    what = "mapped to `<unk>`" if prepared.mapped_to_unk else "skipped"
+    st.warning("This model has never seen " + ", ".join(f"`{c}`" for c in prepared.missing)
+               + f" — {what}; generation still runs.", icon=":material/warning:")
+if not start.strip():
+    st.caption("Empty start: the model begins as if at the start of a new line.")
+
+if st.button("Generate", type="primary", icon=":material/edit_note:"):
+    columns = st.columns(len(temperatures))
+    boxes = [(col.empty(), col.empty()) for col in columns]
+    for samples in generator.stream(start, length, temperatures, seed=int(seed), top_k=int(top_k), top_p=top_p):
+        for (text_box, jamo_box), sample, t in zip(boxes, samples, temperatures):
+            text_box.markdown(f"**temperature {t:g}**\n\n{sample.text}▌")
+            if show_jamo:
+                jamo_box.caption(sample.stream[-400:])
+    for (text_box, jamo_box), _ in zip(boxes, samples):
+        text_box.empty()
+        jamo_box.empty()
+    st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples}
+
+result = st.session_state.get("generated")
+if result and result["run"] == run.id:
+    columns = st.columns(len(result["temperatures"]))
+    for col, sample, t in zip(columns, result["samples"], result["temperatures"]):
+        col.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
+        col.code(sample.text, language=None, wrap_lines=True)
+        if show_jamo:
+            col.caption("jamo stream")
+            col.code(sample.stream, language=None, wrap_lines=True)
+    st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
+                       file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
+
+st.subheader("What the temperature does")
+st.altair_chart(charts.next_token_chart(generator.next_token_table(start, temperature, int(top_k), top_p)),
+                width="stretch")
+st.caption("After your start text, the model's ten most likely next jamo tokens at temperature 1 (grey) and at "
+           "your temperature (green). Low temperatures sharpen the favourite; high ones flatten the odds.")
