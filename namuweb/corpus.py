@@ -66,7 +66,7 @@ class EmptyUpload(CorpusError):
 class Corpus:
     id: str
     name: str
-    source: str  # "builtin" or "upload"
+    source: str  # "builtin", "upload" or "tagged"
     created: str  # ISO 8601, UTC
     chars: int
     bytes: int  # UTF-8 size of text.txt
@@ -74,6 +74,7 @@ class Corpus:
     original_name: str | None
     encoding: str  # encoding the source was decoded from
     notice: str | None  # what decoding changed, for the user
+    parent: str | None = None  # the corpus this one was derived from (a tagged corpus's source)
 
     def read_text(self) -> str:
         with self.path.open(encoding="utf-8", newline="") as f:
@@ -122,7 +123,8 @@ def _load_corpus(folder: Path) -> Corpus | None:
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         stored = {f.name for f in fields(Corpus)} - {"path"}
-        if not isinstance(meta, dict) or set(meta) != stored or meta["id"] != folder.name:
+        optional = {f.name for f in fields(Corpus) if f.default is None}
+        if not isinstance(meta, dict) or not stored - optional <= set(meta) <= stored or meta["id"] != folder.name:
             return None
         corpus = Corpus(**meta, path=folder / TEXT_FILE)
     except (OSError, ValueError, TypeError):
@@ -173,6 +175,34 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
         notice=None,
     )
     _write_corpus(folder, text, corpus)
+    return corpus
+
+
+def add_file(path: Path, name: str, *, source: str, parent: str | None = None, notice: str | None = None,
+             home: Path | None = None) -> Corpus:
+    """Move a UTF-8 text file written by a job (a tagged corpus) into the library.
+
+    The file is counted by streaming and moved, never read whole, so a large
+    derived corpus costs no memory; it must be on the same filesystem."""
+    corpora = _corpora_dir(home)
+    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    folder = corpora / corpus_id
+    folder.mkdir()
+    chars = 0
+    with open(path, encoding="utf-8", newline="") as f:
+        while chunk := f.read(1 << 20):
+            chars += len(chunk)
+    try:
+        corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
+                        created=_now().isoformat(timespec="microseconds"), chars=chars,
+                        bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
+                        encoding="utf-8", notice=notice, parent=parent)
+        os.replace(path, folder / TEXT_FILE)
+        meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
+        _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return corpus
 
 

@@ -276,3 +276,17 @@ def test_hostile_names_never_become_paths(tmp_path, original, expected):
 def test_ids_are_unique(tmp_path):
     ids = {lib.add_upload(b"same", "same.txt", home=tmp_path).id for _ in range(20)}
     assert len(ids) == 20
+
+
+def test_add_file_moves_a_job_output_into_the_library_with_its_parent(tmp_path, isolated_home):
+    from namuweb.corpus import BUILTIN_ID, add_file, get_corpus, list_corpora
+    output = isolated_home / "partial.txt"
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    output.write_text("나무/Noun 위키/Noun\n말뭉치/Noun 를/Josa\n", encoding="utf-8")
+    tagged = add_file(output, "헌법 · tagged (Okt)", source="tagged", parent=BUILTIN_ID)
+    assert not output.exists()
+    again = get_corpus(tagged.id)
+    assert again.parent == BUILTIN_ID and again.source == "tagged"
+    assert again.read_text() == "나무/Noun 위키/Noun\n말뭉치/Noun 를/Josa\n"
+    assert again.chars == len(again.read_text())
+    assert [c.id for c in list_corpora()][:1] == [BUILTIN_ID] and tagged.id in [c.id for c in list_corpora()]
