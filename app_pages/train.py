@@ -217,7 +217,7 @@ def run_actions(run, busy: bool):
                 st.error(str(problem), icon=":material/error:")
     if latest:
         checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
-        cols[2].download_button("Download checkpoint", checkpoint.read_bytes(),
+        cols[2].download_button("Download checkpoint", lambda path=checkpoint: path.read_bytes(),  # read on click
                                 file_name=f"{run.id}-{latest['file']}", icon=":material/download:",
                                 key=f"download-{run.id}")
     else:
