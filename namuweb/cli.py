@@ -212,6 +212,51 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tag(args: argparse.Namespace) -> int:
+    from namuweb import morph
+    if not args.text.strip():
+        raise UserError("give some Korean text to tag, e.g. python -m namuweb tag \"나무위키 말뭉치를 만들어보자\"")
+    options = {"norm": args.norm, "stem": args.stem} if args.engine == "okt" else {}
+    try:
+        print(morph.tutorial_line(args.text, args.engine, **options))
+    except morph.EngineUnavailable as error:
+        raise UserError(str(error)) from None
+    return 0
+
+
+def cmd_tag_corpus(args: argparse.Namespace) -> int:
+    from namuweb import morph, tagging
+    if args.job_dir:
+        job_dir = Path(args.job_dir)
+        if not (job_dir / tagging.JOB_FILE).is_file():
+            raise UserError(f"{job_dir} is not a tagging job")
+    elif args.corpus:
+        try:
+            job_dir = tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    else:
+        raise UserError("give a CORPUS to tag, or --job-dir of a job to resume")
+    print(f"job folder: {job_dir}", file=sys.stderr)
+    started = time.time()
+    with jobs.Worker(job_dir, tagging.KIND) as worker:
+        def progress(done: int, total: int, lines: int, sentences: int) -> None:
+            left = (time.time() - started) / max(done, 1) * (total - done)
+            worker.heartbeat(done=done, total=total, lines=lines, sentences=sentences)
+            line = f"{done / max(total, 1):6.1%}  {lines:,} lines  {sentences:,} sentences  ETA {left:.0f}s"
+            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
+                  file=sys.stderr, flush=True)
+        try:
+            stats = tagging.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
+        except morph.EngineUnavailable as error:
+            raise UserError(str(error)) from None
+    if stats.get("stopped"):
+        print(f"\nstopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}")
+    else:
+        print(f"\ntagged {stats['sentences']:,} sentences into corpus {stats['corpus']}")
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
@@ -265,6 +310,23 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--samples", type=int, default=1)
     gen.add_argument("--jamo", action="store_true", help="print the raw jamo stream instead")
     gen.set_defaults(handler=cmd_generate)
+
+    tag = commands.add_parser("tag", help="print the tutorial's word/Tag line for a text")
+    tag.add_argument("text")
+    tag.add_argument("--engine", default="okt", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"])
+    tag.add_argument("--norm", action="store_true", help="Okt: normalise spelling")
+    tag.add_argument("--stem", action="store_true", help="Okt: reduce verbs and adjectives to their stem")
+    tag.set_defaults(handler=cmd_tag)
+
+    tag_corpus = commands.add_parser("tag-corpus", help="tag a whole corpus into a new library corpus",
+                                     description="The tutorial's rule: each line split on '.', each sentence "
+                                                 "tagged, sentences of more than one token written as word/Tag.")
+    tag_corpus.add_argument("corpus", nargs="?", help="library corpus id or name")
+    tag_corpus.add_argument("--engine", default="okt", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"])
+    tag_corpus.add_argument("--norm", action="store_true")
+    tag_corpus.add_argument("--stem", action="store_true")
+    tag_corpus.add_argument("--job-dir", help="resume this tagging job folder")
+    tag_corpus.set_defaults(handler=cmd_tag_corpus)
 
     evaluate = commands.add_parser("evaluate", help="validation loss of a run's latest checkpoint")
     evaluate.add_argument("run", help="run id or folder")

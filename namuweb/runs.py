@@ -45,7 +45,7 @@ def run_dirs(home: Path | None = None) -> list[Path]:
     return sorted((p for p in runs_dir(home).iterdir() if (p / CONFIG_FILE).is_file()), reverse=True)
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
     os.replace(tmp, path)
@@ -62,7 +62,7 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     folder.mkdir(parents=True, exist_ok=True)
     build_vocab(found).save(folder / VOCAB_FILE)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp}
-    _write_json(folder / CONFIG_FILE, data)
+    write_json(folder / CONFIG_FILE, data)
     return folder
 
 

@@ -108,7 +108,7 @@ def save_checkpoint(model, run_dir: Path, step: int, epoch: int, epoch_step: int
     model.save(tmp)
     os.replace(tmp, folder / name)
     latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, "time": time.time()}
-    runs._write_json(folder / runs.LATEST, latest)
+    runs.write_json(folder / runs.LATEST, latest)
     kept = sorted(folder.glob("step-*.keras"))
     for old in kept[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)

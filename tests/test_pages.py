@@ -194,3 +194,44 @@ def test_generate_page_without_a_model_offers_the_quick_demo():
     finally:
         jobs.request_stop(info.path)
         jobs.wait(info.path, timeout=120)
+
+
+def test_tagger_page_tags_the_tutorial_sentence():
+    at = page("tagger").run()
+    assert not at.exception
+    line = at.code[0].value
+    assert line == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
+    chips = " ".join(m.value for m in at.markdown)
+    assert "말뭉치" in chips and "Josa" in chips
+    table = at.dataframe[0].value
+    assert list(table["tag"]) == ["Noun", "Noun", "Noun", "Josa", "Verb", "Verb"]
+    assert table["meaning"].iloc[3] == "조사"
+    at.text_area[0].input("한국어 형태소 분석").run()
+    assert at.code[0].value.startswith("한국어/Noun")
+    assert at.query_params["text"] == ["한국어 형태소 분석"] or at.query_params["text"] == "한국어 형태소 분석"
+
+
+def test_tagger_page_compare_lists_every_available_engine():
+    from namuweb import morph
+    at = page("tagger").run()
+    shown = " ".join(m.value for m in at.markdown)
+    for engine in morph.engines():
+        if engine.available:
+            assert f"**{engine.label}**" in shown
+    assert "Outlined chips" in " ".join(c.value for c in at.caption)
+
+
+def test_tagger_page_reads_text_and_engine_from_the_url():
+    at = page("tagger")
+    at.query_params["text"] = "아버지가방에들어가신다"
+    at.query_params["engine"] = "kiwi"
+    at.run()
+    assert not at.exception
+    assert at.text_area[0].value == "아버지가방에들어가신다"
+    assert "/" in at.code[0].value and "아버지" in at.code[0].value
+
+
+def test_tagger_page_empty_input_gets_a_hint():
+    at = page("tagger").run()
+    at.text_area[0].input("").run()
+    assert any("Type a sentence" in i.value for i in at.info)

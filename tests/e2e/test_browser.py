@@ -26,7 +26,7 @@ def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app)
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Vocabulary", "Train", "Generate"]
+    assert sidebar_links(page) == ["Home", "Tagger", "Vocabulary", "Train", "Generate"]
 
 
 def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
@@ -107,3 +107,13 @@ def test_generate_streams_korean_text(app_server, namuweb_home, page, wait_for_a
     continuation = text.split("한국에서는", 1)[1]
     assert sum("가" <= ch <= "힣" for ch in continuation) >= 20, text
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
+
+
+def test_tagger_opens_with_the_sentence_from_the_url(app_server, page, wait_for_app):
+    from urllib.parse import quote
+    page.goto(f"{app_server}/tagger?text={quote('아버지가방에들어가신다')}&engine=okt")
+    wait_for_app(page)
+    expect(page.get_by_role("textbox", name="Text")).to_have_value("아버지가방에들어가신다")
+    line = page.locator('[data-testid="stCode"]').first
+    expect(line).to_contain_text("아버지/Noun", timeout=30_000)
+    expect(page.get_by_text("Verb").first).to_be_visible()
