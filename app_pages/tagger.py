@@ -1,0 +1,176 @@
+"""Tagger: split Korean into morphemes with their parts of speech; tag whole corpora."""
+
+import os
+import time
+
+import pandas as pd
+import streamlit as st
+
+from namuweb import corpus, jobs, morph, tagging, tagviz
+
+EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
+            "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
+LONG_INPUT = int(os.environ.get("NAMUWEB_TAGGER_CHUNK_CHARS", "5000"))
+JAVA_HINT = ("Install a Java runtime (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, or run "
+             "`./scripts/app`, which does it) and restart the app. Kiwi needs no Java.")
+
+st.title("Morpheme tagger")
+st.caption("Korean text split into morphemes with their parts of speech, as the tutorial does with konlpy: "
+           "`나무위키 말뭉치를 만들어보자` → `나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb`.")
+
+engines = {e.name: e for e in morph.engines()}
+available = [name for name, e in engines.items() if e.available]
+missing = [e for e in engines.values() if not e.available]
+if missing:
+    with st.expander(f"{len(missing)} engine(s) unavailable here", icon=":material/info:"):
+        for e in missing:
+            st.markdown(f"**{e.label}** — {e.reason}")
+        if any(e.needs_java for e in missing):
+            st.caption(JAVA_HINT)
+if not available:
+    st.error("No tagging engine is available. " + JAVA_HINT, icon=":material/error:")
+    st.stop()
+
+# The text and the engine live in the URL, so a shared link opens with the same input.
+if "text" not in st.session_state:
+    st.session_state.text = st.query_params.get("text", EXAMPLES[0])
+if "engine" not in st.session_state:
+    wanted = st.query_params.get("engine", "okt")
+    st.session_state.engine = wanted if wanted in available else ("okt" if "okt" in available else available[0])
+
+
+def use_example(sentence: str) -> None:
+    st.session_state.text = sentence
+
+
+st.caption("Examples:")
+cols = st.columns(len(EXAMPLES))
+for col, example in zip(cols, EXAMPLES):
+    col.button(example, on_click=use_example, args=(example,), key=f"example-{example}", width="stretch")
+text = st.text_area("Text", key="text", height=110, placeholder="한국어 문장을 입력하세요…")
+left, right = st.columns([3, 2])
+engine = left.segmented_control("Engine", available, key="engine", format_func=lambda n: morph.LABELS[n],
+                                selection_mode="single") or available[0]
+options = {}
+if engine == "okt":
+    cols = right.columns(2)
+    options = {"norm": cols[0].toggle("norm", help="Okt: normalise spellings (ㅋㅋ 맛있닼 → 맛있다)"),
+               "stem": cols[1].toggle("stem", help="Okt: verbs and adjectives as their dictionary form")}
+st.query_params.update({"text": text, "engine": engine})
+
+
+def tag(text: str, engine: str, **options) -> tuple[list, float]:
+    started = time.perf_counter()
+    if len(text) > LONG_INPUT:
+        bar = st.progress(0.0, text="Tagging a long text in chunks…")
+        tokens = morph.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
+                                   progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+        bar.empty()
+    else:
+        tokens = morph.pos(text, engine, **options)
+    return tokens, time.perf_counter() - started
+
+
+single, compare, whole = st.tabs(["Tag", "Compare engines", "Tag a corpus"])
+
+with single:
+    if not text.strip():
+        st.info("Type a sentence or pick an example above.", icon=":material/keyboard:")
+    else:
+        if len(text) > LONG_INPUT:
+            st.caption(f"Long input: tagged in chunks of {LONG_INPUT:,} characters "
+                       "(NAMUWEB_TAGGER_CHUNK_CHARS).")
+        try:
+            with st.spinner(f"Tagging with {morph.LABELS[engine]}…"):
+                tokens, seconds = tag(text, engine, **options)
+        except morph.EngineUnavailable as problem:
+            st.error(str(problem), icon=":material/error:")
+            tokens = None
+        if tokens is not None:
+            st.caption(f"{len(tokens):,} morphemes in {seconds * 1000:.0f} ms")
+            st.markdown(tagviz.chips_html(tokens), unsafe_allow_html=True)
+            st.markdown(tagviz.legend_html(tokens), unsafe_allow_html=True)
+            st.markdown("**The tutorial's line**")
+            st.code(" ".join(morph.flat(tokens)), language=None, wrap_lines=True)
+            meanings = morph.tag_meanings(engine)
+            st.dataframe(pd.DataFrame([{"token": w, "tag": t, "meaning": meanings.get(t, ("", ""))[0],
+                                        "in English": meanings.get(t, ("", ""))[1], "group": tagviz.tag_group(t)}
+                                       for w, t in tokens]), hide_index=True, width="stretch")
+
+with compare:
+    if not text.strip():
+        st.info("Type a sentence to compare the engines on it.", icon=":material/keyboard:")
+    elif len(text) > LONG_INPUT:
+        st.info(f"Compare works on up to {LONG_INPUT:,} characters.", icon=":material/info:")
+    else:
+        results, times = {}, {}
+        for name in available:
+            try:
+                with st.spinner(f"{morph.LABELS[name]}…"):
+                    results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
+            except morph.EngineUnavailable as problem:
+                st.warning(f"{morph.LABELS[name]}: {problem}", icon=":material/warning:")
+        different = tagviz.disagreements(results)
+        st.caption("Outlined chips are cuts that not every engine makes.")
+        for name, tokens in results.items():
+            st.markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms")
+            st.markdown(tagviz.chips_html(tokens, different[name]), unsafe_allow_html=True)
+
+with whole:
+    st.caption("The tutorial's rule: every line is split on '.', each sentence is tagged, and sentences of more "
+               "than one token are written as space-separated `word/Tag`. The result becomes a new corpus in the "
+               "library (for the skip-gram trainer).")
+    library = [c for c in corpus.list_corpora() if c.source != "tagged"]
+    by_id = {c.id: c for c in library}
+    cols = st.columns([3, 2])
+    source_id = cols[0].selectbox("Corpus to tag", list(by_id),
+                                  format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
+    job_engine = cols[1].selectbox("Engine", available, index=available.index(engine),
+                                   format_func=lambda n: morph.LABELS[n], key="job_engine")
+    busy = tagging.active_jobs()
+    if st.button("Tag the corpus", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
+        try:
+            job = tagging.create_job(source_id, job_engine, **(options if job_engine == "okt" else {}))
+            tagging.start(job)
+            st.session_state.tag_job = job.name
+            st.rerun()
+        except (jobs.JobError, ValueError) as problem:
+            st.error(str(problem), icon=":material/error:")
+
+    @st.fragment(run_every=2)
+    def tagging_progress():
+        folders = tagging.job_dirs()
+        if not folders:
+            return
+        active = [d for d in folders if (s := jobs.refresh(d)) and s.active]
+        job = active[0] if active else next((d for d in folders if d.name == st.session_state.get("tag_job")),
+                                            folders[0])
+        status, settings = jobs.refresh(job), tagging.read_job(job)
+        if status is None:
+            return
+        progress = status.progress
+        fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
+        st.markdown(f"**{settings['corpus_name']}** with {morph.LABELS[settings['engine']]} — {status.state}")
+        if status.active:
+            elapsed = time.time() - (status.started or time.time())
+            eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
+            st.progress(min(fraction, 1.0), text=f"{fraction:.0%} · {progress.get('lines', 0):,} lines · "
+                                                 f"{progress.get('sentences', 0):,} sentences"
+                                                 + (f" · ETA {eta:.0f} s" if eta is not None else ""))
+            if status.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{job.name}"):
+                jobs.request_stop(job)
+                st.rerun(scope="fragment")
+        elif status.state == "finished" and settings.get("result"):
+            tagged = corpus.get_corpus(settings["result"])
+            st.success(f"Saved as the corpus “{tagged.name}”: {tagged.notice}.", icon=":material/check_circle:")
+            st.code(next(tagged.iter_chunks(600), ""), language=None, wrap_lines=True)
+            st.download_button("Download the tagged corpus", lambda path=tagged.path: path.read_bytes(),
+                               file_name=f"{tagged.id}.txt", icon=":material/download:", key=f"dl-{job.name}")
+        elif status.state in ("stopped", "interrupted", "failed"):
+            st.warning(f"{status.state}: {status.error or 'stopped by request'}", icon=":material/warning:")
+            if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}",
+                         disabled=bool(tagging.active_jobs())):
+                tagging.start(job)
+                st.rerun(scope="fragment")
+
+    tagging_progress()

@@ -1,0 +1,87 @@
+"""Tagging a whole corpus as a job: ``<data>/jobs/tag/<id>/``.
+
+The job folder holds the settings (``job.json``), the status and log the job
+mechanism keeps, and the partial output with its resume sidecar, so a stopped
+or interrupted job picks up where it was.  Only a finished output moves into
+the corpus library, as a tagged corpus linked to its source.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime, timezone
+from pathlib import Path
+
+from namuweb import config as app_config
+from namuweb import corpus as corpus_library
+from namuweb import jobs
+
+KIND = "tag"
+JOB_FILE = "job.json"
+OUTPUT = "tagged.txt"
+
+
+def jobs_dir(home: Path | None = None) -> Path:
+    path = (home or app_config.data_home()) / "jobs" / KIND
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_dirs(home: Path | None = None) -> list[Path]:
+    return sorted((p for p in jobs_dir(home).iterdir() if (p / JOB_FILE).is_file()), reverse=True)
+
+
+def read_job(job_dir: Path) -> dict:
+    return json.loads((Path(job_dir) / JOB_FILE).read_text(encoding="utf-8"))
+
+
+def _write_job(job_dir: Path, data: dict) -> None:
+    tmp = job_dir / f".{JOB_FILE}.{secrets.token_hex(4)}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(job_dir / JOB_FILE)
+
+
+def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool = False,
+               home: Path | None = None) -> Path:
+    from namuweb import morph
+    if engine not in morph.ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
+    source = corpus_library.get_corpus(corpus_ref, home)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    job_dir = jobs_dir(home) / f"{stamp}-{engine}-{secrets.token_hex(2)}"
+    job_dir.mkdir()
+    _write_job(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
+                         "norm": norm, "stem": stem, "created": stamp, "result": None})
+    return job_dir
+
+
+def start(job_dir: Path, home: Path | None = None) -> jobs.JobStatus:
+    return jobs.start(job_dir, KIND, ["tag-corpus", "--job-dir", str(job_dir)], peers=job_dirs(home))
+
+
+def run(job_dir: Path, *, should_stop=lambda: False, progress=None) -> dict:
+    """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus."""
+    from namuweb import morph
+    job_dir = Path(job_dir)
+    settings = read_job(job_dir)
+    source = corpus_library.get_corpus(settings["corpus"])
+    output = job_dir / OUTPUT
+    options = {"norm": settings["norm"], "stem": settings["stem"]} if settings["engine"] == "okt" else {}
+    stats = morph.tag_corpus(source.path, output, settings["engine"], progress=progress, should_stop=should_stop,
+                             resume=True, **options)
+    if not stats.get("stopped"):
+        label = morph.LABELS[settings["engine"]] + (" norm" if options.get("norm") else "") + \
+            (" stem" if options.get("stem") else "")
+        tagged = corpus_library.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
+                                         parent=source.id,
+                                         notice=f"{stats['sentences']:,} sentences tagged with {label}")
+        output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
+        settings["result"] = tagged.id
+        _write_job(job_dir, settings)
+        stats["corpus"] = tagged.id
+    return stats
+
+
+def active_jobs(home: Path | None = None) -> list[Path]:
+    return [d for d in job_dirs(home) if (s := jobs.refresh(d)) and s.active]

@@ -1,0 +1,76 @@
+"""Showing tagged text: coarse part-of-speech groups, their colours, chips.
+
+Every engine has its own tagset (Okt's words, Sejong-style codes, Hannanum's
+short codes); people reading chips want one small palette, so tags are folded
+into a dozen groups here, apart from both the engines and the page.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+
+GROUPS = {  # group: (colour, Korean name)
+    "noun": ("#1f77b4", "체언"), "verb": ("#d62728", "동사"), "adjective": ("#ff7f0e", "형용사"),
+    "adverb": ("#9467bd", "부사"), "determiner": ("#8c564b", "관형사"), "particle": ("#2ca02c", "조사"),
+    "ending": ("#17becf", "어미"), "affix": ("#bcbd22", "접사"), "number": ("#7f7f7f", "수"),
+    "foreign": ("#e377c2", "외국어"), "punctuation": ("#aaaaaa", "기호"), "exclamation": ("#843c39", "감탄사"),
+    "other": ("#555555", "기타"),
+}
+
+_OKT = {"Noun": "noun", "Verb": "verb", "Adjective": "adjective", "Adverb": "adverb", "Josa": "particle",
+        "Eomi": "ending", "PreEomi": "ending", "Punctuation": "punctuation", "Number": "number",
+        "Alpha": "foreign", "Foreign": "foreign", "Determiner": "determiner", "Modifier": "determiner",
+        "Conjunction": "adverb", "Exclamation": "exclamation", "Suffix": "affix", "VerbPrefix": "affix",
+        "KoreanParticle": "other", "Hashtag": "other", "ScreenName": "other", "Email": "other", "URL": "other"}
+
+
+def tag_group(tag: str) -> str:
+    """The coarse group of a tag from any of the supported tagsets."""
+    if tag in _OKT:
+        return _OKT[tag]
+    head = tag[:1]
+    if tag.startswith(("NR", "SN")):
+        return "number"
+    if tag.startswith(("VA", "PA")):
+        return "adjective"
+    if tag.startswith(("MA",)):
+        return "adverb"
+    if tag.startswith(("MM", "MD")):
+        return "determiner"
+    if tag.startswith(("SL", "SH", "OL", "OH", "F")):
+        return "foreign"
+    return {"N": "noun", "V": "verb", "P": "verb", "I": "exclamation", "J": "particle", "E": "ending",
+            "X": "affix", "S": "punctuation"}.get(head, "other")
+
+
+def chips_html(tokens: list[tuple[str, str]], highlight: set[int] | None = None) -> str:
+    """Tokens as coloured chips (tag underneath); ``highlight`` marks positions to outline."""
+    chips = []
+    for i, (word, tag) in enumerate(tokens):
+        colour = GROUPS[tag_group(tag)][0]
+        outline = "outline:2px dashed #d32f2f;outline-offset:1px;" if highlight and i in highlight else ""
+        chips.append(
+            f'<span style="display:inline-block;margin:2px 3px;padding:2px 8px;border-radius:12px;'
+            f'background:{colour}22;border:1px solid {colour};{outline}line-height:1.3;text-align:center">'
+            f'<span style="font-size:1.05em">{html.escape(word)}</span><br>'
+            f'<span style="font-size:0.7em;color:{colour}">{html.escape(tag)}</span></span>')
+    return "".join(chips)
+
+
+def legend_html(tokens: list[tuple[str, str]]) -> str:
+    present = Counter(tag_group(tag) for _, tag in tokens)
+    return " ".join(
+        f'<span style="display:inline-block;margin:1px 6px 1px 0;font-size:0.8em">'
+        f'<span style="display:inline-block;width:10px;height:10px;border-radius:5px;background:{GROUPS[g][0]};'
+        f'margin-right:4px"></span>{g} · {GROUPS[g][1]} ({present[g]})</span>'
+        for g in GROUPS if present[g])
+
+
+def disagreements(results: dict[str, list[tuple[str, str]]]) -> dict[str, set[int]]:
+    """Per engine, the positions of tokens whose form not every engine produced —
+    where the engines cut the text differently."""
+    forms = [Counter(word for word, _ in tokens) for tokens in results.values()]
+    shared = set.intersection(*(set(f) for f in forms)) if forms else set()
+    return {name: {i for i, (word, _) in enumerate(tokens) if word not in shared}
+            for name, tokens in results.items()}

@@ -1,0 +1,68 @@
+"""Tagging a corpus as a job: the real subprocess, the library result, stop and resume."""
+
+import time
+
+import pytest
+
+from namuweb import corpus, jobs, tagging
+from namuweb.cli import main
+
+TEXT = "나무위키 말뭉치를 만들어보자. 좋다.\n한국어 형태소 분석은 재미있습니다. 정말 재미있다\n\n끝.\n"
+
+
+@pytest.fixture
+def small_corpus():
+    return corpus.add_upload(TEXT.encode("utf-8"), "small.txt")
+
+
+def test_cli_tags_a_text_like_the_tutorial(capsys):
+    assert main(["tag", "나무위키 말뭉치를 만들어보자"]) == 0
+    assert capsys.readouterr().out.strip() == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
+    assert main(["tag", "   "]) == 2
+    assert "give some Korean text" in capsys.readouterr().err
+
+
+def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, capsys):
+    assert main(["tag-corpus", small_corpus.id, "--engine", "okt"]) == 0
+    tagged = [c for c in corpus.list_corpora() if c.source == "tagged"]
+    assert len(tagged) == 1 and tagged[0].parent == small_corpus.id
+    lines = tagged[0].read_text().splitlines()
+    assert lines[0] == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
+    assert all(len(line.split(" ")) > 1 for line in lines)  # one-token sentences ("좋다", "끝") are dropped
+    assert "Okt" in tagged[0].name
+
+
+def test_tag_job_runs_in_the_background_and_lands_in_the_library(small_corpus):
+    job = tagging.create_job(small_corpus.id, "kiwi")
+    tagging.start(job)
+    status = jobs.wait(job, timeout=120)
+    assert status.state == "finished", jobs.log_tail(job)
+    result = tagging.read_job(job)["result"]
+    assert corpus.get_corpus(result).parent == small_corpus.id
+    assert not (job / tagging.OUTPUT).exists()  # moved into the library
+
+
+def test_only_one_tag_job_at_a_time(small_corpus):
+    big = corpus.add_upload((TEXT * 3000).encode("utf-8"), "big.txt")
+    first = tagging.create_job(big.id, "okt")
+    tagging.start(first)
+    try:
+        with pytest.raises(jobs.JobBusy):
+            tagging.start(tagging.create_job(small_corpus.id, "okt"))
+        deadline = time.time() + 90
+        while time.time() < deadline and not (jobs.read_status(first).progress.get("lines")):
+            time.sleep(0.3)
+        jobs.request_stop(first)
+        assert jobs.wait(first, timeout=60).state == "stopped"
+        assert tagging.read_job(first)["result"] is None
+        tagging.start(first)  # resume to the end
+        assert jobs.wait(first, timeout=300).state == "finished"
+        tagged = corpus.get_corpus(tagging.read_job(first)["result"])
+        assert len(tagged.read_text().splitlines()) == 3000 * 3
+    finally:
+        jobs.request_stop(first)
+
+
+def test_unknown_engine_is_refused(small_corpus):
+    with pytest.raises(ValueError, match="unknown engine"):
+        tagging.create_job(small_corpus.id, "nope")
