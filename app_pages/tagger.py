@@ -59,15 +59,22 @@ if engine == "okt":
 st.query_params.update({"text": text, "engine": engine})
 
 
-def tag(text: str, engine: str, **options) -> tuple[list, float]:
+@st.cache_data(max_entries=512, show_spinner=False)
+def timed_pos(text: str, engine: str, norm: bool = False, stem: bool = False) -> tuple[list, float]:
+    """Tags of a short text with the time they took (kept: the tabs below all rerun on every change)."""
     started = time.perf_counter()
-    if len(text) > LONG_INPUT:
-        bar = st.progress(0.0, text="Tagging a long text in chunks…")
-        tokens = morph.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
-                                   progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-        bar.empty()
-    else:
-        tokens = morph.pos(text, engine, **options)
+    tokens = morph.pos(text, engine, norm=norm, stem=stem)
+    return tokens, time.perf_counter() - started
+
+
+def tag(text: str, engine: str, **options) -> tuple[list, float]:
+    if len(text) <= LONG_INPUT:
+        return timed_pos(text, engine, **options)
+    started = time.perf_counter()
+    bar = st.progress(0.0, text="Tagging a long text in chunks…")
+    tokens = morph.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
+                               progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+    bar.empty()
     return tokens, time.perf_counter() - started
 
 
@@ -103,18 +110,23 @@ with compare:
     elif len(text) > LONG_INPUT:
         st.info(f"Compare works on up to {LONG_INPUT:,} characters.", icon=":material/info:")
     else:
-        results, times = {}, {}
-        for name in available:
-            try:
-                with st.spinner(f"{morph.LABELS[name]}…"):
-                    results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
-            except morph.EngineUnavailable as problem:
-                st.warning(f"{morph.LABELS[name]}: {problem}", icon=":material/warning:")
-        different = tagviz.disagreements(results)
         st.caption("Outlined chips are cuts that not every engine makes.")
+        results, times, rows = {}, {}, {}
+        for name in available:  # each engine shows as soon as it is done; outlines come at the end
+            rows[name] = st.empty()
+            try:
+                with rows[name].container():
+                    with st.spinner(f"{morph.LABELS[name]}…"):
+                        results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
+                rows[name].markdown(f"**{morph.LABELS[name]}** · {len(results[name])} morphemes · "
+                                    f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name]),
+                                    unsafe_allow_html=True)
+            except morph.EngineUnavailable as problem:
+                rows[name].warning(f"{morph.LABELS[name]}: {problem}", icon=":material/warning:")
+        different = tagviz.disagreements(results)
         for name, tokens in results.items():
-            st.markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms")
-            st.markdown(tagviz.chips_html(tokens, different[name]), unsafe_allow_html=True)
+            rows[name].markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms"
+                                "\n\n" + tagviz.chips_html(tokens, different[name]), unsafe_allow_html=True)
 
 with whole:
     st.caption("The tutorial's rule: every line is split on '.', each sentence is tagged, and sentences of more "

@@ -235,3 +235,15 @@ def test_tagger_page_empty_input_gets_a_hint():
     at = page("tagger").run()
     at.text_area[0].input("").run()
     assert any("Type a sentence" in i.value for i in at.info)
+
+
+def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
+    from namuweb import morph
+    real = morph._unavailable_reason
+    monkeypatch.setattr(morph, "_unavailable_reason",
+                        lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
+    at = page("tagger").run()
+    assert not at.exception
+    explained = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
+    assert "Okt" in explained and "no Java runtime" in explained and "default-jre-headless" in explained
+    assert "/" in at.code[0].value and "NNG" in at.code[0].value  # tagged by Kiwi's Sejong tags
