@@ -12,6 +12,7 @@ st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/tagger.py", title="Tagger", icon=":material/label:", url_path="tagger"),
+    st.Page("app_pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
     st.Page("app_pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:", url_path="generate"),

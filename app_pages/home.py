@@ -29,6 +29,10 @@ st.graphviz_chart(
 
 st.subheader("Tools")
 TOOLS = [
+    ("app_pages/tagger.py", "Tagger", ":material/label:",
+     "Split Korean into morphemes with konlpy's taggers or Kiwi, compare engines, tag a whole corpus."),
+    ("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:",
+     "Train skip-gram word vectors on a tagged corpus; explore neighbours, analogies and a map."),
     ("app_pages/vocabulary.py", "Vocabulary", ":material/abc:",
      "Every syllable becomes its jamo plus the end-of-syllable mark ᴥ; see the tokens, their counts and coverage, "
      "numbered as the tutorial numbers them. Upload your own .txt or use the built-in corpus."),
@@ -38,14 +42,14 @@ TOOLS = [
     ("app_pages/generate.py", "Generate", ":material/edit_note:",
      "Type a Korean start, move the temperature slider, and read new text appear."),
 ]
-columns = st.columns(len(TOOLS))
+columns = st.columns(3) + st.columns(3)
 for column, (path, title, icon, blurb) in zip(columns, TOOLS):
     with column:
         st.markdown(f"**{title}**")
         st.caption(blurb)
         if st.button(f"Open {title}", icon=icon, key=f"open-{title}"):
             st.switch_page(path)
-st.caption("Coming next: morpheme tagger · skip-gram embedding explorer · Namuwiki dump import.")
+st.caption("Coming next: Namuwiki dump import.")
 
 st.subheader("This machine")
 st.markdown(f"**Data directory:** `{config.data_home()}`")

@@ -102,3 +102,29 @@ def next_token_chart(rows: list[dict]) -> alt.Chart:
                         scale=alt.Scale(domain=settings, range=["#9e9e9e", "#2e7d32"])),
         tooltip=["label", "setting", alt.Tooltip("probability:Q", format=".2%")],
     ).properties(height=260))
+
+
+def neighbors_bars(rows: pd.DataFrame) -> alt.Chart:
+    """Cosine similarity of the nearest words, most similar on top."""
+    return _style(alt.Chart(rows, title="Nearest words").mark_bar(color="#2e7d32").encode(
+        y=alt.Y("word:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+        x=alt.X("cosine:Q", scale=alt.Scale(domain=[min(0.0, float(rows["cosine"].min() if len(rows) else 0)), 1])),
+        tooltip=["word", alt.Tooltip("cosine:Q", format=".3f")],
+    ).properties(height=max(120, 24 * len(rows))))
+
+
+def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
+    """A 2-D projection as a zoomable scatter coloured by tag; ``highlight`` words are ringed and labelled."""
+    marked = points.assign(highlighted=points["word"].isin(highlight))
+    base = alt.Chart(marked).encode(
+        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        tooltip=["word", "tag", alt.Tooltip("count:Q", format=",")])
+    dots = base.mark_circle(opacity=0.55).encode(
+        color=alt.Color("tag:N", legend=alt.Legend(orient="right", title="tag")),
+        size=alt.Size("count:Q", scale=alt.Scale(range=[15, 300]), legend=None))
+    rings = base.transform_filter(alt.datum.highlighted).mark_point(
+        shape="circle", size=260, strokeWidth=2.5, color="#d32f2f", filled=False)
+    labels = base.transform_filter(alt.datum.highlighted).mark_text(
+        align="left", dx=9, dy=-6, fontSize=13, fontWeight="bold", color="#b71c1c", font=FONT).encode(text="word:N")
+    return _style(alt.layer(dots, rings, labels).properties(height=560, title="Map of the most frequent words")
+                  .interactive())

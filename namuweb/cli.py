@@ -257,6 +257,62 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_skipgram(args: argparse.Namespace) -> int:
+    from namuweb import embedding_library, skipgram
+    if args.job_dir:
+        folder = Path(args.job_dir)
+        if not (folder / embedding_library.CONFIG_FILE).is_file():
+            raise UserError(f"{folder} is not a skip-gram job")
+    elif args.corpus:
+        settings = {k: v for k, v in dict(dimensions=args.dimensions, window=args.window, negatives=args.negatives,
+                                          min_count=args.min_count, subsample=args.subsample, epochs=args.epochs,
+                                          learning_rate=args.learning_rate, batch=args.batch, seed=args.seed).items()
+                    if v is not None}
+        if args.drop_tags:
+            settings["drop_tags"] = tuple(t.strip() for t in args.drop_tags.split(",") if t.strip())
+        try:
+            found = corpus.get_corpus(args.corpus)
+            config = skipgram.SkipGramConfig(corpus=found.id, **settings).validated()
+            folder = embedding_library.create(config)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    else:
+        raise UserError("give --corpus (a tagged corpus) to train, or --job-dir of a job to resume")
+    print(f"embeddings folder: {folder}", file=sys.stderr)
+    with jobs.Worker(folder, embedding_library.KIND) as worker:
+        def on_progress(row: dict) -> None:
+            worker.heartbeat(**{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
+            line = (f"epoch {row.get('epoch', '?')} step {row.get('step', 0):,}/{row.get('total_steps', 0):,} "
+                    f"loss {row.get('loss', float('nan')):.3f} {row.get('words_per_s', 0) / 1000:.0f}k words/s")
+            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
+                  file=sys.stderr, flush=True)
+        embeddings = embedding_library.run(folder, should_stop=lambda: worker.stop_requested, on_progress=on_progress)
+    print(f"\n{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}")
+    return 0
+
+
+def cmd_neighbors(args: argparse.Namespace) -> int:
+    from namuweb import embedding_library, skipgram
+    try:
+        entry = embedding_library.get(args.embeddings)
+        found = embedding_library.load(entry)
+        word = found.find(args.word)
+        rows = found.neighbors(word, k=args.k)
+    except (KeyError, skipgram.UnknownWord) as error:
+        raise UserError(error.args[0] if error.args else str(error)) from None
+    print(f"nearest to {word}:")
+    for neighbour, score in rows:
+        print(f"  {score:6.3f}  {neighbour}")
+    return 0
+
+
+def cmd_embeddings(args: argparse.Namespace) -> int:
+    from namuweb import embedding_library
+    for entry in embedding_library.entries():
+        print(f"{entry.id:<36} {entry.status.state if entry.status else 'ready':<12} {entry.label}")
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
@@ -327,6 +383,25 @@ def parser() -> argparse.ArgumentParser:
     tag_corpus.add_argument("--stem", action="store_true")
     tag_corpus.add_argument("--job-dir", help="resume this tagging job folder")
     tag_corpus.set_defaults(handler=cmd_tag_corpus)
+
+    sg = commands.add_parser("skipgram", help="train skip-gram word embeddings on a tagged corpus")
+    sg.add_argument("--corpus", help="a tagged library corpus (see tag-corpus)")
+    sg.add_argument("--job-dir", help="resume or run this embeddings job folder")
+    for flag, kind in (("--dimensions", int), ("--window", int), ("--negatives", int), ("--min-count", int),
+                       ("--subsample", float), ("--epochs", int), ("--learning-rate", float), ("--batch", int),
+                       ("--seed", int)):
+        sg.add_argument(flag, type=kind)
+    sg.add_argument("--drop-tags", help="comma-separated tags to leave out, e.g. Josa,Punctuation")
+    sg.set_defaults(handler=cmd_skipgram)
+
+    nb = commands.add_parser("neighbors", help="nearest words by cosine similarity")
+    nb.add_argument("--embeddings", required=True, help="embeddings id or name")
+    nb.add_argument("word", help="a token such as 국민/Noun, or a bare word such as 국민")
+    nb.add_argument("-k", type=int, default=10)
+    nb.set_defaults(handler=cmd_neighbors)
+
+    listing_e = commands.add_parser("embeddings", help="list trained and imported embeddings")
+    listing_e.set_defaults(handler=cmd_embeddings)
 
     evaluate = commands.add_parser("evaluate", help="validation loss of a run's latest checkpoint")
     evaluate.add_argument("run", help="run id or folder")

@@ -240,6 +240,7 @@ def test_tagger_page_empty_input_gets_a_hint():
 def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
     from namuweb import morph
     real = morph._unavailable_reason
+    monkeypatch.setattr(morph, "_taggers", {})  # engines other tests already created would count as available
     monkeypatch.setattr(morph, "_unavailable_reason",
                         lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
     at = page("tagger").run()
@@ -247,3 +248,45 @@ def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
     explained = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Okt" in explained and "no Java runtime" in explained and "default-jre-headless" in explained
     assert "/" in at.code[0].value and "NNG" in at.code[0].value  # tagged by Kiwi's Sejong tags
+
+
+def planted_tagged_corpus():
+    """A small tagged corpus in the library: 고양이 and 강아지 share contexts and never meet."""
+    import random
+    from namuweb import config, corpus
+    rng = random.Random(0)
+    lines = []
+    for _ in range(400):
+        pet = rng.choice(["고양이/Noun", "강아지/Noun"])
+        lines.append(f"{pet} 가/Josa 밥/Noun 을/Josa 먹다/Verb")
+        lines.append(f"우리/Noun {pet} 는/Josa 귀엽다/Adjective")
+        lines.append(f"{rng.choice(['책/Noun', '신문/Noun'])} 을/Josa 읽다/Verb 오늘/Noun")
+    path = config.data_home() / "planted.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus.add_file(path, "planted · tagged", source="tagged", parent=None)
+
+
+def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
+    from namuweb import embedding_library
+    planted_tagged_corpus()
+    at = page("embeddings").run()
+    assert not at.exception
+    assert any("No embeddings yet" in i.value for i in at.info)
+    button(at, "Train embeddings").click().run()
+    [entry] = embedding_library.entries()
+    poll(at, lambda at: any(e.ready for e in embedding_library.entries()) and at.get("vega_lite_chart"), timeout=180)
+    at.run()
+    assert not at.exception
+    query = next(s for s in at.selectbox if s.label == "Word")
+    query.set_value("고양이/Noun").run()
+    table = at.dataframe[0].value
+    assert table["word"].iloc[0] == "강아지/Noun"
+    titles = chart_titles(at)
+    assert "Nearest words" in titles and "Map of the most frequent words" in titles
+    assert any("Cosine similarity" == m.label for m in at.metric)
+
+
+def test_embeddings_page_without_a_tagged_corpus_points_to_the_tagger():
+    at = page("embeddings").run()
+    assert not at.exception
+    assert any("No tagged corpus yet" in i.value for i in at.info)

@@ -26,7 +26,7 @@ def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app)
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Tagger", "Vocabulary", "Train", "Generate"]
+    assert sidebar_links(page) == ["Home", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate"]
 
 
 def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
@@ -117,3 +117,26 @@ def test_tagger_opens_with_the_sentence_from_the_url(app_server, page, wait_for_
     line = page.locator('[data-testid="stCode"]').first
     expect(line).to_contain_text("아버지/Noun", timeout=30_000)
     expect(page.get_by_text("Verb").first).to_be_visible()
+
+
+def test_embeddings_query_highlights_the_word_on_the_map(app_server, namuweb_home, page, wait_for_app, monkeypatch):
+    from namuweb import corpus, embedding_library, morph, skipgram
+    monkeypatch.setenv("NAMUWEB_HOME", str(namuweb_home))
+    if not [e for e in embedding_library.entries() if e.ready]:
+        source = corpus.ensure_builtin()
+        output = namuweb_home / "tagged-for-test.txt"
+        morph.tag_corpus(source.path, output, "kiwi")
+        tagged = corpus.add_file(output, "built-in · tagged (Kiwi)", source="tagged", parent=source.id)
+        folder = embedding_library.create(skipgram.SkipGramConfig(corpus=tagged.id).validated())
+        embedding_library.run(folder)
+    page.goto(f"{app_server}/embeddings")
+    wait_for_app(page)
+    word_box = page.get_by_role("combobox", name="Word")
+    word_box.click()
+    word_box.fill("국민")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    page.get_by_role("tab", name="Map").click()
+    expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible()

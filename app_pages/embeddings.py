@@ -1,0 +1,202 @@
+"""Embeddings: train skip-gram vectors on a tagged corpus and explore who is near whom."""
+
+import pandas as pd
+import streamlit as st
+
+from namuweb import charts, corpus, embedding_library, jobs
+
+st.title("Word embeddings")
+st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
+           "contexts end up close together. Train on a tagged corpus, or import word2vec vectors.")
+
+DROPPABLE = ["Josa", "Punctuation", "Eomi", "PreEomi", "Foreign", "Number", "Alpha", "Suffix"]
+
+
+# --- training -------------------------------------------------------------------------------
+tagged = [c for c in corpus.list_corpora() if c.source == "tagged"]
+busy = [e for e in embedding_library.entries() if e.status and e.status.active]
+with st.expander("Train new embeddings", expanded=not tagged or not embedding_library.entries(),
+                 icon=":material/model_training:"):
+    if not tagged:
+        st.info("No tagged corpus yet. Tag one on the **Tagger** page (tab *Tag a corpus*: the built-in corpus "
+                "with Okt takes a few seconds), then come back.", icon=":material/label:")
+        if st.button("Open the Tagger", icon=":material/label:"):
+            st.switch_page("app_pages/tagger.py")
+    else:
+        from namuweb.skipgram import SkipGramConfig  # no TensorFlow: the config is plain data
+        tagged_by_id = {c.id: c for c in tagged}
+        source = st.selectbox("Tagged corpus", list(tagged_by_id), format_func=lambda i: tagged_by_id[i].name,
+                              key="tagged_corpus")
+        cols = st.columns(5)
+        defaults = SkipGramConfig(corpus=source)
+        settings = dict(
+            dimensions=cols[0].number_input("Dimensions", 2, 1000, defaults.dimensions),
+            window=cols[1].number_input("Window", 1, 20, defaults.window),
+            negatives=cols[2].number_input("Negatives", 1, 30, defaults.negatives),
+            min_count=cols[3].number_input("Min count", 1, 1000, defaults.min_count),
+            epochs=cols[4].number_input("Epochs", 1, 1000, defaults.epochs),
+        )
+        settings["drop_tags"] = tuple(st.multiselect("Leave out tokens tagged", DROPPABLE, ["Josa", "Punctuation"],
+                                                     help="Particles and punctuation are frequent and say little."))
+        if st.button("Train embeddings", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
+            try:
+                folder = embedding_library.create(SkipGramConfig(corpus=source, **settings).validated())
+                embedding_library.start(folder)
+                st.rerun()
+            except (ValueError, jobs.JobError) as problem:
+                st.error(str(problem), icon=":material/error:")
+
+
+@st.fragment(run_every=2)
+def training_progress():
+    active = [e for e in embedding_library.entries() if e.status and e.status.active]
+    if not active:
+        if st.session_state.get("embeddings_training"):
+            st.session_state.embeddings_training = False
+            st.rerun(scope="app")
+        return
+    st.session_state.embeddings_training = True
+    entry = active[0]
+    progress = entry.status.progress
+    total = progress.get("total_steps") or 0
+    step = progress.get("step") or 0
+    st.progress(min(step / total, 1.0) if total else 0.0,
+                text=f"Training {entry.label}: epoch {progress.get('epoch', 1)}, step {step:,} of {total:,}"
+                     + (f" · {progress['words_per_s']:,.0f} words/s" if progress.get("words_per_s") else ""))
+    curve = embedding_library.loss_curve(entry.path)
+    if len(curve):
+        st.altair_chart(charts.loss_chart(curve[["step", "loss"]].rename(columns={"loss": "value"})
+                                          .assign(series="loss"), title="Skip-gram loss"), width="stretch")
+    if entry.status.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{entry.id}"):
+        jobs.request_stop(entry.path)
+
+
+training_progress()
+
+with st.expander("Import word2vec vectors", icon=":material/upload:"):
+    upload = st.file_uploader("word2vec text or binary file (what gensim writes)", type=["txt", "vec", "bin", "w2v"])
+    if upload is not None and st.session_state.get("imported") != upload.file_id:
+        st.session_state.imported = upload.file_id
+        try:
+            entry = embedding_library.import_file(upload.getvalue(), upload.name)
+            st.session_state.embeddings = entry.id
+            st.success(f"Imported “{entry.label}”.", icon=":material/check_circle:")
+        except ValueError as problem:
+            st.error(str(problem), icon=":material/error:")
+
+# --- exploring ------------------------------------------------------------------------------
+ready = [e for e in embedding_library.entries() if e.ready]
+if not ready:
+    st.info("No embeddings yet: train some above (the defaults take well under a minute on the built-in "
+            "corpus) or import a word2vec file.", icon=":material/info:")
+    st.stop()
+by_id = {e.id: e for e in ready}
+if st.session_state.get("embeddings") not in by_id:
+    st.session_state.embeddings = ready[0].id
+chosen = by_id[st.selectbox("Embeddings", list(by_id), key="embeddings", format_func=lambda i: by_id[i].label)]
+
+
+@st.cache_resource(max_entries=4)
+def load(folder: str, stamp: float):
+    """Vectors per folder and file version, shared by all sessions."""
+    return embedding_library.load(folder)
+
+
+vectors = load(str(chosen.path), (chosen.path / embedding_library.VECTORS_FILE).stat().st_mtime)
+st.caption(f"{len(vectors.words):,} words × {vectors.vectors.shape[1]} dimensions")
+vocabulary = vectors.words
+
+
+def pick_word(label: str, key: str, default: str | None = None) -> str | None:
+    """A searchable word box: pick from the vocabulary or type a bare word like 국민."""
+    index = vocabulary.index(default) if default in vocabulary else None
+    return st.selectbox(label, vocabulary, index=index, key=key, accept_new_options=True,
+                        placeholder="type to search, e.g. 국민")
+
+
+def resolve(word: str | None) -> str | None:
+    if not word:
+        return None
+    try:
+        return vectors.find(word)
+    except KeyError as problem:
+        st.warning(problem.args[0] if problem.args else str(problem), icon=":material/search_off:")
+        return None
+
+
+first_word = next((w for w in ("국민/Noun", "대통령/Noun", "법률/Noun") if w in vocabulary), vocabulary[0])
+near, relate, world, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Export"])
+
+with near:
+    cols = st.columns([3, 1, 2])
+    with cols[0]:
+        query = resolve(pick_word("Word", "query", first_word))
+    k = cols[1].number_input("How many", 1, 100, 10)
+    tags = sorted({t for t in vectors.tags() if t})
+    tag = cols[2].selectbox("Only tag", ["(any)"] + tags, key="only_tag")
+    if query:
+        rows = pd.DataFrame(vectors.neighbors(query, k=int(k), tag=None if tag == "(any)" else tag),
+                            columns=["word", "cosine"])
+        st.session_state.highlight = [query] + rows["word"].tolist()
+        left, right = st.columns([2, 3])
+        left.dataframe(rows, hide_index=True, width="stretch",
+                       column_config={"cosine": st.column_config.NumberColumn(format="%.3f")})
+        right.altair_chart(charts.neighbors_bars(rows), width="stretch")
+
+with relate:
+    cols = st.columns(2)
+    with cols[0]:
+        a = resolve(pick_word("Word A", "sim_a", first_word))
+    with cols[1]:
+        b = resolve(pick_word("Word B", "sim_b", vocabulary[min(1, len(vocabulary) - 1)]))
+    if a and b:
+        st.metric("Cosine similarity", f"{vectors.similarity(a, b):.3f}")
+    st.markdown("**Analogy** — A − B + C ≈ ? (inputs are excluded from the answers)")
+    cols = st.columns(3)
+    with cols[0]:
+        pa = resolve(pick_word("A", "an_a"))
+    with cols[1]:
+        pb = resolve(pick_word("− B", "an_b"))
+    with cols[2]:
+        pc = resolve(pick_word("+ C", "an_c"))
+    if pa and pb and pc:
+        answers = pd.DataFrame(vectors.analogy([pa, pc], [pb], k=10), columns=["word", "cosine"])
+        st.dataframe(answers, hide_index=True, width="stretch",
+                     column_config={"cosine": st.column_config.NumberColumn(format="%.3f")})
+
+with world:
+    cols = st.columns([2, 1])
+    n = cols[0].slider("Most frequent words", 50, min(2000, max(50, len(vocabulary))), min(300, len(vocabulary)))
+    points = vectors.projection(n=n, method="pca")
+    highlight = st.session_state.get("highlight", [])
+    st.altair_chart(charts.embedding_map(points, highlight), width="stretch")
+    shown = [w for w in highlight if w in set(points["word"])]
+    st.caption("PCA of the vectors. Drag to pan, scroll to zoom. "
+               + (f"Ringed: **{shown[0]}** and its neighbours {', '.join(shown[1:]) or '(none among these words)'}."
+                  if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))
+
+with export:
+    folder = chosen.path
+    st.caption("For the TensorFlow Embedding Projector (projector.tensorflow.org: *Load* the two files) and for "
+               "gensim or any word2vec reader.")
+    cols = st.columns(3)
+
+    def projector_files():
+        import tempfile
+        from pathlib import Path
+        with tempfile.TemporaryDirectory() as tmp:
+            vectors.to_projector(Path(tmp) / "vectors.tsv", Path(tmp) / "metadata.tsv")
+            return (Path(tmp) / "vectors.tsv").read_bytes(), (Path(tmp) / "metadata.tsv").read_bytes()
+
+    def word2vec_file():
+        import tempfile
+        from pathlib import Path
+        with tempfile.TemporaryDirectory() as tmp:
+            vectors.to_word2vec_text(Path(tmp) / "vectors.txt")
+            return (Path(tmp) / "vectors.txt").read_bytes()
+
+    cols[0].download_button("vectors.tsv", lambda: projector_files()[0], file_name="vectors.tsv",
+                            icon=":material/download:")
+    cols[1].download_button("metadata.tsv", lambda: projector_files()[1], file_name="metadata.tsv",
+                            icon=":material/download:")
+    cols[2].download_button("word2vec text", word2vec_file, file_name=f"{chosen.id}.txt", icon=":material/download:")

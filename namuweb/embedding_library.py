@@ -1,0 +1,146 @@
+"""Word embeddings on disk: ``<data>/embeddings/<id>/``, trained here or imported.
+
+A trained entry is also a job folder (status, log, ``loss.jsonl``), so the
+explorer page can show a training in progress the same way the training
+page does, and a reload or a second tab finds it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from namuweb import config as app_config
+from namuweb import corpus as corpus_library
+from namuweb import jobs
+
+KIND = "skipgram"
+META_FILE = "meta.json"
+CONFIG_FILE = "config.json"
+LOSS_FILE = "loss.jsonl"
+VECTORS_FILE = "vectors.npy"
+
+
+def library_dir(home: Path | None = None) -> Path:
+    path = (home or app_config.data_home()) / "embeddings"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def folders(home: Path | None = None) -> list[Path]:
+    return sorted((p for p in library_dir(home).iterdir() if (p / META_FILE).is_file()), reverse=True)
+
+
+def _new_folder(kind: str, home: Path | None) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    folder = library_dir(home) / f"{stamp}-{kind}-{secrets.token_hex(2)}"
+    folder.mkdir()
+    return folder
+
+
+def _write_meta(folder: Path, meta: dict) -> None:
+    tmp = folder / f".{META_FILE}.{secrets.token_hex(4)}.tmp"
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(folder / META_FILE)
+
+
+@dataclass
+class Entry:
+    id: str
+    path: Path
+    meta: dict
+    status: jobs.JobStatus | None
+
+    @property
+    def ready(self) -> bool:
+        return (self.path / VECTORS_FILE).is_file() and not (self.status and self.status.active)
+
+    @property
+    def label(self) -> str:
+        return self.meta.get("name", self.id)
+
+
+def entries(home: Path | None = None) -> list[Entry]:
+    found = []
+    for folder in folders(home):
+        try:
+            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        found.append(Entry(folder.name, folder, meta, jobs.refresh(folder)))
+    return found
+
+
+def get(ref: str, home: Path | None = None) -> Entry:
+    for entry in entries(home):
+        if ref in (entry.id, entry.label) or Path(ref) == entry.path:
+            return entry
+    raise KeyError(f"no embeddings named {ref!r}; see the Embeddings page or python -m namuweb embeddings")
+
+
+def create(config, home: Path | None = None) -> Path:
+    """A folder for a skip-gram training job on a tagged corpus."""
+    source = corpus_library.get_corpus(config.corpus, home)
+    if source.source != "tagged":
+        raise ValueError(f"“{source.name}” is not a tagged corpus: tag it on the Tagger page first "
+                         f"(python -m namuweb tag-corpus {source.id})")
+    config.corpus = source.id
+    folder = _new_folder("skipgram", home)
+    (folder / CONFIG_FILE).write_text(json.dumps(config.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    _write_meta(folder, {"name": f"{source.name} · skip-gram {config.dimensions}d", "source": "trained",
+                         "corpus": source.id, "corpus_name": source.name})
+    return folder
+
+
+def start(folder: Path, home: Path | None = None) -> jobs.JobStatus:
+    return jobs.start(folder, KIND, ["skipgram", "--job-dir", str(folder)], peers=folders(home))
+
+
+def run(folder: Path, *, should_stop=lambda: False, on_progress=None):
+    from namuweb import skipgram
+    config = skipgram.SkipGramConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
+    return skipgram.train(config, folder, should_stop=should_stop, on_progress=on_progress)
+
+
+def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
+    """Store a word2vec text or binary file (what gensim and most published vectors use)."""
+    from namuweb import skipgram
+    if not data:
+        raise ValueError("the file is empty")
+    with tempfile.NamedTemporaryFile(suffix=".w2v") as f:
+        f.write(data)
+        f.flush()
+        try:
+            embeddings = skipgram.read_word2vec(f.name)
+        except (ValueError, UnicodeDecodeError, IndexError) as error:
+            raise ValueError(f"“{name}” is not a word2vec text or binary file: {error}") from None
+    folder = _new_folder("imported", home)
+    embeddings.save(folder)
+    _write_meta(folder, {"name": f"{corpus_library.display_name(name)} (imported)", "source": "imported"})
+    return Entry(folder.name, folder, json.loads((folder / META_FILE).read_text(encoding="utf-8")), None)
+
+
+def load(entry: Entry | Path):
+    from namuweb import skipgram
+    return skipgram.Embeddings.load(entry.path if isinstance(entry, Entry) else Path(entry))
+
+
+def loss_curve(folder: Path) -> pd.DataFrame:
+    rows = []
+    try:
+        with open(Path(folder) / LOSS_FILE, encoding="utf-8") as f:
+            for line in f:
+                if line.endswith("\n"):
+                    try:
+                        rows.append(json.loads(line))
+                    except ValueError:
+                        continue
+    except FileNotFoundError:
+        pass
+    return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss"}))

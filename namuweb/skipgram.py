@@ -1,0 +1,687 @@
+"""Word2vec skip-gram with negative sampling, as the tutorial explains it.
+
+For every centre word ``c`` each word ``o`` within its window is a positive
+pair and ``k`` words drawn from the unigram distribution raised to the ¾
+power are negatives; the loss of one pair is
+
+    −log σ(u_o·v_c) − Σ_k log σ(−u_k·v_c)
+
+with ``v`` the input (centre) vectors we keep and ``u`` the output vectors.
+
+What word2vec does and we copy, so results compare with gensim:
+
+* the window is dynamic: each centre draws its size uniformly in 1..window,
+  so near words count more often than far ones;
+* frequent words are subsampled *before* windowing (keep probability
+  ``(√(f/t)+1)·t/f`` for frequency ``f`` and threshold ``t``), which both
+  speeds training up and widens the effective window;
+* words under ``min_count`` are removed from the sentences, not masked;
+* plain SGD whose learning rate decays linearly to 0.0001× its start over
+  the (estimated) total number of steps.  We
+  keep SGD rather than Adam because only the rows a batch touches are
+  updated (sparse scatter updates; Adam would need dense moment tables of
+  2×V×D and touch them every step) and because the tutorial's numbers are
+  word2vec's.
+
+What we do differently, for speed in Python: the pairs of a block of
+sentences are generated at once in NumPy (one vectorised pass per window
+offset, no per-pair loop), shuffled, and fed to a graph loop that runs 32
+SGD steps of ~1000 pairs per Python call.  Each step draws its negatives from
+a word2vec-style unigram table and applies the closed-form gradients with
+sparse scatter updates to the rows it touched.  The gradients of a batch
+are summed (each pair contributes what sequential SGD would have), so the
+learning rate means the same as word2vec's per pair (measured: at 0.025 our
+loss and neighbours after 5 epochs match gensim's).  On the small built-in
+corpus 5 epochs at 0.025 leave both under-trained (every neighbour at cosine
+≈ 0.98); 0.05 gives neighbours like 10 epochs at 0.025, so the default is 0.05.
+
+Backend code: no Streamlit import; TensorFlow is imported inside the
+functions that train, so reading and querying embeddings stays fast.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+import os
+import re
+import secrets
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+CONFIG_FILE = "config.json"
+LOSS_FILE = "loss.jsonl"
+VECTORS_FILE = "vectors.npy"
+VOCAB_FILE = "vocab.json"
+
+TABLE_SIZE = 1 << 21   # slots of the negative-sampling table (word2vec uses 1e8 for far larger vocabularies)
+MIN_LR_SHARE = 1e-4    # the learning rate decays linearly to this share of its start (gensim's min_alpha)
+BLOCK_TOKENS = 1 << 20  # pairs are generated for about this many tokens at a time, to bound memory
+LOG_EVERY_S = 0.25     # at most this often a loss.jsonl line and a progress call
+STEPS_PER_CALL = 32    # SGD steps per compiled call (should_stop is asked between calls)
+PAIRS_PER_WORD = 4     # batches hold at most this many pairs per vocabulary word (see effective_batch)
+JIT_MIN_PAIRS = 1_000_000  # XLA's ~0.4 s compile pays off from about this many pairs of training
+
+LIMITS = {  # name: (minimum, maximum)
+    "dimensions": (1, 1000), "window": (1, 20), "negatives": (1, 20), "min_count": (1, 1_000_000),
+    "subsample": (0.0, 1.0), "epochs": (1, 1000), "learning_rate": (1e-5, 1.0), "batch": (16, 1 << 20),
+    "seed": (0, 2**31 - 1),
+}
+
+_TAG = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
+
+
+class UnknownWord(KeyError):
+    """A word the embeddings do not know; ``str()`` is one user-facing line."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else "unknown word"
+
+
+# --- settings ------------------------------------------------------------------
+
+
+@dataclass
+class SkipGramConfig:
+    corpus: str                     # library corpus id (or name) of a tagged corpus
+    dimensions: int = 100
+    window: int = 5                 # largest window; each centre draws its own in 1..window
+    negatives: int = 5
+    min_count: int = 2
+    subsample: float = 1e-3         # frequent-word subsampling threshold; 0 = off
+    epochs: int = 5
+    learning_rate: float = 0.05     # SGD, decayed linearly like word2vec (see the module docstring)
+    batch: int = 1024               # pairs per step
+    seed: int = 0
+    drop_tags: tuple[str, ...] = ()  # tokens with these tags are removed before training
+
+    def validated(self) -> "SkipGramConfig":
+        if not isinstance(self.corpus, str) or not self.corpus:
+            raise ValueError("choose a tagged corpus")
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            is_int = isinstance(low, int) and isinstance(high, int)
+            if isinstance(value, bool) or not isinstance(value, int if is_int else (int, float)) \
+                    or not low <= value <= high:
+                kind = "a whole number" if is_int else "a number"
+                raise ValueError(f"{name.replace('_', ' ')} must be {kind} between {low:g} and {high:g}, "
+                                 f"not {value!r}")
+        if isinstance(self.drop_tags, str) or not all(isinstance(t, str) and t for t in self.drop_tags):
+            raise ValueError(f"drop tags must be a list of tag names like ('Josa', 'Punctuation'), "
+                             f"not {self.drop_tags!r}")
+        self.drop_tags = tuple(self.drop_tags)
+        return self
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self) | {"drop_tags": list(self.drop_tags)}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "SkipGramConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        if "drop_tags" in values and isinstance(values["drop_tags"], list):
+            values["drop_tags"] = tuple(values["drop_tags"])
+        return cls(**values).validated()
+
+
+# --- embeddings ----------------------------------------------------------------
+
+
+def split_tag(token: str) -> tuple[str, str]:
+    """``("국민", "Noun")`` for ``"국민/Noun"``; ``(token, "")`` for a plain word."""
+    word, slash, tag = token.rpartition("/")
+    if slash and word and _TAG.fullmatch(tag):
+        return word, tag
+    return token, ""
+
+
+def _write_atomic(path: Path, write: Callable) -> None:
+    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class Embeddings:
+    words: list[str]        # "국민/Noun" tokens, or plain words for imported files
+    counts: list[int]
+    vectors: np.ndarray     # (V, D) float32, the input (centre) vectors
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or len(self.words) != len(self.vectors) or len(self.counts) != len(self.words):
+            raise ValueError(f"{len(self.words)} words, {len(self.counts)} counts and vectors of shape "
+                             f"{self.vectors.shape} do not match")
+
+    # lookups
+
+    def index(self) -> dict[str, int]:
+        if "index" not in self._cache:
+            self._cache["index"] = {word: i for i, word in enumerate(self.words)}
+        return self._cache["index"]
+
+    def tags(self) -> list[str]:
+        if "tags" not in self._cache:
+            self._cache["tags"] = [split_tag(word)[1] for word in self.words]
+        return self._cache["tags"]
+
+    def _by_frequency(self) -> np.ndarray:
+        """Word ids, most frequent first (ties: vocabulary order)."""
+        if "order" not in self._cache:
+            self._cache["order"] = np.argsort(-np.asarray(self.counts, dtype=np.int64), kind="stable")
+        return self._cache["order"]
+
+    def _bare_forms(self) -> dict[str, int]:
+        """Each bare word ("국민") to the id of its most frequent tagged form."""
+        if "bare" not in self._cache:
+            bare: dict[str, int] = {}
+            for i in self._by_frequency():
+                bare.setdefault(split_tag(self.words[i])[0], int(i))
+            self._cache["bare"] = bare
+        return self._cache["bare"]
+
+    def find(self, query: str) -> str:
+        """The token for ``query``: itself if known, else the most frequent tagged form of a bare word."""
+        query = query.strip()
+        if query in self.index():
+            return query
+        if query in self._bare_forms():
+            return self.words[self._bare_forms()[query]]
+        close = difflib.get_close_matches(query, list(self._bare_forms()), n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownWord(f"{query!r} is not in the vocabulary of {len(self.words):,} words{hint}")
+
+    def _id(self, query: str) -> int:
+        return self.index()[self.find(query)]
+
+    def complete(self, prefix: str, limit: int = 20) -> list[str]:
+        """Tokens starting with ``prefix``, most frequent first, for a search box."""
+        prefix = prefix.strip()
+        found = []
+        for i in self._by_frequency():
+            if self.words[i].startswith(prefix):
+                found.append(self.words[i])
+                if len(found) >= limit:
+                    break
+        return found
+
+    # geometry
+
+    def unit_vectors(self) -> np.ndarray:
+        if "unit" not in self._cache:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._cache["unit"] = self.vectors / np.maximum(norms, 1e-12)
+        return self._cache["unit"]
+
+    def _nearest(self, direction: np.ndarray, exclude: set[int], k: int, tag: str | None) -> list[tuple[str, float]]:
+        unit = self.unit_vectors()
+        direction = direction / max(float(np.linalg.norm(direction)), 1e-12)
+        scores = unit @ direction
+        if exclude:
+            scores[list(exclude)] = -np.inf
+        if tag is not None:
+            scores[np.asarray(self.tags()) != tag] = -np.inf
+        take = min(len(scores), k + len(exclude))
+        best = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in best if np.isfinite(scores[i])][:k]
+
+    def neighbors(self, query: str, k: int = 10, tag: str | None = None) -> list[tuple[str, float]]:
+        """The ``k`` words with the highest cosine similarity to ``query`` (itself excluded)."""
+        i = self._id(query)
+        return self._nearest(self.unit_vectors()[i], {i}, k, tag)
+
+    def similarity(self, a: str, b: str) -> float:
+        unit = self.unit_vectors()
+        return float(unit[self._id(a)] @ unit[self._id(b)])
+
+    def analogy(self, positive: list[str], negative: list[str], k: int = 10) -> list[tuple[str, float]]:
+        """gensim's ``most_similar(positive, negative)``: the mean of the inputs' unit vectors
+        (negatives subtracted), inputs excluded from the answer."""
+        if not positive and not negative:
+            raise ValueError("give at least one word")
+        unit = self.unit_vectors()
+        plus = [self._id(w) for w in positive]
+        minus = [self._id(w) for w in negative]
+        direction = (unit[plus].sum(axis=0) - unit[minus].sum(axis=0)) / (len(plus) + len(minus))
+        return self._nearest(direction, set(plus) | set(minus), k, None)
+
+    def projection(self, n: int = 300, method: str = "pca") -> pd.DataFrame:
+        """The ``n`` most frequent words in 2-D: columns word, tag, count, x, y.
+
+        PCA by SVD of the centred vectors (principal axes, so the picture is the
+        largest variance); t-SNE is not offered since scikit-learn is not a dependency."""
+        if method != "pca":
+            raise ValueError(f"unknown projection {method!r}; only 'pca' is available")
+        ids = self._by_frequency()[:max(0, n)]
+        points = self.vectors[ids].astype(np.float64)
+        points -= points.mean(axis=0) if len(points) else 0
+        xy = np.zeros((len(ids), 2))
+        if len(ids) > 1:
+            _, _, axes = np.linalg.svd(points, full_matrices=False)
+            xy[:, :min(2, len(axes))] = points @ axes[:2].T
+        tags = self.tags()
+        return pd.DataFrame({"word": [self.words[i] for i in ids], "tag": [tags[i] for i in ids],
+                             "count": [int(self.counts[i]) for i in ids], "x": xy[:, 0], "y": xy[:, 1]})
+
+    # files
+
+    def save(self, folder: Path) -> None:
+        """``vectors.npy`` and ``vocab.json``, each written whole or not at all (vectors first,
+        so a ``vocab.json`` on disk always has its vectors)."""
+        folder = Path(folder)
+        _write_atomic(folder / VECTORS_FILE, lambda f: np.save(f, self.vectors))
+        vocab = json.dumps({"words": self.words, "counts": [int(c) for c in self.counts]}, ensure_ascii=False)
+        _write_atomic(folder / VOCAB_FILE, lambda f: f.write(vocab.encode("utf-8")))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Embeddings":
+        folder = Path(folder)
+        try:
+            vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+            vectors = np.load(folder / VECTORS_FILE)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{folder} holds no embeddings ({VOCAB_FILE} + {VECTORS_FILE})") from None
+        return cls(list(vocab["words"]), [int(c) for c in vocab["counts"]], vectors)
+
+    def to_word2vec_text(self, path: Path) -> None:
+        """word2vec's text format (what gensim's ``load_word2vec_format`` reads); 9 significant
+        digits so float32 values read back exactly."""
+        def write(f):
+            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
+            for word, row in zip(self.words, self.vectors):
+                f.write((word + " " + " ".join(f"{v:.9g}" for v in row.tolist()) + "\n").encode("utf-8"))
+        _write_atomic(Path(path), write)
+
+    def to_word2vec_binary(self, path: Path) -> None:
+        """word2vec's binary format: a text header, then ``word`` + space + float32 bytes + newline."""
+        def write(f):
+            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
+            for word, row in zip(self.words, self.vectors.astype("<f4")):
+                f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        _write_atomic(Path(path), write)
+
+    def to_projector(self, vectors_tsv: Path, metadata_tsv: Path) -> None:
+        """The two files TensorFlow's Embedding Projector loads: vectors (no header) and
+        metadata with a ``word\\ttag\\tcount`` header (several columns need one)."""
+        def vectors(f):
+            for row in self.vectors.tolist():
+                f.write(("\t".join(f"{v:.6g}" for v in row) + "\n").encode("utf-8"))
+
+        def metadata(f):
+            f.write(b"word\ttag\tcount\n")
+            for word, tag, count in zip(self.words, self.tags(), self.counts):
+                f.write(f"{_tsv_cell(word)}\t{tag}\t{int(count)}\n".encode("utf-8"))
+        _write_atomic(Path(vectors_tsv), vectors)
+        _write_atomic(Path(metadata_tsv), metadata)
+
+
+def _tsv_cell(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
+
+
+def read_word2vec(path: Path) -> Embeddings:
+    """A word2vec file, text or binary (detected), as gensim or the C tool writes it.
+
+    The format has no counts; the file is ordered most frequent first by
+    convention, so the descending rank stands in for them."""
+    data = Path(path).read_bytes()
+    newline = data.find(b"\n")
+    try:
+        size, dims = (int(x) for x in data[:newline].split())
+    except ValueError:
+        raise ValueError(f"{path} is not a word2vec file: the first line must be '<words> <dimensions>'") from None
+    body = data[newline + 1:]
+    words, vectors = _parse_text(body, size, dims)
+    if words is None:
+        words, vectors = _parse_binary(body, size, dims, path)
+    return Embeddings(words, list(range(size, 0, -1)), vectors)
+
+
+def _parse_text(body: bytes, size: int, dims: int):
+    """(words, vectors) if ``body`` is the text format, else (None, None)."""
+    try:
+        lines = body.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        return None, None
+    lines = [line for line in lines if line.strip()]
+    if len(lines) != size:
+        return None, None
+    words, rows = [], []
+    for line in lines:
+        parts = line.rstrip().split(" ")
+        if len(parts) != dims + 1:
+            return None, None
+        words.append(parts[0])
+        rows.append(parts[1:])
+    try:
+        return words, np.asarray(rows, dtype=np.float32).reshape(size, dims)
+    except ValueError:
+        return None, None
+
+
+def _parse_binary(body: bytes, size: int, dims: int, path) -> tuple[list[str], np.ndarray]:
+    width = 4 * dims
+    words, vectors = [], np.empty((size, dims), dtype=np.float32)
+    at = 0
+    for i in range(size):
+        while at < len(body) and body[at:at + 1] in (b"\n", b"\r"):  # the C tool ends each row with one
+            at += 1
+        space = body.find(b" ", at)
+        if space < 0 or space + 1 + width > len(body):
+            raise ValueError(f"{path} is not a word2vec file: it ends inside word {i + 1} of {size}")
+        words.append(body[at:space].decode("utf-8", errors="replace"))
+        vectors[i] = np.frombuffer(body, dtype="<f4", count=dims, offset=space + 1)
+        at = space + 1 + width
+    return words, vectors
+
+
+# --- data ----------------------------------------------------------------------
+
+
+@dataclass
+class TrainingData:
+    """The corpus as word ids: sentences concatenated, with where each one starts."""
+    words: list[str]
+    counts: np.ndarray        # (V,) int64, most frequent first
+    ids: np.ndarray           # (N,) int32
+    sentence_starts: np.ndarray  # (S,) int64, ascending, first is 0
+
+
+def read_tagged(lines, min_count: int = 2, drop_tags: tuple[str, ...] = ()) -> TrainingData:
+    """Vocabulary and id sequence of a tagged corpus (one sentence per line, ``word/Tag`` tokens)."""
+    drop = set(drop_tags)
+    sentences = []
+    tagged = plain = 0
+    for line in lines:
+        tokens = line.split()
+        if drop:
+            tokens = [t for t in tokens if split_tag(t)[1] not in drop]
+        if tokens:
+            sentences.append(tokens)
+        if tagged + plain < 2000:
+            for token in tokens[:50]:
+                if split_tag(token)[1]:
+                    tagged += 1
+                else:
+                    plain += 1
+    if plain > tagged:
+        raise ValueError("this corpus is not tagged: expected 'word/Tag' tokens (tag it first)")
+    counts = Counter(token for tokens in sentences for token in tokens)
+    vocab = sorted((item for item in counts.items() if item[1] >= min_count), key=lambda kv: (-kv[1], kv[0]))
+    if len(vocab) < 2:
+        raise ValueError(f"fewer than 2 words occur at least {min_count} times; lower the minimum count")
+    index = {word: i for i, (word, _) in enumerate(vocab)}
+    ids, starts = [], []
+    for tokens in sentences:
+        known = [index[t] for t in tokens if t in index]
+        if len(known) > 1:  # a one-word sentence has no pairs
+            starts.append(len(ids))
+            ids.extend(known)
+    return TrainingData(words=[w for w, _ in vocab], counts=np.array([c for _, c in vocab], dtype=np.int64),
+                        ids=np.asarray(ids, dtype=np.int32), sentence_starts=np.asarray(starts, dtype=np.int64))
+
+
+def keep_probabilities(counts: np.ndarray, subsample: float) -> np.ndarray | None:
+    """word2vec's chance to keep each occurrence of a word: ``(√(f/t)+1)·t/f`` for word
+    frequency ``f`` and threshold ``t``, capped at 1; ``None`` when subsampling is off."""
+    if not subsample:
+        return None
+    threshold = subsample * float(np.sum(counts))
+    counts = np.asarray(counts, dtype=np.float64)
+    return np.minimum(1.0, (np.sqrt(counts / threshold) + 1) * threshold / counts)
+
+
+def pairs_for_epoch(ids: np.ndarray, sentence_starts: np.ndarray, window: int, rng: np.random.Generator,
+                    keep_prob: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """All (centre, context) id pairs of one pass, in offset order (shuffle before training).
+
+    Subsampling happens first, so the window reaches over dropped words; each
+    centre then draws its window size in 1..window.  One vectorised pass per
+    offset and direction; a pair is kept only if both ends are in one sentence."""
+    ids = np.asarray(ids)
+    sentence = np.zeros(len(ids), dtype=np.int64)
+    if len(sentence_starts) > 1:
+        sentence[np.asarray(sentence_starts[1:])] = 1
+    sentence = np.cumsum(sentence)
+    if keep_prob is not None:
+        kept = rng.random(len(ids)) < keep_prob[ids]
+        ids, sentence = ids[kept], sentence[kept]
+    reach = rng.integers(1, window + 1, size=len(ids), dtype=np.int8 if window < 128 else np.int32)
+    centres, contexts = [], []
+    for offset in range(1, window + 1):
+        left = np.arange(len(ids) - offset)
+        if not len(left):
+            break
+        right = left + offset
+        same = sentence[left] == sentence[right]
+        forward = same & (reach[left] >= offset)   # centre left, context to its right
+        backward = same & (reach[right] >= offset)  # centre right, context to its left
+        centres += [ids[left[forward]], ids[right[backward]]]
+        contexts += [ids[right[forward]], ids[left[backward]]]
+    if not centres:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    return np.concatenate(centres).astype(np.int32), np.concatenate(contexts).astype(np.int32)
+
+
+def negative_probabilities(counts) -> np.ndarray:
+    weights = np.asarray(counts, dtype=np.float64) ** 0.75
+    return weights / weights.sum()
+
+
+def negative_table(counts, size: int = TABLE_SIZE) -> np.ndarray:
+    """word2vec's unigram table: ``size`` word ids, each word filling a share of the slots
+    proportional to count^¾, so a uniform slot is a draw from that distribution.
+    Slots are shared out by largest remainder, so every share is exact to 1/size."""
+    share = negative_probabilities(counts) * size
+    slots = np.floor(share).astype(np.int64)
+    missing = size - int(slots.sum())
+    if missing > 0:
+        slots[np.argsort(-(share - slots), kind="stable")[:missing]] += 1
+    return np.repeat(np.arange(len(slots), dtype=np.int32), slots)
+
+
+def draw_negatives(table: np.ndarray, shape, rng: np.random.Generator) -> np.ndarray:
+    """Negatives as training draws them (there in TensorFlow): uniform slots of the table."""
+    return table[rng.integers(0, len(table), size=shape)]
+
+
+# --- training ------------------------------------------------------------------
+
+
+class _SkipGramModel:
+    """The two embedding tables and SGD on chunks of (centre, context) pairs.
+
+    One call of :meth:`train_chunk` runs up to ``STEPS_PER_CALL`` steps in one
+    graph loop: per-step Python and dispatch overhead would otherwise cost as
+    much as the arithmetic.  With ``jit`` XLA compiles the loop: about 1.5M
+    instead of 0.75M pairs/s on 2 cores, for about 0.4 s of compiling, so
+    :func:`train` uses it only when there are enough pairs to win that back.
+    Chunks have a fixed shape and every argument is a tensor (a NumPy scalar would
+    be a new trace per value), so XLA compiles once; unused rows carry weight 0."""
+
+    def __init__(self, vocab_size: int, config: SkipGramConfig, table: np.ndarray, batch: int, jit: bool = True):
+        import tensorflow as tf
+        rng = np.random.default_rng(config.seed)
+        dims = config.dimensions
+        # word2vec's start: small random input vectors, zero output vectors
+        self.centre = tf.Variable(((rng.random((vocab_size, dims)) - 0.5) / dims).astype(np.float32),
+                                  name="centre_vectors")
+        self.context = tf.Variable(tf.zeros((vocab_size, dims)), name="context_vectors")
+        self.table = tf.constant(table)
+        self.negatives = config.negatives
+        self.noise = tf.random.Generator.from_seed(config.seed)
+        labels = np.zeros((1, 1 + config.negatives), np.float32)
+        labels[0, 0] = 1.0
+        self.labels = tf.constant(labels)  # the context word is 1, the k negatives 0
+        chunk = (STEPS_PER_CALL, batch)
+        self.train_chunk = tf.function(self._train_chunk, jit_compile=jit, autograph=False, input_signature=[
+            tf.TensorSpec(chunk, tf.int32), tf.TensorSpec(chunk, tf.int32), tf.TensorSpec(chunk, tf.float32),
+            tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.float32)])
+
+    def _step(self, centres, contexts, weights, learning_rate):
+        """One SGD step on a batch of pairs; returns the summed loss of the weighted pairs."""
+        import tensorflow as tf
+        n = tf.shape(centres)[0]
+        slots = self.noise.uniform((n, self.negatives), maxval=tf.shape(self.table)[0], dtype=tf.int32)
+        targets = tf.concat([contexts[:, None], tf.gather(self.table, slots)], axis=1)  # (n, 1+k)
+        v = tf.gather(self.centre, centres)                    # (n, D)
+        u = tf.gather(self.context, targets)                   # (n, 1+k, D)
+        scores = tf.einsum("nd,nkd->nk", v, u)                 # u·v for the context and each negative
+        # −log σ(u_o·v) − Σ log σ(−u_k·v) = softplus(−s_o) + Σ softplus(s_k)
+        loss = tf.reduce_sum(tf.nn.softplus(tf.where(self.labels > 0, -scores, scores)), axis=1)
+        # ∂loss/∂score = σ(score) − label; each pair adds what sequential SGD would
+        error = (tf.sigmoid(scores) - self.labels) * (weights * learning_rate)[:, None]
+        self.centre.scatter_sub(tf.IndexedSlices(tf.einsum("nk,nkd->nd", error, u), centres))
+        self.context.scatter_sub(tf.IndexedSlices(tf.reshape(error[:, :, None] * v[:, None, :], (-1, v.shape[1])),
+                                                  tf.reshape(targets, (-1,))))
+        return tf.reduce_sum(loss * weights)
+
+    def _train_chunk(self, centres, contexts, weights, steps, learning_rate, decay):
+        """``steps`` steps over the rows of (STEPS_PER_CALL, batch) arrays; the rate falls by
+        ``decay`` per step.  Returns the mean loss per pair."""
+        import tensorflow as tf
+        def body(i, total):
+            rate = learning_rate - decay * tf.cast(i, tf.float32)
+            return i + 1, total + self._step(centres[i], contexts[i], weights[i], rate)
+        # a while loop on the tensor ``steps``: ``for i in tf.range(steps)`` made XLA compile anew
+        # for each value of steps
+        _, total = tf.while_loop(lambda i, total: i < steps, body, (tf.constant(0), tf.constant(0.0)))
+        return total / tf.maximum(tf.reduce_sum(weights), 1.0)
+
+
+def _chunks(centres: np.ndarray, contexts: np.ndarray, batch: int):
+    """(centres, contexts, weights, steps) with arrays of shape (STEPS_PER_CALL, batch); the
+    padding after the last pair has weight 0."""
+    per_call = STEPS_PER_CALL * batch
+    for at in range(0, len(centres), per_call):
+        n = min(per_call, len(centres) - at)
+        shape = (STEPS_PER_CALL, batch)
+        c, x, w = np.zeros(per_call, np.int32), np.zeros(per_call, np.int32), np.zeros(per_call, np.float32)
+        c[:n], x[:n], w[:n] = centres[at:at + n], contexts[at:at + n], 1.0
+        yield c.reshape(shape), x.reshape(shape), w.reshape(shape), -(-n // batch), n
+
+
+def _blocks(starts: np.ndarray, total: int, block_tokens: int) -> list[tuple[int, int]]:
+    """(first token, end token) of runs of whole sentences of about ``block_tokens`` tokens."""
+    bounds, begin = [], 0
+    cuts = np.searchsorted(starts, np.arange(block_tokens, total, block_tokens))
+    for cut in np.unique(cuts):
+        end = int(starts[cut]) if cut < len(starts) else total
+        if end > begin:
+            bounds.append((begin, end))
+            begin = end
+    if begin < total:
+        bounds.append((begin, total))
+    return bounds
+
+
+def effective_batch(batch: int, vocabulary: int) -> int:
+    """The batch actually used: a batch sums the updates of all its pairs, so a word that
+    occurs in many of them takes a step that many times too long at once; on a small
+    vocabulary that diverges (measured: 32 words at batch 1024 → NaN), hence the cap."""
+    return max(16, min(batch, PAIRS_PER_WORD * vocabulary))
+
+
+def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
+          on_progress: Callable[[dict], None] | None = None) -> Embeddings:
+    """Train on the tagged corpus ``config.corpus`` and save everything into ``out_dir``.
+
+    ``loss.jsonl`` gets a line at most every 0.25 s and at each epoch end;
+    ``should_stop`` is asked before every step, and a stop still saves the
+    vectors trained so far."""
+    from namuweb.corpus import get_corpus
+
+    config = config.validated()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    found = get_corpus(config.corpus)
+    with found.path.open(encoding="utf-8") as f:
+        data = read_tagged(f, config.min_count, config.drop_tags)
+    config_json = config.to_json() | {"corpus_name": found.name, "vocabulary": len(data.words),
+                                      "tokens": int(len(data.ids)),
+                                      "effective_batch": effective_batch(config.batch, len(data.words))}
+    _write_atomic(out_dir / CONFIG_FILE, lambda f: f.write(json.dumps(config_json, ensure_ascii=False, indent=1)
+                                                           .encode("utf-8")))
+    (out_dir / LOSS_FILE).write_text("", encoding="utf-8")
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    rng = np.random.default_rng(config.seed)
+    keep = keep_probabilities(data.counts, config.subsample)
+    blocks = _blocks(data.sentence_starts, len(data.ids), BLOCK_TOKENS)
+    # The pair count is random; estimate the total from the expected share of kept tokens
+    # and the mean window (word2vec decays by words processed for the same reason).
+    kept_share = float(np.sum(data.counts * keep) / data.counts.sum()) if keep is not None else 1.0
+    expected_pairs = len(data.ids) * kept_share * (config.window + 1)
+    batch = effective_batch(config.batch, len(data.words))
+    total_steps = max(1, math.ceil(expected_pairs / batch)) * config.epochs
+    model = _SkipGramModel(len(data.words), config, negative_table(data.counts), batch,
+                           jit=expected_pairs * config.epochs >= JIT_MIN_PAIRS)
+
+    started = time.perf_counter()
+    step = 0
+    words_done = 0
+    last_log = -math.inf
+    stopped = False
+    with open(out_dir / LOSS_FILE, "a", encoding="utf-8") as log:
+        def report(epoch: int, loss: float) -> None:
+            elapsed = time.perf_counter() - started
+            row = {"step": step, "epoch": epoch, "loss": round(loss, 6),
+                   "words_per_s": round(words_done / max(elapsed, 1e-9), 1), "time": round(elapsed, 3)}
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            if on_progress:
+                on_progress(row | {"total_steps": total_steps, "epochs": config.epochs})
+
+        for epoch in range(config.epochs):
+            loss = float("nan")
+            for begin, end in blocks:
+                starts = data.sentence_starts[(data.sentence_starts >= begin) & (data.sentence_starts < end)] - begin
+                centres, contexts = pairs_for_epoch(data.ids[begin:end], starts, config.window, rng, keep)
+                order = rng.permutation(len(centres))
+                centres, contexts = centres[order], contexts[order]
+                words_in_block = end - begin
+                for chunk_c, chunk_x, weights, steps, pairs in _chunks(centres, contexts, batch):
+                    if should_stop():
+                        stopped = True
+                        break
+                    lr = config.learning_rate * (1 - (1 - MIN_LR_SHARE) * min(1.0, step / total_steps))
+                    decay = config.learning_rate * (1 - MIN_LR_SHARE) / total_steps
+                    loss = float(model.train_chunk(chunk_c, chunk_x, weights, np.int32(steps), np.float32(lr),
+                                                   np.float32(decay)))
+                    if not math.isfinite(loss):
+                        raise FloatingPointError("training diverged (the loss is not a number); lower the "
+                                                 "learning rate or the batch size")
+                    step += steps
+                    words_done += words_in_block * pairs / len(centres)
+                    if time.perf_counter() - last_log >= LOG_EVERY_S:
+                        last_log = time.perf_counter()
+                        report(epoch + 1, loss)
+                if stopped:
+                    break
+            if stopped:
+                break
+            words_done = len(data.ids) * (epoch + 1)
+            report(epoch + 1, loss)
+            last_log = time.perf_counter()
+
+    embeddings = Embeddings(list(data.words), [int(c) for c in data.counts], model.centre.numpy())
+    embeddings.save(out_dir)
+    return embeddings

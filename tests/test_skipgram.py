@@ -1,0 +1,277 @@
+"""Skip-gram: the data pipeline's promises, the vectors' files, and that training learns."""
+
+import json
+
+import numpy as np
+import pytest
+
+from namuweb import corpus as corpus_library
+from namuweb import skipgram as sg
+
+
+def tagged_corpus(tmp_path, lines: list[str], name: str = "tagged test"):
+    path = tmp_path / "tagged.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus_library.add_file(path, name, source="tagged", parent="builtin")
+
+
+def planted_lines(seed: int = 0, sentences: int = 1500) -> list[str]:
+    """'개' and '고양이' share one context vocabulary and never meet; '자동차' and '버스' share
+    another; fillers ('을/Josa', './Punctuation') are everywhere."""
+    rng = np.random.default_rng(seed)
+    pets = [f"먹이{i}/Noun" for i in range(12)]
+    roads = [f"도로{i}/Noun" for i in range(12)]
+    lines = []
+    for _ in range(sentences):
+        if rng.random() < 0.5:
+            centre, context = rng.choice(["개/Noun", "고양이/Noun"]), pets
+        else:
+            centre, context = rng.choice(["자동차/Noun", "버스/Noun"]), roads
+        words = list(rng.choice(context, 4)) + ["을/Josa"]
+        words.insert(int(rng.integers(0, 5)), str(centre))
+        lines.append(" ".join(words + ["./Punctuation"]))
+    return lines
+
+
+def small_embeddings() -> sg.Embeddings:
+    words = ["국민/Noun", "국가/Noun", "국민/Verb", "의/Josa", "왕", "여왕", "남자", "여자"]
+    rng = np.random.default_rng(1)
+    return sg.Embeddings(words, [50, 40, 3, 100, 5, 4, 6, 7], rng.normal(size=(len(words), 8)).astype(np.float32))
+
+
+# --- training ------------------------------------------------------------------
+
+
+def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path):
+    found = tagged_corpus(tmp_path, planted_lines())
+    config = sg.SkipGramConfig(corpus=found.id, dimensions=32, epochs=5, seed=3, subsample=0)
+    progress = []
+    emb = sg.train(config, tmp_path / "out", on_progress=progress.append)
+    assert emb.neighbors("개/Noun", 1)[0][0] == "고양이/Noun"
+    assert emb.neighbors("고양이", 1)[0][0] == "개/Noun"
+    assert emb.neighbors("자동차", 1)[0][0] == "버스/Noun"
+    assert emb.similarity("개", "고양이") > emb.similarity("개", "자동차") + 0.3
+    rows = [json.loads(line) for line in (tmp_path / "out" / sg.LOSS_FILE).read_text().splitlines()]
+    assert {"step", "epoch", "loss", "words_per_s", "time"} <= set(rows[-1])
+    assert rows[-1]["epoch"] == 5 and rows[-1]["loss"] < rows[0]["loss"]
+    assert progress and progress[-1]["total_steps"] >= progress[-1]["step"] > 0
+    assert sg.SkipGramConfig.from_json(json.loads((tmp_path / "out" / sg.CONFIG_FILE).read_text())) == config
+    assert sg.Embeddings.load(tmp_path / "out").words == emb.words
+
+
+def test_drop_tags_and_min_count_shape_the_vocabulary(tmp_path):
+    found = tagged_corpus(tmp_path, planted_lines(sentences=200) + ["희귀/Noun 개/Noun"])
+    config = sg.SkipGramConfig(corpus=found.id, dimensions=8, epochs=1, drop_tags=("Josa", "Punctuation"))
+    emb = sg.train(config, tmp_path / "out")
+    assert "을/Josa" not in emb.index() and "./Punctuation" not in emb.index()
+    assert "희귀/Noun" not in emb.index()  # once < min_count 2
+    assert emb.counts == sorted(emb.counts, reverse=True)
+
+
+def test_should_stop_stops_early_and_still_saves(tmp_path):
+    found = tagged_corpus(tmp_path, planted_lines(sentences=3000))
+    calls = []
+
+    def stop():
+        calls.append(1)
+        return len(calls) > 2
+    config = sg.SkipGramConfig(corpus=found.id, dimensions=8, epochs=50, batch=64)
+    emb = sg.train(config, tmp_path / "out", should_stop=stop)
+    rows = [json.loads(line) for line in (tmp_path / "out" / sg.LOSS_FILE).read_text().splitlines()]
+    assert not rows or rows[-1]["epoch"] == 1
+    assert (tmp_path / "out" / sg.VECTORS_FILE).is_file() and len(emb.words) > 10
+
+
+def test_an_untagged_corpus_is_refused(tmp_path):
+    found = tagged_corpus(tmp_path, ["그냥 평범한 문장 입니다"] * 5)
+    with pytest.raises(ValueError, match="not tagged"):
+        sg.train(sg.SkipGramConfig(corpus=found.id), tmp_path / "out")
+
+
+# --- data ----------------------------------------------------------------------
+
+
+def test_pairs_stay_in_window_and_sentence():
+    lengths = [1, 7, 2, 12, 3]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ids = np.arange(sum(lengths))  # id = position, so a pair shows where its ends were
+    sentence = np.repeat(np.arange(len(lengths)), lengths)
+    centres, contexts = sg.pairs_for_epoch(ids, starts, 3, np.random.default_rng(0))
+    assert len(centres) > 0
+    assert np.all(sentence[centres] == sentence[contexts])
+    gap = np.abs(centres - contexts)
+    assert gap.min() == 1 and gap.max() == 3
+    whole, _ = sg.pairs_for_epoch(ids, starts, 1, np.random.default_rng(0))
+    assert len(whole) == sum(2 * (n - 1) for n in lengths)  # window 1: every neighbour, both ways
+
+
+def test_dynamic_window_prefers_near_words():
+    ids = np.arange(20_000)
+    centres, contexts = sg.pairs_for_epoch(ids, np.array([0]), 4, np.random.default_rng(0))
+    share = np.bincount(np.abs(centres - contexts), minlength=5)[1:] / 20_000 / 2
+    assert np.allclose(share, [1, 0.75, 0.5, 0.25], atol=0.02)  # offset d survives when reach >= d
+
+
+def test_subsampling_drops_frequent_words_at_the_expected_rate():
+    counts = np.array([9000, 10])
+    keep = sg.keep_probabilities(counts, 1e-2)
+    t = 1e-2 * counts.sum()
+    assert keep[0] == pytest.approx((np.sqrt(9000 / t) + 1) * t / 9000) and keep[0] < 0.5
+    assert keep[1] == 1.0
+    assert sg.keep_probabilities(counts, 0) is None
+    # sentences "frequent rare": a pair exists iff the frequent word was kept
+    n = 20_000
+    ids = np.tile([0, 1], n)
+    centres, _ = sg.pairs_for_epoch(ids, np.arange(0, 2 * n, 2), 1, np.random.default_rng(0), keep)
+    assert len(centres) / 2 / n == pytest.approx(keep[0], abs=0.02)
+
+
+def test_negatives_follow_the_three_quarter_power():
+    counts = np.array([1000, 300, 100, 30, 10, 3, 2, 1])
+    table = sg.negative_table(counts)
+    expected = counts ** 0.75 / np.sum(counts ** 0.75)
+    assert np.allclose(np.bincount(table, minlength=len(counts)) / len(table), expected, atol=1e-6)
+    draws = sg.draw_negatives(table, 400_000, np.random.default_rng(0))
+    observed = np.bincount(draws, minlength=len(counts))
+    chi2 = np.sum((observed - expected * len(draws)) ** 2 / (expected * len(draws)))
+    assert chi2 < 24.3  # the 0.999 quantile of chi-square with 7 degrees of freedom
+    plain = counts / counts.sum()  # and it is not the plain unigram distribution
+    assert np.sum((observed - plain * len(draws)) ** 2 / (plain * len(draws))) > 1000
+
+
+# --- lookups and geometry ------------------------------------------------------
+
+
+def test_find_resolves_bare_words_and_explains_unknown_ones():
+    emb = small_embeddings()
+    assert emb.find("국민") == "국민/Noun"  # the more frequent of 국민/Noun and 국민/Verb
+    assert emb.find("국민/Verb") == "국민/Verb"
+    with pytest.raises(sg.UnknownWord) as error:
+        emb.find("국밈")
+    assert isinstance(error.value, KeyError)
+    message = str(error.value)
+    assert "'국밈' is not in the vocabulary" in message and "국민" in message and "\n" not in message
+    with pytest.raises(KeyError, match="not in the vocabulary"):
+        emb.neighbors("zzzz")
+
+
+def test_complete_and_tags():
+    emb = small_embeddings()
+    assert emb.complete("국") == ["국민/Noun", "국가/Noun", "국민/Verb"]
+    assert emb.complete("국", limit=1) == ["국민/Noun"]
+    assert emb.tags() == ["Noun", "Noun", "Verb", "Josa", "", "", "", ""]
+
+
+def test_neighbors_are_cosine_ranked_without_the_query():
+    emb = small_embeddings()
+    found = emb.neighbors("국민", k=3)
+    unit = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    scores = unit[1:] @ unit[0]
+    assert [w for w, _ in found] == [emb.words[1 + i] for i in np.argsort(-scores)[:3]]
+    assert found[0][1] == pytest.approx(float(scores.max()), abs=1e-6)
+    assert all(tag == "Noun" for w, _ in emb.neighbors("의", k=5, tag="Noun") for tag in [sg.split_tag(w)[1]])
+    assert len(emb.neighbors("의", k=5, tag="Noun")) == 2
+
+
+def test_analogy_matches_gensim_semantics_and_excludes_inputs():
+    emb = small_embeddings()
+    result = emb.analogy(["왕", "여자"], ["남자"], k=10)
+    assert not {"왕", "여자", "남자"} & {w for w, _ in result}
+    assert len(result) == len(emb.words) - 3
+    unit = emb.unit_vectors()
+    i = emb.index()
+    direction = unit[i["왕"]] + unit[i["여자"]] - unit[i["남자"]]
+    direction /= np.linalg.norm(direction)
+    assert result[0][1] == pytest.approx(max(float(unit[i[w]] @ direction) for w, _ in result), abs=1e-6)
+
+
+def test_projection_is_pca_of_the_most_frequent_words():
+    emb = small_embeddings()
+    frame = emb.projection(n=5)
+    assert list(frame.columns) == ["word", "tag", "count", "x", "y"]
+    assert list(frame["count"]) == [100, 50, 40, 7, 6]
+    assert frame.loc[0, "tag"] == "Josa"
+    assert abs(frame["x"].mean()) < 1e-6 and frame["x"].var() >= frame["y"].var()
+    with pytest.raises(ValueError, match="pca"):
+        emb.projection(method="umap")
+
+
+# --- files ---------------------------------------------------------------------
+
+
+def test_save_load_round_trip(tmp_path):
+    emb = small_embeddings()
+    emb.save(tmp_path / "emb")
+    back = sg.Embeddings.load(tmp_path / "emb")
+    assert back.words == emb.words and back.counts == emb.counts
+    assert np.array_equal(back.vectors, emb.vectors)
+    assert not [p for p in (tmp_path / "emb").iterdir() if p.name.endswith(".tmp")]
+    with pytest.raises(FileNotFoundError, match="holds no embeddings"):
+        sg.Embeddings.load(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_word2vec_round_trip(tmp_path, binary):
+    emb = small_embeddings()
+    path = tmp_path / ("v.bin" if binary else "v.txt")
+    (emb.to_word2vec_binary if binary else emb.to_word2vec_text)(path)
+    back = sg.read_word2vec(path)
+    assert back.words == emb.words
+    assert np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
+    assert back.counts == list(range(len(emb.words), 0, -1))
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_reads_what_gensim_writes(tmp_path, binary):
+    keyedvectors = pytest.importorskip("gensim.models.keyedvectors")
+    emb = small_embeddings()
+    kv = keyedvectors.KeyedVectors(emb.vectors.shape[1])
+    kv.add_vectors(emb.words, emb.vectors)
+    kv.save_word2vec_format(str(tmp_path / "g"), binary=binary)
+    back = sg.read_word2vec(tmp_path / "g")
+    assert back.words == emb.words and np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
+    emb.to_word2vec_binary(tmp_path / "ours") if binary else emb.to_word2vec_text(tmp_path / "ours")
+    theirs = keyedvectors.KeyedVectors.load_word2vec_format(str(tmp_path / "ours"), binary=binary)
+    assert np.allclose(theirs["국민/Noun"], emb.vectors[0], atol=1e-6, rtol=0)
+
+
+def test_read_word2vec_rejects_other_files(tmp_path):
+    (tmp_path / "x").write_text("hello world\n")
+    with pytest.raises(ValueError, match="not a word2vec file"):
+        sg.read_word2vec(tmp_path / "x")
+
+
+def test_projector_files(tmp_path):
+    emb = small_embeddings()
+    emb.to_projector(tmp_path / "vectors.tsv", tmp_path / "metadata.tsv")
+    vectors = (tmp_path / "vectors.tsv").read_text(encoding="utf-8").splitlines()
+    metadata = (tmp_path / "metadata.tsv").read_text(encoding="utf-8").splitlines()
+    assert len(vectors) == len(emb.words) and all(len(line.split("\t")) == 8 for line in vectors)
+    assert metadata[0] == "word\ttag\tcount" and len(metadata) == len(emb.words) + 1
+    assert metadata[1] == "국민/Noun\tNoun\t50" and metadata[5] == "왕\t\t5"
+    assert np.allclose(np.loadtxt(tmp_path / "vectors.tsv", delimiter="\t"), emb.vectors, atol=1e-5)
+
+
+# --- settings ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"dimensions": 0}, "dimensions must be a whole number between 1 and 1000"),
+    ({"window": 2.5}, "window must be a whole number"),
+    ({"negatives": 50}, "negatives must be a whole number between 1 and 20"),
+    ({"subsample": -0.1}, "subsample must be a number between 0 and 1"),
+    ({"learning_rate": 5}, "learning rate must be"),
+    ({"epochs": True}, "epochs must be"),
+    ({"drop_tags": "Josa"}, "drop tags must be a list"),
+    ({"corpus": ""}, "choose a tagged corpus"),
+])
+def test_config_validation(change, message):
+    with pytest.raises(ValueError, match=message):
+        sg.SkipGramConfig(**({"corpus": "c"} | change)).validated()
+
+
+def test_config_json_round_trip():
+    config = sg.SkipGramConfig(corpus="c", drop_tags=("Josa", "Punctuation"), window=3)
+    data = json.loads(json.dumps(config.to_json()))
+    assert data["drop_tags"] == ["Josa", "Punctuation"]
+    assert sg.SkipGramConfig.from_json(data | {"unknown": 1}) == config
