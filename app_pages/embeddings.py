@@ -36,6 +36,12 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
             min_count=cols[3].number_input("Min count", 1, 1000, defaults.min_count),
             epochs=cols[4].number_input("Epochs", 1, 1000, defaults.epochs),
         )
+        cols = st.columns(3)
+        settings["learning_rate"] = cols[0].number_input("Learning rate", 0.0001, 1.0, defaults.learning_rate,
+                                                         format="%.4f", help="SGD, decayed linearly as in word2vec")
+        settings["subsample"] = cols[1].number_input("Subsampling", 0.0, 0.1, defaults.subsample, format="%.4f",
+                                                     help="word2vec's threshold for dropping very frequent words")
+        settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, defaults.seed)
         settings["drop_tags"] = tuple(st.multiselect("Leave out tokens tagged", DROPPABLE, ["Josa", "Punctuation"],
                                                      help="Particles and punctuation are frequent and say little."))
         if st.button("Train embeddings", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
