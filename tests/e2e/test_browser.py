@@ -50,8 +50,14 @@ def metric_value(page, label):
     return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
 
 
+def expect_state(page, state: str, timeout: float = 90_000) -> None:
+    """The run's State metric shows ``state`` (a fragment rerun may briefly show old and new elements)."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="State").filter(has_text=state)
+    expect(metric.first).to_be_visible(timeout=timeout)
+
+
 def current_step(page) -> int:
-    text = metric_value(page, "Step").inner_text()
+    text = metric_value(page, "Step").last.inner_text()
     return int(text.split("/")[0].replace(",", "").strip())
 
 
@@ -60,7 +66,7 @@ def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wa
     wait_for_app(page)
     expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Train").click()
-    expect(metric_value(page, "State")).to_have_text("running", timeout=90_000)
+    expect_state(page, "running")
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     expect(chart).to_be_visible()
     deadline_step = current_step(page) + 5
@@ -78,7 +84,7 @@ def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wa
     page.reload()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
-    expect(metric_value(page, "State")).to_have_text("running")
+    expect_state(page, "running")
     second = page.context.new_page()
     second.goto(f"{app_server}/train")
     expect(second.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
@@ -86,7 +92,7 @@ def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wa
     second.close()
 
     page.get_by_role("button", name="Stop").click()
-    expect(metric_value(page, "State")).to_have_text("stopped", timeout=60_000)
+    expect_state(page, "stopped", timeout=60_000)
     expect(page.get_by_role("button", name="Train")).to_be_enabled(timeout=30_000)
 
 
