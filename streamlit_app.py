@@ -11,6 +11,7 @@ st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 
 PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/corpora.py", title="Corpora", icon=":material/library_books:", url_path="corpora"),
     st.Page("app_pages/tagger.py", title="Tagger", icon=":material/label:", url_path="tagger"),
     st.Page("app_pages/embeddings.py", title="Embeddings", icon=":material/scatter_plot:", url_path="embeddings"),
     st.Page("app_pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),

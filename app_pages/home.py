@@ -29,6 +29,8 @@ st.graphviz_chart(
 
 st.subheader("Tools")
 TOOLS = [
+    ("app_pages/corpora.py", "Corpora", ":material/library_books:",
+     "The corpus library every page uses: upload text, import a Namuwiki dump, preview, rename, download."),
     ("app_pages/tagger.py", "Tagger", ":material/label:",
      "Split Korean into morphemes with konlpy's taggers or Kiwi, compare engines, tag a whole corpus."),
     ("app_pages/embeddings.py", "Embeddings", ":material/scatter_plot:",
@@ -42,14 +44,13 @@ TOOLS = [
     ("app_pages/generate.py", "Generate", ":material/edit_note:",
      "Type a Korean start, move the temperature slider, and read new text appear."),
 ]
-columns = st.columns(3) + st.columns(3)
+columns = st.columns(4) + st.columns(4)
 for column, (path, title, icon, blurb) in zip(columns, TOOLS):
     with column:
         st.markdown(f"**{title}**")
         st.caption(blurb)
         if st.button(f"Open {title}", icon=icon, key=f"open-{title}"):
             st.switch_page(path)
-st.caption("Coming next: Namuwiki dump import.")
 
 st.subheader("This machine")
 st.markdown(f"**Data directory:** `{config.data_home()}`")

@@ -313,6 +313,51 @@ def cmd_embeddings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_namuwiki(args: argparse.Namespace) -> int:
+    from namuweb import imports, namuwiki
+    if args.job_dir:
+        job_dir = Path(args.job_dir)
+        if not (job_dir / imports.JOB_FILE).is_file():
+            raise UserError(f"{job_dir} is not an import job")
+    elif args.dump:
+        dump = Path(args.dump)
+        if not dump.is_file():
+            raise UserError(f"{dump} is not a file")
+        try:
+            options = namuwiki.ImportOptions(
+                namespaces=tuple(n.strip() for n in args.namespaces.split(",")), min_chars=args.min_chars,
+                title_pattern=args.title, max_documents=args.max_documents, max_output_chars=args.max_chars,
+                sample_rate=args.sample, seed=args.seed, keep_headings=not args.drop_headings,
+                keep_tables=not args.drop_tables, keep_code=args.keep_code, footnotes=args.footnotes,
+                jamo=args.jamo).validated()
+            job_dir = imports.create_job(dump, dump.name, options)
+        except ValueError as error:
+            raise UserError(str(error)) from None
+    else:
+        raise UserError("give a DUMP file, or --job-dir of an import job")
+    print(f"job folder: {job_dir}", file=sys.stderr)
+    started = time.time()
+    with jobs.Worker(job_dir, imports.KIND) as worker:
+        def progress(done: int, total: int, read: int, kept: int) -> None:
+            worker.heartbeat(done=done, total=total, read=read, kept=kept)
+            rate = done / max(time.time() - started, 1e-9) / config.MB
+            line = (f"{done / max(total, 1):6.1%}  {read:,} documents read, {kept:,} kept  "
+                    f"{rate:.1f} MB/s")
+            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
+                  file=sys.stderr, flush=True)
+        try:
+            report = imports.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
+        except namuwiki.DumpError as error:
+            raise UserError(str(error)) from None
+    print("\n" + report.summary())
+    result = imports.read_job(job_dir)
+    if result.get("result"):
+        print(f"corpus {result['result']}")
+    elif result.get("error"):
+        raise UserError(result["error"])
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
@@ -402,6 +447,25 @@ def parser() -> argparse.ArgumentParser:
 
     listing_e = commands.add_parser("embeddings", help="list trained and imported embeddings")
     listing_e.set_defaults(handler=cmd_embeddings)
+
+    imp = commands.add_parser("import-namuwiki", help="turn a Namuwiki dump into a corpus",
+                              description="Stream a Namuwiki dump (JSON array, JSON Lines or Parquet), convert "
+                                          "namu-mark to plain text and add the result to the corpus library.")
+    imp.add_argument("dump", nargs="?", help="the dump file (.json, .jsonl, .parquet)")
+    imp.add_argument("--job-dir", help="resume this import job folder")
+    imp.add_argument("--namespaces", default="0", help="comma-separated namespaces to keep (default 0: articles)")
+    imp.add_argument("--min-chars", type=int, default=50)
+    imp.add_argument("--title", help="keep only titles matching this regular expression")
+    imp.add_argument("--max-documents", type=int)
+    imp.add_argument("--max-chars", type=int, help="stop when the output reaches this many characters")
+    imp.add_argument("--sample", type=float, default=1.0, help="keep each document with this probability")
+    imp.add_argument("--seed", type=int, default=0)
+    imp.add_argument("--drop-headings", action="store_true")
+    imp.add_argument("--drop-tables", action="store_true")
+    imp.add_argument("--keep-code", action="store_true")
+    imp.add_argument("--footnotes", choices=["remove", "inline"], default="remove")
+    imp.add_argument("--jamo", action="store_true", help="also write the jamo form")
+    imp.set_defaults(handler=cmd_import_namuwiki)
 
     evaluate = commands.add_parser("evaluate", help="validation loss of a run's latest checkpoint")
     evaluate.add_argument("run", help="run id or folder")

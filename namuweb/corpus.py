@@ -247,6 +247,19 @@ def delete_corpus(id: str, home: Path | None = None) -> None:
     shutil.rmtree(folders[id])
 
 
+def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
+    """Give a corpus a new display name (the id, and so every reference to it, stays)."""
+    found = get_corpus(id, home)
+    if found.id != id:
+        raise CorpusNotFound(f"No corpus with id {id!r}.")
+    if not name.strip():
+        raise CorpusError("A corpus name cannot be empty.")
+    renamed = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)}, "name": display_name(name)})
+    meta = {k: v for k, v in asdict(renamed).items() if k != "path"}
+    _write_atomic(found.path.parent / META_FILE, json.dumps(meta, indent=2))
+    return renamed
+
+
 # --- decoding uploads ------------------------------------------------------
 
 

@@ -290,3 +290,30 @@ def test_embeddings_page_without_a_tagged_corpus_points_to_the_tagger():
     at = page("embeddings").run()
     assert not at.exception
     assert any("No tagged corpus yet" in i.value for i in at.info)
+
+
+def test_corpora_page_lists_the_library_and_stores_a_text_upload():
+    at = page("corpora").run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["source"]) == ["built-in"]
+    at.file_uploader[0].upload("메모.txt", "메모 한 줄\n둘째 줄".encode("utf-8"), "text/plain").run()
+    table = at.dataframe[0].value
+    assert set(table["source"]) == {"built-in", "upload"} and "메모.txt" in set(table["name"])
+
+
+def test_corpora_page_imports_the_fixture_dump_into_the_library():
+    from namuweb import corpus, imports, jobs
+    dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
+    at = page("corpora").run()
+    at.file_uploader[0].upload("mini.json", dump.read_bytes(), "application/json").run()
+    assert not at.exception
+    [job] = imports.job_dirs()
+    assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
+    at.run()
+    at.run()
+    table = at.dataframe[0].value
+    assert "Namuwiki import" in set(table["source"])
+    imported = [c for c in corpus.list_corpora() if c.source == "namuwiki"][0]
+    vocabulary = page("vocabulary").run()
+    assert imported.id in vocabulary.selectbox[0].options or any(
+        imported.name in o for o in vocabulary.selectbox[0].options)

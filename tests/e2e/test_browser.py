@@ -26,7 +26,7 @@ def test_deep_link_to_vocabulary_on_fresh_server(app_server, page, wait_for_app)
     wait_for_app(page)
     expect(page.get_by_role("heading", name=re.compile("Vocabulary"))).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate"]
+    assert sidebar_links(page) == ["Home", "Corpora", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate"]
 
 
 def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait_for_app):
@@ -146,3 +146,18 @@ def test_embeddings_query_highlights_the_word_on_the_map(app_server, namuweb_hom
     page.get_by_role("tab", name="Map").click()
     expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
     expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible()
+
+
+def test_import_the_fixture_dump_from_the_corpora_page(app_server, page, wait_for_app):
+    from pathlib import Path
+    dump = Path(__file__).resolve().parents[1] / "fixtures" / "namuwiki" / "mini.json"
+    page.goto(f"{app_server}/corpora")
+    wait_for_app(page)
+    if not page.locator('[data-testid="stFileUploaderDropzoneInput"]').count():
+        page.get_by_text("Add a corpus").click()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(dump))
+    expect(page.get_by_text(re.compile("Imported mini.json"))).to_be_visible(timeout=90_000)
+    page.goto(f"{app_server}/vocabulary")
+    wait_for_app(page)
+    page.get_by_role("combobox", name="Corpus").click()
+    expect(page.get_by_role("option", name=re.compile("Namuwiki · mini.json"))).to_be_visible()

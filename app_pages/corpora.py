@@ -1,0 +1,133 @@
+"""Corpora: the library every page picks from; uploads and Namuwiki dump imports."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from namuweb import config, corpus, imports, jobs
+
+SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
+
+st.title("Corpora")
+st.caption("Every text the app can use. The other pages pick from this same library.")
+
+
+def source_label(item) -> str:
+    if item.source == "tagged":
+        try:
+            return f"tagged from {corpus.get_corpus(item.parent).name}" if item.parent else "tagged"
+        except corpus.CorpusError:
+            return "tagged (source deleted)"
+    return SOURCES.get(item.source, item.source)
+
+
+# --- adding ---------------------------------------------------------------------------------
+with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material/upload:",
+                 expanded=len(corpus.list_corpora()) <= 1):
+    st.caption(f"`.txt` (UTF-8, UTF-16 or CP949), or a Namuwiki dump as `.json` / `.jsonl` / `.parquet`, "
+               f"optionally as `.gz` or `.zip`. Up to {config.max_upload_bytes() // config.MB:,} MB.")
+    from namuweb.namuwiki import ImportOptions  # plain data; the converter loads only in the job
+    defaults = ImportOptions()
+    cols = st.columns(4)
+    options = dict(
+        min_chars=cols[0].number_input("Min. characters per document", 0, 100_000, defaults.min_chars),
+        sample_rate=cols[1].number_input("Sampling rate", 0.001, 1.0, defaults.sample_rate, format="%.3f"),
+        max_documents=cols[2].number_input("Max. documents (0 = all)", 0, 100_000_000, 0) or None,
+        footnotes=cols[3].selectbox("Footnotes", ["remove", "inline"]),
+    )
+    cols = st.columns(4)
+    options.update(keep_headings=cols[0].toggle("Keep headings", defaults.keep_headings),
+                   keep_tables=cols[1].toggle("Keep tables", defaults.keep_tables),
+                   keep_code=cols[2].toggle("Keep code blocks", defaults.keep_code),
+                   jamo=cols[3].toggle("Also write jamo", defaults.jamo))
+    options["title_pattern"] = st.text_input("Only titles matching (regular expression, optional)") or None
+    upload = st.file_uploader("File", type=imports.UPLOAD_TYPES, key="corpus_upload")
+    if upload is not None and st.session_state.get("received") != upload.file_id:
+        st.session_state.received = upload.file_id
+        try:
+            with st.spinner(f"Receiving {upload.name}…"):
+                received = imports.receive(upload, upload.name, ImportOptions(**options))
+            if received.kind == "corpus":
+                st.session_state.corpora_message = ("info", received.corpus.notice or
+                                                    f"Stored “{received.corpus.name}”.")
+            else:
+                imports.start(received.job_dir)
+                st.session_state.corpora_message = ("info", f"Importing “{upload.name}” as a job: progress below.")
+        except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
+            st.session_state.corpora_message = ("error", str(problem))
+if message := st.session_state.get("corpora_message"):
+    (st.error if message[0] == "error" else st.info)(message[1])
+
+
+@st.fragment(run_every=2)
+def import_progress():
+    folders = imports.job_dirs()
+    if not folders:
+        return
+    job = next((d for d in folders if (s := jobs.refresh(d)) and s.active), folders[0])
+    status, settings = jobs.refresh(job), imports.read_job(job)
+    if status is None:
+        return
+    progress = status.progress
+    if status.active:
+        fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
+        elapsed = time.time() - (status.started or time.time())
+        eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
+        st.progress(min(fraction, 1.0), text=f"Importing {settings['name']}: {fraction:.0%} · "
+                                             f"{progress.get('read', 0):,} documents read, "
+                                             f"{progress.get('kept', 0):,} kept · "
+                                             f"{progress.get('read', 0) / max(elapsed, 1e-9):,.0f} documents/s"
+                                             + (f" · ETA {eta:.0f} s" if eta is not None else ""))
+        if status.state != "stopping" and st.button("Stop the import", icon=":material/stop:", key=f"stop-{job.name}"):
+            jobs.request_stop(job)
+        st.session_state.importing = True
+    else:
+        if st.session_state.pop("importing", False):
+            st.rerun(scope="app")  # the new corpus belongs in the table
+        report = settings.get("report") or {}
+        if settings.get("result"):
+            st.success(f"Imported {settings['name']}: {corpus.get_corpus(settings['result']).notice}",
+                       icon=":material/check_circle:")
+        elif settings.get("error") or status.error:
+            st.warning(f"{settings['name']}: {settings.get('error') or status.error}", icon=":material/warning:")
+        elif report.get("stopped") or status.state in ("stopped", "interrupted"):
+            st.warning(f"{settings['name']}: {status.state}.", icon=":material/warning:")
+            if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
+                imports.start(job)
+
+
+import_progress()
+
+# --- the library ----------------------------------------------------------------------------
+library = corpus.list_corpora()
+table = pd.DataFrame([{"name": c.name, "source": source_label(c), "size (MB)": c.bytes / config.MB,
+                       "characters": c.chars, "created": c.created[:19].replace("T", " ")} for c in library])
+picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
+                      key="library_table",
+                      column_config={"size (MB)": st.column_config.NumberColumn(format="%.2f"),
+                                     "characters": st.column_config.NumberColumn(format="localized")})
+rows = picked.selection.rows if picked else []
+if not rows:
+    st.caption("Select a corpus to preview, rename, download or delete it.")
+    st.stop()
+chosen = library[rows[0]]
+st.subheader(chosen.name)
+if chosen.notice:
+    st.caption(chosen.notice)
+st.code(next(chosen.iter_chunks(1500), ""), language=None, wrap_lines=True)
+cols = st.columns([3, 1, 1, 1])
+new_name = cols[0].text_input("Name", chosen.name, key=f"name-{chosen.id}", label_visibility="collapsed")
+if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.name):
+    try:
+        corpus.rename_corpus(chosen.id, new_name)
+        st.rerun()
+    except corpus.CorpusError as problem:
+        st.error(str(problem))
+cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
+                        icon=":material/download:")
+with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin"):
+    st.write(f"Delete **{chosen.name}**? Runs trained on it keep their vocabulary and checkpoints.")
+    if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}"):
+        corpus.delete_corpus(chosen.id)
+        st.rerun()

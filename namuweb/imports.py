@@ -1,0 +1,173 @@
+"""Getting files into the corpus library: uploads of any supported shape, and
+Namuwiki dump imports as jobs under ``<data>/jobs/import/<id>/``.
+
+An upload is copied to disk in chunks and unpacked (``.gz``, ``.zip``) by
+streaming, with a cap on the unpacked size so a zip bomb stops at the cap
+instead of filling the disk.  Plain text goes straight into the library;
+dumps (``.json``, ``.jsonl``, ``.parquet``) become import jobs, because a
+real dump takes minutes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import json
+import secrets
+import shutil
+import zipfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+from namuweb import config as app_config
+from namuweb import corpus as corpus_library
+from namuweb import jobs
+
+KIND = "import"
+JOB_FILE = "job.json"
+OUTPUT = "output.txt"
+TEXT_TYPES = (".txt",)
+DUMP_TYPES = (".json", ".jsonl", ".parquet")
+UPLOAD_TYPES = ["txt", "json", "jsonl", "parquet", "gz", "zip"]
+EXPANSION_LIMIT = 20  # unpacked size may be at most this many times the upload limit
+CHUNK = 1 << 20
+
+
+class UploadError(corpus_library.CorpusError):
+    """An upload or import problem, one line for the user."""
+
+
+def jobs_dir(home: Path | None = None) -> Path:
+    path = (home or app_config.data_home()) / "jobs" / KIND
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def job_dirs(home: Path | None = None) -> list[Path]:
+    return sorted((p for p in jobs_dir(home).iterdir() if (p / JOB_FILE).is_file()), reverse=True)
+
+
+def read_job(job_dir: Path) -> dict:
+    return json.loads((Path(job_dir) / JOB_FILE).read_text(encoding="utf-8"))
+
+
+def _write_job(job_dir: Path, data: dict) -> None:
+    tmp = job_dir / f".{JOB_FILE}.{secrets.token_hex(4)}.tmp"
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(job_dir / JOB_FILE)
+
+
+def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
+    written = 0
+    with open(target, "wb") as out:
+        while block := source.read(CHUNK):
+            written += len(block)
+            if written > limit:
+                raise UploadError(f"{what} is larger than the limit of {limit // app_config.MB:,} MB")
+            out.write(block)
+    return written
+
+
+def _unpack(path: Path, name: str, limit: int) -> tuple[Path, str]:
+    """Unpack ``.gz`` / ``.zip`` (streaming, capped); returns the inner file and its name."""
+    lower = name.lower()
+    try:
+        if lower.endswith(".gz"):
+            inner_name = name[:-3]
+            inner = path.with_name("unpacked-" + secrets.token_hex(4))
+            with gzip.open(path, "rb") as source:
+                _copy_capped(source, inner, limit, f"“{name}” unpacked")
+            path.unlink()
+            return inner, inner_name
+        if lower.endswith(".zip"):
+            with zipfile.ZipFile(path) as archive:
+                members = [m for m in archive.infolist()
+                           if not m.is_dir() and m.filename.lower().endswith(TEXT_TYPES + DUMP_TYPES)]
+                if not members:
+                    raise UploadError(f"“{name}” holds no .txt, .json, .jsonl or .parquet file")
+                member = members[0]
+                inner = path.with_name("unpacked-" + secrets.token_hex(4))
+                with archive.open(member) as source:
+                    _copy_capped(source, inner, limit, f"“{member.filename}” unpacked")
+            path.unlink()
+            return inner, Path(member.filename).name
+    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as error:
+        if isinstance(error, UploadError):
+            raise
+        raise UploadError(f"“{name}” is not a readable {'gzip' if lower.endswith('.gz') else 'zip'} file: "
+                           f"{error}") from None
+    return path, name
+
+
+@dataclasses.dataclass
+class Received:
+    kind: str                       # "corpus" (stored) or "dump" (an import job was created)
+    corpus: corpus_library.Corpus | None = None
+    job_dir: Path | None = None
+
+
+def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None) -> Received:
+    """Store an upload: text becomes a corpus, a dump becomes an import job (not yet started)."""
+    limit = app_config.max_upload_bytes()
+    staging = jobs_dir(home).parent / "incoming" / secrets.token_hex(6)
+    staging.mkdir(parents=True)
+    try:
+        raw = staging / "upload"
+        if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
+            raise corpus_library.EmptyUpload(f"“{name}” is empty")
+        path, inner_name = _unpack(raw, name, limit * EXPANSION_LIMIT)
+        suffix = Path(inner_name).suffix.lower()
+        if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
+            if path.stat().st_size > limit:
+                raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
+            return Received("corpus", corpus=corpus_library.add_upload(path.read_bytes(), inner_name, home))
+        return Received("dump", job_dir=create_job(path, inner_name, options, home=home, move=True))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def create_job(dump: Path, name: str, options=None, *, home: Path | None = None, move: bool = False) -> Path:
+    from namuweb import namuwiki
+    options = (options or namuwiki.ImportOptions()).validated()
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    job_dir = jobs_dir(home) / f"{stamp}-{secrets.token_hex(2)}"
+    job_dir.mkdir()
+    target = job_dir / ("dump" + Path(name).suffix.lower())
+    (shutil.move if move else shutil.copyfile)(str(dump), str(target))
+    _write_job(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
+                         "options": dataclasses.asdict(options), "created": stamp, "result": None, "report": None})
+    return job_dir
+
+
+def start(job_dir: Path, home: Path | None = None) -> jobs.JobStatus:
+    return jobs.start(job_dir, KIND, ["import-namuwiki", "--job-dir", str(job_dir)], peers=job_dirs(home))
+
+
+def run(job_dir: Path, *, should_stop=lambda: False, progress=None):
+    """Import the job's dump; the finished text moves into the library as a corpus."""
+    from namuweb import namuwiki
+    job_dir = Path(job_dir)
+    settings = read_job(job_dir)
+    options = namuwiki.ImportOptions(**{k: tuple(v) if isinstance(v, list) else v
+                                        for k, v in settings["options"].items()})
+    output = job_dir / OUTPUT
+    report = namuwiki.import_dump(job_dir / settings["dump"], output, options, progress=progress,
+                                  should_stop=should_stop)
+    settings["report"] = dataclasses.asdict(report)
+    if not report.stopped:
+        if report.documents_kept == 0:
+            settings["error"] = "no document passed the filters: " + report.summary()
+        else:
+            imported = corpus_library.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
+                                               notice=report.summary())
+            jamo = output.with_suffix(".jamo.txt")
+            if jamo.exists():
+                shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
+            settings["result"] = imported.id
+    _write_job(job_dir, settings)
+    return report
+
+
+def active_jobs(home: Path | None = None) -> list[Path]:
+    return [d for d in job_dirs(home) if (s := jobs.refresh(d)) and s.active]
