@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import json
 import secrets
 import shutil
 import zipfile
@@ -39,23 +38,19 @@ class UploadError(corpus_library.CorpusError):
 
 
 def jobs_dir(home: Path | None = None) -> Path:
-    path = (home or app_config.data_home()) / "jobs" / KIND
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return jobs.kind_dir(KIND, home)
 
 
 def job_dirs(home: Path | None = None) -> list[Path]:
-    return sorted((p for p in jobs_dir(home).iterdir() if (p / JOB_FILE).is_file()), reverse=True)
+    return jobs.folders_with(jobs_dir(home), JOB_FILE)
 
 
 def read_job(job_dir: Path) -> dict:
-    return json.loads((Path(job_dir) / JOB_FILE).read_text(encoding="utf-8"))
+    return jobs.read_json(Path(job_dir) / JOB_FILE)
 
 
 def _write_job(job_dir: Path, data: dict) -> None:
-    tmp = job_dir / f".{JOB_FILE}.{secrets.token_hex(4)}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(job_dir / JOB_FILE)
+    jobs.write_json(Path(job_dir) / JOB_FILE, data)
 
 
 def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:

@@ -126,6 +126,27 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+def write_json(path: Path, data: dict) -> None:
+    """Settings files beside a job (its job.json, a run's config): readable as a whole or not at all."""
+    _write_atomic(Path(path), json.dumps(data, ensure_ascii=False, indent=1))
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def kind_dir(kind: str, home: Path | None = None) -> Path:
+    """``<data>/jobs/<kind>/``: where jobs of one kind keep their folders."""
+    path = (home or config.data_home()) / "jobs" / kind
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def folders_with(parent: Path, marker: str) -> list[Path]:
+    """The job folders under ``parent`` (those holding ``marker``), newest first."""
+    return sorted((p for p in Path(parent).iterdir() if (p / marker).is_file()), reverse=True)
+
+
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (a file or a directory), held for the block.

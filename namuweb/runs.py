@@ -45,10 +45,7 @@ def run_dirs(home: Path | None = None) -> list[Path]:
     return sorted((p for p in runs_dir(home).iterdir() if (p / CONFIG_FILE).is_file()), reverse=True)
 
 
-def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
+write_json = jobs.write_json
 
 
 def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | None = None) -> Path:

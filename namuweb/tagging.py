@@ -8,12 +8,10 @@ the corpus library, as a tagged corpus linked to its source.
 
 from __future__ import annotations
 
-import json
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
-from namuweb import config as app_config
 from namuweb import corpus as corpus_library
 from namuweb import jobs
 
@@ -23,23 +21,19 @@ OUTPUT = "tagged.txt"
 
 
 def jobs_dir(home: Path | None = None) -> Path:
-    path = (home or app_config.data_home()) / "jobs" / KIND
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return jobs.kind_dir(KIND, home)
 
 
 def job_dirs(home: Path | None = None) -> list[Path]:
-    return sorted((p for p in jobs_dir(home).iterdir() if (p / JOB_FILE).is_file()), reverse=True)
+    return jobs.folders_with(jobs_dir(home), JOB_FILE)
 
 
 def read_job(job_dir: Path) -> dict:
-    return json.loads((Path(job_dir) / JOB_FILE).read_text(encoding="utf-8"))
+    return jobs.read_json(Path(job_dir) / JOB_FILE)
 
 
 def _write_job(job_dir: Path, data: dict) -> None:
-    tmp = job_dir / f".{JOB_FILE}.{secrets.token_hex(4)}.tmp"
-    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(job_dir / JOB_FILE)
+    jobs.write_json(Path(job_dir) / JOB_FILE, data)
 
 
 def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool = False,
