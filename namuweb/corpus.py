@@ -247,6 +247,85 @@ def delete_corpus(id: str, home: Path | None = None) -> None:
     shutil.rmtree(folders[id])
 
 
+_SAMPLE = 1 << 16
+
+
+def _detect(sample: bytes, whole: bool) -> tuple[str, str | None] | None:
+    """Encoding and notice from the start of a file; a cut sample is tried at a few
+    boundaries so a character split at its end does not spoil the guess."""
+    cuts = [len(sample)] if whole else [len(sample) - i for i in range(4)]
+    newline = sample.rfind(b"\n")
+    if not whole and newline > 0:
+        cuts.insert(0, newline + (2 if sample[newline + 1:newline + 2] == b"\x00" else 1))
+    for cut in cuts:
+        decoded = _decode(sample[:cut])
+        if decoded is not None:
+            return (None if _looks_binary(decoded[0]) else (decoded[1], decoded[2]))
+    return None
+
+
+def add_text_file(path: Path, original_name: str, home: Path | None = None,
+                  max_bytes: int | None = None) -> Corpus:
+    """Store a text file of any size as a corpus, decoding it chunk by chunk.
+
+    The encoding is guessed from the first 64 KiB the same way ``decode_text``
+    guesses it for a whole upload; the rest streams through an incremental
+    decoder, so a large upload never sits in memory whole."""
+    import codecs
+
+    path = Path(path)
+    shown = display_name(original_name)
+    limit = config.max_upload_bytes() if max_bytes is None else max_bytes
+    size = path.stat().st_size
+    if size > limit:
+        raise UploadTooLarge(f"{shown!r} is {_megabytes(size)}, over the {_megabytes(limit)} upload limit.")
+    with open(path, "rb") as f:
+        sample = f.read(_SAMPLE)
+    if not sample.strip():
+        raise EmptyUpload(f"{shown!r} is empty.")
+    detected = _detect(sample, whole=size <= _SAMPLE)
+    if detected is None:
+        raise UndecodableUpload(f"{shown!r} does not look like text (binary data); "
+                                "upload a UTF-8, UTF-16 or CP949 .txt file.")
+    encoding, notice = detected
+    corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    folder = _corpora_dir(home) / corpus_id
+    folder.mkdir()
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+        chars, visible, carry = 0, False, ""
+        with open(path, "rb") as source, open(folder / f".{TEXT_FILE}.part", "w", encoding="utf-8",
+                                               newline="") as out:
+            while True:
+                block = source.read(1 << 20)
+                text = carry + decoder.decode(block, final=not block)
+                carry = "\r" if text.endswith("\r") and block else ""
+                text = _NEWLINES.sub("\n", text[:-1] if carry else text)
+                if _looks_binary(text):
+                    raise UndecodableUpload(f"{shown!r} turns into binary data part-way through.")
+                visible = visible or bool(text.strip())
+                chars += len(text)
+                out.write(text)
+                if not block:
+                    break
+        if not visible:
+            raise EmptyUpload(f"{shown!r} contains only whitespace.")
+        os.replace(folder / f".{TEXT_FILE}.part", folder / TEXT_FILE)
+        corpus = Corpus(id=corpus_id, name=shown, source="upload", created=_now().isoformat(timespec="microseconds"),
+                        chars=chars, bytes=(folder / TEXT_FILE).stat().st_size, path=folder / TEXT_FILE,
+                        original_name=original_name, encoding=encoding, notice=notice)
+        meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
+        _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+    except UnicodeDecodeError as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise UndecodableUpload(f"{shown!r} is not valid {encoding} after byte {error.start:,} of a chunk; "
+                                "upload a UTF-8, UTF-16 or CP949 .txt file.") from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return corpus
+
+
 def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
     """Give a corpus a new display name (the id, and so every reference to it, stays)."""
     found = get_corpus(id, home)

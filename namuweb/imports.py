@@ -116,7 +116,7 @@ def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None)
         if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
             if path.stat().st_size > limit:
                 raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
-            return Received("corpus", corpus=corpus_library.add_upload(path.read_bytes(), inner_name, home))
+            return Received("corpus", corpus=corpus_library.add_text_file(path, inner_name, home))
         return Received("dump", job_dir=create_job(path, inner_name, options, home=home, move=True))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -289,3 +289,25 @@ def test_add_file_moves_a_job_output_into_the_library_with_its_parent(tmp_path, 
     assert again.read_text() == "나무/Noun 위키/Noun\n말뭉치/Noun 를/Josa\n"
     assert again.chars == len(again.read_text())
     assert [c.id for c in list_corpora()][:1] == [BUILTIN_ID] and tagged.id in [c.id for c in list_corpora()]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp949"])
+def test_add_text_file_streams_large_files_like_decode_text(tmp_path, monkeypatch, encoding):
+    from namuweb import corpus as corpus_module
+    monkeypatch.setattr(corpus_module, "_SAMPLE", 64)  # force the chunked path on a small file
+    text = "첫 줄입니다\r\n둘째 줄 with ASCII\r셋째\n" * 300
+    path = tmp_path / "big.txt"
+    path.write_bytes(text.encode(encoding))
+    stored = corpus_module.add_text_file(path, "big.txt")
+    expected, detected, _ = corpus_module.decode_text(text.encode(encoding))
+    assert stored.read_text() == expected and stored.chars == len(expected)
+    assert stored.encoding == detected
+
+
+def test_add_text_file_refuses_binary_and_stores_nothing(tmp_path, isolated_home):
+    from namuweb import corpus as corpus_module
+    path = tmp_path / "photo.txt"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400)
+    with pytest.raises(corpus_module.UndecodableUpload):
+        corpus_module.add_text_file(path, "photo.txt")
+    assert not [p for p in (isolated_home / "corpora").glob("upload-*")]
