@@ -4,7 +4,7 @@ import json
 
 import streamlit as st
 
-from namuweb import charts, config, corpus, hangul
+from namuweb import charts, config, corpus, hangul, imports
 from namuweb.vocab_report import fold_summary, report, search
 
 st.title("Vocabulary")
@@ -18,7 +18,7 @@ def handle_upload(upload) -> None:
         return
     st.session_state.stored_upload = upload.file_id
     try:
-        stored = corpus.add_upload(upload.getvalue(), upload.name)
+        stored = imports.receive(upload, upload.name).corpus
     except corpus.CorpusError as error:
         st.session_state.upload_message = ("error", str(error))
         return
