@@ -120,15 +120,13 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=boo
 
 # --- the live view -------------------------------------------------------------------
 def focused_run():
-    infos = runs.list_runs()
+    """The active run, else the one last started here, else the newest — reading one run's curves only."""
+    if active := runs.active_runs():
+        return active[0]
+    folders = runs.run_dirs()
     wanted = st.session_state.get("focus_run")
-    for info in infos:
-        if info.status and info.status.active:
-            return info
-    for info in infos:
-        if info.id == wanted:
-            return info
-    return infos[0] if infos else None
+    chosen = next((f for f in folders if f.name == wanted), folders[0] if folders else None)
+    return runs.run_info(chosen) if chosen else None
 
 
 @st.fragment(run_every=2)

@@ -164,7 +164,9 @@ def list_runs(home: Path | None = None) -> list[RunInfo]:
 
 
 def active_runs(home: Path | None = None) -> list[RunInfo]:
-    return [info for info in list_runs(home) if info.status and info.status.active]
+    """Runs training now; only their curves are read (pages call this every few seconds)."""
+    return [run_info(folder) for folder in run_dirs(home)
+            if (status := jobs.refresh(folder)) and status.active]
 
 
 def start(run_dir: Path, home: Path | None = None, max_active: int | None = None) -> jobs.JobStatus:
