@@ -37,20 +37,12 @@ class UploadError(corpus_library.CorpusError):
     """An upload or import problem, one line for the user."""
 
 
-def jobs_dir(home: Path | None = None) -> Path:
-    return jobs.kind_dir(KIND, home)
-
-
-def job_dirs(home: Path | None = None) -> list[Path]:
-    return jobs.folders_with(jobs_dir(home), JOB_FILE)
-
-
-def read_job(job_dir: Path) -> dict:
-    return jobs.read_json(Path(job_dir) / JOB_FILE)
-
-
-def _write_job(job_dir: Path, data: dict) -> None:
-    jobs.write_json(Path(job_dir) / JOB_FILE, data)
+FOLDERS = jobs.JobFolders(KIND, JOB_FILE)
+jobs_dir = FOLDERS.root
+job_dirs = FOLDERS.all
+read_job = FOLDERS.read
+_write_job = FOLDERS.write
+active_jobs = FOLDERS.active
 
 
 def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
@@ -163,6 +155,3 @@ def run(job_dir: Path, *, should_stop=lambda: False, progress=None):
     _write_job(job_dir, settings)
     return report
 
-
-def active_jobs(home: Path | None = None) -> list[Path]:
-    return [d for d in job_dirs(home) if (s := jobs.refresh(d)) and s.active]

@@ -147,6 +147,29 @@ def folders_with(parent: Path, marker: str) -> list[Path]:
     return sorted((p for p in Path(parent).iterdir() if (p / marker).is_file()), reverse=True)
 
 
+@dataclass(frozen=True)
+class JobFolders:
+    """The folders of one kind of job under ``<data>/jobs/<kind>/``, each holding a settings file."""
+
+    kind: str
+    settings_file: str = "job.json"
+
+    def root(self, home: Path | None = None) -> Path:
+        return kind_dir(self.kind, home)
+
+    def all(self, home: Path | None = None) -> list[Path]:
+        return folders_with(self.root(home), self.settings_file)
+
+    def read(self, job_dir: Path) -> dict:
+        return read_json(Path(job_dir) / self.settings_file)
+
+    def write(self, job_dir: Path, data: dict) -> None:
+        write_json(Path(job_dir) / self.settings_file, data)
+
+    def active(self, home: Path | None = None) -> list[Path]:
+        return [d for d in self.all(home) if (s := refresh(d)) and s.active]
+
+
 @contextlib.contextmanager
 def _flock(path: Path) -> Iterator[None]:
     """An exclusive lock on ``path`` (a file or a directory), held for the block.
