@@ -110,12 +110,16 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-def _write_corpus(folder: Path, text: str, corpus: Corpus) -> None:
-    """Text first, metadata last: a folder without meta.json is not a corpus."""
-    _write_atomic(folder / TEXT_FILE, text)
+def _write_meta(corpus: Corpus) -> None:
+    """Written last: a folder without meta.json is not a corpus."""
     meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
     # ASCII-escaped JSON round-trips any name, even one with lone surrogates.
-    _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+    _write_atomic(corpus.path.parent / META_FILE, json.dumps(meta, indent=2))
+
+
+def _write_corpus(folder: Path, text: str, corpus: Corpus) -> None:
+    _write_atomic(folder / TEXT_FILE, text)
+    _write_meta(corpus)
 
 
 def _load_corpus(folder: Path) -> Corpus | None:
@@ -198,8 +202,7 @@ def add_file(path: Path, name: str, *, source: str, parent: str | None = None, n
                         bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
                         encoding="utf-8", notice=notice, parent=parent)
         os.replace(path, folder / TEXT_FILE)
-        meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
-        _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+        _write_meta(corpus)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -314,8 +317,7 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
         corpus = Corpus(id=corpus_id, name=shown, source="upload", created=_now().isoformat(timespec="microseconds"),
                         chars=chars, bytes=(folder / TEXT_FILE).stat().st_size, path=folder / TEXT_FILE,
                         original_name=original_name, encoding=encoding, notice=notice)
-        meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
-        _write_atomic(folder / META_FILE, json.dumps(meta, indent=2))
+        _write_meta(corpus)
     except UnicodeDecodeError as error:
         shutil.rmtree(folder, ignore_errors=True)
         raise UndecodableUpload(f"{shown!r} is not valid {encoding} after byte {error.start:,} of a chunk; "
@@ -334,8 +336,7 @@ def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
     if not name.strip():
         raise CorpusError("A corpus name cannot be empty.")
     renamed = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)}, "name": display_name(name)})
-    meta = {k: v for k, v in asdict(renamed).items() if k != "path"}
-    _write_atomic(found.path.parent / META_FILE, json.dumps(meta, indent=2))
+    _write_meta(renamed)
     return renamed
 
 
