@@ -62,6 +62,14 @@ def cmd_vocab(args: argparse.Namespace) -> int:
     return 0
 
 
+def _status_line(line: str) -> None:
+    """Progress on stderr: redrawn in place on a terminal, one line each time in a log."""
+    if sys.stderr.isatty():
+        print("\r" + line, end="", file=sys.stderr, flush=True)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
 class _ProgressLine:
     """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal)."""
 
@@ -244,8 +252,7 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
             left = (time.time() - started) / max(done, 1) * (total - done)
             worker.heartbeat(done=done, total=total, lines=lines, sentences=sentences)
             line = f"{done / max(total, 1):6.1%}  {lines:,} lines  {sentences:,} sentences  ETA {left:.0f}s"
-            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
-                  file=sys.stderr, flush=True)
+            _status_line(line)
         try:
             stats = tagging.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
         except morph.EngineUnavailable as error:
@@ -284,8 +291,7 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
             worker.heartbeat(**{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
             line = (f"epoch {row.get('epoch', '?')} step {row.get('step', 0):,}/{row.get('total_steps', 0):,} "
                     f"loss {row.get('loss', float('nan')):.3f} {row.get('words_per_s', 0) / 1000:.0f}k words/s")
-            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
-                  file=sys.stderr, flush=True)
+            _status_line(line)
         embeddings = embedding_library.run(folder, should_stop=lambda: worker.stop_requested, on_progress=on_progress)
     print(f"\n{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}")
     return 0
@@ -343,8 +349,7 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
             rate = done / max(time.time() - started, 1e-9) / config.MB
             line = (f"{done / max(total, 1):6.1%}  {read:,} documents read, {kept:,} kept  "
                     f"{rate:.1f} MB/s")
-            print("\r" + line if sys.stderr.isatty() else line, end="" if sys.stderr.isatty() else "\n",
-                  file=sys.stderr, flush=True)
+            _status_line(line)
         try:
             report = imports.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
         except namuwiki.DumpError as error:
