@@ -16,6 +16,8 @@ half-written corpus.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import re
@@ -60,6 +62,38 @@ class UndecodableUpload(CorpusError):
 
 class EmptyUpload(CorpusError):
     pass
+
+
+class StorageError(CorpusError, OSError):
+    """The data directory refused a write (full, read-only, no permission); nothing was stored.
+
+    Both a ``CorpusError`` (pages and the CLI show its message) and an ``OSError`` (it is one)."""
+
+
+def storage_message(error: OSError, what: str, home: Path | None = None) -> str:
+    """One line for a failed write: what could not be stored, where, and why in plain words."""
+    try:
+        where = str(home if home is not None else config.data_home())
+    except OSError:
+        where = os.environ.get(config.HOME_ENV, "the data directory")
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "the disk is full (no space left on device)"
+    elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        why = "the data directory is read-only (or not writable for this user)"
+    else:
+        why = error.strerror or str(error)
+    return f"Could not store {what} in {where}: {why}. Nothing was stored; free some space or fix the permissions and try again."
+
+
+@contextlib.contextmanager
+def storing(what: str, home: Path | None = None):
+    """Turn an ``OSError`` from writing into a ``StorageError`` with a message for people."""
+    try:
+        yield
+    except CorpusError:
+        raise
+    except OSError as error:
+        raise StorageError(storage_message(error, what, home)) from error
 
 
 @dataclass(frozen=True)
@@ -166,7 +200,6 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
     existing = _load_corpus(folder)
     if existing is not None:
         return existing
-    folder.mkdir(exist_ok=True)
     text = _builtin_text()
     corpus = _new_corpus(
         text,
@@ -178,7 +211,9 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
         encoding="utf-8",
         notice=None,
     )
-    _write_corpus(folder, text, corpus)
+    with storing("the built-in corpus", home):
+        folder.mkdir(exist_ok=True)
+        _write_corpus(folder, text, corpus)
     return corpus
 
 
@@ -188,14 +223,20 @@ def add_file(path: Path, name: str, *, source: str, parent: str | None = None, n
 
     The file is counted by streaming and moved, never read whole, so a large
     derived corpus costs no memory; it must be on the same filesystem."""
-    corpora = _corpora_dir(home)
-    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-    folder = corpora / corpus_id
-    folder.mkdir()
+    with storing(repr(display_name(name)), home):
+        return _move_file(path, name, source=source, parent=parent, notice=notice, home=home)
+
+
+def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice: str | None,
+               home: Path | None) -> Corpus:
     chars = 0
     with open(path, encoding="utf-8", newline="") as f:
         while chunk := f.read(1 << 20):
             chars += len(chunk)
+    corpora = _corpora_dir(home)
+    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    folder = corpora / corpus_id
+    folder.mkdir()
     try:
         corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
                         created=_now().isoformat(timespec="microseconds"), chars=chars,
@@ -204,6 +245,8 @@ def add_file(path: Path, name: str, *, source: str, parent: str | None = None, n
         os.replace(path, folder / TEXT_FILE)
         _write_meta(corpus)
     except BaseException:
+        if (folder / TEXT_FILE).exists() and not Path(path).exists():
+            os.replace(folder / TEXT_FILE, path)  # the job's output stays where it was, for a retry
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return corpus
@@ -235,11 +278,13 @@ def get_corpus(ref: str, home: Path | None = None) -> Corpus:
         if corpus.name == ref:
             return corpus
     available = ", ".join(repr(c.name) for c in corpora)
-    raise CorpusNotFound(f"No corpus named {ref!r}; available: {available}")
+    shown = ref if len(ref) <= 60 else ref[:60] + "…"  # a pasted novel must not become the message
+    raise CorpusNotFound(f"No corpus named {shown!r}; available: {available}")
 
 
 def delete_corpus(id: str, home: Path | None = None) -> None:
     """Remove an uploaded corpus; the built-in one cannot be deleted."""
+    config.refuse_in_demo("deleting corpora", CorpusError)
     if id == BUILTIN_ID:
         raise CorpusError("The built-in corpus cannot be deleted.")
     corpora = _corpora_dir(home)
@@ -273,13 +318,14 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
 
     The encoding is guessed from the first 64 KiB the same way ``decode_text``
     guesses it for a whole upload; the rest streams through an incremental
-    decoder, so a large upload never sits in memory whole."""
-    import codecs
-
+    decoder, so a large upload never sits in memory whole.  A failed write
+    (disk full, read-only data directory) is a ``StorageError`` and leaves
+    no folder behind."""
     path = Path(path)
     shown = display_name(original_name)
     limit = config.max_upload_bytes() if max_bytes is None else max_bytes
     size = path.stat().st_size
+    config.check_demo_upload(size, repr(shown), UploadTooLarge)
     if size > limit:
         raise UploadTooLarge(f"{shown!r} is {_megabytes(size)}, over the {_megabytes(limit)} upload limit.")
     with open(path, "rb") as f:
@@ -291,6 +337,14 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
         raise UndecodableUpload(f"{shown!r} does not look like text (binary data); "
                                 "upload a UTF-8, UTF-16 or CP949 .txt file.")
     encoding, notice = detected
+    with storing(repr(shown), home):
+        return _store_decoded(path, shown, original_name, encoding, notice, home)
+
+
+def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, notice: str | None,
+                   home: Path | None) -> Corpus:
+    import codecs
+
     corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     folder = _corpora_dir(home) / corpus_id
     folder.mkdir()
@@ -329,14 +383,25 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
 
 
 def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
-    """Give a corpus a new display name (the id, and so every reference to it, stays)."""
+    """Give a corpus a new display name (the id, and so every reference to it, stays).
+
+    A name is display text only and never becomes a path, so ``/`` and ``..`` are
+    harmless; control characters and names over ``MAX_NAME_CHARS`` are refused
+    with a message rather than silently changed."""
+    config.refuse_in_demo("renaming corpora", CorpusError)
     found = get_corpus(id, home)
     if found.id != id:
         raise CorpusNotFound(f"No corpus with id {id!r}.")
     if not name.strip():
         raise CorpusError("A corpus name cannot be empty.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name):
+        raise CorpusError("A corpus name cannot contain control characters (such as NUL or a line break).")
+    if len(name.strip()) > MAX_NAME_CHARS:
+        raise CorpusError(f"A corpus name can be at most {MAX_NAME_CHARS} characters; this one has "
+                          f"{len(name.strip()):,}.")
     renamed = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)}, "name": display_name(name)})
-    _write_meta(renamed)
+    with storing(f"the new name of {found.name!r}", home):
+        _write_meta(renamed)
     return renamed
 
 
@@ -436,12 +501,18 @@ def add_upload(
     """Decode and store an upload; on any error nothing is left on disk."""
     limit = config.max_upload_bytes() if max_bytes is None else max_bytes
     shown = display_name(original_name)
+    config.check_demo_upload(len(data), repr(shown), UploadTooLarge)
     if len(data) > limit:
         raise UploadTooLarge(
             f"{shown!r} is {_megabytes(len(data))}; the upload limit is {_megabytes(limit)}."
         )
     text, encoding, notice = decode_text(data, name=shown)
+    with storing(repr(shown), home):
+        return _store_text(text, shown, original_name, encoding, notice, home)
 
+
+def _store_text(text: str, shown: str, original_name: str, encoding: str, notice: str | None,
+                home: Path | None) -> Corpus:
     corpora = _corpora_dir(home)
     while True:
         corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"

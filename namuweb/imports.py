@@ -15,6 +15,7 @@ import gzip
 import secrets
 import shutil
 import zipfile
+import zlib
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -79,11 +80,19 @@ def _unpack(path: Path, name: str, limit: int) -> tuple[Path, str]:
                     _copy_capped(source, inner, limit, f"“{member.filename}” unpacked")
             path.unlink()
             return inner, Path(member.filename).name
-    except (OSError, EOFError, zipfile.BadZipFile, gzip.BadGzipFile) as error:
-        if isinstance(error, UploadError):
-            raise
-        raise UploadError(f"“{name}” is not a readable {'gzip' if lower.endswith('.gz') else 'zip'} file: "
-                           f"{error}") from None
+    except UploadError:
+        raise
+    except (EOFError, zipfile.BadZipFile, gzip.BadGzipFile, zlib.error, NotImplementedError, RuntimeError,
+            ValueError) as error:
+        # EOFError: a truncated gzip; zlib.error: corrupt deflate data; RuntimeError: an encrypted zip
+        # member; NotImplementedError: a compression method zipfile lacks.
+        raise UploadError(f"“{name}” is not a readable {'gzip' if lower.endswith('.gz') else 'zip'} file "
+                           f"(truncated or damaged): {error}") from None
+    except OSError as error:
+        if error.errno is None:  # gzip's own complaints (bad magic, CRC) are OSErrors without an errno
+            raise UploadError(f"“{name}” is not a readable {'gzip' if lower.endswith('.gz') else 'zip'} file "
+                              f"(truncated or damaged): {error}") from None
+        raise
     return path, name
 
 
@@ -96,7 +105,13 @@ class Received:
 
 def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None) -> Received:
     """Store an upload: text becomes a corpus, a dump becomes an import job (not yet started)."""
+    app_config.check_demo_upload(None, f"“{name}”", UploadError)  # uploads off in this demo?
     limit = app_config.max_upload_bytes()
+    with corpus_library.storing(f"“{corpus_library.display_name(name)}”", home):
+        return _receive(stream, name, options, home, limit)
+
+
+def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int) -> Received:
     staging = jobs_dir(home).parent / "incoming" / secrets.token_hex(6)
     staging.mkdir(parents=True)
     try:
@@ -120,10 +135,15 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     job_dir = jobs_dir(home) / f"{stamp}-{secrets.token_hex(2)}"
     job_dir.mkdir()
-    target = job_dir / ("dump" + Path(name).suffix.lower())
-    (shutil.move if move else shutil.copyfile)(str(dump), str(target))
-    _write_job(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
-                         "options": dataclasses.asdict(options), "created": stamp, "result": None, "report": None})
+    try:
+        target = job_dir / ("dump" + Path(name).suffix.lower())
+        (shutil.move if move else shutil.copyfile)(str(dump), str(target))
+        _write_job(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
+                             "options": dataclasses.asdict(options), "created": stamp, "result": None,
+                             "report": None})
+    except BaseException:
+        shutil.rmtree(job_dir, ignore_errors=True)  # a job without its job.json would only confuse the list
+        raise
     return job_dir
 
 
