@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,11 @@ LIMITS = {  # name: (minimum, maximum) — checked before anything is allocated
     "batch": (1, 4096), "seq_len": (2, 10_000), "learning_rate": (1e-7, 1.0),
     "epochs": (1, 100_000), "steps": (1, 10_000_000), "val_share": (0.0, 0.5), "seed": (0, 2**31 - 1),
 }
+
+
+def _bound(value) -> str:
+    """A limit for a message: whole numbers in full (1048576, not 1.04858e+06), others short."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
 
 
 @dataclass
@@ -70,7 +76,8 @@ class TrainConfig:
             if value is None and name in ("epochs", "steps"):
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-                raise ValueError(f"{name.replace('_', ' ')} must be between {low:g} and {high:g}, not {value!r}")
+                raise ValueError(f"{name.replace('_', ' ')} must be between {_bound(low)} and {_bound(high)}, "
+                                 f"not {value!r}")
         if self.epochs is None and self.steps is None:
             raise ValueError("give a number of epochs or a step budget")
         if self.distribute not in ("auto", "none", "mirrored", "multiworker"):
@@ -86,6 +93,78 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in names}).validated()
 
 
+class CorpusTooSmall(ValueError):
+    """The corpus does not fill one training batch; the message names tokens needed and available."""
+
+
+class TooLargeForMemory(ValueError):
+    """The model and batch would not fit this machine's memory; the message says how much they need."""
+
+
+def _validation_chunks(count: int, val_share: float) -> int:
+    return min(count - 1, max(1, round(count * val_share))) if val_share > 0 and count > 1 else 0
+
+
+def tokens_needed(config: "TrainConfig") -> int:
+    """The fewest tokens whose ``seq_len + 1`` chunks leave one full batch after the validation share."""
+    count = config.batch
+    while count - _validation_chunks(count, config.val_share) < config.batch:
+        count += 1
+    return count * (config.seq_len + 1)
+
+
+def check_corpus_size(tokens: int, config: "TrainConfig") -> None:
+    """Refuse, before any job starts, a corpus that cannot fill one batch."""
+    needed = tokens_needed(config)
+    if tokens < needed:
+        share = f" plus a validation share of {config.val_share:g}" if config.val_share else ""
+        raise CorpusTooSmall(
+            f"corpus too small: one batch of {config.batch} × {config.seq_len + 1} tokens{share} needs at least "
+            f"{needed:,} tokens, and this corpus has {tokens:,}; lower the batch size or the sequence length, "
+            "or pick a larger corpus")
+
+
+def steps_per_epoch(tokens: int, config: "TrainConfig") -> int:
+    """Training batches per epoch of a corpus of ``tokens`` tokens (as ``Split.of`` cuts it)."""
+    count = tokens // (config.seq_len + 1)
+    return (count - _validation_chunks(count, config.val_share)) // config.batch
+
+
+def parameter_count(vocab_size: int, config: "TrainConfig") -> int:
+    inputs = [config.embedding] + [config.units] * (config.layers - 1)
+    lstm = sum(4 * config.units * (width + config.units + 1) for width in inputs)
+    return vocab_size * config.embedding + lstm + config.units * vocab_size + vocab_size
+
+
+def memory_needed(vocab_size: int, config: "TrainConfig") -> int:
+    """A rough upper estimate of training memory in bytes: weights, gradients and Adam's two moments
+    (4 copies of every parameter), plus the activations one batch keeps for backpropagation
+    (embedding, about 6 values per LSTM unit and step, and logits, softmax and their gradient)."""
+    per_token = config.embedding + 6 * config.units * config.layers + 3 * vocab_size
+    activations = config.batch * config.seq_len * per_token
+    return 4 * (4 * parameter_count(vocab_size, config) + activations)
+
+
+def available_memory() -> int:
+    """This machine's physical memory in bytes (0 if unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
+
+
+def check_memory(vocab_size: int, config: "TrainConfig", available: int | None = None) -> None:
+    """Refuse settings whose estimate exceeds this machine's memory, before anything is allocated."""
+    available = available_memory() if available is None else available
+    needed = memory_needed(vocab_size, config)
+    if available and needed > available:
+        raise TooLargeForMemory(
+            f"too large for this machine: {config.layers} layer(s) of {config.units:,} units with batch "
+            f"{config.batch} × {config.seq_len:,} tokens need about {needed / 2**30:,.1f} GiB to train "
+            f"({parameter_count(vocab_size, config):,} parameters), and this machine has "
+            f"{available / 2**30:,.1f} GiB; lower the units, layers, batch size or sequence length")
+
+
 @dataclass
 class Split:
     """Non-overlapping ``seq_len + 1``-token chunks; the last ``val_share`` of them is held out."""
@@ -98,12 +177,10 @@ class Split:
         width = seq_len + 1
         count = len(ids) // width
         chunks = ids[:count * width].reshape(count, width)
-        n_val = min(count - 1, max(1, round(count * val_share))) if val_share > 0 and count > 1 else 0
+        n_val = _validation_chunks(count, val_share)
         split = cls(train=chunks[:count - n_val], val=chunks[count - n_val:])
         if len(split.train) < batch:
-            raise ValueError(
-                f"corpus too small: {len(ids):,} tokens give {len(split.train)} training chunks of {width} "
-                f"tokens, fewer than one batch of {batch}; lower the batch size or the sequence length")
+            check_corpus_size(len(ids), TrainConfig(corpus="", batch=batch, seq_len=seq_len, val_share=val_share))
         return split
 
     def steps_per_epoch(self, batch: int) -> int:

@@ -79,6 +79,11 @@ LIMITS = {  # name: (minimum, maximum)
 _TAG = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
 
 
+def _bound(value) -> str:
+    """A limit for a message: whole numbers in full (1048576, not 1.04858e+06), others short."""
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
 class UnknownWord(KeyError):
     """A word the embeddings do not know; ``str()`` is one user-facing line."""
 
@@ -112,8 +117,8 @@ class SkipGramConfig:
             if isinstance(value, bool) or not isinstance(value, int if is_int else (int, float)) \
                     or not low <= value <= high:
                 kind = "a whole number" if is_int else "a number"
-                raise ValueError(f"{name.replace('_', ' ')} must be {kind} between {low:g} and {high:g}, "
-                                 f"not {value!r}")
+                raise ValueError(f"{name.replace('_', ' ')} must be {kind} between {_bound(low)} and "
+                                 f"{_bound(high)}, not {value!r}")
         if isinstance(self.drop_tags, str) or not all(isinstance(t, str) and t for t in self.drop_tags):
             raise ValueError(f"drop tags must be a list of tag names like ('Josa', 'Punctuation'), "
                              f"not {self.drop_tags!r}")
