@@ -18,6 +18,7 @@ import io
 import json
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -29,6 +30,14 @@ from namuweb.vocab import Vocabulary, load_vocab
 
 DEFAULT_START = "한국에서는"
 CHECK_EVERY = 16
+
+
+class StartTextError(ValueError):
+    """A start text the model cannot be primed with; one line for the user."""
+
+
+class CheckpointError(runs.RunError):
+    """A checkpoint that cannot be used: damaged on disk, or not matching the run's vocabulary."""
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -52,7 +61,18 @@ def _suffix(name: str) -> int:
 
 
 def read_weights(checkpoint: Path) -> Weights:
-    """The model's weights from a ``.keras`` archive, without loading Keras."""
+    """The model's weights from a ``.keras`` archive, without loading Keras.
+
+    A truncated or otherwise damaged file is a ``CheckpointError`` naming the file."""
+    try:
+        return _read_weights(checkpoint)
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, StopIteration, ValueError, zlib.error) as error:
+        raise CheckpointError(f"the checkpoint {Path(checkpoint).name} is damaged (truncated or not a complete "
+                              f"Keras archive: {type(error).__name__}: {error}); resume the run to rewrite it "
+                              "from an earlier checkpoint, or train again") from None
+
+
+def _read_weights(checkpoint: Path) -> Weights:
     with zipfile.ZipFile(checkpoint) as archive:
         import h5py
         with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as f:
@@ -140,7 +160,11 @@ def prepare_start(start: str, vocab: Vocabulary) -> PreparedStart:
     """Token ids of a start text; characters the model never saw are named, then mapped
     to ``<unk>`` (if the model has one) or skipped, so generation still runs."""
     index = vocab.index()
-    stream = hangul.decompose(start, marker="replace")
+    if hangul.MARK in start:
+        raise StartTextError(
+            f"the start text contains {hangul.MARK} (U+1D25), the end-of-syllable mark the model writes after "
+            "every syllable; it cannot be part of a start text — remove it")
+    stream = hangul.decompose(start)
     missing = sorted({t for t in stream if t not in index})
     if vocab.unk:
         ids = [index.get(t, vocab.unk_id) for t in stream]
@@ -248,10 +272,27 @@ def _trim(sample: Sample, length: int) -> None:
     sample.tokens = list(hangul.decompose(sample.continuation[:length], marker="replace"))
 
 
+def check_match(weights: Weights, vocab: Vocabulary, where: str) -> None:
+    """The vocabulary must be the one the model was trained with: as many tokens as embedding rows
+    and output logits, else the ids would index the wrong rows (garbage) or past the end (a crash)."""
+    rows, outputs = weights.embedding.shape[0], weights.dense[0].shape[1]
+    if not rows == outputs == vocab.size:
+        raise CheckpointError(
+            f"{where}: vocab.json has {vocab.size:,} tokens but the checkpoint's model has {rows:,} embedding rows "
+            f"and {outputs:,} outputs — the vocabulary does not belong to this model; restore the run's own "
+            "vocab.json or train a new run")
+
+
 @functools.lru_cache(maxsize=8)
 def _load(run_dir: str, checkpoint: str) -> Generator:
     path = Path(run_dir)
-    return Generator(read_weights(path / runs.CHECKPOINTS / checkpoint), load_vocab(path / runs.VOCAB_FILE))
+    weights = read_weights(path / runs.CHECKPOINTS / checkpoint)
+    try:
+        vocab = load_vocab(path / runs.VOCAB_FILE)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"run {path.name}: its vocab.json is missing or damaged ({error})") from None
+    check_match(weights, vocab, f"run {path.name}")
+    return Generator(weights, vocab)
 
 
 def load_generator(run_dir: Path) -> Generator:
