@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
-from namuweb import config, corpus, jobs, runs
+from namuweb import charlm, config, corpus, jobs, runs
 from namuweb.charlm import TrainConfig
 from namuweb.jobs import JobError
 from namuweb.runs import RunError
@@ -21,24 +22,61 @@ class UserError(Exception):
     """A problem with the command's input, printed as one line."""
 
 
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
+
+
+def _shown(value: str, limit: int = 60) -> str:
+    """A user-given name for a message: quoted, control characters escaped, cut to ``limit``."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def _is_file(path: Path) -> bool:
+    """``Path.is_file`` that answers False for names no filesystem accepts (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
+
+
+def _path_arg(value: str, flag: str) -> Path:
+    """A folder or file named on the command line: refused if no filesystem could hold the name."""
+    if "\x00" in value:
+        raise UserError(f"{flag} {_shown(value)} contains a NUL character")
+    if not value.strip():
+        raise UserError(f"{flag} is empty")
+    if any(len(part.encode("utf-8", "surrogateescape")) > 255 for part in Path(value).parts):
+        raise UserError(f"{flag} {_shown(value)} has a name longer than 255 bytes")
+    return Path(value)
+
+
 def _source(ref: str):
     """A library corpus (id or name) or a UTF-8 text file."""
     path = Path(ref)
-    if path.is_file():
+    if _is_file(path):
+        visible = False
         try:
             with path.open(encoding="utf-8") as f:
-                while f.read(1 << 20):
-                    pass
+                while chunk := f.read(1 << 20):
+                    visible = visible or bool(chunk.strip())
         except UnicodeDecodeError:
             raise UserError(f"{ref} is not UTF-8 text; upload it in the app (CP949 and UTF-16 are converted) "
                             "or convert it first") from None
+        if not visible:
+            raise UserError(f"{ref} is empty" + (" (only whitespace)" if path.stat().st_size else ""))
         return path, path.stem
-    if path.exists():
+    if _is_dir(path):
         raise UserError(f"{ref} is not a file")
     try:
         found = corpus.get_corpus(ref)
     except corpus.CorpusError as error:
-        raise UserError(f"{ref!r} is neither a file nor a library corpus: {error}") from None
+        raise UserError(f"{_shown(ref)} is neither a file nor a library corpus: {error}") from None
     return found, found.id
 
 
@@ -106,12 +144,20 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
     if args.mixed_precision:
         overrides["mixed_precision"] = True
     source, _ = _source(args.corpus)
-    if isinstance(source, Path):
-        source = corpus.add_upload(source.read_bytes(), source.name)
     try:
-        return TrainConfig.from_preset(source.id, args.preset, **overrides)
+        config = TrainConfig.from_preset("", args.preset, **overrides)
     except ValueError as error:
         raise UserError(str(error)) from None
+    figures = report(source)  # one counting pass: tokens and vocabulary size, before any job starts
+    try:
+        charlm.check_memory(figures.vocab.size, config)
+        charlm.check_corpus_size(figures.tokens, config)
+    except ValueError as error:
+        raise UserError(str(error)) from None
+    if isinstance(source, Path):
+        source = corpus.add_upload(source.read_bytes(), source.name)
+    config.corpus = source.id
+    return config
 
 
 def _check_multiworker(tf_config: str) -> None:
@@ -136,17 +182,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         os.environ["TF_CONFIG"] = args.tf_config
     if args.distribute == "multiworker":
         _check_multiworker(os.environ.get("TF_CONFIG", ""))
-    run_dir = Path(args.run_dir) if args.run_dir else None
-    if run_dir is not None and (run_dir / runs.CONFIG_FILE).is_file():
+    run_dir = _path_arg(args.run_dir, "--run-dir") if args.run_dir is not None else None
+    resuming = run_dir is not None and _is_file(run_dir / runs.CONFIG_FILE)
+    if resuming:
         if args.corpus:
             raise UserError(f"{run_dir} already holds a run; leave out --corpus to resume it")
         status = jobs.refresh(run_dir)
         if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
             raise UserError(f"{run_dir} is already being trained by process {status.pid}")
     elif args.corpus:
+        if run_dir is not None and (run_dir.exists() and not _is_dir(run_dir)
+                                    or _is_dir(run_dir) and any(run_dir.iterdir())):
+            raise UserError(f"--run-dir {run_dir} exists and holds no run; give a new or empty folder")
         run_dir = runs.create_run(_train_config(args), run_dir=run_dir)
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
+    if resuming:
+        _recover_checkpoints(run_dir)
     print(f"run folder: {run_dir}", file=sys.stderr)
     progress = _ProgressLine()
     with jobs.Worker(run_dir, runs.KIND) as worker:
@@ -159,6 +211,24 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} of {result['total']} "
           f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
     return 0
+
+
+def _recover_checkpoints(run_dir: Path) -> None:
+    """Resume past a damaged checkpoint from the newest intact one, or say that none is left."""
+    from namuweb import checkpoints
+
+    def steps_per_epoch() -> int:
+        config = runs.load_config(run_dir)
+        return charlm.steps_per_epoch(report(corpus.get_corpus(config.corpus)).tokens, config)
+
+    try:
+        inspection = checkpoints.repair(run_dir, steps_per_epoch)
+    except checkpoints.DamagedCheckpoint as error:
+        # Recorded for the Train page too (a job started there ends here), then one line here.
+        jobs.write_status(run_dir, state="failed", error=str(error), ended=time.time())
+        raise UserError(str(error)) from None
+    if message := checkpoints.resume_message(inspection):
+        print(f"namuweb train: warning: {message}", file=sys.stderr)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -175,10 +245,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _run_dir(ref: str) -> Path:
-    run_dir = Path(ref) if Path(ref).is_dir() else runs.runs_dir() / ref
-    if not (run_dir / runs.CONFIG_FILE).is_file():
-        raise UserError(f"no run {ref!r}; see python -m namuweb runs")
-    return run_dir
+    """A run folder given as a path, or a run id: a plain name looked up under the runs folder only."""
+    if _is_file(Path(ref) / runs.CONFIG_FILE):
+        return Path(ref)
+    if _RUN_ID.fullmatch(ref) and _is_file(runs.runs_dir() / ref / runs.CONFIG_FILE):
+        return runs.runs_dir() / ref
+    raise UserError(f"no run {_shown(ref)}; see python -m namuweb runs")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -206,11 +278,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
             raise UserError("no trained run yet: python -m namuweb train --corpus builtin")
         run_dir = usable[0].path
     generator = generate.load_generator(run_dir)
-    prepared = generate.prepare_start(args.start, generator.vocab)
+    try:
+        prepared = generate.prepare_start(args.start, generator.vocab)
+    except generate.StartTextError as error:
+        raise UserError(str(error)) from None
     if prepared.missing:
         what = "mapped to <unk>" if prepared.mapped_to_unk else "skipped"
+        empty = "; nothing of the start text is left, so the model starts as at a new line" \
+            if args.start.strip() and not prepared.text.strip() else ""
         print(f"namuweb generate: warning: not in this model's vocabulary, {what}: "
-              + ", ".join(map(repr, prepared.missing)), file=sys.stderr)
+              + ", ".join(map(repr, prepared.missing)) + empty, file=sys.stderr)
     samples = generator.generate(args.start, args.length, args.temperature, samples=args.samples,
                                  seed=args.seed, top_k=args.top_k, top_p=args.top_p)
     for number, sample in enumerate(samples, 1):
@@ -236,8 +313,8 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
     from namuweb import morph, tagging
     if args.job_dir:
         job_dir = Path(args.job_dir)
-        if not (job_dir / tagging.JOB_FILE).is_file():
-            raise UserError(f"{job_dir} is not a tagging job")
+        if not _is_file(job_dir / tagging.JOB_FILE):
+            raise UserError(f"{_shown(str(job_dir))} is not a tagging job")
     elif args.corpus:
         try:
             job_dir = tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem)
@@ -268,8 +345,8 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
     from namuweb import embedding_library, skipgram
     if args.job_dir:
         folder = Path(args.job_dir)
-        if not (folder / embedding_library.CONFIG_FILE).is_file():
-            raise UserError(f"{folder} is not a skip-gram job")
+        if not _is_file(folder / embedding_library.CONFIG_FILE):
+            raise UserError(f"{_shown(str(folder))} is not a skip-gram job")
     elif args.corpus:
         settings = {k: v for k, v in dict(dimensions=args.dimensions, window=args.window, negatives=args.negatives,
                                           min_count=args.min_count, subsample=args.subsample, epochs=args.epochs,
@@ -323,12 +400,12 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
     from namuweb import imports, namuwiki
     if args.job_dir:
         job_dir = Path(args.job_dir)
-        if not (job_dir / imports.JOB_FILE).is_file():
-            raise UserError(f"{job_dir} is not an import job")
+        if not _is_file(job_dir / imports.JOB_FILE):
+            raise UserError(f"{_shown(str(job_dir))} is not an import job")
     elif args.dump:
         dump = Path(args.dump)
-        if not dump.is_file():
-            raise UserError(f"{dump} is not a file")
+        if not _is_file(dump):
+            raise UserError(f"{_shown(str(dump))} is not a file")
         try:
             options = namuwiki.ImportOptions(
                 namespaces=tuple(n.strip() for n in args.namespaces.split(",")), min_chars=args.min_chars,

@@ -82,7 +82,8 @@ def storage_message(error: OSError, what: str, home: Path | None = None) -> str:
         why = "the data directory is read-only (or not writable for this user)"
     else:
         why = error.strerror or str(error)
-    return f"Could not store {what} in {where}: {why}. Nothing was stored; free some space or fix the permissions and try again."
+    return (f"Could not store {what} in {where}: {why}. Nothing was stored; free some space or fix the "
+            "permissions and try again.")
 
 
 @contextlib.contextmanager
