@@ -26,6 +26,7 @@ fail, rather than skip, when Chromium or Playwright is missing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -36,11 +37,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+from ui import ARTIFACTS_DIR, PROJECT_ROOT
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -134,17 +135,20 @@ def namuweb_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("e2e-namuweb-home")
 
 
-@pytest.fixture(scope="session")
-def app_server(namuweb_home: Path, tmp_path_factory):
-    """Run the app with ``streamlit run`` on a free port; yield ``http://localhost:PORT``."""
+@contextlib.contextmanager
+def serve_app(home: Path, log_path: Path) -> Iterator[str]:
+    """Run ``streamlit run streamlit_app.py`` with NAMUWEB_HOME=home on a free port; yield its base URL.
+
+    The server gets its own process group and is stopped (TERM, then KILL) on exit.  Jobs it
+    started keep running: they live in sessions of their own, as in production.
+    """
     app_file = PROJECT_ROOT / "streamlit_app.py"
     if not app_file.is_file():
         pytest.fail(f"{app_file} does not exist; nothing to serve.", pytrace=False)
 
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("e2e-server") / "streamlit.log"
     env = dict(os.environ)
-    env["NAMUWEB_HOME"] = str(namuweb_home)
+    env["NAMUWEB_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
@@ -152,7 +156,7 @@ def app_server(namuweb_home: Path, tmp_path_factory):
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
     ]
-    with open(log_path, "wb") as log:
+    with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             cmd,
             cwd=PROJECT_ROOT,
@@ -191,6 +195,14 @@ def app_server(namuweb_home: Path, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def app_server(namuweb_home: Path, tmp_path_factory):
+    """The shared app server of the session (fresh home); yields ``http://localhost:PORT``."""
+    log_path = tmp_path_factory.mktemp("e2e-server") / "streamlit.log"
+    with serve_app(namuweb_home, log_path) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
 def browser():
     """Headless Chromium via Playwright; fails (never skips) when it is not installed."""
     chromium = os.environ.get("CHROMIUM_PATH", DEFAULT_CHROMIUM)
@@ -225,6 +237,12 @@ def page(browser, request):
         except Exception as exc:  # a crashed/closed page must not hide the test's own result
             print(f"[e2e] screenshot for {request.node.nodeid} failed: {exc}", file=sys.stderr)
         context.close()
+
+
+@pytest.fixture(name="serve_app", scope="session")
+def _serve_app_fixture():
+    """Return :func:`serve_app`, for tests that need a server of their own (fresh home, restarts)."""
+    return serve_app
 
 
 @pytest.fixture(name="wait_for_app")

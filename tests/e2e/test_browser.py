@@ -8,6 +8,8 @@ import re
 
 from playwright.sync_api import expect
 
+from ui import current_step, expect_state, metric_value
+
 HANGUL_RENDERS = """() => {
   const ctx = document.createElement("canvas").getContext("2d");
   ctx.font = "32px sans-serif";
@@ -44,21 +46,6 @@ def test_home_to_vocabulary_shows_builtin_vocabulary_size(app_server, page, wait
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
     expect(page.get_by_text("Round trip exact")).to_be_visible()
     assert page.evaluate(HANGUL_RENDERS), "Korean glyphs render as boxes: install fonts-noto-cjk"
-
-
-def metric_value(page, label):
-    return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
-
-
-def expect_state(page, state: str, timeout: float = 90_000) -> None:
-    """The run's State metric shows ``state`` (a fragment rerun may briefly show old and new elements)."""
-    metric = page.locator('[data-testid="stMetric"]').filter(has_text="State").filter(has_text=state)
-    expect(metric.first).to_be_visible(timeout=timeout)
-
-
-def current_step(page) -> int:
-    text = metric_value(page, "Step").last.inner_text()
-    return int(text.split("/")[0].replace(",", "").strip())
 
 
 def test_train_quick_demo_streams_survives_reload_and_stops(app_server, page, wait_for_app):

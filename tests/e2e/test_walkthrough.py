@@ -1,0 +1,162 @@
+"""The whole product in one headless-Chromium walk, as a new visitor takes it on a fresh server.
+
+home → vocabulary of the built-in corpus → tag a sentence → tag the built-in corpus → train
+skip-gram and query a neighbour → start the quick-demo char-LSTM and watch its chart get points →
+reload mid-training and find the job → generate at two temperatures.
+
+Every page is photographed into ``test-artifacts/walkthrough/``; with
+``NAMUWEB_UPDATE_SCREENSHOTS=1`` the photographs also replace the README's in ``docs/screenshots/``.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+
+from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value
+
+SHOTS = ARTIFACTS_DIR / "walkthrough"
+README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory, serve_app):
+    home = tmp_path_factory.mktemp("walkthrough-home")
+    with serve_app(home, tmp_path_factory.mktemp("walkthrough-log") / "streamlit.log") as base_url:
+        yield base_url
+
+
+def photograph(page, name: str, focus=None) -> None:
+    """Save the visible page as ``<name>.png`` once its charts have drawn, ``focus`` scrolled into view."""
+    if focus is not None:
+        focus.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(800)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("NAMUWEB_UPDATE_SCREENSHOTS") == "1":
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, README_SHOTS / f"{name}.png")
+
+
+def hangul_count(text: str) -> int:
+    return sum("가" <= ch <= "힣" for ch in text)
+
+
+def test_a_new_visitor_walks_through_every_tool(fresh_server, browser, wait_for_app):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        walk(page, fresh_server, wait_for_app)
+    finally:
+        page.screenshot(path=str(ARTIFACTS_DIR / "walkthrough-last-state.png"))
+        context.close()
+
+
+def walk(page, app, wait_for_app):
+    # Home: what each tool does and the machine's status.
+    page.goto(app)
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=re.compile("namuweb"))).to_be_visible()
+    expect(page.get_by_text(re.compile("TensorFlow 2\\."))).to_be_visible(timeout=60_000)
+    photograph(page, "home")
+
+    # Vocabulary of the built-in corpus.
+    page.get_by_role("button", name="Open Vocabulary").click()
+    wait_for_app(page)
+    expect(metric_value(page, "Vocabulary size")).to_have_text("156")
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+    photograph(page, "vocabulary")
+
+    # Tag a sentence typed by hand.
+    page.goto(f"{app}/tagger")
+    wait_for_app(page)
+    box = page.get_by_role("textbox", name="Text")
+    box.fill("아버지가방에들어가신다")
+    box.press("Control+Enter")
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stCode"]').first).to_contain_text("아버지/Noun", timeout=60_000)
+
+    # Tag the built-in corpus as a job; the result becomes a tagged corpus.
+    page.get_by_role("tab", name="Tag a corpus").click()
+    page.get_by_role("button", name="Tag the corpus").click()
+    expect(page.get_by_text(re.compile("Saved as the corpus"))).to_be_visible(timeout=240_000)
+    page.get_by_role("tab", name="Tag", exact=True).click()
+    photograph(page, "tagger")
+
+    # Train skip-gram on it (the defaults) and query a neighbour.
+    page.goto(f"{app}/embeddings")
+    wait_for_app(page)
+    page.get_by_role("button", name="Train embeddings").click()
+    word_box = page.get_by_role("combobox", name="Word")
+    expect(word_box).to_be_visible(timeout=240_000)
+    wait_for_app(page)
+    word_box.click()
+    word_box.fill("국민")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    neighbours = page.locator('[data-testid="stDataFrame"]').first
+    expect(neighbours).to_be_visible()
+    expect(page.get_by_text(re.compile(r"국민/Noun"))).not_to_have_count(0)
+    page.get_by_role("tab", name="Map").click()
+    expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
+    photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
+
+    # The library: the built-in corpus and its tagged child, in a table.
+    page.goto(f"{app}/corpora")
+    wait_for_app(page)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    photograph(page, "corpora")
+
+    # The quick-demo char-LSTM: the chart gets points while it trains.
+    page.goto(f"{app}/train")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
+    page.get_by_role("button", name="Train").click()
+    expect_state(page, "running")
+    first = current_step(page)
+    for _ in range(90):
+        if current_step(page) >= first + 5:
+            break
+        page.wait_for_timeout(1000)
+    assert current_step(page) >= first + 5, "the step counter did not advance while training"
+    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
+    photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
+
+    # Reload mid-training: the job is still there and still running.
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_role("heading", name=run_heading)).to_be_visible()
+    expect_state(page, "running")
+    for _ in range(120):  # enough steps for Korean-looking syllables, then stop (a checkpoint on stop)
+        if current_step(page) >= 120:
+            break
+        page.wait_for_timeout(1000)
+    page.get_by_role("button", name="Stop").click()
+    expect_state(page, "stopped", timeout=90_000)
+
+    # Generate from the stopped run's checkpoint at two temperatures.
+    page.goto(f"{app}/generate")
+    wait_for_app(page)
+    texts = {}
+    for end, step, temperature in (("Home", "ArrowRight", "0.4"), ("End", "ArrowLeft", "1.6")):
+        slider = page.get_by_role("slider", name=re.compile("^Temperature")).first
+        slider.focus()
+        slider.press(end)
+        for _ in range(8):  # 8 × 0.05 from the end of the scale
+            slider.press(step)
+        wait_for_app(page)
+        expect(slider).to_have_value(temperature)
+        page.get_by_role("button", name="Generate").click()
+        wait_for_app(page)
+        expect(page.get_by_text(f"temperature {temperature} ·")).to_be_visible()
+        output = page.locator('[data-testid="stCode"]').first
+        expect(output).to_contain_text("한국에서는")
+        texts[temperature] = output.inner_text().split("한국에서는", 1)[1]
+        assert hangul_count(texts[temperature]) >= 20, texts[temperature]
+    assert texts["0.4"] != texts["1.6"], "the two temperatures gave the same text"
+    photograph(page, "generate")

@@ -1,0 +1,23 @@
+"""What the browser tests read off a page: metrics, the run state, the step counter."""
+
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+
+
+def metric_value(page, label):
+    return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def expect_state(page, state: str, timeout: float = 90_000) -> None:
+    """The run's State metric shows ``state`` (a fragment rerun may briefly show old and new elements)."""
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="State").filter(has_text=state)
+    expect(metric.first).to_be_visible(timeout=timeout)
+
+
+def current_step(page) -> int:
+    text = metric_value(page, "Step").last.inner_text()
+    return int(text.split("/")[0].replace(",", "").strip())
