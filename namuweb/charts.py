@@ -117,7 +117,9 @@ def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
     """A 2-D projection as a zoomable scatter coloured by tag; ``highlight`` words are ringed and labelled."""
     marked = points.assign(highlighted=points["word"].isin(highlight))
     base = alt.Chart(marked).encode(
-        x=alt.X("x:Q", axis=None), y=alt.Y("y:Q", axis=None),
+        # Padding keeps the labels of words at the edge inside the (clipped, zoomable) plot.
+        x=alt.X("x:Q", axis=None, scale=alt.Scale(zero=False, padding=90)),
+        y=alt.Y("y:Q", axis=None, scale=alt.Scale(zero=False, padding=20)),
         tooltip=["word", "tag", alt.Tooltip("count:Q", format=",")])
     dots = base.mark_circle(opacity=0.55).encode(
         color=alt.Color("tag:N", legend=alt.Legend(orient="right", title="tag")),
