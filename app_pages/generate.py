@@ -46,7 +46,11 @@ def describe(info) -> str:
 
 by_id = {info.id: info for info in usable}
 run = by_id[st.selectbox("Model", list(by_id), format_func=lambda i: describe(by_id[i]))]
-generator = generate.load_generator(run.path)
+try:
+    generator = generate.load_generator(run.path)
+except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
+    st.error(f"This model cannot generate: {problem}", icon=":material/error:")
+    st.stop()
 
 start = st.text_input("Start text", generate.DEFAULT_START, max_chars=500)
 left, middle, right = st.columns(3)
@@ -68,11 +72,17 @@ with st.expander("More options"):
         temperatures = [cols[i].slider(f"Sample {i + 1}", 0.0, 2.0, round(min(2.0, 0.4 + 0.4 * i), 2), step=0.05,
                                        key=f"temperature-{i}") for i in range(sample_count)]
 
-prepared = generate.prepare_start(start, generator.vocab)
+try:
+    prepared = generate.prepare_start(start, generator.vocab)
+except generate.StartTextError as problem:
+    st.error(f"Cannot start from this text: {problem}.", icon=":material/error:")
+    st.stop()
 if prepared.missing:
     what = "mapped to `<unk>`" if prepared.mapped_to_unk else "skipped"
+    left_over = (" Nothing of the start text is left, so the model begins as if at the start of a new line."
+                 if start.strip() and not prepared.text.strip() else "")
     st.warning("This model has never seen " + ", ".join(f"`{c}`" for c in prepared.missing)
-               + f" — {what}; generation still runs.", icon=":material/warning:")
+               + f" — {what}; generation still runs." + left_over, icon=":material/warning:")
 if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")
 

@@ -11,6 +11,8 @@ from namuweb import corpus, jobs, morph, tagging, tagviz
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
 LONG_INPUT = int(os.environ.get("NAMUWEB_TAGGER_CHUNK_CHARS", "5000"))
+MAX_INPUT = int(os.environ.get("NAMUWEB_TAGGER_MAX_CHARS", "20000"))  # longer text: Tag a corpus (a job)
+URL_TEXT = 2000  # longer text is left out of the link, which browsers and proxies cap at a few KB
 JAVA_HINT = ("Install a Java runtime (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, or run "
              "`./scripts/app`, which does it) and restart the app. Kiwi needs no Java.")
 
@@ -56,7 +58,14 @@ if engine == "okt":
     cols = right.columns(2)
     options = {"norm": cols[0].toggle("norm", help="Okt: normalise spellings (ㅋㅋ 맛있닼 → 맛있다)"),
                "stem": cols[1].toggle("stem", help="Okt: verbs and adjectives as their dictionary form")}
-st.query_params.update({"text": text, "engine": engine})
+if len(text) <= URL_TEXT:
+    st.query_params.update({"text": text, "engine": engine})
+else:
+    st.query_params.pop("text", None)
+    st.query_params["engine"] = engine
+too_long = (f"This text has {len(text):,} characters; the Tag tab tags up to {MAX_INPUT:,} "
+            "(NAMUWEB_TAGGER_MAX_CHARS). For longer text use **Tag a corpus** (the third tab): upload the text "
+            "on the Corpora page, then tag it there as a background job with progress and Stop.")
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -82,7 +91,10 @@ single, compare, whole = st.tabs(["Tag", "Compare engines", "Tag a corpus"])
 
 with single:
     if not text.strip():
-        st.info("Type a sentence or pick an example above.", icon=":material/keyboard:")
+        st.info("Type a sentence or pick an example above." + (" (The text is only whitespace.)" if text else ""),
+                icon=":material/keyboard:")
+    elif len(text) > MAX_INPUT:
+        st.warning(too_long, icon=":material/warning:")
     else:
         if len(text) > LONG_INPUT:
             st.caption(f"Long input: tagged in chunks of {LONG_INPUT:,} characters "

@@ -89,11 +89,12 @@ tf = tensorflow_status()
 device = ("GPU: " + tf.detail) if tf.ok and "GPU" in tf.detail and "no GPU" not in tf.detail else "CPU"
 if config:
     tokens, vocab_size = corpus_tokens(corpus_id, by_id[corpus_id].created)
-    usable = int(tokens // (config.seq_len + 1) * (1 - config.val_share))
-    per_epoch = usable // config.batch
-    if per_epoch < 1:
-        error = (f"This corpus ({tokens:,} tokens) is too small for one batch of {config.batch} × "
-                 f"{config.seq_len + 1} tokens: lower the batch size or the sequence length.")
+    per_epoch = charlm.steps_per_epoch(tokens, config)
+    try:  # refused here, before any job starts: a corpus that cannot fill a batch, a model too big for memory
+        charlm.check_memory(vocab_size, config)
+        charlm.check_corpus_size(tokens, config)
+    except ValueError as problem:
+        error = str(problem)
     else:
         step_s = charlm.estimate_seconds_per_step(vocab_size, config, measured_flops_per_second())
         steps = charlm.total_steps(config, per_epoch)
@@ -196,8 +197,13 @@ def all_runs():
 def run_actions(run, busy: bool):
     st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
     cols = st.columns(4)
+    from namuweb import checkpoints
+    inspection = checkpoints.inspect(run.path)
+    if damage := checkpoints.resume_message(inspection):
+        st.warning(damage, icon=":material/warning:")
     if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
-                      disabled=run.state not in ("stopped", "interrupted", "failed") or busy):
+                      disabled=run.state not in ("stopped", "interrupted", "failed") or busy
+                      or not inspection.resumable):
         try:
             runs.start(run.path)
             st.session_state.focus_run = run.id

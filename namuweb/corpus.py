@@ -331,8 +331,10 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
         raise UploadTooLarge(f"{shown!r} is {_megabytes(size)}, over the {_megabytes(limit)} upload limit.")
     with open(path, "rb") as f:
         sample = f.read(_SAMPLE)
-    if not sample.strip():
+    if not sample:
         raise EmptyUpload(f"{shown!r} is empty.")
+    if not sample.strip() and size <= _SAMPLE:  # a longer file may have text after its first 64 KiB
+        raise EmptyUpload(f"{shown!r} contains only whitespace.")
     detected = _detect(sample, whole=size <= _SAMPLE)
     if detected is None:
         raise UndecodableUpload(f"{shown!r} does not look like text (binary data); "

@@ -1,0 +1,209 @@
+"""Bad input on the pages: each case shows its message (st.error / st.warning / st.info) instead of
+a traceback or a job, and stores nothing.  AppTest runs each page file directly."""
+
+import errno
+import gzip
+import io
+import shutil
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from namuweb import config, corpus, imports, runs
+from namuweb.vocab import build_vocab, load_vocab
+from test_robustness import VARIED, checkpoint_file, fail_with, make_saved_run, truncate
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=TIMEOUT)
+
+
+def shown(at: AppTest, kind: str) -> str:
+    return " ".join(element.value for element in getattr(at, kind))
+
+
+def stored_corpora(home) -> list[str]:
+    return sorted(p.name for p in (home / "corpora").iterdir())
+
+
+# --- 1, 2. the tagger: whitespace only, a megabyte pasted ------------------------------------------
+
+
+def test_tagger_page_whitespace_only_gets_a_hint():
+    at = page("tagger").run()
+    at.text_area[0].input("  \n\t  ").run()
+    assert not at.exception
+    assert "only whitespace" in shown(at, "info") and not at.code
+
+
+def test_tagger_page_refuses_a_megabyte_quickly_naming_the_limit():
+    at = page("tagger").run()
+    started = time.perf_counter()
+    at.text_area[0].input("나무위키 말뭉치를 만들어보자 " * 65_536).run()  # 1,048,576 characters
+    assert time.perf_counter() - started < 30
+    assert not at.exception
+    warning = shown(at, "warning")
+    assert "1,048,576 characters" in warning and "up to 20,000" in warning and "Tag a corpus" in warning
+    assert not at.code  # nothing was tagged
+    assert "text" not in at.query_params  # a megabyte never goes into the link
+
+
+# --- 1, 4. uploads on the Vocabulary and Corpora pages ------------------------------------------------
+
+
+@pytest.mark.parametrize("data, message", [(b"", "is empty"), (b" \n\t\n", "contains only whitespace")])
+def test_vocabulary_page_empty_upload_is_an_error_and_stores_nothing(data, message, isolated_home):
+    at = page("vocabulary").run()
+    at.file_uploader[0].upload("empty.txt", data, "text/plain").run()
+    assert not at.exception
+    assert message in shown(at, "error")
+    assert stored_corpora(isolated_home) == [corpus.BUILTIN_ID]
+
+
+def bomb_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.txt", b"a" * (3 * config.MB))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("cut.txt.gz", gzip.compress(VARIED.encode("utf-8"))[:20_000], "truncated or damaged"),
+    ("bomb.zip", bomb_zip(), "larger than the limit of 2 MB"),
+    ("big.txt", b"a" * (config.MB + 1), "larger than the limit of 1 MB"),
+], ids=["truncated-gzip", "zip-bomb", "over-the-limit"])
+def test_corpora_page_bad_upload_is_an_error_and_stores_nothing(name, data, message, monkeypatch, isolated_home):
+    monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
+    monkeypatch.setattr(imports, "EXPANSION_LIMIT", 2)
+    at = page("corpora").run()
+    at.file_uploader[0].upload(name, data, "application/octet-stream").run()
+    assert not at.exception
+    assert message in shown(at, "error")
+    assert list(at.dataframe[0].value["source"]) == ["built-in"]
+    assert stored_corpora(isolated_home) == [corpus.BUILTIN_ID]
+    assert not any((isolated_home / "jobs" / "incoming").iterdir())
+
+
+def test_corpora_page_utf16_upload_is_converted_with_a_notice():
+    at = page("corpora").run()
+    at.file_uploader[0].upload("메모.txt", "\ufeff메모 한 줄\n둘째 줄".encode("utf-16-le"), "text/plain").run()
+    assert not at.exception
+    assert "Converted from UTF-16" in shown(at, "info")
+    [stored] = [c for c in corpus.list_corpora() if c.source == "upload"]
+    assert stored.read_text() == "메모 한 줄\n둘째 줄"
+
+
+# --- 10. a full disk while storing an upload ---------------------------------------------------------
+
+
+def test_corpora_page_full_disk_is_an_error_and_stores_nothing(monkeypatch, isolated_home):
+    at = page("corpora").run()  # the built-in corpus is written before the disk fills up
+    monkeypatch.setattr(corpus, "_write_atomic", fail_with(errno.ENOSPC))
+    at.file_uploader[0].upload("memo.txt", "한국어 말뭉치".encode("utf-8"), "text/plain").run()
+    assert not at.exception
+    error = shown(at, "error")
+    assert "disk is full" in error and "Nothing was stored" in error
+    assert stored_corpora(isolated_home) == [corpus.BUILTIN_ID]
+
+
+# --- 3, 8, 9. the generate page: start text, foreign vocabulary, damaged checkpoint ------------------
+
+
+@pytest.fixture(scope="module")
+def saved_run(tmp_path_factory):
+    return make_saved_run(tmp_path_factory.mktemp("robustness-pages-home"))
+
+
+@pytest.fixture
+def run_copy(saved_run, isolated_home):
+    target = runs.runs_dir() / saved_run.name
+    shutil.copytree(saved_run, target)
+    return target
+
+
+def test_generate_page_refuses_the_syllable_mark(run_copy):
+    at = page("generate").run()
+    at.text_input[0].input("한국ᴥ").run()
+    assert not at.exception
+    assert "end-of-syllable mark" in shown(at, "error")
+    assert not [b for b in at.button if b.label == "Generate"]  # no way to start from it
+
+
+@pytest.mark.parametrize("start", ["😀🎉", "Hello"])
+def test_generate_page_names_a_start_text_it_cannot_use_and_still_generates(run_copy, start):
+    at = page("generate").run()
+    at.text_input[0].input(start).run()
+    warning = shown(at, "warning")
+    assert "skipped" in warning and "Nothing of the start text is left" in warning
+    assert all(f"`{c}`" in warning for c in set(start))
+    next(b for b in at.button if b.label == "Generate").click().run()
+    assert not at.exception and len(at.code[0].value) == 200
+
+
+def test_generate_page_refuses_a_vocabulary_of_another_model(run_copy):
+    other = build_vocab("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)
+    assert other.size != load_vocab(run_copy / runs.VOCAB_FILE).size
+    other.save(run_copy / runs.VOCAB_FILE)
+    at = page("generate").run()
+    assert not at.exception
+    assert "does not belong to this model" in shown(at, "error")
+
+
+def test_generate_page_says_a_truncated_checkpoint_is_damaged(run_copy):
+    truncate(checkpoint_file(run_copy))
+    at = page("generate").run()
+    assert not at.exception
+    assert "is damaged (truncated or not a complete Keras archive" in shown(at, "error")
+
+
+# --- 6, 7. the train page: too large for memory, a corpus too small ------------------------------------
+
+
+def train_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Train")
+
+
+def test_train_page_refuses_a_corpus_too_small_for_one_batch():
+    tiny = corpus.add_upload("가나다라".encode("utf-8"), "tiny.txt")
+    at = page("train")
+    at.session_state["preset"] = "tutorial"
+    at.run()
+    at.selectbox[0].set_value(tiny.id).run()
+    assert not at.exception
+    assert "needs at least 31,605 tokens, and this corpus has 12" in shown(at, "error")
+    assert train_button(at).disabled
+    assert runs.list_runs() == []
+
+
+def test_train_page_refuses_a_model_too_large_for_memory():
+    at = page("train")
+    at.session_state["preset"] = "custom"
+    at.run()
+    for label, value in (("LSTM units", 8192), ("LSTM layers", 8), ("Batch size", 4096),
+                         ("Sequence length", 10_000)):
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    at.run()
+    assert not at.exception
+    assert "too large for this machine" in shown(at, "error")
+    assert train_button(at).disabled
+    assert runs.list_runs() == []
+
+
+def test_embeddings_page_refuses_skipgram_settings_out_of_range(isolated_home):
+    from namuweb import embedding_library
+    library = corpus.list_corpora()
+    tagged = isolated_home / "tagged.txt"
+    tagged.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb\n" * 20, encoding="utf-8")
+    corpus.add_file(tagged, "tiny · tagged", source="tagged", parent=library[0].id)
+    at = page("embeddings").run()
+    next(n for n in at.number_input if n.label == "Negatives").set_value(25).run()  # the widget allows 30
+    next(b for b in at.button if b.label == "Train embeddings").click().run()
+    assert not at.exception
+    assert "negatives must be a whole number between 1 and 20, not 25" in shown(at, "error")
+    assert embedding_library.entries() == []
