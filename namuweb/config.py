@@ -3,13 +3,17 @@
 The upload limit is read from the same ``.streamlit/config.toml`` that
 Streamlit uses for ``server.maxUploadSize``, so the widget in the app and the
 check in the library cannot drift apart.  Environment variables override both
-for deployments and tests.  No Streamlit import: this is backend code.
+for deployments and tests.  It also holds the one check that turns an id from
+outside (URL, selectbox, CLI) into a folder path, and the demo-mode settings.
+No Streamlit import: this is backend code.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "NAMUWEB_HOME"
@@ -40,7 +44,7 @@ def _streamlit_max_upload_mb() -> int:
 
 
 def max_upload_bytes() -> int:
-    """The largest upload accepted, in bytes (``$NAMUWEB_MAX_UPLOAD_MB`` wins)."""
+    """The largest upload accepted, in bytes (``$NAMUWEB_MAX_UPLOAD_MB`` wins; demo mode may lower it)."""
     configured = os.environ.get(MAX_UPLOAD_ENV)
     if configured:
         try:
@@ -51,4 +55,143 @@ def max_upload_bytes() -> int:
             raise ValueError(f"{MAX_UPLOAD_ENV} must be positive, got {configured!r}")
     else:
         megabytes = _streamlit_max_upload_mb()
+    demo = demo_settings()
+    if demo and demo.uploads_allowed:
+        return min(megabytes * MB, demo.max_corpus_bytes)
     return megabytes * MB
+
+
+# --- ids that name folders ------------------------------------------------------
+
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+class UnsafeId(ValueError):
+    """An id that is not a plain folder name (``../x``, ``a/b``, empty, …); one line for the user."""
+
+
+def checked_id(ref: object, what: str = "id") -> str:
+    """``ref`` if it can only name one folder: letters, digits, ``.``, ``_`` and ``-``, not
+    starting with a dot (so never ``..``), no separator, at most 128 characters."""
+    if not isinstance(ref, str) or not _SAFE_ID.fullmatch(ref):
+        raise UnsafeId(f"{what} {ref!r} is not a valid id (letters, digits, '.', '_' and '-' only)")
+    return ref
+
+
+def child_path(parent: Path, ref: object, what: str = "id") -> Path:
+    """The folder ``parent/ref`` for an id that came from outside (a URL, a selectbox, the CLI).
+
+    The id must be a plain name (:func:`checked_id`), and the path must still lie directly in
+    ``parent`` once symlinks are resolved, so no id reaches outside the data directory.
+    """
+    name = checked_id(ref, what)
+    base = Path(parent).resolve()
+    path = (base / name).resolve()
+    if path.parent != base:
+        raise UnsafeId(f"{what} {ref!r} points outside {base}")
+    return path
+
+
+# --- demo mode ------------------------------------------------------------------
+
+DEMO_ENV = "NAMUWEB_DEMO"
+DEMO_MAX_STEPS_ENV = "NAMUWEB_DEMO_MAX_STEPS"
+DEMO_MAX_CORPUS_MB_ENV = "NAMUWEB_DEMO_MAX_CORPUS_MB"
+DEMO_MAX_JOB_SECONDS_ENV = "NAMUWEB_DEMO_MAX_JOB_SECONDS"
+DEFAULT_DEMO_MAX_STEPS = 400  # the quick demo preset, so Generate's one-click model still trains
+DEFAULT_DEMO_MAX_CORPUS_MB = 1.0
+DEFAULT_DEMO_MAX_JOB_SECONDS = 600.0
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+class DemoModeError(ValueError):
+    """An action a public demo does not allow; one line for the user."""
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    """What ``NAMUWEB_DEMO`` and its limits allow.  Falsy when demo mode is off."""
+
+    enabled: bool = False
+    max_steps: int = DEFAULT_DEMO_MAX_STEPS          # per training run; 0 turns training off
+    max_corpus_bytes: int = int(DEFAULT_DEMO_MAX_CORPUS_MB * MB)  # per upload; 0 turns uploads off
+    max_job_seconds: float = DEFAULT_DEMO_MAX_JOB_SECONDS  # any background job stops after this
+
+    def __bool__(self) -> bool:
+        return self.enabled
+
+    @property
+    def training_allowed(self) -> bool:
+        return not self.enabled or self.max_steps > 0
+
+    @property
+    def uploads_allowed(self) -> bool:
+        return not self.enabled or self.max_corpus_bytes > 0
+
+    def notice(self) -> str:
+        """One line for the pages: what is open and what is limited."""
+        training = (f"training is limited to {self.max_steps:,} steps per run"
+                    if self.training_allowed else "training is off")
+        uploads = (f"uploads to {_size(self.max_corpus_bytes)}" if self.uploads_allowed else "uploads are off")
+        return (f"Public demo: generation and exploration are open; {training}, {uploads}, jobs stop after "
+                f"{self.max_job_seconds:g} s, and renaming and deleting are off.")
+
+
+def _size(size: int) -> str:
+    return f"{size / MB:g} MB"
+
+
+def _demo_number(name: str, default: float, *, minimum: float, whole: bool) -> float:
+    configured = os.environ.get(name)
+    if configured is None or not configured.strip():
+        return default
+    try:
+        value = int(configured) if whole else float(configured)
+    except ValueError:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name} must be {kind}, got {configured!r}") from None
+    if not minimum <= value < float("inf"):  # also refuses nan and inf
+        raise ValueError(f"{name} must be at least {minimum:g}, got {configured!r}")
+    return value
+
+
+def demo_settings() -> DemoSettings:
+    """Demo mode from the environment (read on each call, so tests and restarts see changes).
+
+    A value of ``NAMUWEB_DEMO`` that is neither on nor off is an error rather than a guess:
+    a public server must not silently run without its limits.
+    """
+    switch = os.environ.get(DEMO_ENV, "").strip().lower()
+    if switch in _FALSE:
+        return DemoSettings()
+    if switch not in _TRUE:
+        raise ValueError(f"{DEMO_ENV} must be 1/true/yes/on or 0/false/no/off, got {os.environ[DEMO_ENV]!r}")
+    megabytes = _demo_number(DEMO_MAX_CORPUS_MB_ENV, DEFAULT_DEMO_MAX_CORPUS_MB, minimum=0, whole=False)
+    return DemoSettings(
+        enabled=True,
+        max_steps=int(_demo_number(DEMO_MAX_STEPS_ENV, DEFAULT_DEMO_MAX_STEPS, minimum=0, whole=True)),
+        max_corpus_bytes=int(megabytes * MB),
+        max_job_seconds=_demo_number(DEMO_MAX_JOB_SECONDS_ENV, DEFAULT_DEMO_MAX_JOB_SECONDS, minimum=0.1,
+                                     whole=False),
+    )
+
+
+def refuse_in_demo(action: str, error: type[Exception] = DemoModeError) -> None:
+    """Raise ``error`` ("renaming corpora is off in this demo") when demo mode is on."""
+    if demo_settings():
+        raise error(f"{action} is off in this demo")
+
+
+def check_demo_upload(size: int | None, name: str = "the upload", error: type[Exception] = DemoModeError) -> None:
+    """In demo mode, refuse every upload when uploads are off, and one over the demo's size limit.
+
+    ``size`` may be None where it is not known yet (only the on/off check runs then)."""
+    demo = demo_settings()
+    if not demo:
+        return
+    if not demo.uploads_allowed:
+        raise error("uploads are off in this demo")
+    if size is not None and size > demo.max_corpus_bytes:
+        raise error(f"{name} is {size / MB:.1f} MB; this demo accepts uploads of at most "
+                    f"{_size(demo.max_corpus_bytes)}")

@@ -111,6 +111,7 @@ def run(folder: Path, *, should_stop=lambda: False, on_progress=None):
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
     """Store a word2vec text or binary file (what gensim and most published vectors use)."""
     from namuweb import skipgram
+    app_config.check_demo_upload(len(data), f"“{name}”")
     if not data:
         raise ValueError("the file is empty")
     with tempfile.NamedTemporaryFile(suffix=".w2v") as f:

@@ -9,7 +9,11 @@ about it is in its job directory:
   second tab or a restarted server all read the same truth;
 * ``job.log`` -- the worker's stdout and stderr, appended;
 * ``stop-requested`` -- a file, because the app may no longer be the parent
-  of the worker it wants to stop.
+  of the worker it wants to stop;
+* ``*.jsonl`` logs (a run's metrics, a skip-gram loss curve) -- appended one
+  whole line per ``os.write`` on an ``O_APPEND`` descriptor
+  (:class:`JsonlAppender`), so concurrent writers never interleave and a
+  reader (:func:`read_jsonl`) only ever skips a last line still being written.
 
 Two processes write ``status.json``: the worker (heartbeats, its final state)
 and the app (stop requests, repairs).  Every write is a read-merge-write under
@@ -133,6 +137,74 @@ def write_json(path: Path, data: dict) -> None:
 
 def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+class JsonlAppender:
+    """Appends JSON lines to a log that other processes may append to and read at the same time.
+
+    Each row is encoded as one complete line and handed to the kernel in a single
+    ``os.write`` on an ``O_APPEND`` descriptor, under an ``flock``: lines from
+    concurrent writers never interleave, and a killed writer leaves at most one
+    cut last line, which :func:`read_jsonl` skips.  Use as a context manager or
+    call :meth:`open` / :meth:`close`.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def open(self) -> JsonlAppender:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        return self
+
+    def write(self, row: dict) -> None:
+        data = (json.dumps(row, default=_jsonable) + "\n").encode("utf-8")
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write (disk full): finish the line while still locked
+                written += os.write(self._fd, data[written:])
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> JsonlAppender:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def append_jsonl(path, row: dict) -> None:
+    """Append one row to a JSON-lines log (see :class:`JsonlAppender`)."""
+    with JsonlAppender(path) as log:
+        log.write(row)
+
+
+def read_jsonl(path) -> list[dict]:
+    """The complete rows of a JSON-lines log; a last line without its newline (a writer
+    mid-append, or one killed there) and lines that are not JSON objects are skipped.
+    A missing file has no rows."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict):
+                    rows.append(row)
+    except FileNotFoundError:
+        pass
+    return rows
 
 
 def kind_dir(kind: str, home: Path | None = None) -> Path:
@@ -457,8 +529,13 @@ class Worker:
         self._stop_checked = float("-inf")
         self._last_write = float("-inf")
         self._old_handlers: dict = {}
+        self._deadline: float | None = None  # demo mode: when the job has had its time
+        self._timed_out = False
 
     def __enter__(self) -> Worker:
+        demo = config.demo_settings()
+        self._limit = demo.max_job_seconds
+        self._deadline = time.monotonic() + self._limit if demo else None
         self.job_dir.mkdir(parents=True, exist_ok=True)
         now, pid = time.time(), os.getpid()
         with _flock(self.job_dir):
@@ -486,10 +563,14 @@ class Worker:
 
     @property
     def stop_requested(self) -> bool:
-        """A stop signal arrived or the stop file exists (looked for at most every 0.5 s)."""
-        if self._signalled or self._stop_seen:
+        """A stop signal arrived, the stop file exists (looked for at most every 0.5 s), or, in
+        demo mode, the job has run for the demo's time limit."""
+        if self._signalled or self._stop_seen or self._timed_out:
             return True
         now = time.monotonic()
+        if self._deadline is not None and now >= self._deadline:
+            self._timed_out = True
+            return True
         if now - self._stop_checked >= _STOP_CHECK_S:
             self._stop_checked = now
             self._stop_seen = (self.job_dir / STOP_FILE).exists()
@@ -507,11 +588,15 @@ class Worker:
         for signum, handler in self._old_handlers.items():
             signal.signal(signum, handler)
         self._old_handlers.clear()
-        stop = self.stop_requested or (self.job_dir / STOP_FILE).exists()
+        # What the work loop saw, or a stop file it had no time to see; not the clock (a job
+        # that finished just at the demo's time limit finished).
+        stop = self._signalled or self._stop_seen or self._timed_out or (self.job_dir / STOP_FILE).exists()
         swallow = False
         error = None
         if exc is None:
             state = "stopped" if stop else "finished"
+            if stop and self._timed_out:
+                error = f"stopped at this demo's limit of {self._limit:g} s per job"
         elif isinstance(exc, KeyboardInterrupt):
             state, swallow = "stopped", stop
         elif isinstance(exc, SystemExit) and exc.code in (0, None):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from namuweb import config as app_config
 from namuweb import corpus as corpus_library
 from namuweb import jobs
 from namuweb.charlm import TrainConfig
-from namuweb.vocab import build_vocab
+from namuweb.vocab import build_vocab, load_vocab
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
@@ -29,6 +30,7 @@ METRICS_FILE = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
 KIND = "train"
+CHECKPOINT_NAME = re.compile(r"step-\d+\.keras")  # what the trainer writes; nothing else is ever loaded
 
 
 class RunError(ValueError):
@@ -42,7 +44,20 @@ def runs_dir(home: Path | None = None) -> Path:
 
 
 def run_dirs(home: Path | None = None) -> list[Path]:
-    return sorted((p for p in runs_dir(home).iterdir() if (p / CONFIG_FILE).is_file()), reverse=True)
+    """The run folders, newest first; a symlink is not a run of this app and is left out."""
+    return sorted((p for p in runs_dir(home).iterdir() if not p.is_symlink() and (p / CONFIG_FILE).is_file()),
+                  reverse=True)
+
+
+def find_run(ref: str, home: Path | None = None) -> Path:
+    """The folder of run ``ref`` (an id from a URL, a table or the CLI) — never outside the runs folder."""
+    try:
+        folder = app_config.child_path(runs_dir(home), ref, "run")
+    except app_config.UnsafeId as error:
+        raise RunError(str(error)) from None
+    if folder.is_symlink() or not (folder / CONFIG_FILE).is_file():
+        raise RunError(f"no run {ref!r}; see the Train page or python -m namuweb runs")
+    return folder
 
 
 write_json = jobs.write_json
@@ -56,8 +71,10 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     folder = Path(run_dir) if run_dir else runs_dir(home) / f"{stamp}-{config.preset}-{secrets.token_hex(2)}"
     if (folder / CONFIG_FILE).exists():
         raise RunError(f"{folder} already holds a run; resume it or choose another folder")
+    vocab = build_vocab(found)
+    check_demo_limits(config, vocab.total)  # before the folder exists: a refused run leaves nothing
     folder.mkdir(parents=True, exist_ok=True)
-    build_vocab(found).save(folder / VOCAB_FILE)
+    vocab.save(folder / VOCAB_FILE)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp}
     write_json(folder / CONFIG_FILE, data)
     return folder
@@ -72,17 +89,7 @@ def load_config(run_dir: Path) -> TrainConfig:
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:
     """All metric rows; a half-written last line (a writer mid-append) is ignored."""
-    rows = []
-    try:
-        with open(Path(run_dir) / METRICS_FILE, encoding="utf-8") as f:
-            for line in f:
-                if line.endswith("\n"):
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError:
-                        continue
-    except FileNotFoundError:
-        pass
+    rows = jobs.read_jsonl(Path(run_dir) / METRICS_FILE)
     return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
 
 
@@ -107,12 +114,31 @@ def truncate_metrics(run_dir: Path, after_step: int) -> None:
 
 
 def latest_checkpoint(run_dir: Path) -> dict | None:
-    """``{"file", "step", "epoch", "epoch_step"}`` of the newest complete checkpoint."""
+    """``{"file", "step", "epoch", "epoch_step"}`` of the newest complete checkpoint.
+
+    ``file`` must be a name the trainer writes (``step-N.keras``) of a regular file in
+    the run's own ``checkpoints/`` folder: a ``latest.json`` naming ``../x`` or a symlink
+    to somewhere else counts as no checkpoint, so nothing outside the run is ever loaded."""
+    folder = Path(run_dir) / CHECKPOINTS
     try:
-        latest = json.loads((Path(run_dir) / CHECKPOINTS / LATEST).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        latest = json.loads((folder / LATEST).read_text(encoding="utf-8"))
+        name = latest["file"]
+    except (FileNotFoundError, ValueError, TypeError, KeyError):
         return None
-    return latest if (Path(run_dir) / CHECKPOINTS / latest["file"]).is_file() else None
+    if not isinstance(name, str) or not CHECKPOINT_NAME.fullmatch(name):
+        return None
+    path = folder / name
+    if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
+        return None
+    return latest
+
+
+def checkpoint_path(run_dir: Path) -> Path:
+    """The latest checkpoint's file, checked by :func:`latest_checkpoint`; RunError if there is none."""
+    latest = latest_checkpoint(run_dir)
+    if latest is None:
+        raise RunError("this run has no checkpoint yet")
+    return Path(run_dir) / CHECKPOINTS / latest["file"]
 
 
 @dataclass
@@ -169,18 +195,49 @@ def active_runs(home: Path | None = None) -> list[RunInfo]:
             if (status := jobs.refresh(folder)) and status.active]
 
 
+def planned_steps(config: TrainConfig, tokens: int) -> int:
+    """The steps a run of ``config`` on a corpus of ``tokens`` jamo tokens trains (the trainer's arithmetic:
+    ``seq_len + 1``-token chunks, the validation share held out, whole batches per epoch)."""
+    count = tokens // (config.seq_len + 1)
+    held_out = min(count - 1, max(1, round(count * config.val_share))) if config.val_share > 0 and count > 1 else 0
+    per_epoch = max(0, count - held_out) // config.batch
+    if config.steps is not None:
+        return config.steps if config.epochs is None else min(config.steps, config.epochs * per_epoch)
+    return config.epochs * per_epoch
+
+
+def check_demo_limits(config: TrainConfig, tokens: int) -> None:
+    """In demo mode, refuse training when it is off or when the run would exceed the demo's steps."""
+    demo = app_config.demo_settings()
+    if not demo:
+        return
+    if not demo.training_allowed:
+        raise RunError("training is off in this demo; generate with the models already here")
+    steps = planned_steps(config, tokens)
+    if steps > demo.max_steps:
+        raise RunError(f"this demo trains at most {demo.max_steps:,} steps per run, and these settings "
+                       f"take {steps:,}; lower the epochs or the step budget")
+
+
 def start(run_dir: Path, home: Path | None = None, max_active: int | None = None) -> jobs.JobStatus:
-    """Start (or resume) training ``run_dir`` as a background job."""
+    """Start (or resume) training ``run_dir`` as a background job (within the demo's limits)."""
+    if app_config.demo_settings():
+        check_demo_limits(load_config(run_dir), load_vocab(Path(run_dir) / VOCAB_FILE).total)
     limit = max_active or int(os.environ.get("NAMUWEB_MAX_TRAINING_JOBS", "1"))
     return jobs.start(run_dir, KIND, ["train", "--run-dir", str(run_dir)], peers=run_dirs(home),
                       max_active=limit)
 
 
-def delete_run(run_dir: Path) -> None:
+def delete_run(run_dir: Path, home: Path | None = None) -> None:
+    """Delete a run folder of this app (one directly in the runs folder; refused in demo mode)."""
+    app_config.refuse_in_demo("deleting runs", RunError)
+    run_dir = Path(run_dir)
+    if run_dir.resolve().parent != runs_dir(home).resolve() or run_dir.is_symlink():
+        raise RunError(f"{run_dir} is not a run in {runs_dir(home)}")
     status = jobs.refresh(run_dir)
     if status and status.active:
         raise RunError("stop the run before deleting it")
-    if not (Path(run_dir) / CONFIG_FILE).is_file():
+    if not (run_dir / CONFIG_FILE).is_file():
         raise RunError(f"{run_dir} is not a training run")
     shutil.rmtree(run_dir)
 

@@ -301,7 +301,7 @@ class Embeddings:
         folder = Path(folder)
         try:
             vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
-            vectors = np.load(folder / VECTORS_FILE)
+            vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)  # never unpickle a file
         except FileNotFoundError:
             raise FileNotFoundError(f"{folder} holds no embeddings ({VOCAB_FILE} + {VECTORS_FILE})") from None
         return cls(list(vocab["words"]), [int(c) for c in vocab["counts"]], vectors)
@@ -612,6 +612,7 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     ``loss.jsonl`` gets a line at most every 0.25 s and at each epoch end;
     ``should_stop`` is asked before every step, and a stop still saves the
     vectors trained so far."""
+    from namuweb import jobs
     from namuweb.corpus import get_corpus
 
     config = config.validated()
@@ -645,13 +646,12 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     words_done = 0
     last_log = -math.inf
     stopped = False
-    with open(out_dir / LOSS_FILE, "a", encoding="utf-8") as log:
+    with jobs.JsonlAppender(out_dir / LOSS_FILE) as log:  # one os.write per line: readers never see half a row
         def report(epoch: int, loss: float) -> None:
             elapsed = time.perf_counter() - started
             row = {"step": step, "epoch": epoch, "loss": round(loss, 6),
                    "words_per_s": round(words_done / max(elapsed, 1e-9), 1), "time": round(elapsed, 3)}
-            log.write(json.dumps(row) + "\n")
-            log.flush()
+            log.write(row)
             if on_progress:
                 on_progress(row | {"total_steps": total_steps, "epochs": config.epochs})
 

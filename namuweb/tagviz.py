@@ -3,12 +3,27 @@
 Every engine has its own tagset (Okt's words, Sejong-style codes, Hannanum's
 short codes); people reading chips want one small palette, so tags are folded
 into a dozen groups here, apart from both the engines and the page.
+
+The chips are HTML that the page hands to ``st.markdown(unsafe_allow_html=True)``,
+and the tokens are the user's own text, so every token and tag goes through
+:func:`escape`: each ASCII punctuation character (and line break) becomes a
+numeric character reference.  That stops HTML (``<script>``, ``<img onerror=…>``,
+attribute breakouts) and equally Markdown, links, autolinks and LaTeX between
+the HTML tags, which Streamlit's Markdown renderer would otherwise still parse.
 """
 
 from __future__ import annotations
 
-import html
+import string
 from collections import Counter
+
+_ESCAPED = {ord(c): f"&#{ord(c)};" for c in string.punctuation + "\n\r\t"}
+
+
+def escape(text: str) -> str:
+    """``text`` as inert HTML and Markdown: ASCII punctuation and line breaks as ``&#N;``,
+    everything else (Hangul, letters, digits, spaces) as is."""
+    return str(text).translate(_ESCAPED)
 
 GROUPS = {  # group: (colour, Korean name)
     "noun": ("#1f77b4", "체언"), "verb": ("#d62728", "동사"), "adjective": ("#ff7f0e", "형용사"),
@@ -53,8 +68,8 @@ def chips_html(tokens: list[tuple[str, str]], highlight: set[int] | None = None)
         chips.append(
             f'<span style="display:inline-block;margin:2px 3px;padding:2px 8px;border-radius:12px;'
             f'background:{colour}22;border:1px solid {colour};{outline}line-height:1.3;text-align:center">'
-            f'<span style="font-size:1.05em">{html.escape(word)}</span><br>'
-            f'<span style="font-size:0.7em;color:{colour}">{html.escape(tag)}</span></span>')
+            f'<span style="font-size:1.05em">{escape(word)}</span><br>'
+            f'<span style="font-size:0.7em;color:{colour}">{escape(tag)}</span></span>')
     return "".join(chips)
 
 

@@ -18,14 +18,13 @@ Keras backend and under ``tf.distribute``.  Around it:
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, runs
+from namuweb import charlm, jobs, runs
 from namuweb.corpus import get_corpus
 from namuweb.vocab import load_vocab
 
@@ -100,6 +99,16 @@ class _TensorBoard:
             self.writer.flush()
 
 
+def load_checkpoint(run_dir: Path):
+    """The run's latest checkpoint as a Keras model.
+
+    Only a file :func:`runs.latest_checkpoint` accepts (``step-N.keras`` inside this run's
+    ``checkpoints/``) is opened, and with Keras's safe mode on, so a ``.keras`` file can never
+    run code (a ``Lambda`` layer's pickled function is refused)."""
+    import keras
+    return keras.models.load_model(runs.checkpoint_path(Path(run_dir)), safe_mode=True)
+
+
 def save_checkpoint(model, run_dir: Path, step: int, epoch: int, epoch_step: int) -> dict:
     folder = run_dir / runs.CHECKPOINTS
     folder.mkdir(exist_ok=True)
@@ -122,13 +131,12 @@ class _StepLog:
                  should_stop: Callable[[], bool], on_step: Callable[[dict], None] | None):
         self.run_dir, self.config, self.step, self.total = run_dir, config, step, total
         self.should_stop, self.on_step = should_stop, on_step
-        self.metrics = open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8")
+        self.metrics = jobs.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
         self.board = _TensorBoard(run_dir)
         self.stopped = False
 
     def write(self, row: dict) -> None:
-        self.metrics.write(json.dumps(row) + "\n")
-        self.metrics.flush()
+        self.metrics.write(row)
 
     def close(self) -> None:
         self.metrics.close()
@@ -183,13 +191,11 @@ def evaluate(run_dir: Path) -> float:
         raise runs.RunError("this run has no checkpoint yet")
     if not len(split.val):
         raise runs.RunError("this run holds out no validation data (validation share 0)")
-    import keras
-    model = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
+    model = load_checkpoint(run_dir)
     data = charlm.make_dataset(split.val, min(config.batch, len(split.val)), shuffle=False)
     loss = float(model.evaluate(data, verbose=0, return_dict=True)["loss"])
-    with open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"step": latest["step"], "val_loss": round(loss, 5), "on_demand": True,
-                            "time": round(time.time(), 3)}) + "\n")
+    jobs.append_jsonl(run_dir / runs.METRICS_FILE, {"step": latest["step"], "val_loss": round(loss, 5),
+                                                    "on_demand": True, "time": round(time.time(), 3)})
     return loss
 
 
@@ -212,7 +218,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     latest = runs.latest_checkpoint(run_dir)
     with strategy.scope() if strategy else contextlib.nullcontext():
         if latest:
-            model = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
+            model = load_checkpoint(run_dir)
         else:
             model = charlm.build_model(vocab_size, config)
             charlm.compile_model(model, config)

@@ -1,0 +1,266 @@
+"""Security: ids never become paths outside the data directory, user text is never live HTML,
+nothing is unpickled, and model files load only from the app's own runs with Keras safe mode."""
+
+import ast
+import json
+import os
+import string
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from namuweb import config, corpus, embedding_library, generate, runs, tagviz, trainer
+from namuweb.charlm import TrainConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = sorted([*(ROOT / "namuweb").glob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"])
+HOSTILE_IDS = ["../evil", "..", ".", "", "a/b", "/etc", "evil/..", ".hidden", "x\x00y", "..\\evil", "~", 7, None]
+
+
+# --- 5. ids from URLs, selectboxes and the CLI ------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", HOSTILE_IDS)
+def test_child_path_refuses_anything_but_a_plain_name(ref, tmp_path):
+    with pytest.raises(config.UnsafeId):
+        config.child_path(tmp_path, ref)
+
+
+def test_child_path_accepts_generated_ids_and_refuses_a_symlink_out(tmp_path):
+    for ref in ("builtin", "upload-20250101120000-ab12cd34", "20250101-120000-demo-ab12", "a.b_c-d"):
+        assert config.child_path(tmp_path, ref) == (tmp_path / ref).resolve()
+    outside = tmp_path.parent / f"{tmp_path.name}-outside"
+    outside.mkdir()
+    (tmp_path / "link").symlink_to(outside)
+    with pytest.raises(config.UnsafeId, match="outside"):
+        config.child_path(tmp_path, "link")
+
+
+@pytest.fixture
+def evil(isolated_home):
+    """A folder beside the library folders that looks like a corpus, a run and an embedding."""
+    folder = isolated_home / "evil"
+    folder.mkdir(parents=True)
+    (folder / "text.txt").write_text("secret", encoding="utf-8")
+    (folder / "meta.json").write_text(json.dumps({"name": "evil"}), encoding="utf-8")
+    (folder / runs.CONFIG_FILE).write_text(json.dumps(TrainConfig(corpus="builtin").to_json()), encoding="utf-8")
+    return folder
+
+
+def test_a_run_id_never_resolves_outside_the_runs_folder(evil):
+    real = runs.create_run(TrainConfig.from_preset("builtin", "demo"))
+    assert runs.find_run(real.name) == real.resolve()
+    for ref in ("../evil", str(evil), "..", "", "x/../../evil"):
+        with pytest.raises(runs.RunError):
+            runs.find_run(ref)
+    (runs.runs_dir() / "linked").symlink_to(evil)  # a symlinked folder is not a run of this app
+    with pytest.raises(runs.RunError):
+        runs.find_run("linked")
+    assert [p.name for p in runs.run_dirs()] == [real.name]
+
+
+def test_deleting_a_run_outside_the_runs_folder_is_refused(evil):
+    with pytest.raises(runs.RunError, match="not a run in"):
+        runs.delete_run(runs.runs_dir() / ".." / "evil")
+    with pytest.raises(runs.RunError):
+        runs.delete_run(evil)
+    assert (evil / runs.CONFIG_FILE).is_file()
+
+
+def test_corpus_and_embedding_lookups_by_id_stay_inside_their_folders(evil):
+    for ref in ("../evil", "../../evil", str(evil)):
+        with pytest.raises(corpus.CorpusNotFound):
+            corpus.get_corpus(ref)
+        with pytest.raises(corpus.CorpusError):
+            corpus.delete_corpus(ref)
+        with pytest.raises(corpus.CorpusError):
+            corpus.rename_corpus(ref, "x")
+        with pytest.raises(KeyError):
+            embedding_library.get(ref)
+    assert (evil / "text.txt").read_text(encoding="utf-8") == "secret"
+    assert json.loads((evil / "meta.json").read_text(encoding="utf-8")) == {"name": "evil"}
+
+
+# --- 7. model files: only the run's own checkpoints, with safe mode -----------------------------------
+
+
+@pytest.fixture
+def run_dir():
+    return runs.create_run(TrainConfig.from_preset("builtin", "demo"))
+
+
+def point_latest_at(run_dir: Path, name: str) -> None:
+    (run_dir / runs.CHECKPOINTS).mkdir(exist_ok=True)
+    runs.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
+
+
+@pytest.mark.parametrize("name", ["../../../evil/model.keras", "/etc/passwd", "../config.json",
+                                  "step-1.keras/../../config.json", "model.keras", 5, None])
+def test_latest_json_cannot_point_outside_the_runs_checkpoints(run_dir, evil, name):
+    (evil / "model.keras").write_bytes(b"PK")
+    point_latest_at(run_dir, name)
+    assert runs.latest_checkpoint(run_dir) is None
+    with pytest.raises(runs.RunError):
+        runs.checkpoint_path(run_dir)
+    with pytest.raises(runs.RunError):
+        generate.load_generator(run_dir)
+    with pytest.raises(runs.RunError):
+        trainer.load_checkpoint(run_dir)
+
+
+def test_a_symlinked_checkpoint_is_not_loaded(run_dir, evil):
+    (evil / "model.keras").write_bytes(b"PK")
+    point_latest_at(run_dir, "step-00000001.keras")
+    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").symlink_to(evil / "model.keras")
+    assert runs.latest_checkpoint(run_dir) is None
+    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").unlink()
+    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").write_bytes(b"PK")  # a regular file is accepted
+    assert runs.latest_checkpoint(run_dir)["file"] == "step-00000001.keras"
+
+
+def test_checkpoints_load_with_keras_safe_mode(run_dir):
+    """A .keras file holding a Lambda layer (a pickled Python function) is refused, not run."""
+    import keras
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
+    point_latest_at(run_dir, "step-00000001.keras")
+    path = run_dir / runs.CHECKPOINTS / "step-00000001.keras"
+    model.save(path)
+    with pytest.raises(ValueError, match="safe_mode"):
+        trainer.load_checkpoint(run_dir)
+    assert keras.models.load_model(path, safe_mode=False) is not None  # the file itself is loadable
+
+
+def test_embeddings_never_unpickle_a_vectors_file(tmp_path):
+    from namuweb import skipgram
+    np.save(tmp_path / skipgram.VECTORS_FILE, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / skipgram.VOCAB_FILE).write_text(json.dumps({"words": ["x"], "counts": [1]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="allow_pickle"):
+        skipgram.Embeddings.load(tmp_path)
+
+
+def calls(name: str):
+    """(file, call node) for every call of a function or method called ``name`` in the app's code."""
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                func = node.func
+                if (isinstance(func, ast.Attribute) and func.attr == name) or \
+                        (isinstance(func, ast.Name) and func.id == name):
+                    yield path.name, node
+
+
+def keyword(node: ast.Call, name: str):
+    return next((ast.literal_eval(k.value) for k in node.keywords if k.arg == name), "missing")
+
+
+def test_no_pickle_anywhere_and_every_loader_is_explicitly_safe():
+    imported = set()
+    for path in SOURCES:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module.split(".")[0])
+    assert not imported & {"pickle", "cPickle", "dill", "cloudpickle", "joblib", "shelve", "marshal"}
+    assert not list(calls("read_pickle")) and not list(calls("to_pickle"))
+    np_loads = list(calls("load"))
+    np_loads = [(f, n) for f, n in np_loads if isinstance(n.func, ast.Attribute)
+                and isinstance(n.func.value, ast.Name) and n.func.value.id == "np"]
+    assert np_loads, "expected the embeddings' np.load"
+    assert all(keyword(n, "allow_pickle") is False for _, n in np_loads), np_loads
+    load_models = list(calls("load_model"))
+    assert load_models and all(keyword(n, "safe_mode") is True for _, n in load_models)
+
+
+# --- 6. user text in HTML --------------------------------------------------------------------------
+
+HOSTILE_TOKENS = [
+    ("<script>alert(1)</script>", "Noun"),
+    ('<img src=x onerror="alert(1)">', "SL"),
+    ('" onmouseover="alert(1)', "<b>Josa</b>"),
+    ("**bold** [link](javascript:alert(1)) ![x](http://evil/x.png)", "Foreign"),
+    ("$\\frac{1}{2}$ `code` <!-- x --> &amp; &#60;", "Punctuation"),
+    ("줄\n\n# 제목", "Noun"),
+]
+
+
+class Markup(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=False)
+        self.tags, self.raw_text, self.refs = [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, [name for name, _ in attrs]))
+
+    def handle_data(self, data):
+        self.raw_text.append(data)
+
+    def handle_charref(self, name):
+        self.refs += 1
+
+    def handle_entityref(self, name):
+        self.raw_text.append(f"&{name};")
+
+    def handle_comment(self, data):
+        self.raw_text.append(f"<!--{data}-->")
+
+
+def test_chips_show_hostile_tokens_as_text_never_as_html_or_markdown():
+    html = tagviz.chips_html(HOSTILE_TOKENS, highlight={0, 2})
+    markup = Markup()
+    markup.feed(html)
+    # Only the chips' own tags and style attributes; the tokens added none.
+    assert {tag for tag, _ in markup.tags} == {"span", "br"}
+    assert all(attrs in ([], ["style"]) for _, attrs in markup.tags)
+    # Between the tags, no ASCII punctuation at all: nothing HTML, Markdown or LaTeX could act on.
+    raw = "".join(markup.raw_text)
+    assert not set(raw) & set(string.punctuation + "\n\r"), raw
+    assert markup.refs > 0
+    # And the reader still sees every token exactly as typed.
+    shown = HTMLParser()
+    texts = []
+    shown.handle_data = texts.append
+    shown.feed(html)
+    assert [t for t in texts if t] == [part for pair in HOSTILE_TOKENS for part in pair]
+
+
+def test_legend_shows_only_its_own_group_names():
+    legend = tagviz.legend_html(HOSTILE_TOKENS)
+    for token, tag in HOSTILE_TOKENS:
+        assert token not in legend and tag not in legend
+    assert "<script" not in legend and "onerror" not in legend
+
+
+def test_unsafe_html_on_the_pages_only_carries_escaped_chips():
+    """Every ``unsafe_allow_html=True`` renders tagviz output; nothing uses st.html or components."""
+    unsafe = [(f, n) for name in ("markdown", "write", "caption") for f, n in calls(name)
+              if keyword(n, "unsafe_allow_html") is True]
+    assert unsafe, "the Tagger page shows its chips as HTML"
+    for file, node in unsafe:
+        assert "tagviz." in ast.unparse(node.args[0]), f"{file}: {ast.unparse(node)[:120]}"
+    for path in SOURCES:
+        source = path.read_text(encoding="utf-8")
+        assert "st.html(" not in source and "components" not in source, path.name
+
+
+def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
+    from namuweb import morph
+    # Kiwi only (no JVM): a started JVM keeps a pytest process from exiting (JPype's shutdown hangs here).
+    real = morph._unavailable_reason
+    monkeypatch.setattr(morph, "_taggers", {})
+    monkeypatch.setattr(morph, "_unavailable_reason",
+                        lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
+    at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
+    at.query_params["text"] = '<script>alert(1)</script> <img src=x onerror="alert(1)"> 나무'
+    at.query_params["engine"] = "kiwi"
+    at.run()
+    assert not at.exception
+    chips = [m.value for m in at.markdown if "<span" in m.value]
+    assert chips, "no chips rendered"
+    for value in chips:
+        assert "<script" not in value and "<img" not in value and 'onerror="' not in value
+    assert any("&#60;" in value for value in chips)  # the '<' arrived, as text
