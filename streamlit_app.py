@@ -7,6 +7,8 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 
 import streamlit as st
 
+from namuweb.config import demo_settings
+
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 
 PAGES = [
@@ -19,4 +21,6 @@ PAGES = [
     st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:", url_path="generate"),
 ]
 
+if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
+    st.sidebar.info(demo.notice(), icon=":material/visibility:")
 st.navigation(PAGES, position="sidebar").run()

@@ -11,6 +11,9 @@ SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki impo
 
 st.title("Corpora")
 st.caption("Every text the app can use. The other pages pick from this same library.")
+demo = config.demo_settings()
+if demo:
+    st.info(demo.notice(), icon=":material/visibility:")
 
 
 def source_label(item) -> str:
@@ -42,7 +45,8 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                    keep_code=cols[2].toggle("Keep code blocks", defaults.keep_code),
                    jamo=cols[3].toggle("Also write jamo", defaults.jamo))
     options["title_pattern"] = st.text_input("Only titles matching (regular expression, optional)") or None
-    upload = st.file_uploader("File", type=imports.UPLOAD_TYPES, key="corpus_upload")
+    upload = st.file_uploader("File", type=imports.UPLOAD_TYPES, key="corpus_upload",
+                              disabled=not demo.uploads_allowed)
     if upload is not None and st.session_state.get("received") != upload.file_id:
         st.session_state.received = upload.file_id
         try:
@@ -118,7 +122,7 @@ if chosen.notice:
 st.code(next(chosen.iter_chunks(1500), ""), language=None, wrap_lines=True)
 cols = st.columns([3, 1, 1, 1])
 new_name = cols[0].text_input("Name", chosen.name, key=f"name-{chosen.id}", label_visibility="collapsed")
-if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.name):
+if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.name or bool(demo)):
     try:
         corpus.rename_corpus(chosen.id, new_name)
         st.rerun()
@@ -126,7 +130,7 @@ if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.
         st.error(str(problem))
 cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
                         icon=":material/download:")
-with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin"):
+with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
     st.write(f"Delete **{chosen.name}**? Runs trained on it keep their vocabulary and checkpoints.")
     if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}"):
         corpus.delete_corpus(chosen.id)

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from namuweb import charts, corpus, embedding_library, jobs
+from namuweb.config import demo_settings
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -80,7 +81,8 @@ def training_progress():
 training_progress()
 
 with st.expander("Import word2vec vectors", icon=":material/upload:"):
-    upload = st.file_uploader("word2vec text or binary file (what gensim writes)", type=["txt", "vec", "bin", "w2v"])
+    upload = st.file_uploader("word2vec text or binary file (what gensim writes)", type=["txt", "vec", "bin", "w2v"],
+                              disabled=not demo_settings().uploads_allowed)
     if upload is not None and st.session_state.get("imported") != upload.file_id:
         st.session_state.imported = upload.file_id
         try:

@@ -3,10 +3,14 @@
 import streamlit as st
 
 from namuweb import charlm, charts, corpus, generate, jobs, runs
+from namuweb.config import demo_settings
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
            "together into syllables as they arrive.")
+demo = demo_settings()
+if demo:
+    st.info(demo.notice(), icon=":material/visibility:")
 
 
 @st.fragment(run_every=2)
@@ -30,12 +34,13 @@ if not usable:
     else:
         st.info("No trained model yet. The quick demo trains one on the built-in corpus in about a minute; "
                 "generation opens here when it finishes.", icon=":material/info:")
-        if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:"):
+        if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
+                     disabled=not demo.training_allowed):
             try:
                 runs.start(runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
-            except (jobs.JobError, runs.RunError) as problem:
+                st.rerun()
+            except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
                 st.error(str(problem), icon=":material/error:")
-            st.rerun()
     st.stop()
 
 

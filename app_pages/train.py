@@ -4,12 +4,16 @@ import pandas as pd
 import streamlit as st
 
 from namuweb import charlm, charts, corpus, jobs, runs, system
+from namuweb.config import demo_settings
 from namuweb.vocab import load_vocab
 from namuweb.vocab_report import report
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
            "reload the page or open another tab and the run is still there.")
+demo = demo_settings()
+if demo:
+    st.info(demo.notice(), icon=":material/visibility:")
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
@@ -102,6 +106,11 @@ if config:
                 f"**{per_epoch:,} steps per epoch** · about **{format_seconds(per_epoch * step_s)} per epoch** · "
                 f"this run: {steps:,} steps ≈ {format_seconds(steps * step_s)} (rough estimate)",
                 icon=":material/speed:")
+if config and not error:
+    try:  # demo mode: within its step budget, or training off
+        runs.check_demo_limits(config, tokens)
+    except runs.RunError as problem:
+        error = str(problem)
 if error:
     st.error(error, icon=":material/error:")
 
@@ -226,7 +235,8 @@ def run_actions(run, busy: bool):
                                 key=f"download-{run.id}")
     else:
         cols[2].caption("No checkpoint yet.")
-    with cols[3].popover("Delete", icon=":material/delete:", disabled=bool(run.status and run.status.active)):
+    with cols[3].popover("Delete", icon=":material/delete:",
+                         disabled=bool(run.status and run.status.active) or bool(demo)):
         st.write(f"Delete run **{run.id}** with its checkpoints and curves?")
         if st.button("Yes, delete", type="primary", key=f"delete-{run.id}"):
             runs.delete_run(run.path)

@@ -28,6 +28,7 @@ def handle_upload(upload) -> None:
 
 with st.expander("Upload a new corpus (.txt)", expanded=False):
     upload = st.file_uploader("Text file", type=["txt"], key="upload",
+                              disabled=not config.demo_settings().uploads_allowed,
                               help=f"UTF-8 preferred; UTF-16 and CP949/EUC-KR are converted. "
                                    f"Limit {config.max_upload_bytes() // config.MB} MB.")
     handle_upload(upload)

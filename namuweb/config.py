@@ -139,7 +139,8 @@ class DemoSettings:
 
 
 def _size(size: int) -> str:
-    return f"{size / MB:g} MB"
+    """``1 MB``, ``0.5 MB``, ``10.2 kB``: three significant digits, kB below a tenth of a MB."""
+    return f"{size / MB:.3g} MB" if size >= MB / 10 else f"{size / 1024:.3g} kB"
 
 
 def _demo_number(name: str, default: float, *, minimum: float, whole: bool) -> float:
@@ -193,5 +194,5 @@ def check_demo_upload(size: int | None, name: str = "the upload", error: type[Ex
     if not demo.uploads_allowed:
         raise error("uploads are off in this demo")
     if size is not None and size > demo.max_corpus_bytes:
-        raise error(f"{name} is {size / MB:.1f} MB; this demo accepts uploads of at most "
+        raise error(f"{name} is {_size(size)}; this demo accepts uploads of at most "
                     f"{_size(demo.max_corpus_bytes)}")
