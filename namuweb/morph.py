@@ -152,6 +152,11 @@ def _create(engine: str) -> Callable:
         tagger = Mecab()
         call = lambda text, norm, stem: _drop_spaces(tagger.pos(text))  # noqa: E731
     else:
+        import jpype.config
+        # The JVM's "main" thread is whichever thread started it -- in Streamlit a script thread
+        # that outlives the script -- and a JVM destroyed at exit waits for that thread forever:
+        # the server (or pytest) would hang on shutdown.  Let the process exit take the JVM down.
+        jpype.config.destroy_jvm = False
         from konlpy import tag as konlpy_tag
         tagger = {"okt": konlpy_tag.Okt, "komoran": konlpy_tag.Komoran, "kkma": konlpy_tag.Kkma,
                   "hannanum": konlpy_tag.Hannanum}[engine]()

@@ -186,3 +186,21 @@ def test_importing_morph_starts_no_jvm_and_no_streamlit():
 def test_whitespace_is_never_a_token(engine):
     tokens = morph.pos("좋다\t좋아\u3000정말\r\n좋아\n", engine)
     assert tokens and not any(form.isspace() for form, _ in tokens)
+
+
+def test_a_process_that_started_java_in_a_side_thread_still_exits():
+    """Streamlit starts the JVM in a script thread that stays alive; exiting must not wait for it."""
+    code = """
+import threading
+from namuweb import morph
+done = threading.Event()
+def work():
+    morph.pos("한국어 문장", "okt")
+    done.set()
+    threading.Event().wait()  # alive until the process ends, like a Streamlit script thread
+threading.Thread(target=work, daemon=True).start()
+assert done.wait(120)
+print("tagged")
+"""
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "tagged" in result.stdout, result.stderr[-2000:]
