@@ -83,10 +83,12 @@ class _TensorBoard:
 
     def __init__(self, run_dir: Path):
         try:
+            import tensorboard  # noqa: F401  (tf.summary.scalar fails at the first step without it)
             import tensorflow as tf
             self.tf = tf
             self.writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
-        except ImportError:
+        except ImportError as missing:
+            print(f"no TensorBoard event files: {missing}", flush=True)  # the curves are in metrics.jsonl
             self.writer = None
 
     def scalar(self, name: str, value: float, step: int) -> None:

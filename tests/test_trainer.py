@@ -44,6 +44,14 @@ def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
     assert list((run_dir / "tensorboard").iterdir()), "no TensorBoard event file"
 
 
+def test_training_without_tensorboard_installed_still_records_its_curve(tiny_corpus, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorboard", None)  # import tensorboard → ImportError
+    run_dir = new_run(tiny_corpus, steps=5)
+    assert trainer.train(run_dir)["step"] == 5
+    assert list(losses(run_dir)["step"]) == [1, 2, 3, 4, 5]
+    assert not (run_dir / "tensorboard").exists()
+
+
 def test_stop_then_resume_continues_the_step_count_with_optimizer_state(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=30)
     stopped = trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 12)
