@@ -134,6 +134,32 @@ def _java_thread_attacher() -> Callable[[], None]:
     return attach
 
 
+def _start_jvm() -> None:
+    """Start konlpy's JVM from a thread that detaches and ends at once.
+
+    The thread that starts a JVM stays attached as its non-daemon "main" thread, and JPype's
+    exit handler waits for every non-daemon thread: started from a Streamlit script thread,
+    which outlives the script, the server (or pytest) hung at exit.  Not destroying the JVM
+    at exit instead made the process abort now and then ("exception not rethrown")."""
+    import jpype
+    if jpype.isJVMStarted():
+        return
+    problems = []
+
+    def start() -> None:
+        try:
+            from konlpy.jvm import init_jvm
+            init_jvm()
+            jpype.JClass("java.lang.Thread").detach()
+        except Exception as problem:  # noqa: BLE001 -- re-raised in the calling thread
+            problems.append(problem)
+    starter = threading.Thread(target=start, name="namuweb-jvm-start")
+    starter.start()
+    starter.join()
+    if problems:
+        raise problems[0]
+
+
 def _drop_spaces(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """Without the whitespace 'tokens' (Okt's '\\n'/Foreign, Komoran's '\\t'/SW): they carry no
     meaning and would break the one-sentence-per-line, space-separated output."""
@@ -152,11 +178,7 @@ def _create(engine: str) -> Callable:
         tagger = Mecab()
         call = lambda text, norm, stem: _drop_spaces(tagger.pos(text))  # noqa: E731
     else:
-        import jpype.config
-        # The JVM's "main" thread is whichever thread started it -- in Streamlit a script thread
-        # that outlives the script -- and a JVM destroyed at exit waits for that thread forever:
-        # the server (or pytest) would hang on shutdown.  Let the process exit take the JVM down.
-        jpype.config.destroy_jvm = False
+        _start_jvm()
         from konlpy import tag as konlpy_tag
         tagger = {"okt": konlpy_tag.Okt, "komoran": konlpy_tag.Komoran, "kkma": konlpy_tag.Kkma,
                   "hannanum": konlpy_tag.Hannanum}[engine]()
