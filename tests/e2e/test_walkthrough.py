@@ -125,7 +125,6 @@ def walk(page, app, wait_for_app):
     assert current_step(page) >= first + 5, "the step counter did not advance while training"
     expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
     run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
-    photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
 
     # Reload mid-training: the job is still there and still running.
     page.reload()
@@ -136,6 +135,7 @@ def walk(page, app, wait_for_app):
         if current_step(page) >= 120:
             break
         page.wait_for_timeout(1000)
+    photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
     page.get_by_role("button", name="Stop").click()
     expect_state(page, "stopped", timeout=90_000)
 
