@@ -5,7 +5,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from namuweb import config, corpus, imports, jobs
+from namuweb import config, corpus, imports, jobs, usage
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
@@ -131,7 +131,16 @@ if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.
 cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
                         icon=":material/download:")
 with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
-    st.write(f"Delete **{chosen.name}**? Runs trained on it keep their vocabulary and checkpoints.")
-    if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}"):
-        corpus.delete_corpus(chosen.id)
-        st.rerun()
+    using = usage.corpus_usage(chosen.id)
+    st.write(f"Delete **{chosen.name}**?")
+    if using.active:
+        st.warning(f"{', '.join(using.active)} is reading it now: stop it or wait for it to end.",
+                   icon=":material/hourglass_top:")
+    elif warning := using.warning():
+        st.warning(warning, icon=":material/warning:")
+    if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}", disabled=bool(using.active)):
+        try:
+            usage.delete_corpus(chosen.id)
+            st.rerun()
+        except corpus.CorpusError as problem:
+            st.error(str(problem))

@@ -217,7 +217,7 @@ def run_actions(run, busy: bool):
             runs.start(run.path)
             st.session_state.focus_run = run.id
             st.rerun(scope="app")
-        except jobs.JobError as problem:
+        except (jobs.JobError, runs.RunError) as problem:
             st.error(str(problem), icon=":material/error:")
     latest = runs.latest_checkpoint(run.path)
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",

@@ -198,6 +198,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
     if resuming:
+        try:
+            runs.training_corpus(run_dir)  # a deleted corpus: one line, before any training
+        except RunError as error:
+            if (status := jobs.read_status(run_dir)) is not None and status.state == "queued":
+                jobs.write_status(run_dir, state="failed", error=str(error), ended=time.time())  # for the page
+            raise
         _recover_checkpoints(run_dir)
     print(f"run folder: {run_dir}", file=sys.stderr)
     progress = _ProgressLine()
@@ -219,7 +225,7 @@ def _recover_checkpoints(run_dir: Path) -> None:
 
     def steps_per_epoch() -> int:
         config = runs.load_config(run_dir)
-        return charlm.steps_per_epoch(report(corpus.get_corpus(config.corpus)).tokens, config)
+        return charlm.steps_per_epoch(report(runs.training_corpus(run_dir)).tokens, config)
 
     try:
         inspection = checkpoints.repair(run_dir, steps_per_epoch)

@@ -63,6 +63,29 @@ def find_run(ref: str, home: Path | None = None) -> Path:
 write_json = jobs.write_json
 
 
+def training_corpus(run_dir: Path, home: Path | None = None) -> corpus_library.Corpus:
+    """The corpus a run trains on; a deleted one is a RunError saying what the run can still do."""
+    config = load_config(run_dir)
+    try:
+        return corpus_library.get_corpus(config.corpus, home)
+    except corpus_library.CorpusNotFound:
+        name = jobs.read_json(Path(run_dir) / CONFIG_FILE).get("corpus_name") or config.corpus
+        raise RunError(f"the corpus “{name}” this run trained on has been deleted: the run still generates "
+                       "text (a model carries its own vocabulary), but it cannot resume or be evaluated") from None
+
+
+def runs_using(corpus_id: str, home: Path | None = None) -> list[Path]:
+    """Runs trained on ``corpus_id``: what deleting that corpus would leave unable to resume."""
+    using = []
+    for folder in run_dirs(home):
+        try:
+            if jobs.read_json(folder / CONFIG_FILE).get("corpus") == corpus_id:
+                using.append(folder)
+        except (OSError, ValueError):
+            continue  # an unreadable run is listed as such on the Train page
+    return using
+
+
 def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | None = None) -> Path:
     """A new run folder with its config and the corpus's vocabulary (a model carries its own)."""
     found = corpus_library.get_corpus(config.corpus, home)
@@ -221,6 +244,7 @@ def check_demo_limits(config: TrainConfig, tokens: int) -> None:
 
 def start(run_dir: Path, home: Path | None = None, max_active: int | None = None) -> jobs.JobStatus:
     """Start (or resume) training ``run_dir`` as a background job (within the demo's limits)."""
+    training_corpus(run_dir, home)  # before a worker starts only to fail on a deleted corpus
     if app_config.demo_settings():
         check_demo_limits(load_config(run_dir), load_vocab(Path(run_dir) / VOCAB_FILE).total)
     limit = max_active or int(os.environ.get("NAMUWEB_MAX_TRAINING_JOBS", "1"))

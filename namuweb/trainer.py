@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable
 
 from namuweb import charlm, jobs, runs
-from namuweb.corpus import get_corpus
 from namuweb.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
@@ -179,7 +178,7 @@ def _load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
     config = runs.load_config(run_dir)
     vocab = load_vocab(run_dir / runs.VOCAB_FILE)
     from namuweb.hangul import decompose
-    ids = vocab.encode(decompose(get_corpus(config.corpus).read_text(), marker="replace"))
+    ids = vocab.encode(decompose(runs.training_corpus(run_dir).read_text(), marker="replace"))
     return config, charlm.Split.of(ids, config.seq_len, config.val_share, config.batch)
 
 

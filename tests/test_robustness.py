@@ -413,3 +413,43 @@ def test_cli_says_the_data_directory_is_read_only(tmp_path, monkeypatch, capsys)
         assert main(["train", "--corpus", str(text), "--steps", "1"]) == 2
     assert "the data directory is read-only" in one_error_line(capsys)
     assert library_ids() == [corpus.BUILTIN_ID] and runs.list_runs() == []
+
+
+# --- a deleted corpus still referenced by a run ------------------------------------------------
+
+
+def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolated_home, capsys):
+    import os
+    from namuweb import jobs, usage
+    run_dir = make_saved_run(isolated_home)
+    source = runs.load_config(run_dir).corpus
+
+    found = usage.corpus_usage(source)
+    assert found.runs == [run_dir.name] and not found.active
+    assert "can no longer resume" in found.warning()
+    usage.delete_corpus(source)
+    assert source not in library_ids()
+
+    samples = generate.load_generator(run_dir).generate("한국", 20, 0.8, seed=1)
+    assert len(samples[0].continuation) == 20  # a model carries its own vocabulary
+
+    with pytest.raises(runs.RunError, match="has been deleted.*still generates"):
+        runs.start(run_dir)
+    assert jobs.read_status(run_dir) is None, "no job may start on a deleted corpus"
+    for args in (["train", "--run-dir", str(run_dir)], ["evaluate", run_dir.name]):
+        assert main(args) == 2
+        assert "has been deleted" in one_error_line(capsys)
+    assert os.listdir(run_dir / runs.CHECKPOINTS), "the run's checkpoints are kept"
+
+
+def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
+    import os
+    from namuweb import jobs, tagging, usage
+    source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
+    job = tagging.create_job(source.id, "kiwi")
+    jobs.write_status(job, state="running", kind=tagging.KIND, created=0, pid=os.getpid(),
+                      pid_start=jobs._pid_start(os.getpid()))  # this test process plays the worker
+    assert usage.corpus_usage(source.id).active == [f"tagging job {job.name}"]
+    with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):
+        usage.delete_corpus(source.id)
+    assert source.id in library_ids()
