@@ -7,6 +7,7 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 
 import streamlit as st
 
+from namuweb import corpus as storage
 from namuweb.config import demo_settings
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
@@ -23,4 +24,12 @@ PAGES = [
 
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
     st.sidebar.info(demo.notice(), icon=":material/visibility:")
-st.navigation(PAGES, position="sidebar").run()
+page = st.navigation(PAGES, position="sidebar")
+try:
+    page.run()
+except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page
+    st.error(str(error), icon=":material/hard_drive:")
+except OSError as error:
+    if error.errno not in storage.UNWRITABLE:
+        raise
+    st.error(storage.storage_message(error, "the data this page needs"), icon=":material/hard_drive:")

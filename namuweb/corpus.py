@@ -70,6 +70,9 @@ class StorageError(CorpusError, OSError):
     Both a ``CorpusError`` (pages and the CLI show its message) and an ``OSError`` (it is one)."""
 
 
+UNWRITABLE = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}  # the data directory's fault
+
+
 def storage_message(error: OSError, what: str, home: Path | None = None) -> str:
     """One line for a failed write: what could not be stored, where, and why in plain words."""
     try:

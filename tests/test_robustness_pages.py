@@ -207,3 +207,60 @@ def test_embeddings_page_refuses_skipgram_settings_out_of_range(isolated_home):
     assert not at.exception
     assert "negatives must be a whole number between 1 and 20, not 25" in shown(at, "error")
     assert embedding_library.entries() == []
+
+
+# --- the data directory read-only: one message on whatever page hits it ---------------------------
+
+
+def read_only(monkeypatch, home: Path) -> None:
+    """Writes under ``home`` fail with EROFS as on a read-only mount (chmod would not stop root)."""
+    import os
+    real_mkdir, real_open = os.mkdir, os.open
+
+    def refuse(path) -> None:
+        if os.path.abspath(path).startswith(str(home)) and not os.path.isdir(path):
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+
+    def mkdir(path, *args, **kwargs):
+        refuse(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    def open_for_writing(path, flags, *args, **kwargs):
+        if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            refuse(path)
+        return real_open(path, flags, *args, **kwargs)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(os, "open", open_for_writing)
+
+
+def app() -> AppTest:
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=TIMEOUT)
+
+
+TOOL_PAGES = ["vocabulary", "corpora", "train", "tagger", "embeddings", "generate"]
+
+
+def test_an_empty_read_only_data_directory_is_one_clear_message_on_every_page(monkeypatch, isolated_home):
+    isolated_home.mkdir(parents=True)
+    read_only(monkeypatch, isolated_home)
+    at = app().run()
+    for name in TOOL_PAGES:
+        at.switch_page(f"app_pages/{name}.py").run()
+        assert not at.exception, (name, at.exception[0].value if at.exception else None)
+        assert "the data directory is read-only" in shown(at, "error"), name
+    assert not any(isolated_home.iterdir()), "nothing may be written"
+
+
+def test_a_read_only_data_directory_with_data_still_explores_and_generates(monkeypatch, isolated_home):
+    run_dir = make_saved_run(isolated_home)
+    corpus.ensure_builtin()
+    read_only(monkeypatch, isolated_home)
+    at = app().run()
+    at.switch_page("app_pages/vocabulary.py").run()
+    assert not at.exception and not at.error
+    assert any(m.label == "Vocabulary size" for m in at.metric)
+    at.switch_page("app_pages/generate.py").run()
+    assert at.selectbox[0].value == run_dir.name
+    next(b for b in at.button if b.label == "Generate").click().run()
+    assert not at.exception and not at.error
+    assert at.code and at.code[0].value.startswith("한국에서는"), "generation needs no writes"
