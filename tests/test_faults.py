@@ -56,15 +56,7 @@ def train_workers(home: Path) -> list[int]:
     return found
 
 
-@pytest.fixture(autouse=True)
-def kill_leftover_workers(isolated_home):
-    yield
-    for path in isolated_home.rglob(jobs.STATUS_FILE):
-        status = jobs.read_status(path.parent)
-        if status is not None and jobs.process_alive(status.pid, status.pid_start):
-            jobs._kill(status.pid)
-        if status is not None:
-            jobs._reap(status.pid, status.pid_start)
+pytestmark = pytest.mark.usefixtures("kill_leftover_workers")
 
 
 @pytest.fixture

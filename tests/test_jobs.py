@@ -42,16 +42,7 @@ def gone(pid):
         return True
 
 
-@pytest.fixture(autouse=True)
-def kill_leftover_workers(isolated_home):
-    """Whatever a test leaves running is killed and reaped, pass or fail."""
-    yield
-    for path in isolated_home.rglob(jobs.STATUS_FILE):
-        status = jobs.read_status(path.parent)
-        if status is not None and jobs.process_alive(status.pid, status.pid_start):
-            jobs._kill(status.pid)
-        if status is not None:
-            jobs._reap(status.pid, status.pid_start)
+pytestmark = pytest.mark.usefixtures("kill_leftover_workers")
 
 
 @pytest.fixture

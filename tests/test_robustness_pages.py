@@ -4,7 +4,6 @@ a traceback or a job, and stores nothing.  AppTest runs each page file directly.
 import errno
 import gzip
 import io
-import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -14,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from namuweb import config, corpus, imports, runs
 from namuweb.vocab import build_vocab, load_vocab
-from test_robustness import VARIED, checkpoint_file, fail_with, make_saved_run, truncate
+from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
+                             saved_run, truncate)
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -113,18 +113,6 @@ def test_corpora_page_full_disk_is_an_error_and_stores_nothing(monkeypatch, isol
 
 
 # --- 3, 8, 9. the generate page: start text, foreign vocabulary, damaged checkpoint ------------------
-
-
-@pytest.fixture(scope="module")
-def saved_run(tmp_path_factory):
-    return make_saved_run(tmp_path_factory.mktemp("robustness-pages-home"))
-
-
-@pytest.fixture
-def run_copy(saved_run, isolated_home):
-    target = runs.runs_dir() / saved_run.name
-    shutil.copytree(saved_run, target)
-    return target
 
 
 def test_generate_page_refuses_the_syllable_mark(run_copy):
