@@ -24,20 +24,11 @@ import pytest
 
 from namuweb import corpus, embedding_library, jobs, runs, trainer
 from namuweb.charlm import TrainConfig
+from polling import poll_until
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
 TINY = dict(embedding=16, units=32, layers=1, batch=8, seq_len=20, learning_rate=0.02, val_share=0.1)
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def poll_until(predicate, timeout=60.0, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"{what} not met within {timeout} s")
 
 
 def train_workers(home: Path) -> list[int]:

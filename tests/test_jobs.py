@@ -12,21 +12,11 @@ import pytest
 
 from namuweb import jobs
 from namuweb.jobs import JobBusy, JobStatus
+from polling import poll_until
 
 
 def sleep_argv(job_dir, seconds, *flags):
     return ["-m", "namuweb.jobs", "sleep", str(job_dir), "--seconds", str(seconds), *flags]
-
-
-def poll_until(predicate, timeout=10.0, interval=0.05):
-    """Call ``predicate`` until it returns something truthy; fail the test after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f"condition not met within {timeout} s")
 
 
 def running(job_dir):
