@@ -210,9 +210,15 @@ def run_actions(run, busy: bool):
     inspection = checkpoints.inspect(run.path)
     if damage := checkpoints.resume_message(inspection):
         st.warning(damage, icon=":material/warning:")
+    try:
+        runs.training_corpus(run.path)
+        orphaned = False
+    except runs.RunError as problem:  # its corpus was deleted: it can still generate
+        st.warning(str(problem), icon=":material/link_off:")
+        orphaned = True
     if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
                       disabled=run.state not in ("stopped", "interrupted", "failed") or busy
-                      or not inspection.resumable):
+                      or not inspection.resumable or orphaned):
         try:
             runs.start(run.path)
             st.session_state.focus_run = run.id
@@ -221,7 +227,7 @@ def run_actions(run, busy: bool):
             st.error(str(problem), icon=":material/error:")
     latest = runs.latest_checkpoint(run.path)
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
-                      disabled=latest is None or bool(run.status and run.status.active)):
+                      disabled=latest is None or bool(run.status and run.status.active) or orphaned):
         from namuweb import trainer  # TensorFlow loads only when asked
         with st.spinner("Evaluating the latest checkpoint on the held-out chunks…"):
             try:

@@ -252,3 +252,50 @@ def test_a_read_only_data_directory_with_data_still_explores_and_generates(monke
     next(b for b in at.button if b.label == "Generate").click().run()
     assert not at.exception and not at.error
     assert at.code and at.code[0].value.startswith("한국에서는"), "generation needs no writes"
+
+
+# --- table rows: AppTest selects one through the table's session state ------------------------------
+
+
+def select_row(at: AppTest, table_key: str, row: int) -> AppTest:
+    at.session_state[table_key] = {"selection": {"rows": [row], "columns": []}}
+    return at.run()
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+@pytest.mark.parametrize("name, message", [("a\x00b", "NUL"), ("가" * 300, "100 characters")])
+def test_corpora_page_rename_refuses_a_hostile_name_and_keeps_the_old_one(name, message):
+    source = corpus.add_upload(VARIED.encode("utf-8"), "memo.txt")
+    at = select_row(page("corpora").run(), "library_table", 1)
+    at.text_input(key=f"name-{source.id}").input(name).run()
+    button(at, "Rename").click().run()
+    assert message in shown(at, "error") and not at.exception
+    assert corpus.get_corpus(source.id).name == "memo.txt"
+
+
+def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_cannot_resume(isolated_home):
+    from namuweb import jobs
+    run_dir = make_saved_run(isolated_home)
+    jobs.write_status(run_dir, state="stopped", kind=runs.KIND, created=0)
+    source = runs.load_config(run_dir).corpus
+
+    at = select_row(page("corpora").run(), "library_table", 1)
+    assert "can no longer resume" in shown(at, "warning")
+    button(at, "Yes, delete").click().run()
+    assert source not in [c.id for c in corpus.list_corpora()]
+
+    at = select_row(page("train").run(), "runs_table", 0)
+    assert "has been deleted" in shown(at, "warning") and not at.exception
+    assert button(at, "Resume").disabled and button(at, "Validation loss now").disabled
+
+
+def test_train_page_names_a_damaged_checkpoint_of_the_selected_run(run_copy):
+    from namuweb import jobs
+    jobs.write_status(run_copy, state="stopped", kind=runs.KIND, created=0)
+    truncate(checkpoint_file(run_copy))
+    at = select_row(page("train").run(), "runs_table", 0)
+    assert "damaged" in shown(at, "warning") and not at.exception
+    assert button(at, "Resume").disabled, "nothing intact is left to resume from"
