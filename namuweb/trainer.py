@@ -1,7 +1,8 @@
 """Training a run folder: the loop, its metrics, its checkpoints.
 
 The loop is Keras ``fit``, one call per epoch, so the same code runs on any
-Keras backend and under ``tf.distribute``.  Around it:
+Keras backend and under ``tf.distribute`` (on a CPU with TensorFlow, ``fit`` runs
+the same model through :mod:`namuweb.fast_lstm`'s faster pass).  Around it:
 
 * every step appends ``{step, epoch, loss, tokens_per_s, time}`` to
   ``metrics.jsonl``; Keras reports the running epoch mean, so the batch loss
@@ -24,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, jobs, runs
+from namuweb import charlm, fast_lstm, jobs, runs
 from namuweb.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
@@ -223,6 +224,10 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         else:
             model = charlm.build_model(vocab_size, config)
             charlm.compile_model(model, config)
+    trained = model  # the model fit runs on; ``model`` is what checkpoints hold
+    if fast_lstm.applies(config, strategy):
+        trained = fast_lstm.training_model(model)
+        trained.compile(optimizer=model.optimizer, loss=model.loss)  # one optimizer, same variables
     step = latest["step"] if latest else 0
     runs.truncate_metrics(run_dir, after_step=step)
     epoch, skip = (latest["epoch"], latest["epoch_step"]) if latest else (0, 0)
@@ -238,7 +243,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         while log.step < total and not log.stopped:
             batches = charlm.make_dataset(split.train, config.batch, seed=config.seed, epoch=epoch, skip=skip)
             steps_now = min(charlm.batches_per_epoch(split.train, config.batch, skip), total - log.step)
-            history = model.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0, shuffle=False,
+            history = trained.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0, shuffle=False,
                                 validation_data=val_data, callbacks=[_callback(log, epoch, skip)])
             done_in_epoch = skip + (log.step - step)
             step, skip = log.step, done_in_epoch

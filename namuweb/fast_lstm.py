@@ -1,0 +1,141 @@
+"""A faster training pass of the char-LSTM on a CPU, computing exactly the same model.
+
+Without a GPU, Keras runs its LSTM as a generic loop: per time step ``x_t @ W``
+and ``h @ U`` forward and four matmuls backward.  A profile of the tutorial's
+settings shows the step time is the chain of ``h @ U`` (forward) and
+``dz @ U^T`` (backward) matmuls, each at about one core's peak, with the rest
+already overlapped on the second core.  Three changes together shorten it
+(``python bench/train_variants.py`` measures each on its own):
+
+* the embedding and the first LSTM's input kernel are fused: ``(E @ W + b)``
+  is a (V, 4u) table, so the input projection of every token is a lookup and
+  its matmuls (forward and both backward) disappear — the same function and,
+  through autodiff of the lookup, the same gradients for ``E``, ``W`` and ``b``;
+* the recurrence has a hand-written backward loop (``tf.custom_gradient``) with
+  ``dU`` as one large matmul after the loop instead of 300 small ones in it;
+* the batch is cut into independent halves, one recurrence per core.
+
+Weights live in the ordinary Keras layers (``Embedding`` → ``LSTM`` × L →
+``Dense``); :class:`FusedTraining` only computes with them, so checkpoints,
+generation and every other backend see the plain model.  TensorFlow on a CPU
+only: with a GPU the cuDNN kernel is faster, and elsewhere the plain model trains.
+"""
+
+from __future__ import annotations
+
+import os
+
+
+def lstm_recurrence(xw, h0, c0, recurrent_kernel):
+    """Hidden states (T, B, u) of an LSTM over time-major input projections ``xw`` (T, B, 4u),
+    bias included; Keras' gate order (input, forget, cell, output), tanh and sigmoid."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def run(xw, h0, c0, kernel):
+        steps = tf.shape(xw)[0]
+        arrays = [tf.TensorArray(xw.dtype, size=steps, element_shape=shape)
+                  for shape in (h0.shape, h0.shape, xw.shape[1:])]
+
+        units = kernel.shape[0]
+        # one sigmoid over all four gates: tanh(x) = 2σ(2x) − 1, so the cell gate's block is scaled by 2
+        scale = tf.constant([1.0] * (2 * units) + [2.0] * units + [1.0] * units, xw.dtype)
+
+        def forward(t, h, c, hs, cs, gates):
+            s = tf.sigmoid((xw[t] + tf.matmul(h, kernel)) * scale)
+            i, f, g, o = tf.split(s, 4, axis=1)
+            c = f * c + i * (2 * g - 1)
+            h = o * tf.tanh(c)
+            return t + 1, h, c, hs.write(t, h), cs.write(t, c), gates.write(t, s)
+
+        _, _, _, hs, cs, gates = tf.while_loop(lambda t, *_: t < steps, forward, (0, h0, c0, *arrays))
+        hs, cs, gates = hs.stack(), cs.stack(), gates.stack()
+
+        def grad(d_hs, variables=None):
+            hs_before = tf.concat([h0[None], hs[:-1]], 0)
+            cs_before = tf.concat([c0[None], cs[:-1]], 0)
+            kernel_t = tf.transpose(kernel)
+
+            slope = scale * scale  # d/dx of 2σ(2x) − 1 is 4σ(1−σ); of σ(x), σ(1−σ)
+
+            def backward(t, dh, dc, dzs):
+                s = gates[t]
+                i, f, g, o = tf.split(s, 4, axis=1)
+                dh = dh + d_hs[t]
+                tanh_c = tf.tanh(cs[t])
+                dc = dc + dh * o * (1 - tanh_c * tanh_c)
+                dz = tf.concat([dc * (2 * g - 1), dc * cs_before[t], dc * i, dh * tanh_c], 1) * (slope * s * (1 - s))
+                return t - 1, tf.matmul(dz, kernel_t), dc * f, dzs.write(t, dz)
+
+            dzs = tf.TensorArray(xw.dtype, size=steps, element_shape=xw.shape[1:])
+            _, dh0, dc0, dzs = tf.while_loop(lambda t, *_: t >= 0, backward,
+                                             (steps - 1, tf.zeros_like(h0), tf.zeros_like(c0), dzs))
+            dz = dzs.stack()
+            d_kernel = tf.matmul(tf.reshape(hs_before, (-1, hs.shape[-1])), tf.reshape(dz, (-1, dz.shape[-1])),
+                                 transpose_a=True)
+            return (dz, dh0, dc0, d_kernel), []
+
+        return hs, grad
+
+    # a tensor, not the variable: custom_gradient would otherwise want a gradient per variable read inside
+    return run(xw, h0, c0, tf.convert_to_tensor(recurrent_kernel))
+
+
+def fused_first_layer(ids, embedding, lstm, chains: int):
+    """The first LSTM's output sequence (B, T, u) for token ids (B, T), through the fused table."""
+    import tensorflow as tf
+    cell = lstm.cell
+    table = tf.matmul(embedding.embeddings, cell.kernel) + cell.bias
+    xw = tf.gather(table, tf.transpose(ids))          # (T, B, 4u): one lookup per token
+    batch = tf.shape(xw)[1]
+    sizes = [batch // chains] * (chains - 1)
+    sizes.append(batch - (chains - 1) * (batch // chains))
+    outputs = []
+    for part in (tf.split(xw, sizes, axis=1) if chains > 1 else [xw]):
+        zeros = tf.zeros((tf.shape(part)[1], lstm.units), xw.dtype)
+        outputs.append(lstm_recurrence(part, zeros, zeros, cell.recurrent_kernel))
+    hs = tf.concat(outputs, axis=1) if chains > 1 else outputs[0]
+    return tf.transpose(hs, (1, 0, 2))
+
+
+def applies(config, strategy) -> bool:
+    """Whether the fused pass computes this run's model: TensorFlow on a CPU, no dropout
+    (the fused pass has no dropout masks), float32, and no ``tf.distribute`` strategy."""
+    import keras
+    if keras.backend.backend() != "tensorflow" or strategy is not None:
+        return False
+    if config.dropout or config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
+        return False
+    import tensorflow as tf
+    return not tf.config.list_logical_devices("GPU")
+
+
+def default_chains() -> int:
+    """One recurrence per core, at most two (the configuration measured)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def training_model(model, chains: int | None = None):
+    """A Keras model that trains ``model``'s own variables through the fused pass.
+
+    Its trainable variables are ``model``'s, in the same order, so both can share one
+    optimizer: train the wrapper, save ``model``."""
+    import keras
+
+    chains = default_chains() if chains is None else chains
+    embedding = model.get_layer("embedding")
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+    logits = model.get_layer("logits")
+
+    class FusedTraining(keras.Model):
+        def __init__(self):
+            super().__init__(name="char_lstm_fused")
+            self.base = model
+
+        def call(self, ids, training=False):
+            x = fused_first_layer(ids, embedding, lstms[0], chains)
+            for lstm in lstms[1:]:
+                x = lstm(x, training=training)
+            return logits(x)
+
+    return FusedTraining()
