@@ -16,8 +16,9 @@ and its ratio to ``stock``, the Keras LSTM that namuweb and the plain port share
 * ``fused2``    ``fused`` with the batch split into two independent loops, one per core
 * ``manual``    the same fused table with namuweb.fast_lstm's hand-written forward/backward
                 loop (``tf.custom_gradient``), ``dU`` as one GEMM after the loop
-* ``manual2``   ``manual`` with the batch split into two independent loops, one per core:
-                what namuweb's trainer runs on a CPU (namuweb/fast_lstm.py)
+* ``manual2``   ``manual`` with the batch split into two independent loops, one per core
+* ``namuweb``   what namuweb's trainer runs on a CPU (namuweb/fast_lstm.py): ``manual2``, and
+                each half with its own lookup, output layer and loss; a written-out softmax gradient
 
 A TensorFlow profile of ``stock`` shows where the time goes: the step is the
 300-step chain of ``h @ U`` matmuls (100x128 @ 128x512) forward and ``dz @ U^T``
@@ -25,7 +26,9 @@ backward, each at about one core's peak, while the other per-step matmuls
 (``x @ W`` and the weight gradients) already run on the second core beside the
 chain.  So taking them out of the loop alone (``fused``, ``manual``) shortens
 nothing; only with the second core freed of them does a second, independent
-chain (``manual2``) use it.  XLA's CPU loop and bfloat16 are slower.
+chain (``manual2``) use it; and then the work between the loops (output layer,
+softmax, the lookup's gradient) is the next thing on one core (``namuweb``).
+XLA's CPU loop and bfloat16 are slower.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-VARIANTS = ("stock", "xla", "bf16", "fused", "fused2", "manual", "manual2")
+VARIANTS = ("stock", "xla", "bf16", "fused", "fused2", "manual", "manual2", "namuweb")
 VOCAB, UNITS, EMBEDDING, BATCH, SEQ = 160, 128, 128, 100, 300
 
 
@@ -91,13 +94,18 @@ def child(variant: str, steps: int) -> None:
     from keras import layers
     if variant == "bf16":
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    tokens = keras.Input(shape=(None,), dtype="int32")
-    if variant.startswith(("fused", "manual")):
-        x = _fused_layer("manual" if variant.startswith("manual") else "keras", 2 if variant.endswith("2") else 1)(tokens)
+    if variant == "namuweb":
+        from namuweb import charlm, fast_lstm
+        model = fast_lstm.training_model(charlm.build_model(VOCAB, charlm.TrainConfig.from_preset("bench", "tutorial")))
     else:
-        x = layers.Embedding(VOCAB, EMBEDDING)(tokens)
-        x = layers.LSTM(UNITS, return_sequences=True, recurrent_initializer="glorot_uniform")(x)
-    model = keras.Model(tokens, layers.Dense(VOCAB, dtype="float32")(x))
+        tokens = keras.Input(shape=(None,), dtype="int32")
+        if variant.startswith(("fused", "manual")):
+            loop, chains = ("manual" if variant.startswith("manual") else "keras"), (2 if variant.endswith("2") else 1)
+            x = _fused_layer(loop, chains)(tokens)
+        else:
+            x = layers.Embedding(VOCAB, EMBEDDING)(tokens)
+            x = layers.LSTM(UNITS, return_sequences=True, recurrent_initializer="glorot_uniform")(x)
+        model = keras.Model(tokens, layers.Dense(VOCAB, dtype="float32")(x))
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   jit_compile=variant == "xla")
     rng = np.random.default_rng(0)

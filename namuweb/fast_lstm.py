@@ -4,8 +4,8 @@ Without a GPU, Keras runs its LSTM as a generic loop: per time step ``x_t @ W``
 and ``h @ U`` forward and four matmuls backward.  A profile of the tutorial's
 settings shows the step time is the chain of ``h @ U`` (forward) and
 ``dz @ U^T`` (backward) matmuls, each at about one core's peak, with the rest
-already overlapped on the second core.  Three changes together shorten it
-(``python bench/train_variants.py`` measures each on its own):
+already overlapped on the second core.  These changes together shorten it
+(``python bench/train_variants.py`` measures them against the Keras LSTM):
 
 * the embedding and the first LSTM's input kernel are fused: ``(E @ W + b)``
   is a (V, 4u) table, so the input projection of every token is a lookup and
@@ -13,7 +13,15 @@ already overlapped on the second core.  Three changes together shorten it
   through autodiff of the lookup, the same gradients for ``E``, ``W`` and ``b``;
 * the recurrence has a hand-written backward loop (``tf.custom_gradient``) with
   ``dU`` as one large matmul after the loop instead of 300 small ones in it;
-* the batch is cut into independent halves, one recurrence per core.
+* the batch is cut into independent halves, one recurrence per core, and each
+  half keeps its own lookup, output layer and loss, so the work between the
+  forward and the backward loops runs on both cores too;
+* the cross-entropy's gradient is written out (``softmax − one_hot``).
+
+The embedding's gradient arrives dense (through the table), so Adam updates it
+as textbook Adam does; Keras 3's Adam on the plain model's ``IndexedSlices``
+squares each occurrence of a repeated token separately, which moves the
+embedding slightly differently (``tests/test_fast_lstm.py`` pins both facts).
 
 Weights live in the ordinary Keras layers (``Embedding`` → ``LSTM`` × L →
 ``Dense``); :class:`FusedTraining` only computes with them, so checkpoints,
@@ -81,21 +89,45 @@ def lstm_recurrence(xw, h0, c0, recurrent_kernel):
     return run(xw, h0, c0, tf.convert_to_tensor(recurrent_kernel))
 
 
-def fused_first_layer(ids, embedding, lstm, chains: int):
-    """The first LSTM's output sequence (B, T, u) for token ids (B, T), through the fused table."""
+def sparse_cross_entropy(labels, logits):
+    """Per-token ``-log softmax(logits)[label]``, as ``tf.nn.sparse_softmax_cross_entropy_with_logits``
+    computes it, with the gradient ``softmax − one_hot`` written out: about half that op's time here."""
+    import tensorflow as tf
+
+    @tf.custom_gradient
+    def run(logits):
+        shifted = logits - tf.reduce_max(logits, axis=-1, keepdims=True)
+        exp = tf.exp(shifted)
+        total = tf.reduce_sum(exp, axis=-1, keepdims=True)
+        losses = tf.math.log(total[..., 0]) - tf.gather(shifted, labels, axis=-1, batch_dims=labels.shape.rank)
+
+        def grad(d_losses):
+            return (exp / total - tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)) * d_losses[..., None]
+
+        return losses, grad
+
+    return run(logits)
+
+
+def chain_sizes(batch, chains: int) -> list:
+    """How many sequences of a batch each chain gets (the last one takes the remainder)."""
+    sizes = [batch // chains] * (chains - 1)
+    return sizes + [batch - (chains - 1) * (batch // chains)]
+
+
+def fused_first_layer(ids, embedding, lstm, chains: int) -> list:
+    """The first LSTM's output sequences for token ids (B, T), through the fused table:
+    one (B/chains, T, u) block per chain, the batch's sequences in order."""
     import tensorflow as tf
     cell = lstm.cell
     table = tf.matmul(embedding.embeddings, cell.kernel) + cell.bias
-    xw = tf.gather(table, tf.transpose(ids))          # (T, B, 4u): one lookup per token
-    batch = tf.shape(xw)[1]
-    sizes = [batch // chains] * (chains - 1)
-    sizes.append(batch - (chains - 1) * (batch // chains))
+    ids = tf.transpose(ids)                            # time-major
     outputs = []
-    for part in (tf.split(xw, sizes, axis=1) if chains > 1 else [xw]):
+    for part in (tf.split(ids, chain_sizes(tf.shape(ids)[1], chains), axis=1) if chains > 1 else [ids]):
+        xw = tf.gather(table, part)  # (T, B/chains, 4u): a lookup per token, and per chain its gradient's sum
         zeros = tf.zeros((tf.shape(part)[1], lstm.units), xw.dtype)
-        outputs.append(lstm_recurrence(part, zeros, zeros, cell.recurrent_kernel))
-    hs = tf.concat(outputs, axis=1) if chains > 1 else outputs[0]
-    return tf.transpose(hs, (1, 0, 2))
+        outputs.append(tf.transpose(lstm_recurrence(xw, zeros, zeros, cell.recurrent_kernel), (1, 0, 2)))
+    return outputs
 
 
 def applies(config, strategy) -> bool:
@@ -121,6 +153,7 @@ def training_model(model, chains: int | None = None):
     Its trainable variables are ``model``'s, in the same order, so both can share one
     optimizer: train the wrapper, save ``model``."""
     import keras
+    import tensorflow as tf
 
     chains = default_chains() if chains is None else chains
     embedding = model.get_layer("embedding")
@@ -133,9 +166,23 @@ def training_model(model, chains: int | None = None):
             self.base = model
 
         def call(self, ids, training=False):
-            x = fused_first_layer(ids, embedding, lstms[0], chains)
+            parts = fused_first_layer(ids, embedding, lstms[0], chains)
+            if len(lstms) == 1:  # logits per chain too: the output layer and its gradient on both cores
+                return tf.concat([logits(part) for part in parts], axis=0) if chains > 1 else logits(parts[0])
+            x = tf.concat(parts, axis=0) if chains > 1 else parts[0]
             for lstm in lstms[1:]:
                 x = lstm(x, training=training)
             return logits(x)
+
+        def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+            """The run's loss — sparse cross-entropy from logits, the mean over tokens — summed a
+            chain at a time, so each chain's softmax runs on its own core."""
+            if y is None or sample_weight is not None:
+                return super().compute_loss(x, y, y_pred, sample_weight, training)
+            sizes = chain_sizes(tf.shape(y)[0], chains)
+            pairs = zip(tf.split(y, sizes), tf.split(y_pred, sizes)) if chains > 1 else [(y, y_pred)]
+            total = tf.add_n([tf.reduce_sum(sparse_cross_entropy(tf.cast(part_y, tf.int32), part_pred))
+                              for part_y, part_pred in pairs])
+            return total / tf.cast(tf.size(y), total.dtype)
 
     return FusedTraining()

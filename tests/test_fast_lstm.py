@@ -50,3 +50,54 @@ def test_it_applies_only_where_it_computes_the_same_model(monkeypatch):
     assert not fast_lstm.applies(base, strategy=object())
     monkeypatch.setenv("NAMUWEB_PLAIN_LSTM", "1")
     assert not fast_lstm.applies(base, strategy=None)
+
+
+@pytest.mark.parametrize("chains", [1, 2])
+def test_training_through_the_wrapper_is_adam_on_the_plain_models_gradients(chains):
+    """Three ``fit`` steps through the wrapper land on the weights that Adam reaches from the plain
+    model's gradients.  The reference densifies the embedding gradient first: Keras 3's Adam applied
+    to the plain model's ``IndexedSlices`` squares each occurrence of a repeated token separately
+    (Σg² instead of (Σg)²), so the plain ``fit`` moves the embedding a little differently."""
+    config = TrainConfig(corpus="c", embedding=6, units=5, batch=5, seq_len=7, learning_rate=0.01)
+    rng = np.random.default_rng(1)
+    x, y = (rng.integers(0, 11, (5, 7)).astype("int32") for _ in range(2))
+
+    keras.utils.set_random_seed(4)
+    reference = charlm.build_model(11, config)
+    adam = keras.optimizers.Adam(config.learning_rate)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    reference_losses = []
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, reference(x, training=True))
+        grads = tape.gradient(loss, reference.trainable_variables)
+        adam.apply_gradients(zip([tf.convert_to_tensor(g) for g in grads], reference.trainable_variables))
+        reference_losses.append(float(loss))
+
+    keras.utils.set_random_seed(4)
+    model = charlm.build_model(11, config)
+    charlm.compile_model(model, config)
+    trained = fast_lstm.training_model(model, chains)
+    trained.compile(optimizer=model.optimizer, loss=model.loss)
+    losses = [float(trained.train_on_batch(x, y)) for _ in range(3)]
+
+    np.testing.assert_allclose(losses, reference_losses, rtol=1e-5)
+    assert losses[2] < losses[0]  # the steps really trained
+    for expected, found in zip(reference.weights, model.weights):
+        np.testing.assert_allclose(np.array(found), np.array(expected), atol=1e-5)
+
+
+def test_sparse_cross_entropy_and_its_gradient_match_tensorflows():
+    rng = np.random.default_rng(2)
+    logits = tf.constant(rng.normal(size=(4, 3, 9)) * 5, tf.float32)
+    labels = tf.constant(rng.integers(0, 9, (4, 3)), tf.int32)
+    weights = tf.constant(rng.random((4, 3)), tf.float32)
+    found = []
+    for fn in (fast_lstm.sparse_cross_entropy, tf.nn.sparse_softmax_cross_entropy_with_logits):
+        with tf.GradientTape() as tape:
+            tape.watch(logits)
+            losses = fn(labels, logits)
+            total = tf.reduce_sum(losses * weights)
+        found.append((losses.numpy(), tape.gradient(total, logits).numpy()))
+    np.testing.assert_allclose(found[0][0], found[1][0], rtol=1e-5)
+    np.testing.assert_allclose(found[0][1], found[1][1], atol=1e-6)
