@@ -15,7 +15,8 @@ and its ratio to ``stock``, the Keras LSTM that namuweb and the plain port share
                 per token, so the loop does only ``h @ U``; Keras' own loop, time-major
 * ``fused2``    ``fused`` with the batch split into two independent loops, one per core
 * ``manual``    the same fused table with namuweb.fast_lstm's hand-written forward/backward
-                loop (``tf.custom_gradient``), ``dU`` as one GEMM after the loop
+                loop (``tf.custom_gradient``): the table's gradient summed inside it, ``dU``
+                as one GEMM after it
 * ``manual2``   ``manual`` with the batch split into two independent loops, one per core
 * ``namuweb``   what namuweb's trainer runs on a CPU (namuweb/fast_lstm.py): ``manual2``, and
                 each half with its own lookup, output layer and loss; a written-out softmax gradient
@@ -65,13 +66,14 @@ def _fused_layer(loop: str, chains: int = 1):
 
         def call(self, ids):
             table = ops.matmul(self.embeddings, self.kernel) + self.bias
-            xw = ops.take(table, ops.transpose(ids), axis=0)  # (T, B, 4u), time-major
+            ids = ops.transpose(ids)  # time-major
             outputs = []
-            for part in (tf.split(xw, chains, axis=1) if chains > 1 else [xw]):
+            for part in (tf.split(ids, chains, axis=1) if chains > 1 else [ids]):
                 zeros = ops.zeros((ops.shape(part)[1], UNITS))
                 if loop == "manual":
-                    outputs.append(fast_lstm.lstm_recurrence(part, zeros, zeros, self.recurrent))
+                    outputs.append(fast_lstm.lstm_recurrence(table, part, zeros, zeros, self.recurrent))
                     continue
+                part = ops.take(table, part, axis=0)  # (T, B/chains, 4u)
 
                 def step(x_t, states):
                     h, c = states

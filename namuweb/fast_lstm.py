@@ -34,23 +34,25 @@ from __future__ import annotations
 import os
 
 
-def lstm_recurrence(xw, h0, c0, recurrent_kernel):
-    """Hidden states (T, B, u) of an LSTM over time-major input projections ``xw`` (T, B, 4u),
-    bias included; Keras' gate order (input, forget, cell, output), tanh and sigmoid."""
+def lstm_recurrence(table, ids, h0, c0, recurrent_kernel):
+    """Hidden states (T, B, u) of an LSTM whose input projection at step t is ``table[ids[t]]``
+    (``ids`` time-major (T, B), ``table`` (V, 4u) with the bias in it); Keras' gate order
+    (input, forget, cell, output), tanh and sigmoid.  The table's gradient is summed a step at a
+    time inside the backward loop, where it costs little, rather than over all tokens after it."""
     import tensorflow as tf
 
     @tf.custom_gradient
-    def run(xw, h0, c0, kernel):
-        steps = tf.shape(xw)[0]
-        arrays = [tf.TensorArray(xw.dtype, size=steps, element_shape=shape)
-                  for shape in (h0.shape, h0.shape, xw.shape[1:])]
+    def run(table, h0, c0, kernel):
+        steps = tf.shape(ids)[0]
+        arrays = [tf.TensorArray(table.dtype, size=steps, element_shape=shape)
+                  for shape in (h0.shape, h0.shape, (h0.shape[0], table.shape[1]))]
 
         units = kernel.shape[0]
         # one sigmoid over all four gates: tanh(x) = 2σ(2x) − 1, so the cell gate's block is scaled by 2
-        scale = tf.constant([1.0] * (2 * units) + [2.0] * units + [1.0] * units, xw.dtype)
+        scale = tf.constant([1.0] * (2 * units) + [2.0] * units + [1.0] * units, table.dtype)
 
         def forward(t, h, c, hs, cs, gates):
-            s = tf.sigmoid((xw[t] + tf.matmul(h, kernel)) * scale)
+            s = tf.sigmoid((tf.gather(table, ids[t]) + tf.matmul(h, kernel)) * scale)
             i, f, g, o = tf.split(s, 4, axis=1)
             c = f * c + i * (2 * g - 1)
             h = o * tf.tanh(c)
@@ -66,27 +68,29 @@ def lstm_recurrence(xw, h0, c0, recurrent_kernel):
 
             slope = scale * scale  # d/dx of 2σ(2x) − 1 is 4σ(1−σ); of σ(x), σ(1−σ)
 
-            def backward(t, dh, dc, dzs):
+            def backward(t, dh, dc, d_table, dzs):
                 s = gates[t]
                 i, f, g, o = tf.split(s, 4, axis=1)
                 dh = dh + d_hs[t]
                 tanh_c = tf.tanh(cs[t])
                 dc = dc + dh * o * (1 - tanh_c * tanh_c)
                 dz = tf.concat([dc * (2 * g - 1), dc * cs_before[t], dc * i, dh * tanh_c], 1) * (slope * s * (1 - s))
-                return t - 1, tf.matmul(dz, kernel_t), dc * f, dzs.write(t, dz)
+                d_table = tf.tensor_scatter_nd_add(d_table, ids[t][:, None], dz)
+                return t - 1, tf.matmul(dz, kernel_t), dc * f, d_table, dzs.write(t, dz)
 
-            dzs = tf.TensorArray(xw.dtype, size=steps, element_shape=xw.shape[1:])
-            _, dh0, dc0, dzs = tf.while_loop(lambda t, *_: t >= 0, backward,
-                                             (steps - 1, tf.zeros_like(h0), tf.zeros_like(c0), dzs))
+            dzs = tf.TensorArray(table.dtype, size=steps, element_shape=(h0.shape[0], table.shape[1]))
+            _, dh0, dc0, d_table, dzs = tf.while_loop(
+                lambda t, *_: t >= 0, backward,
+                (steps - 1, tf.zeros_like(h0), tf.zeros_like(c0), tf.zeros_like(table), dzs))
             dz = dzs.stack()
             d_kernel = tf.matmul(tf.reshape(hs_before, (-1, hs.shape[-1])), tf.reshape(dz, (-1, dz.shape[-1])),
                                  transpose_a=True)
-            return (dz, dh0, dc0, d_kernel), []
+            return (d_table, dh0, dc0, d_kernel), []
 
         return hs, grad
 
     # a tensor, not the variable: custom_gradient would otherwise want a gradient per variable read inside
-    return run(xw, h0, c0, tf.convert_to_tensor(recurrent_kernel))
+    return run(table, h0, c0, tf.convert_to_tensor(recurrent_kernel))
 
 
 def sparse_cross_entropy(labels, logits):
@@ -124,9 +128,8 @@ def fused_first_layer(ids, embedding, lstm, chains: int) -> list:
     ids = tf.transpose(ids)                            # time-major
     outputs = []
     for part in (tf.split(ids, chain_sizes(tf.shape(ids)[1], chains), axis=1) if chains > 1 else [ids]):
-        xw = tf.gather(table, part)  # (T, B/chains, 4u): a lookup per token, and per chain its gradient's sum
-        zeros = tf.zeros((tf.shape(part)[1], lstm.units), xw.dtype)
-        outputs.append(tf.transpose(lstm_recurrence(xw, zeros, zeros, cell.recurrent_kernel), (1, 0, 2)))
+        zeros = tf.zeros((tf.shape(part)[1], lstm.units), table.dtype)
+        outputs.append(tf.transpose(lstm_recurrence(table, part, zeros, zeros, cell.recurrent_kernel), (1, 0, 2)))
     return outputs
 
 
