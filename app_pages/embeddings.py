@@ -45,6 +45,11 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
         settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, defaults.seed)
         settings["drop_tags"] = tuple(st.multiselect("Leave out tokens tagged", DROPPABLE, ["Josa", "Punctuation"],
                                                      help="Particles and punctuation are frequent and say little."))
+        shared = st.toggle("Share negatives within a step", True,
+                           help=f"On: each step draws {defaults.shared_negatives} negative words that all its pairs "
+                                "share, weighted so each pair's expected loss is word2vec's — about twice as fast. "
+                                "Off: every pair draws its own negatives, exactly as word2vec does.")
+        settings["shared_negatives"] = defaults.shared_negatives if shared else 0
         if st.button("Train embeddings", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
             try:
                 folder = embedding_library.create(SkipGramConfig(corpus=source, **settings).validated())

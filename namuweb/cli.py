@@ -349,6 +349,7 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
 
 def cmd_skipgram(args: argparse.Namespace) -> int:
     from namuweb import embedding_library, skipgram
+    skipgram.configure_process()
     if args.job_dir:
         folder = Path(args.job_dir)
         if not _is_file(folder / embedding_library.CONFIG_FILE):
@@ -356,7 +357,8 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
     elif args.corpus:
         settings = {k: v for k, v in dict(dimensions=args.dimensions, window=args.window, negatives=args.negatives,
                                           min_count=args.min_count, subsample=args.subsample, epochs=args.epochs,
-                                          learning_rate=args.learning_rate, batch=args.batch, seed=args.seed).items()
+                                          learning_rate=args.learning_rate, batch=args.batch, seed=args.seed,
+                                          shared_negatives=args.shared_negatives).items()
                     if v is not None}
         if args.drop_tags:
             settings["drop_tags"] = tuple(t.strip() for t in args.drop_tags.split(",") if t.strip())
@@ -524,6 +526,9 @@ def parser() -> argparse.ArgumentParser:
                        ("--subsample", float), ("--epochs", int), ("--learning-rate", float), ("--batch", int),
                        ("--seed", int)):
         sg.add_argument(flag, type=kind)
+    sg.add_argument("--shared-negatives", type=int,
+                    help="negatives drawn per step and shared by its pairs (default 32); 0 draws --negatives per "
+                         "pair, as word2vec does")
     sg.add_argument("--drop-tags", help="comma-separated tags to leave out, e.g. Josa,Punctuation")
     sg.set_defaults(handler=cmd_skipgram)
 

@@ -28,7 +28,12 @@ sentences are generated at once in NumPy (one vectorised pass per window
 offset, no per-pair loop), shuffled, and fed to a graph loop that runs 32
 SGD steps of ~1000 pairs per Python call.  Each step draws its negatives from
 a word2vec-style unigram table and applies the closed-form gradients with
-sparse scatter updates to the rows it touched.  The gradients of a batch
+sparse scatter updates to the rows it touched.  By default a step draws K
+negatives (``shared_negatives``) that all its pairs share, each weighted k/K,
+as TensorFlow's sampled losses share theirs across a batch: the expected loss
+of every pair is word2vec's, and the step's scores and gradients become small
+matmuls instead of k gathered rows per pair (``shared_negatives=0`` draws k per
+pair, exactly as word2vec does; ``bench/skipgram.py`` compares both).  The gradients of a batch
 are summed (each pair contributes what sequential SGD would have), so the
 learning rate means the same as word2vec's per pair (measured: at 0.025 our
 loss and neighbours after 5 epochs match gensim's).  On the small built-in
@@ -66,14 +71,15 @@ TABLE_SIZE = 1 << 21   # slots of the negative-sampling table (word2vec uses 1e8
 MIN_LR_SHARE = 1e-4    # the learning rate decays linearly to this share of its start (gensim's min_alpha)
 BLOCK_TOKENS = 1 << 20  # pairs are generated for about this many tokens at a time, to bound memory
 LOG_EVERY_S = 0.25     # at most this often a loss.jsonl line and a progress call
-STEPS_PER_CALL = 32    # SGD steps per compiled call (should_stop is asked between calls)
+PAIRS_PER_CALL = 1 << 17  # pairs per compiled call, at most 128 steps (should_stop is asked between calls)
+LOSS_SAMPLE = 256      # pairs of a call's last step whose loss after the call is logged
 PAIRS_PER_WORD = 4     # batches hold at most this many pairs per vocabulary word (see effective_batch)
 JIT_MIN_PAIRS = 1_000_000  # XLA's ~0.4 s compile pays off from about this many pairs of training
 
 LIMITS = {  # name: (minimum, maximum)
     "dimensions": (1, 1000), "window": (1, 20), "negatives": (1, 20), "min_count": (1, 1_000_000),
     "subsample": (0.0, 1.0), "epochs": (1, 1000), "learning_rate": (1e-5, 1.0), "batch": (16, 1 << 20),
-    "seed": (0, 2**31 - 1),
+    "shared_negatives": (0, 4096), "seed": (0, 2**31 - 1),
 }
 
 _TAG = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
@@ -105,6 +111,7 @@ class SkipGramConfig:
     epochs: int = 5
     learning_rate: float = 0.05     # SGD, decayed linearly like word2vec (see the module docstring)
     batch: int = 1024               # pairs per step
+    shared_negatives: int = 32      # negatives drawn per step and shared by its pairs; 0 = k per pair
     seed: int = 0
     drop_tags: tuple[str, ...] = ()  # tokens with these tags are removed before training
 
@@ -514,7 +521,7 @@ def draw_negatives(table: np.ndarray, shape, rng: np.random.Generator) -> np.nda
 class _SkipGramModel:
     """The two embedding tables and SGD on chunks of (centre, context) pairs.
 
-    One call of :meth:`train_chunk` runs up to ``STEPS_PER_CALL`` steps in one
+    One call of :meth:`train_chunk` runs up to :func:`steps_per_call` steps in one
     graph loop: per-step Python and dispatch overhead would otherwise cost as
     much as the arithmetic.  With ``jit`` XLA compiles the loop: about 1.5M
     instead of 0.75M pairs/s on 2 cores, for about 0.4 s of compiling, so
@@ -532,53 +539,114 @@ class _SkipGramModel:
         self.context = tf.Variable(tf.zeros((vocab_size, dims)), name="context_vectors")
         self.table = tf.constant(table)
         self.negatives = config.negatives
-        self.noise = tf.random.Generator.from_seed(config.seed)
+        self.seed = config.seed  # negatives are stateless draws seeded by (seed, step): no generator to build
         labels = np.zeros((1, 1 + config.negatives), np.float32)
         labels[0, 0] = 1.0
         self.labels = tf.constant(labels)  # the context word is 1, the k negatives 0
-        chunk = (STEPS_PER_CALL, batch)
+        self.shared = config.shared_negatives
+        self._step = self._step_shared if self.shared else self._step_per_pair
+        self._loss = self._loss_shared if self.shared else self._loss_per_pair
+        chunk = (steps_per_call(batch), batch)
         self.train_chunk = tf.function(self._train_chunk, jit_compile=jit, autograph=False, input_signature=[
             tf.TensorSpec(chunk, tf.int32), tf.TensorSpec(chunk, tf.int32), tf.TensorSpec(chunk, tf.float32),
-            tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32), tf.TensorSpec((), tf.float32)])
+            tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32),
+            tf.TensorSpec((), tf.float32)])
 
-    def _step(self, centres, contexts, weights, learning_rate):
-        """One SGD step on a batch of pairs; returns the summed loss of the weighted pairs."""
+    def _step_shared(self, centres, contexts, rates, negatives, k):
+        """One SGD step on a batch of pairs whose negatives are K draws shared by all of them, each
+        weighted k/K: per pair the loss is −log σ(u_o·v) − (k/K)·Σ_j log σ(−u_j·v), whose expectation
+        over the draws is word2vec's.  Scores and gradients become matmuls with the K rows instead
+        of k gathered rows per pair, and each step touches about a third of the rows it did.
+        ``rates`` is each pair's step size (learning rate × weight); ``k`` holds constants made
+        once outside the loop (a constant inside it would be one more op on every step)."""
         import tensorflow as tf
-        n = tf.shape(centres)[0]
-        slots = self.noise.uniform((n, self.negatives), maxval=tf.shape(self.table)[0], dtype=tf.int32)
-        targets = tf.concat([contexts[:, None], tf.gather(self.table, slots)], axis=1)  # (n, 1+k)
+        v = tf.gather(self.centre, centres)                      # (n, D)
+        u = tf.gather(self.context, contexts)                    # (n, D)
+        u_neg = tf.gather(self.context, negatives)               # (K, D)
+        # ∂loss/∂score = σ(score) − label, times the pair's step size
+        error = tf.expand_dims((tf.sigmoid(tf.reduce_sum(v * u, axis=k["one"])) - k["1.0"]) * rates, k["one"])
+        error_neg = tf.sigmoid(tf.matmul(v, u_neg, transpose_b=True)) * tf.expand_dims(rates * k["share"], k["one"])
+        self.centre.scatter_sub(tf.IndexedSlices(error * u + tf.matmul(error_neg, u_neg), centres))
+        self.context.scatter_sub(tf.IndexedSlices(
+            tf.concat([error * v, tf.matmul(error_neg, v, transpose_a=True)], axis=k["zero"]),
+            tf.concat([contexts, negatives], axis=k["zero"])))
+
+    def _loss_shared(self, centres, contexts, weights, negatives):
+        """Summed loss and weight of these pairs, with the given shared negatives."""
+        import tensorflow as tf
+        v = tf.gather(self.centre, centres)
+        positive = tf.reduce_sum(v * tf.gather(self.context, contexts), axis=1)
+        negative = tf.matmul(v, tf.gather(self.context, negatives), transpose_b=True)
+        loss = tf.nn.softplus(-positive) + self.negatives / self.shared * tf.reduce_sum(tf.nn.softplus(negative), 1)
+        return tf.reduce_sum(loss * weights), tf.reduce_sum(weights)
+
+    def _step_per_pair(self, centres, contexts, rates, negatives, k):
+        """One SGD step on a batch of pairs, k negatives drawn for each pair as word2vec does."""
+        import tensorflow as tf
+        targets = tf.concat([tf.expand_dims(contexts, k["one"]), negatives], axis=k["one"])  # (n, 1+k)
         v = tf.gather(self.centre, centres)                    # (n, D)
         u = tf.gather(self.context, targets)                   # (n, 1+k, D)
         scores = tf.einsum("nd,nkd->nk", v, u)                 # u·v for the context and each negative
-        # −log σ(u_o·v) − Σ log σ(−u_k·v) = softplus(−s_o) + Σ softplus(s_k)
-        loss = tf.reduce_sum(tf.nn.softplus(tf.where(self.labels > 0, -scores, scores)), axis=1)
         # ∂loss/∂score = σ(score) − label; each pair adds what sequential SGD would
-        error = (tf.sigmoid(scores) - self.labels) * (weights * learning_rate)[:, None]
+        error = (tf.sigmoid(scores) - self.labels) * tf.expand_dims(rates, k["one"])
         self.centre.scatter_sub(tf.IndexedSlices(tf.einsum("nk,nkd->nd", error, u), centres))
         self.context.scatter_sub(tf.IndexedSlices(tf.reshape(error[:, :, None] * v[:, None, :], (-1, v.shape[1])),
                                                   tf.reshape(targets, (-1,))))
-        return tf.reduce_sum(loss * weights)
 
-    def _train_chunk(self, centres, contexts, weights, steps, learning_rate, decay):
-        """``steps`` steps over the rows of (STEPS_PER_CALL, batch) arrays; the rate falls by
-        ``decay`` per step.  Returns the mean loss per pair."""
+    def _loss_per_pair(self, centres, contexts, weights, negatives):
+        """Summed loss and weight of these pairs, with their given k negatives each."""
         import tensorflow as tf
-        def body(i, total):
-            rate = learning_rate - decay * tf.cast(i, tf.float32)
-            return i + 1, total + self._step(centres[i], contexts[i], weights[i], rate)
+        targets = tf.concat([contexts[:, None], negatives], axis=1)
+        scores = tf.einsum("nd,nkd->nk", tf.gather(self.centre, centres), tf.gather(self.context, targets))
+        # −log σ(u_o·v) − Σ log σ(−u_k·v) = softplus(−s_o) + Σ softplus(s_k)
+        loss = tf.reduce_sum(tf.nn.softplus(tf.where(self.labels > 0, -scores, scores)), axis=1)
+        return tf.reduce_sum(loss * weights), tf.reduce_sum(weights)
+
+    def _train_chunk(self, centres, contexts, weights, steps, first_step, learning_rate, decay):
+        """``steps`` steps over the rows of (steps per call, batch) arrays, the first of them
+        global step ``first_step``; the rate falls by ``decay`` per step.  Returns the mean loss of
+        the last step's first ``LOSS_SAMPLE`` pairs after the call (the loss is only reported, and a
+        sample of shuffled pairs estimates it for a fraction of the work of every step's).
+
+        Everything that does not change from step to step — the call's negatives (one draw, seeded
+        by the global step), each pair's step size, constants — is made before the loop, which then
+        runs ~30 ops a step; per-step work in a TensorFlow loop costs about a microsecond an op."""
+        import tensorflow as tf
+        calls, batch = centres.shape
+        per_step = (self.shared,) if self.shared else (batch, self.negatives)
+        slots = tf.random.stateless_uniform((calls, *per_step), tf.stack([tf.constant(self.seed), first_step]),
+                                            maxval=tf.shape(self.table)[0], dtype=tf.int32)
+        negatives = tf.gather(self.table, slots)
+        rates = tf.expand_dims(learning_rate - decay * tf.range(calls, dtype=tf.float32), 1) * weights
+        k = {"zero": tf.constant(0), "one": tf.constant(1), "1.0": tf.constant(1.0),
+             "share": tf.constant(self.negatives / max(self.shared, 1), tf.float32)}
+
+        def body(i):
+            self._step(tf.gather(centres, i, axis=k["zero"]), tf.gather(contexts, i, axis=k["zero"]),
+                       tf.gather(rates, i, axis=k["zero"]), tf.gather(negatives, i, axis=k["zero"]), k)
+            return i + k["one"]
         # a while loop on the tensor ``steps``: ``for i in tf.range(steps)`` made XLA compile anew
         # for each value of steps
-        _, total = tf.while_loop(lambda i, total: i < steps, body, (tf.constant(0), tf.constant(0.0)))
-        return total / tf.maximum(tf.reduce_sum(weights), 1.0)
+        tf.while_loop(lambda i: i < steps, body, (k["zero"],))
+        last, shown = steps - 1, slice(0, LOSS_SAMPLE)
+        total, counted = self._loss(centres[last, shown], contexts[last, shown], weights[last, shown],
+                                    negatives[0] if self.shared else negatives[last, shown])
+        return total / tf.maximum(counted, 1.0)
+
+
+def steps_per_call(batch: int) -> int:
+    """SGD steps per compiled call: ``PAIRS_PER_CALL`` pairs, 1 to 128 steps.  Fewer calls save
+    their fixed cost; a bound keeps a call's arrays small and Stop prompt."""
+    return max(1, min(128, PAIRS_PER_CALL // batch))
 
 
 def _chunks(centres: np.ndarray, contexts: np.ndarray, batch: int):
-    """(centres, contexts, weights, steps) with arrays of shape (STEPS_PER_CALL, batch); the
-    padding after the last pair has weight 0."""
-    per_call = STEPS_PER_CALL * batch
+    """(centres, contexts, weights, steps, pairs) with arrays of shape (steps per call, batch);
+    the padding after the last pair has weight 0."""
+    shape = (steps_per_call(batch), batch)
+    per_call = shape[0] * batch
     for at in range(0, len(centres), per_call):
         n = min(per_call, len(centres) - at)
-        shape = (STEPS_PER_CALL, batch)
         c, x, w = np.zeros(per_call, np.int32), np.zeros(per_call, np.int32), np.zeros(per_call, np.float32)
         c[:n], x[:n], w[:n] = centres[at:at + n], contexts[at:at + n], 1.0
         yield c.reshape(shape), x.reshape(shape), w.reshape(shape), -(-n // batch), n
@@ -596,6 +664,27 @@ def _blocks(starts: np.ndarray, total: int, block_tokens: int) -> list[tuple[int
     if begin < total:
         bounds.append((begin, total))
     return bounds
+
+
+def configure_process() -> None:
+    """Settings for a process that trains skip-gram and nothing else (the job worker, the bench),
+    made before TensorFlow starts.  A step is ~40 small ops, and on the built-in corpus the whole
+    run is a quarter of a second, half of it TensorFlow's start-up; measured on 2 cores:
+
+    * one thread per op: splitting each over the pool cost more in hand-offs than it shared
+      (~12% of the run), while independent ops still run side by side (inter-op threads);
+    * no Grappler rewrite of the graph: it made the first call ~20 ms slower and later ones no faster;
+    * TensorFlow's own kernels instead of oneDNN's: oneDNN's first-use set-up cost ~15 ms and its
+      small matmuls saved less than that here (large runs compile with XLA, where it plays no part).
+
+    Settings TensorFlow has already fixed in this process are left as they are."""
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # read when TensorFlow loads
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:
+        pass
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 
 def effective_batch(batch: int, vocabulary: int) -> int:
@@ -669,8 +758,8 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
                         break
                     lr = config.learning_rate * (1 - (1 - MIN_LR_SHARE) * min(1.0, step / total_steps))
                     decay = config.learning_rate * (1 - MIN_LR_SHARE) / total_steps
-                    loss = float(model.train_chunk(chunk_c, chunk_x, weights, np.int32(steps), np.float32(lr),
-                                                   np.float32(decay)))
+                    loss = float(model.train_chunk(chunk_c, chunk_x, weights, np.int32(steps), np.int32(step),
+                                                   np.float32(lr), np.float32(decay)))
                     if not math.isfinite(loss):
                         raise FloatingPointError("training diverged (the loss is not a number); lower the "
                                                  "learning rate or the batch size")

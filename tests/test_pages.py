@@ -274,6 +274,7 @@ def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
     assert any("No embeddings yet" in i.value for i in at.info)
     button(at, "Train embeddings").click().run()
     [entry] = embedding_library.entries()
+    assert json.loads((entry.path / embedding_library.CONFIG_FILE).read_text())["shared_negatives"] == 32
     poll(at, lambda at: any(e.ready for e in embedding_library.entries()) and at.get("vega_lite_chart"), timeout=180)
     at.run()
     assert not at.exception
@@ -284,6 +285,18 @@ def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
     titles = chart_titles(at)
     assert "Nearest words" in titles and "Map of the most frequent words" in titles
     assert any("Cosine similarity" == m.label for m in at.metric)
+
+
+def test_embeddings_page_can_draw_negatives_per_pair_as_word2vec_does():
+    from namuweb import embedding_library
+    planted_tagged_corpus()
+    at = page("embeddings").run()
+    next(t for t in at.toggle if t.label == "Share negatives within a step").set_value(False).run()
+    button(at, "Train embeddings").click().run()
+    assert not at.exception
+    [entry] = embedding_library.entries()
+    assert json.loads((entry.path / embedding_library.CONFIG_FILE).read_text())["shared_negatives"] == 0
+    poll(at, lambda at: embedding_library.entries()[0].ready, timeout=180)
 
 
 def test_embeddings_page_without_a_tagged_corpus_points_to_the_tagger():

@@ -1,6 +1,9 @@
 """Skip-gram: the data pipeline's promises, the vectors' files, and that training learns."""
 
 import json
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -42,9 +45,10 @@ def small_embeddings() -> sg.Embeddings:
 # --- training ------------------------------------------------------------------
 
 
-def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path):
+@pytest.mark.parametrize("shared", [32, 0], ids=["negatives shared per step", "negatives per pair"])
+def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path, shared):
     found = tagged_corpus(tmp_path, planted_lines())
-    config = sg.SkipGramConfig(corpus=found.id, dimensions=32, epochs=5, seed=3, subsample=0)
+    config = sg.SkipGramConfig(corpus=found.id, dimensions=32, epochs=5, seed=3, subsample=0, shared_negatives=shared)
     progress = []
     emb = sg.train(config, tmp_path / "out", on_progress=progress.append)
     assert emb.neighbors("개/Noun", 1)[0][0] == "고양이/Noun"
@@ -57,6 +61,36 @@ def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path):
     assert progress and progress[-1]["total_steps"] >= progress[-1]["step"] > 0
     assert sg.SkipGramConfig.from_json(json.loads((tmp_path / "out" / sg.CONFIG_FILE).read_text())) == config
     assert sg.Embeddings.load(tmp_path / "out").words == emb.words
+
+
+def test_the_xla_compiled_loop_learns_the_same_planted_synonyms(tmp_path, monkeypatch):
+    """Large corpora train through XLA (``jit``); a tiny one is sent down that path here."""
+    monkeypatch.setattr(sg, "JIT_MIN_PAIRS", 0)
+    found = tagged_corpus(tmp_path, planted_lines(sentences=600))
+    emb = sg.train(sg.SkipGramConfig(corpus=found.id, dimensions=16, epochs=5, seed=3, subsample=0), tmp_path / "out")
+    assert emb.neighbors("개/Noun", 1)[0][0] == "고양이/Noun"
+    assert emb.neighbors("자동차", 1)[0][0] == "버스/Noun"
+
+
+def test_a_skipgram_only_process_is_configured_before_tensorflow_starts():
+    code = ("import os; from namuweb import skipgram; skipgram.configure_process(); import tensorflow as tf; "
+            "print(tf.config.threading.get_intra_op_parallelism_threads(), os.environ['TF_ENABLE_ONEDNN_OPTS'], "
+            "tf.config.optimizer.get_experimental_options().get('disable_meta_optimizer'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.stdout.split() == ["1", "0", "True"], done.stderr[-2000:]
+
+
+def test_configuring_a_process_where_tensorflow_already_runs_is_harmless(monkeypatch):
+    import tensorflow as tf
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)  # restored after the test
+    tf.constant(1.0) + 1.0  # TensorFlow has started: its thread pools are fixed
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    try:
+        sg.configure_process()
+        assert tf.config.threading.get_intra_op_parallelism_threads() == before
+    finally:  # the rest of this test process keeps Grappler
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
 
 
 def test_drop_tags_and_min_count_shape_the_vocabulary(tmp_path):
@@ -78,7 +112,8 @@ def test_should_stop_stops_early_and_still_saves(tmp_path):
     config = sg.SkipGramConfig(corpus=found.id, dimensions=8, epochs=50, batch=64)
     emb = sg.train(config, tmp_path / "out", should_stop=stop)
     rows = [json.loads(line) for line in (tmp_path / "out" / sg.LOSS_FILE).read_text().splitlines()]
-    assert not rows or rows[-1]["epoch"] == 1
+    # asked before every call: the third answer stopped it after two calls of training
+    assert not rows or (rows[-1]["step"] <= 2 * sg.steps_per_call(config.batch) and rows[-1]["epoch"] <= 2)
     assert (tmp_path / "out" / sg.VECTORS_FILE).is_file() and len(emb.words) > 10
 
 
