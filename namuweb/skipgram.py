@@ -25,8 +25,8 @@ What word2vec does and we copy, so results compare with gensim:
 
 What we do differently, for speed in Python: the pairs of a block of
 sentences are generated at once in NumPy (one vectorised pass per window
-offset, no per-pair loop), shuffled, and fed to a graph loop that runs 32
-SGD steps of ~1000 pairs per Python call.  Each step draws its negatives from
+offset, no per-pair loop), shuffled, and fed to a graph loop that runs up to
+128 SGD steps of ~1000 pairs per Python call.  Each step draws its negatives from
 a word2vec-style unigram table and applies the closed-form gradients with
 sparse scatter updates to the rows it touched.  By default a step draws K
 negatives (``shared_negatives``) that all its pairs share, each weighted k/K,
@@ -519,7 +519,7 @@ def draw_negatives(table: np.ndarray, shape, rng: np.random.Generator) -> np.nda
 
 
 class _SkipGramModel:
-    """The two embedding tables and SGD on chunks of (centre, context) pairs.
+    """The centre and context vectors and SGD on chunks of (centre, context) pairs.
 
     One call of :meth:`train_chunk` runs up to :func:`steps_per_call` steps in one
     graph loop: per-step Python and dispatch overhead would otherwise cost as

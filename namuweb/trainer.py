@@ -233,7 +233,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     epoch, skip = (latest["epoch"], latest["epoch_step"]) if latest else (0, 0)
     if skip >= per_epoch:
         epoch, skip = epoch + 1, 0
-    device = describe_device(strategy)
+    device = describe_device(strategy) + (", fused LSTM pass" if trained is not model else "")
     log = _StepLog(run_dir, config, step, total, should_stop, on_step)
     if on_step:
         on_step({"step": step, "total": total, "epoch": epoch + 1, "device": device, "steps_per_epoch": per_epoch})

@@ -42,6 +42,16 @@ def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
     assert len(val) >= 1 and val.iloc[-1] < steps["loss"].iloc[0]
     assert {"step", "epoch", "loss", "tokens_per_s", "time"} <= set(steps.columns)
     assert list((run_dir / "tensorboard").iterdir()), "no TensorBoard event file"
+    assert result["device"].endswith("fused LSTM pass")  # TensorFlow on this CPU: namuweb.fast_lstm trained it
+
+
+def test_the_plain_keras_pass_still_trains_when_asked_for(tiny_corpus, monkeypatch):
+    monkeypatch.setenv("NAMUWEB_PLAIN_LSTM", "1")
+    run_dir = new_run(tiny_corpus, steps=20)
+    result = trainer.train(run_dir)
+    assert "fused" not in result["device"]
+    steps = losses(run_dir)
+    assert steps["loss"].tail(3).mean() < steps["loss"].head(3).mean()
 
 
 def test_training_without_tensorboard_installed_still_records_its_curve(tiny_corpus, monkeypatch):
