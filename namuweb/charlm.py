@@ -19,9 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 PRESETS: dict[str, dict] = {
-    # About a minute on a 2-core CPU, and already Korean-looking syllables on the built-in corpus.
+    # About 20 s on a 2-core CPU, and already Korean-looking syllables on the built-in corpus.
+    # Learning rate 0.01: with the CPU's fused pass (textbook Adam on the embedding, see fast_lstm)
+    # it reached the lowest validation loss of 0.005/0.01/0.02 after 400 steps (1.16).
     "demo": dict(embedding=64, units=256, layers=1, dropout=0.0, batch=32, seq_len=100,
-                 learning_rate=0.005, epochs=None, steps=400, val_share=0.05),
+                 learning_rate=0.01, epochs=None, steps=400, val_share=0.05),
     # The tutorial's settings: Embedding(V,128) → LSTM(128) → Dense(V), batch 100 × 300 tokens, Adam.
     "tutorial": dict(embedding=128, units=128, layers=1, dropout=0.0, batch=100, seq_len=300,
                      learning_rate=0.001, epochs=1, steps=None, val_share=0.05),

@@ -132,7 +132,7 @@ def walk(page, app, wait_for_app):
     expect(page.get_by_role("heading", name=run_heading)).to_be_visible()
     expect_state(page, "running")
     for _ in range(120):  # enough steps for Korean-looking syllables, then stop (a checkpoint on stop)
-        if current_step(page) >= 120:
+        if current_step(page) >= 160:
             break
         page.wait_for_timeout(1000)
     photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
