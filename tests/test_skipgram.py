@@ -64,12 +64,19 @@ def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path, shared):
 
 
 def test_the_xla_compiled_loop_learns_the_same_planted_synonyms(tmp_path, monkeypatch):
-    """Large corpora train through XLA (``jit``); a tiny one is sent down that path here."""
-    monkeypatch.setattr(sg, "JIT_MIN_PAIRS", 0)
+    """Large corpora on a GPU train through XLA (``jit``); a tiny one is sent down that path here."""
+    monkeypatch.setattr(sg, "compile_with_xla", lambda pairs: True)
     found = tagged_corpus(tmp_path, planted_lines(sentences=600))
     emb = sg.train(sg.SkipGramConfig(corpus=found.id, dimensions=16, epochs=5, seed=3, subsample=0), tmp_path / "out")
     assert emb.neighbors("개/Noun", 1)[0][0] == "고양이/Noun"
     assert emb.neighbors("자동차", 1)[0][0] == "버스/Noun"
+
+
+def test_xla_is_for_large_runs_with_a_gpu():
+    import tensorflow as tf
+    assert not sg.compile_with_xla(10)
+    # on a CPU the plain graph was faster at every size measured
+    assert sg.compile_with_xla(10**9) == bool(tf.config.list_logical_devices("GPU"))
 
 
 def test_a_skipgram_only_process_is_configured_before_tensorflow_starts():
