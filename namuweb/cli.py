@@ -349,7 +349,6 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
 
 def cmd_skipgram(args: argparse.Namespace) -> int:
     from namuweb import embedding_library, skipgram
-    skipgram.configure_process()
     if args.job_dir:
         folder = Path(args.job_dir)
         if not _is_file(folder / embedding_library.CONFIG_FILE):
@@ -371,6 +370,7 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
     else:
         raise UserError("give --corpus (a tagged corpus) to train, or --job-dir of a job to resume")
     print(f"embeddings folder: {folder}", file=sys.stderr)
+    skipgram.configure_process()  # after the arguments are checked: it starts TensorFlow
     with jobs.Worker(folder, embedding_library.KIND) as worker:
         def on_progress(row: dict) -> None:
             worker.heartbeat(**{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
