@@ -1,6 +1,8 @@
 """Streamlit AppTest tests: each page file run directly, as the server would run it."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,15 @@ def chart_titles(at: AppTest) -> list[str]:
     return titles
 
 
+def visible_gpus() -> int:
+    """GPUs TensorFlow sees on this machine, asked in a fresh process (as the page's probe does)."""
+    code = ("import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; import tensorflow as tf; "
+            "print(len(tf.config.list_physical_devices('GPU')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=TIMEOUT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return int(done.stdout.split()[-1])
+
+
 def test_home_page_shows_tools_pipeline_and_status(isolated_home):
     at = page("home").run()
     assert not at.exception
@@ -45,7 +56,11 @@ def test_home_page_shows_tools_pipeline_and_status(isolated_home):
     assert str(isolated_home) in text  # the data directory
     statuses = " ".join(s.value for s in [*at.success, *at.warning])
     assert "Java runtime" in statuses
-    assert "TensorFlow 2." in statuses and ("GPU" in statuses)
+    [tensorflow] = [s.value for s in at.success if s.value.startswith("TensorFlow 2.")]
+    gpus = visible_gpus()
+    where = (f"{gpus} GPU{'s' if gpus > 1 else ''} visible" if gpus
+             else "no GPU visible: training runs on the CPU")
+    assert tensorflow.endswith(f" — {where}"), (tensorflow, f"{gpus} GPU(s) on this machine")
     assert at.get("graphviz_chart"), "the pipeline picture is missing"
 
 
