@@ -252,6 +252,12 @@ def test_log_tail(job_dir):
     assert jobs.log_tail(job_dir, lines=3) == "line 9997\nline 9998\nline 9999"
 
 
-def test_backend_does_not_import_streamlit():
-    source = (jobs.config.PROJECT_ROOT / "namuweb" / "jobs.py").read_text(encoding="utf-8")
-    assert "import streamlit" not in source and "from streamlit" not in source
+@pytest.mark.parametrize("module", ["jobs", "runs", "tagging", "skipgram", "trainer", "cli"])
+def test_backend_does_not_import_streamlit(module):
+    """The job machinery and what a worker process runs load without Streamlit, directly or through
+    any import chain (a fresh interpreter's ``sys.modules``, not the source text)."""
+    code = f"import sys, namuweb.{module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=jobs.config.PROJECT_ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]", f"namuweb.{module} pulls in Streamlit"
