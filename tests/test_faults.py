@@ -12,7 +12,6 @@ mid-JSON (test_runs.py::test_read_metrics_ignores_a_half_written_last_line).
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from namuweb import corpus, embedding_library, jobs, runs, trainer
+from namuweb import corpus, embedding_library, jobs, runs, skipgram, trainer
 from namuweb.charlm import TrainConfig
 from polling import poll_until
 
@@ -276,13 +275,30 @@ def test_readers_skip_a_line_cut_mid_json_in_every_jsonl_log(tmp_path):
     assert jobs.read_jsonl(folder / "missing.jsonl") == []
 
 
-def test_every_jsonl_log_is_appended_through_the_single_write_helper():
-    """The trainer's metrics and the skip-gram loss log go through jobs.JsonlAppender / append_jsonl;
-    no module appends to a .jsonl file with a buffered text write that could split a line."""
-    append_mode = re.compile(r"""open\(.*(METRICS_FILE|LOSS_FILE|jsonl).*["']a[b+]?["']""")
-    offenders = [f"{path.name}: {line.strip()}" for path in sorted((ROOT / "namuweb").glob("*.py"))
-                 for line in path.read_text(encoding="utf-8").splitlines() if append_mode.search(line)]
-    assert offenders == []
-    assert append_mode.search('with open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8") as f:')  # the old way
-    assert "JsonlAppender" in (ROOT / "namuweb" / "trainer.py").read_text(encoding="utf-8")
-    assert "JsonlAppender" in (ROOT / "namuweb" / "skipgram.py").read_text(encoding="utf-8")
+def test_every_jsonl_log_is_appended_through_the_single_write_helper(tiny_corpus, tmp_path, monkeypatch):
+    """The trainer's metrics (steps and on-demand validation) and the skip-gram loss log are written
+    through jobs.JsonlAppender, one whole line per write: every line in those files is a row that
+    went through it, in order, and nothing else appended to them."""
+    written: dict[Path, list[dict]] = {}
+
+    class Recording(jobs.JsonlAppender):
+        def write(self, row: dict) -> None:
+            super().write(row)
+            written.setdefault(self.path, []).append(json.loads(json.dumps(row, default=jobs._jsonable)))
+
+    monkeypatch.setattr(jobs, "JsonlAppender", Recording)
+    run_dir = new_run(tiny_corpus, steps=6)
+    trainer.train(run_dir)
+    trainer.evaluate(run_dir)
+    tagged = tmp_path / "tagged.txt"
+    tagged.write_text("개/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb ./Punctuation\n" * 200, encoding="utf-8")
+    found = corpus.add_file(tagged, "tagged", source="tagged", parent=corpus.BUILTIN_ID)
+    skipgram.train(skipgram.SkipGramConfig(corpus=found.id, dimensions=8, epochs=2), tmp_path / "vectors")
+
+    for path in (run_dir / runs.METRICS_FILE, tmp_path / "vectors" / skipgram.LOSS_FILE):
+        rows = jobs.read_jsonl(path)
+        assert rows and rows == written.get(path), f"{path.name} holds rows that did not go through JsonlAppender"
+        assert path.read_bytes().count(b"\n") == len(rows)  # one line per write, none split or merged
+    metrics = jobs.read_jsonl(run_dir / runs.METRICS_FILE)
+    assert [r["step"] for r in metrics if "loss" in r] == list(range(1, 7))
+    assert [r.get("on_demand") for r in metrics if "val_loss" in r][-1] is True
