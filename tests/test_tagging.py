@@ -1,11 +1,10 @@
 """Tagging a corpus as a job: the real subprocess, the library result, stop and resume."""
 
-import time
-
 import pytest
 
 from namuweb import corpus, jobs, tagging
 from namuweb.cli import main
+from polling import poll_until
 
 TEXT = "나무위키 말뭉치를 만들어보자. 좋다.\n한국어 형태소 분석은 재미있습니다. 정말 재미있다\n\n끝.\n"
 
@@ -49,9 +48,9 @@ def test_only_one_tag_job_at_a_time(small_corpus):
     try:
         with pytest.raises(jobs.JobBusy):
             tagging.start(tagging.create_job(small_corpus.id, "okt"))
-        deadline = time.time() + 90
-        while time.time() < deadline and not (jobs.read_status(first).progress.get("lines")):
-            time.sleep(0.3)
+        seen = poll_until(lambda: jobs.read_status(first).progress.get("lines"), timeout=90, interval=0.3,
+                          what="the tag job reporting its progress")
+        assert seen > 0
         jobs.request_stop(first)
         assert jobs.wait(first, timeout=60).state == "stopped"
         assert tagging.read_job(first)["result"] is None
