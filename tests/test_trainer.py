@@ -27,6 +27,11 @@ def new_run(tiny_corpus, **changes):
     return runs.create_run(TrainConfig(corpus=tiny_corpus.id, preset="custom", **settings).validated())
 
 
+def visible_gpus() -> int:
+    import tensorflow as tf
+    return len(tf.config.list_logical_devices("GPU"))
+
+
 def losses(run_dir):
     metrics = runs.read_metrics(run_dir)
     return metrics.dropna(subset=["loss"])
@@ -42,7 +47,11 @@ def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
     assert len(val) >= 1 and val.iloc[-1] < steps["loss"].iloc[0]
     assert {"step", "epoch", "loss", "tokens_per_s", "time"} <= set(steps.columns)
     assert list((run_dir / "tensorboard").iterdir()), "no TensorBoard event file"
-    assert result["device"].endswith("fused LSTM pass")  # TensorFlow on this CPU: namuweb.fast_lstm trained it
+    gpus = visible_gpus()
+    if gpus:  # Keras' own LSTM (its cuDNN kernel), not the fused CPU pass
+        assert result["device"].startswith(f"{gpus} GPU") and "fused" not in result["device"], result["device"]
+    else:  # TensorFlow on a CPU: namuweb.fast_lstm trained it
+        assert result["device"] == "CPU (tensorflow), fused LSTM pass"
 
 
 def test_the_plain_keras_pass_still_trains_when_asked_for(tiny_corpus, monkeypatch):
@@ -145,7 +154,8 @@ def test_cli_trains_on_two_logical_cpus_with_mirrored_strategy(tiny_corpus, isol
         capture_output=True, text=True, timeout=300, env=os.environ | {"NAMUWEB_HOME": str(isolated_home)})
     assert done.returncode == 0, done.stderr[-3000:]
     assert "finished at step 6 of 6" in done.stdout
-    assert "MirroredStrategy × 2" in done.stdout
+    # MirroredStrategy mirrors over the GPUs when there are any, else over the two logical CPUs
+    assert f"MirroredStrategy × {visible_gpus() or 2}" in done.stdout
     [info] = runs.list_runs()
     assert info.state == "finished" and info.steps == 6
 
