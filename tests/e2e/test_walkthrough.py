@@ -8,6 +8,8 @@ Every page is photographed into ``test-artifacts/walkthrough/``; with
 ``NAMUWEB_UPDATE_SCREENSHOTS=1`` the photographs also replace the README's in ``docs/screenshots/``.
 """
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -39,6 +41,11 @@ def photograph(page, name: str, focus=None) -> None:
     if os.environ.get("NAMUWEB_UPDATE_SCREENSHOTS") == "1":
         README_SHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, README_SHOTS / f"{name}.png")
+        # which page source each photograph shows: tests/test_readme.py compares it with today's
+        manifest = README_SHOTS / "manifest.json"
+        shots = json.loads(manifest.read_text()) if manifest.exists() else {}
+        shots[name] = hashlib.sha256((PROJECT_ROOT / "app_pages" / f"{name}.py").read_bytes()).hexdigest()
+        manifest.write_text(json.dumps(dict(sorted(shots.items())), indent=1) + "\n")
 
 
 def hangul_count(text: str) -> int:
