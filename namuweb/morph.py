@@ -47,6 +47,7 @@ NO_JAVA = ("no Java runtime found for konlpy: install one (Debian: apt-get insta
 MECAB_DIC = "/usr/local/lib/mecab/dic/mecab-ko-dic"  # konlpy's Mecab() default
 
 _SERIALIZED = frozenset({"komoran", "kkma", "hannanum", "mecab"})
+_BLANK_LINE_SENSITIVE = frozenset({"komoran", "kkma", "hannanum"})
 _CHECKPOINT_LINES = 1000
 _CHECKPOINT_S = 2.0
 _PROGRESS_S = 0.1
@@ -114,12 +115,17 @@ def engines() -> list[EngineInfo]:
 # --- engine creation ---------------------------------------------------------
 
 
+def is_loaded(engine: str) -> bool:
+    """Whether ``engine`` is already created in this process (its next call starts nothing)."""
+    return engine in _taggers
+
+
 def _check_name(engine: str) -> None:
     if engine not in LABELS:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
-def _one_line(error: BaseException) -> str:
+def one_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return (text[0] if text else type(error).__name__)[:300]
 
@@ -149,7 +155,7 @@ def _start_jvm() -> None:
     def start() -> None:
         try:
             from konlpy.jvm import init_jvm
-            init_jvm()
+            init_jvm(max_heap_size=int(os.environ.get("NAMUWEB_JVM_HEAP_MB", "1024")))
             jpype.JClass("java.lang.Thread").detach()
         except Exception as problem:  # noqa: BLE001 -- re-raised in the calling thread
             problems.append(problem)
@@ -215,7 +221,7 @@ def _tagger(engine: str) -> Callable:
         try:
             tagger = _create(engine)
         except Exception as error:
-            _failures[engine] = f"{LABELS[engine]} could not start: {_one_line(error)}"
+            _failures[engine] = f"{LABELS[engine]} could not start: {one_line(error)}"
             raise EngineUnavailable(_failures[engine]) from None
         _taggers[engine] = tagger
         return tagger
@@ -229,6 +235,10 @@ def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = Fals
     tagger = _tagger(engine)
     if not text.strip():
         return []
+    if engine in _BLANK_LINE_SENSITIVE and any(not line.strip() for line in text.splitlines()):
+        # Komoran throws a NullPointerException on a line of only whitespace, and Hannanum never returns
+        # when the last line is one: such lines carry no morphemes, so each other line is tagged alone.
+        return [token for line in text.splitlines() if line.strip() for token in tagger(line, norm, stem)]
     return tagger(text, norm, stem)
 
 
@@ -288,19 +298,21 @@ def _chunks(text: str, chunk_chars: int):
         yield text[start:]
 
 
-def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, progress=None,
+def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, progress=None, tagger=None,
                 **options) -> list[tuple[str, str]]:
-    """:func:`pos` for text too long for one call (Kkma and Hannanum slow down badly on long input).
+    """:func:`pos` (or ``tagger``, with the same signature) for text too long for one call (Kkma and
+    Hannanum slow down badly on long input).
 
     Cuts fall on line, sentence or word boundaries, so no word is split
     unless a single 'word' is longer than ``chunk_chars``.
     """
     if chunk_chars < 1:
         raise ValueError("chunk_chars must be positive")
+    tagger = tagger or pos
     tokens: list[tuple[str, str]] = []
     done = 0
     for chunk in _chunks(text, chunk_chars):
-        tokens.extend(pos(chunk, engine, **options))
+        tokens.extend(tagger(chunk, engine, **options))
         done += len(chunk)
         if progress is not None:
             progress(done, len(text))

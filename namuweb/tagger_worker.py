@@ -1,0 +1,62 @@
+"""One tagging engine in a process of its own, answering the server over a pipe.
+
+``python -m namuweb.tagger_worker ENGINE`` reads one JSON request per line on stdin
+(``{"text": ..., "norm": ..., "stem": ...}``) and writes one JSON answer per line
+(``{"tokens": [[form, tag], ...]}`` or ``{"error": ...}``); its first line says whether the
+engine started (``{"ready": true}``). It lives apart from the server so that an engine that
+hangs, runs out of heap or crashes (Kkma, Hannanum and Komoran all can) is killed and
+restarted without touching other visitors, and so that Kiwi, which holds Python's GIL while it
+loads and tags, never freezes the server. Java's own output goes to stderr: stdout is the protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose server is gone exits, even in the middle of a hung call."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def main(argv: list[str]) -> int:
+    engine = argv[0]
+    answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
+    os.dup2(2, 1)  # whatever the engine prints (the JVM writes to fd 1) stays out of the answers
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+    def say(message: dict) -> None:
+        answers.write(json.dumps(message, ensure_ascii=False) + "\n")
+
+    from namuweb import morph
+    try:
+        morph.pos("나무위키 말뭉치를 만들어보자", engine)  # the first call loads the dictionaries too
+    except Exception as problem:  # noqa: BLE001 -- told to the server, which shows it
+        say({"error": str(problem) if isinstance(problem, morph.EngineUnavailable) else morph.one_line(problem)})
+        return 1
+    say({"ready": True})
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            tokens = morph.pos(request["text"], engine, norm=request.get("norm", False),
+                               stem=request.get("stem", False))
+        except Exception as problem:  # noqa: BLE001 -- an engine's own failure on this input
+            # A JVM past its heap is not trusted again: the worker ends and the server starts a fresh one.
+            fatal = "OutOfMemoryError" in f"{type(problem).__name__} {problem}"
+            say({"error": morph.one_line(problem), "fatal": fatal})
+            if fatal:
+                return 3
+            continue
+        say({"tokens": tokens})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
