@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from namuweb import config, system
+from namuweb import config, system, warmup
 
 st.title("namuweb")
 st.markdown(
@@ -58,16 +58,21 @@ java = system.java_status()
 (st.success if java.ok else st.warning)(f"{java.summary} — {java.detail}", icon=":material/coffee:")
 
 
-@st.cache_data(ttl=3600, show_spinner=False)
-def tensorflow_status():
-    return system.tensorflow_status()
+# TensorFlow takes seconds to import, so a server checks it in the background as it starts; until
+# then the panel says so and looks again every second, and the rest of the page is not held up.
+tensorflow_pending = warmup.available("tensorflow") is None
 
 
-@st.fragment
+@st.fragment(run_every=1.0 if tensorflow_pending else None)
 def tensorflow_panel():
-    with st.spinner("Checking TensorFlow and GPUs…"):
-        tf = tensorflow_status()
-    (st.success if tf.ok else st.warning)(f"{tf.summary} — {tf.detail}", icon=":material/memory:")
+    tf = warmup.available("tensorflow")
+    if tf is None:
+        st.info(f"{warmup.state('tensorflow').label}… (TensorFlow is starting in the background)",
+                icon=":material/hourglass_top:")
+    elif tensorflow_pending:
+        st.rerun()  # once: the whole page again, now without the poll
+    else:
+        (st.success if tf.ok else st.warning)(f"{tf.summary} — {tf.detail}", icon=":material/memory:")
 
 
 tensorflow_panel()

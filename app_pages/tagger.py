@@ -6,7 +6,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from namuweb import corpus, jobs, morph, tagging, tagviz
+from namuweb import corpus, jobs, morph, taggers, tagging, tagviz
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -20,7 +20,7 @@ st.title("Morpheme tagger")
 st.caption("Korean text split into morphemes with their parts of speech, as the tutorial does with konlpy: "
            "`나무위키 말뭉치를 만들어보자` → `나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb`.")
 
-engines = {e.name: e for e in morph.engines()}
+engines = {e.name: e for e in taggers.engines()}
 available = [name for name, e in engines.items() if e.available]
 missing = [e for e in engines.values() if not e.available]
 if missing:
@@ -72,7 +72,7 @@ too_long = (f"This text has {len(text):,} characters; the Tag tab tags up to {MA
 def timed_pos(text: str, engine: str, norm: bool = False, stem: bool = False) -> tuple[list, float]:
     """Tags of a short text with the time they took (kept: the tabs below all rerun on every change)."""
     started = time.perf_counter()
-    tokens = morph.pos(text, engine, norm=norm, stem=stem)
+    tokens = taggers.pos(text, engine, norm=norm, stem=stem)
     return tokens, time.perf_counter() - started
 
 
@@ -81,15 +81,22 @@ def tag(text: str, engine: str, **options) -> tuple[list, float]:
         return timed_pos(text, engine, **options)
     started = time.perf_counter()
     bar = st.progress(0.0, text="Tagging a long text in chunks…")
-    tokens = morph.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
+    tokens = taggers.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
                                progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
     bar.empty()
     return tokens, time.perf_counter() - started
 
 
-single, compare, whole = st.tabs(["Tag", "Compare engines", "Tag a corpus"])
+def tagging_spinner(engine: str) -> str:
+    state = taggers.state(engine)
+    if state == "starting":
+        return f"{morph.LABELS[engine]} is still starting (the server has just started); then it tags…"
+    if state == "cold":
+        return f"Starting {morph.LABELS[engine]} (its first use on this server)…"
+    return f"Tagging with {morph.LABELS[engine]}…"
 
-with single:
+
+def tag_tab() -> None:
     if not text.strip():
         st.info("Type a sentence or pick an example above." + (" (The text is only whitespace.)" if text else ""),
                 icon=":material/keyboard:")
@@ -100,7 +107,7 @@ with single:
             st.caption(f"Long input: tagged in chunks of {LONG_INPUT:,} characters "
                        "(NAMUWEB_TAGGER_CHUNK_CHARS).")
         try:
-            with st.spinner(f"Tagging with {morph.LABELS[engine]}…"):
+            with st.spinner(tagging_spinner(engine)):
                 tokens, seconds = tag(text, engine, **options)
         except morph.EngineUnavailable as problem:
             st.error(str(problem), icon=":material/error:")
@@ -116,7 +123,7 @@ with single:
                                         "in English": meanings.get(t, ("", ""))[1], "group": tagviz.tag_group(t)}
                                        for w, t in tokens]), hide_index=True, width="stretch")
 
-with compare:
+def compare_tab() -> None:
     if not text.strip():
         st.info("Type a sentence to compare the engines on it.", icon=":material/keyboard:")
     elif len(text) > LONG_INPUT:
@@ -128,7 +135,7 @@ with compare:
             rows[name] = st.empty()
             try:
                 with rows[name].container():
-                    with st.spinner(f"{morph.LABELS[name]}…"):
+                    with st.spinner(tagging_spinner(name)):
                         results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
                 rows[name].markdown(f"**{morph.LABELS[name]}** · {len(results[name])} morphemes · "
                                     f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name]),
@@ -140,7 +147,7 @@ with compare:
             rows[name].markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms"
                                 "\n\n" + tagviz.chips_html(tokens, different[name]), unsafe_allow_html=True)
 
-with whole:
+def corpus_tab() -> None:
     st.caption("The tutorial's rule: every line is split on '.', each sentence is tagged, and sentences of more "
                "than one token are written as space-separated `word/Tag`. The result becomes a new corpus in the "
                "library (for the skip-gram trainer).")
@@ -198,3 +205,12 @@ with whole:
                 st.rerun(scope="fragment")
 
     tagging_progress()
+
+
+# Only the open tab runs: Compare starts every engine, and a visitor who only tags must not wait for it.
+single, compare, whole = st.tabs(["Tag", "Compare engines", "Tag a corpus"], key="tagger_tab", on_change="rerun")
+
+for tab, show in zip((single, compare, whole), (tag_tab, compare_tab, corpus_tab)):
+    if tab.open:
+        with tab:
+            show()

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import charlm, charts, corpus, jobs, runs, system
+from namuweb import charlm, charts, corpus, jobs, runs, warmup
 from namuweb.config import demo_settings
 from namuweb.vocab import load_vocab
 from namuweb.vocab_report import report
@@ -14,11 +14,6 @@ st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo toke
 demo = demo_settings()
 if demo:
     st.info(demo.notice(), icon=":material/visibility:")
-
-
-@st.cache_data(ttl=3600, show_spinner=False)
-def tensorflow_status():
-    return system.tensorflow_status()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -89,8 +84,11 @@ try:
 except ValueError as problem:
     config, error = None, str(problem)
 
-tf = tensorflow_status()
-device = ("GPU: " + tf.detail) if tf.ok and "GPU" in tf.detail and "no GPU" not in tf.detail else "CPU"
+tf = warmup.available("tensorflow")  # None while a fresh server still checks it in the background
+if tf is None:
+    device = "still checking (TensorFlow is starting)"
+else:
+    device = ("GPU: " + tf.detail) if tf.ok and "GPU" in tf.detail and "no GPU" not in tf.detail else "CPU"
 if config:
     tokens, vocab_size = corpus_tokens(corpus_id, by_id[corpus_id].created)
     per_epoch = charlm.steps_per_epoch(tokens, config)
@@ -102,7 +100,7 @@ if config:
     else:
         step_s = charlm.estimate_seconds_per_step(vocab_size, config, measured_flops_per_second())
         steps = charlm.total_steps(config, per_epoch)
-        st.info(f"**Device:** {device if tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
+        st.info(f"**Device:** {device if tf is None or tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
                 f"**{per_epoch:,} steps per epoch** · about **{format_seconds(per_epoch * step_s)} per epoch** · "
                 f"this run: {steps:,} steps ≈ {format_seconds(steps * step_s)} (rough estimate)",
                 icon=":material/speed:")
@@ -118,7 +116,7 @@ active = runs.active_runs()
 if active:
     st.warning(f"Run `{active[0].id}` is {active[0].state}: one training job at a time. Stop it to start another.",
                icon=":material/hourglass_top:")
-if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or active or not tf.ok)):
+if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or active or (tf is not None and not tf.ok))):
     try:
         run_dir = runs.create_run(config)
         runs.start(run_dir)

@@ -1,0 +1,125 @@
+"""Warm, in the background, what a fresh server's first visitor would otherwise wait for.
+
+A fresh server has no JVM, no Okt, no Kiwi model, no built-in corpus on disk and no TensorFlow
+report, and the first visitor used to pay for all of them before seeing a page. :func:`start`
+begins them in one daemon thread as soon as the server process starts (``serve.py``), in the
+order visitors need them; the taggers and TensorFlow start in processes of their own. Pages never wait for the warm-up: :func:`state` tells them whether a
+step is still running so they can say so with a spinner, and each step is idempotent and uses
+the same locks as the pages, so a page that needs one early simply does the work itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass
+class Step:
+    name: str
+    label: str  # what a page says while it runs
+    work: Callable[[], object]
+    state: str = "waiting"  # waiting | running | done | failed
+    result: object = None
+    error: str | None = None
+    seconds: float | None = None
+    finished: threading.Event = field(default_factory=threading.Event)
+
+
+def _okt() -> None:
+    from namuweb import taggers
+    taggers.warm("okt")  # a worker process: Java starts there, and the server's threads keep running
+
+
+def _kiwi() -> None:
+    from namuweb import taggers
+    taggers.warm("kiwi")  # Kiwi holds the GIL while it loads: in the server it would freeze every page
+
+
+def _builtin_corpus() -> None:
+    from namuweb import corpus
+    corpus.ensure_builtin()
+
+
+def _tensorflow():
+    from namuweb import system
+    return system.tensorflow_status()
+
+
+def _steps() -> dict[str, Step]:
+    # The Tagger's default engine first (a deep link to it is the slowest first visit), then the corpus
+    # every other page lists, then the rest.
+    steps = [Step("okt", "Starting Java and the Okt tagger", _okt),
+             Step("corpus", "Preparing the built-in corpus", _builtin_corpus),
+             Step("kiwi", "Loading Kiwi's model", _kiwi),
+             Step("tensorflow", "Checking TensorFlow and GPUs", _tensorflow)]
+    return {step.name: step for step in steps}
+
+
+_lock = threading.Lock()
+_steps_by_name: dict[str, Step] = _steps()
+_thread: threading.Thread | None = None
+started_at: float | None = None
+
+
+def _run_all() -> None:
+    for step in _steps_by_name.values():
+        run_step(step.name)
+
+
+def run_step(name: str) -> Step:
+    """Run one step now in this thread unless it ran or is running (then wait for it)."""
+    step = _steps_by_name[name]
+    with _lock:
+        mine = step.state == "waiting"
+        if mine:
+            step.state = "running"
+    if not mine:
+        step.finished.wait()
+        return step
+    started = time.perf_counter()
+    try:
+        step.result = step.work()
+        step.state = "done"
+    except Exception as error:  # noqa: BLE001 -- a page that needs the step reports its own error
+        step.error = f"{type(error).__name__}: {error}"
+        step.state = "failed"
+    finally:
+        step.seconds = time.perf_counter() - started
+        step.finished.set()
+    if started_at is not None:  # the server's log says what the warm-up did and when
+        print(f"namuweb warm-up: {step.name} {step.state} after {time.perf_counter() - started_at:.1f} s"
+              + (f" ({step.error})" if step.error else ""), flush=True)
+    return step
+
+
+def start() -> None:
+    """Begin the warm-up once per process, in a daemon thread; returns at once."""
+    global _thread, started_at
+    with _lock:
+        if _thread is not None:
+            return
+        started_at = time.perf_counter()
+        _thread = threading.Thread(target=_run_all, name="namuweb-warmup", daemon=True)
+    _thread.start()
+
+
+def state(name: str) -> Step:
+    """The step's record (``state`` is waiting, running, done or failed); never blocks."""
+    return _steps_by_name[name]
+
+
+def started() -> bool:
+    """Whether this process runs the warm-up (a server does; a test or the CLI does not)."""
+    return _thread is not None
+
+
+def available(name: str):
+    """The step's result when it is done; computed here and now when this process runs no warm-up;
+    None while the warm-up is still on its way to it (a page then says so instead of waiting)."""
+    step = _steps_by_name[name]
+    if not started():
+        return run_step(name).result
+    return step.result if step.finished.is_set() else None
