@@ -229,6 +229,9 @@ def test_tagger_page_tags_the_tutorial_sentence():
 def test_tagger_page_compare_lists_every_available_engine():
     from namuweb import morph
     at = page("tagger").run()
+    assert "Outlined chips" not in " ".join(c.value for c in at.caption), "Compare ran before it was opened"
+    at.session_state["tagger_tab"] = "Compare engines"
+    at.run()
     shown = " ".join(m.value for m in at.markdown)
     for engine in morph.engines():
         if engine.available:

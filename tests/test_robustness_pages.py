@@ -234,6 +234,10 @@ def test_an_empty_read_only_data_directory_is_one_clear_message_on_every_page(mo
     at = app().run()
     for name in TOOL_PAGES:
         at.switch_page(f"app_pages/{name}.py").run()
+        if name == "tagger":  # tagging a sentence needs no data directory; tagging a corpus does
+            assert not at.exception and not shown(at, "error"), at.exception or shown(at, "error")
+            at.session_state["tagger_tab"] = "Tag a corpus"
+            at.run()
         assert not at.exception, (name, at.exception[0].value if at.exception else None)
         assert "the data directory is read-only" in shown(at, "error"), name
     assert not any(isolated_home.iterdir()), "nothing may be written"

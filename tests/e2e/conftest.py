@@ -3,7 +3,7 @@
 Fixtures
 --------
 ``namuweb_home`` (session)  the NAMUWEB_HOME directory the server uses (a fresh tmp dir).
-``app_server``   (session)  starts ``streamlit run streamlit_app.py`` from the project root on a
+``app_server``   (session)  starts ``python serve.py`` (``streamlit run streamlit_app.py`` after a warm-up) on a
                             free localhost port and yields its base URL, e.g. ``http://localhost:41234``.
 ``browser``      (session)  Playwright Chromium (Debian's ``/usr/bin/chromium``, or ``$CHROMIUM_PATH``).
 ``page``         (function) a fresh context + page (1400x1000, locale ko-KR); on teardown a
@@ -137,12 +137,12 @@ def namuweb_home(tmp_path_factory) -> Path:
 
 @contextlib.contextmanager
 def serve_app(home: Path, log_path: Path) -> Iterator[str]:
-    """Run ``streamlit run streamlit_app.py`` with NAMUWEB_HOME=home on a free port; yield its base URL.
+    """Run ``python serve.py`` (as ./scripts/app does) with NAMUWEB_HOME=home on a free port; yield its base URL.
 
     The server gets its own process group and is stopped (TERM, then KILL) on exit.  Jobs it
     started keep running: they live in sessions of their own, as in production.
     """
-    app_file = PROJECT_ROOT / "streamlit_app.py"
+    app_file = PROJECT_ROOT / "serve.py"  # what ./scripts/app starts: streamlit run, with the warm-up
     if not app_file.is_file():
         pytest.fail(f"{app_file} does not exist; nothing to serve.", pytrace=False)
 
@@ -151,7 +151,7 @@ def serve_app(home: Path, log_path: Path) -> Iterator[str]:
     env["NAMUWEB_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        sys.executable, str(app_file),
         "--server.headless", "true",
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
@@ -249,3 +249,22 @@ def _serve_app_fixture():
 def _wait_for_app_fixture():
     """Return :func:`wait_for_app` so tests can use it without importing this conftest."""
     return wait_for_app
+
+
+@pytest.fixture
+def usable_run(namuweb_home: Path) -> Path:
+    """A finished model in the shared server's data directory, for tests that generate from one.
+
+    The training test normally leaves a stopped demo run; when it did not (a test run alone), a
+    20-step run is trained by the CLI in a process of its own, as a visitor's job would be."""
+    from namuweb import generate
+    found = generate.usable_runs(namuweb_home)
+    if not found:
+        env = dict(os.environ, NAMUWEB_HOME=str(namuweb_home))
+        done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", "builtin", "--preset", "demo",
+                               "--steps", "20"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                              timeout=600)
+        assert done.returncode == 0, f"training a model for the test failed:\n{done.stderr[-3000:]}"
+        found = generate.usable_runs(namuweb_home)
+    assert found, "no usable run after training one"
+    return found[0].path

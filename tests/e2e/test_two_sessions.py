@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from ui import current_step, expect_state
+from ui import current_step, expect_state, wait_for_step
 
 RESPONSE_BOUND_S = 30.0
 
@@ -31,13 +31,7 @@ def visitor_tags_and_generates(page, app, wait_for_app) -> dict[str, float]:
     return timings
 
 
-def test_one_visitor_trains_while_another_tags_and_generates(app_server, namuweb_home, browser, wait_for_app,
-                                                             monkeypatch):
-    from namuweb import corpus, generate, runs, trainer
-    from namuweb.charlm import TrainConfig
-    monkeypatch.setenv("NAMUWEB_HOME", str(namuweb_home))
-    if not generate.usable_runs():  # a model to generate from (the tests before normally leave one)
-        trainer.train(runs.create_run(TrainConfig.from_preset(corpus.BUILTIN_ID, "demo", steps=20)))
+def test_one_visitor_trains_while_another_tags_and_generates(app_server, usable_run, browser, wait_for_app):
 
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR") for _ in range(2)]
     trainer_page, visitor_page = (c.new_page() for c in contexts)
@@ -49,21 +43,22 @@ def test_one_visitor_trains_while_another_tags_and_generates(app_server, namuweb
         expect(trainer_page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
         trainer_page.get_by_role("button", name="Train").click()
         expect_state(trainer_page, "running")
-        step_before = current_step(trainer_page)
+        # "running" comes before TensorFlow has even imported: the visitor starts once steps are being written.
+        step_before = wait_for_step(trainer_page, 1, "the training job's first step")
 
         busy = visitor_tags_and_generates(visitor_page, app_server, wait_for_app)
         started = time.monotonic()
         trainer_page.reload()
         expect_state(trainer_page, "running", timeout=60_000)
         busy["reload the training page"] = time.monotonic() - started
-        step_after = current_step(trainer_page)
+        step_after = wait_for_step(trainer_page, step_before + 1, "training while the other visitor worked",
+                                   timeout_s=60)
 
         print("\nresponse times in seconds (idle → while training):")
         for name, seconds in busy.items():
             print(f"  {name:26s} {idle.get(name, float('nan')):6.2f} → {seconds:6.2f}")
         for name, seconds in busy.items():
             assert seconds < RESPONSE_BOUND_S, f"{name} took {seconds:.1f} s while a model trained"
-        assert step_after > step_before, "training made no progress while the other visitor worked"
 
         trainer_page.get_by_role("button", name="Stop").click()
         expect_state(trainer_page, "stopped", timeout=90_000)

@@ -21,3 +21,22 @@ def expect_state(page, state: str, timeout: float = 90_000) -> None:
 def current_step(page) -> int:
     text = metric_value(page, "Step").last.inner_text()
     return int(text.split("/")[0].replace(",", "").strip())
+
+
+def wait_for_step(page, at_least: int, what: str, timeout_s: float = 120.0) -> int:
+    """Poll the run's Step metric (the page redraws it live) until it shows ``at_least``; return it.
+
+    The bound names what was awaited, so a failure says which state never came."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    step = -1
+    while time.monotonic() < deadline:
+        try:
+            step = current_step(page)
+        except (ValueError, IndexError):  # the metric is being redrawn
+            step = -1
+        if step >= at_least:
+            return step
+        page.wait_for_timeout(250)
+    raise AssertionError(f"{what}: the run did not reach step {at_least} within {timeout_s:.0f} s "
+                         f"(the page showed step {step})")
