@@ -29,6 +29,7 @@ from namuweb.morph import EngineUnavailable
 WORKERS_PER_ENGINE = 2
 START_TIMEOUT_S = 120.0  # a cold JVM engine loading its dictionaries on a loaded machine
 JVM_HEAP_MB = 512  # each JVM worker's heap: a runaway input ends in OutOfMemoryError, not the machine's RAM
+RETRY_AFTER_S = 60.0  # an engine that could not start is reported unavailable this long, then tried again
 
 
 def time_limit(engine: str) -> float:
@@ -115,7 +116,7 @@ _cond = threading.Condition()
 _idle: dict[str, list[_Worker]] = {name: [] for name in morph.ENGINES}
 _count: dict[str, int] = {name: 0 for name in morph.ENGINES}
 _starting: dict[str, int] = {name: 0 for name in morph.ENGINES}
-_failures: dict[str, str] = {}  # engines that could not start here, with the reason
+_failures: dict[str, tuple[str, float]] = {}  # engines whose worker could not start: (reason, when)
 
 
 def _start_worker(engine: str) -> _Worker:
@@ -127,12 +128,20 @@ def _start_worker(engine: str) -> _Worker:
         raise EngineGaveUp(f"{morph.LABELS[engine]} did not start within {START_TIMEOUT_S:.0f} s") from None
     except _Died as died:
         worker.kill()
-        raise EngineUnavailable(f"{morph.LABELS[engine]} could not start: {died}") from None
+        message = {"error": f"{morph.LABELS[engine]} could not start: {died}"}
     if "error" in message:
         worker.kill()
-        _failures[engine] = message["error"]
+        _failures[engine] = (message["error"], time.monotonic())
         raise EngineUnavailable(message["error"])
     return worker
+
+
+def _failure(engine: str) -> str | None:
+    """Why ``engine`` could not start here, if it failed within :data:`RETRY_AFTER_S` (then it is tried again)."""
+    failed = _failures.get(engine)
+    if failed is None or time.monotonic() - failed[1] > RETRY_AFTER_S:
+        return None
+    return failed[0]
 
 
 def _acquire(engine: str, deadline: float) -> _Worker:
@@ -181,8 +190,8 @@ def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = Fals
     and :class:`EngineUnavailable` when it cannot run here."""
     if engine not in morph.LABELS:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
-    if engine in _failures:
-        raise EngineUnavailable(_failures[engine])
+    if reason := _failure(engine):
+        raise EngineUnavailable(reason)
     if not text.strip():
         return []
     limit = time_limit(engine) if timeout is None else timeout
@@ -235,7 +244,7 @@ def state(engine: str) -> str:
 
 def engines() -> list[morph.EngineInfo]:
     """:func:`namuweb.morph.engines` (file checks only), less the engines whose worker could not start."""
-    return [replace(info, available=False, reason=_failures[info.name]) if info.name in _failures else info
+    return [replace(info, available=False, reason=reason) if (reason := _failure(info.name)) else info
             for info in morph.engines()]
 
 
