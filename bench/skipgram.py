@@ -75,7 +75,7 @@ def train_namuweb(corpus_id: str, epochs: int, shared: int, out: Path) -> dict:
 
 
 def show(name: str, neighbours: dict) -> None:
-    print(f"\n{name}")
+    print(f"\ntop 5 neighbours, {name}")
     for probe, found in neighbours.items():
         print(f"  {probe:12s} " + ", ".join(f"{w} {s:.2f}" for w, s in found))
 
@@ -118,9 +118,9 @@ def main() -> None:
     ratio = median["gensim"] / median["shared"]
     print(f"ratio    {ratio:.2f}x gensim (goal >= 0.5x: {'met' if ratio >= 0.5 else 'NOT met'}); "
           f"with negatives per pair {median['gensim'] / median['per pair']:.2f}x")
-    show("namuweb top 5 (shared negatives)", found["shared"]["neighbours"])
-    show("namuweb top 5 (negatives per pair)", found["per pair"]["neighbours"])
-    show("gensim top 5", {p: theirs.wv.most_similar(p, topn=5) for p in PROBES})
+    show("namuweb, shared negatives", found["shared"]["neighbours"])
+    show("namuweb, negatives per pair", found["per pair"]["neighbours"])
+    show("gensim", {p: theirs.wv.most_similar(p, topn=5) for p in PROBES})
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-"""The README shows a current screenshot of every page of the navigation."""
+"""The README shows a current screenshot of every page of the navigation, and its bench block is
+what the bench scripts print."""
 
+import ast
 import hashlib
 import json
 import re
@@ -39,3 +41,98 @@ def test_every_screenshot_shows_the_current_source_of_its_page():
     stale = [name for name in navigation_pages()
              if shots.get(name) != hashlib.sha256((ROOT / "app_pages" / f"{name}.py").read_bytes()).hexdigest()]
     assert not stale, f"screenshots older than their page's source: {', '.join(stale)}; {REFRESH}"
+
+
+# --- the bench block ----------------------------------------------------------------------------------
+
+NUMBER = r" *[-+]?(?:\d[\d,]*)?\.?\d+(?:e[-+]?\d+)?%? *"
+ANYTHING = ".*?"
+COMMAND = re.compile(r"^\$ (?:\w+=\S+ )*\.venv/bin/python (bench/\w+\.py)\b")
+
+
+def _field(node: ast.FormattedValue) -> str:
+    spec = "".join(v.value for v in node.format_spec.values if isinstance(v, ast.Constant)) if node.format_spec else ""
+    return NUMBER if spec and (spec[-1] in "bdeEfFgGnoxX%" or "," in spec) else ANYTHING
+
+
+def _pieces(node: ast.expr) -> list[tuple[str, str]]:
+    """("text", literal) and ("regex", pattern) pieces of the string an expression builds."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [("text", node.value)]
+    if isinstance(node, ast.JoinedStr):
+        return [piece for value in node.values for piece in _pieces(value)]
+    if isinstance(node, ast.FormattedValue) and isinstance(node.value, ast.Constant):  # f"{'path':<10}"
+        return [("regex", " *"), ("text", str(node.value.value)), ("regex", " *")]
+    if isinstance(node, ast.FormattedValue):
+        return [("regex", _field(node))]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _pieces(node.left) + _pieces(node.right)
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+            and isinstance(node.func.value, ast.Constant) and len(node.args) == 1
+            and isinstance(node.args[0], (ast.GeneratorExp, ast.ListComp))):  # ", ".join(f"..." for ...)
+        item = _regex(_pieces(node.args[0].elt))
+        return [("regex", f"(?:{item}(?:{re.escape(node.func.value.value)}{item})*)?")]
+    return [("regex", ANYTHING)]
+
+
+def _regex(pieces: list[tuple[str, str]]) -> str:
+    return "".join(re.sub(r"\\ (?:\\ )*", " +", re.escape(text)) if kind == "text" else text for kind, text in pieces)
+
+
+def printed_line_patterns(script: Path) -> list[re.Pattern]:
+    """One pattern per line that a ``print(...)`` of ``script`` can write (see the test's docstring)."""
+    patterns = []
+    for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print" and node.args:
+            line: list[tuple[str, str]] = []
+            lines = [line]
+            for kind, text in _pieces(node.args[0]):
+                if kind == "regex":
+                    line.append((kind, text))
+                    continue
+                first, *rest = text.split("\n")
+                line.append((kind, first))
+                for part in rest:
+                    line = [(kind, part)]
+                    lines.append(line)
+            for pieces in lines:  # a line of fields only (``print(f"{x}")``) would vouch for any text
+                if any(text.strip() if kind == "text" else NUMBER in text for kind, text in pieces):
+                    patterns.append(re.compile(_regex(pieces)))
+    return patterns
+
+
+def bench_block() -> dict[str, list[str]]:
+    """``bench/NAME.py`` -> the output lines under its ``$ .venv/bin/python bench/NAME.py`` command."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Tests and benchmarks", 1)[1]
+    block = re.search(r"```console\n(.*?)```", section, re.S).group(1)
+    outputs: dict[str, list[str]] = {}
+    current = None
+    for line in block.splitlines():
+        command = COMMAND.match(line)
+        if command:
+            current = outputs.setdefault(command.group(1), [])
+        elif line.strip():
+            assert current is not None, f"output before any bench command: {line!r}"
+            current.append(line.rstrip())
+    return outputs
+
+
+def test_the_readmes_bench_output_is_what_the_scripts_print():
+    """Every output line under ``$ .venv/bin/python bench/NAME.py`` in the README's console block must be
+    one that a ``print`` in bench/NAME.py can produce.  Each print's argument is read with ``ast``:
+    its literal text must appear verbatim (a run of spaces matches any run of spaces); a replacement
+    field with a numeric format (``:,.0f``, ``:+.1%``, ``:5.2f`` ...) matches one number with its
+    padding, a constant field (``{'path':<10}``) its text with its padding; any other field or expression matches any text; ``sep.join(f"..." for ...)`` matches
+    that item repeated; a ``\\n`` in the text starts the next line.  The whole line must match, so a
+    suffix or a row that no script prints, like ``(okt 1,459 vs 1,435 sentences/s)`` after the
+    overhead line, fails, and so does a label that a script no longer prints."""
+    outputs = bench_block()
+    assert len(outputs) >= 6, sorted(outputs)
+    for script, lines in outputs.items():
+        path = ROOT / script
+        assert path.is_file(), f"the README runs {script}, which does not exist"
+        assert lines, f"the README shows no output for {script}"
+        patterns = printed_line_patterns(path)
+        unprinted = [line for line in lines if not any(p.fullmatch(line) for p in patterns)]
+        assert not unprinted, f"{script} prints no such line (paste its real output): {unprinted}"
