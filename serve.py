@@ -9,10 +9,9 @@ itself while Streamlit starts, and the pages find it done. Arguments go to ``str
 import sys
 from pathlib import Path
 
-from streamlit.web import cli
-
 from namuweb import warmup
 
 if __name__ == "__main__":
-    warmup.start()
+    warmup.start()  # before Streamlit's own import: Java gets those seconds too
+    from streamlit.web import cli
     sys.exit(cli.main(["run", str(Path(__file__).with_name("streamlit_app.py")), *sys.argv[1:]], prog_name="streamlit"))

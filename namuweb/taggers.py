@@ -153,7 +153,9 @@ def _acquire(engine: str, deadline: float) -> _Worker:
                     return worker
                 _count[engine] -= 1
                 worker.kill()
-            if _count[engine] < WORKERS_PER_ENGINE:
+            # One start at a time per engine: a request that comes while a worker is starting (the
+            # warm-up's, say) waits for it instead of starting a second JVM that slows both down.
+            if _count[engine] < WORKERS_PER_ENGINE and not _starting[engine]:
                 _count[engine] += 1
                 _starting[engine] += 1
                 break
