@@ -2,8 +2,10 @@
 
 Streamlit runs the app's script only when a visitor connects, so nothing in ``streamlit_app.py``
 can prepare a server before its first visitor. Started here, the warm-up (``namuweb.warmup``:
-Java and Okt, the built-in corpus, Kiwi, the TensorFlow report) runs in the server process
-itself while Streamlit starts, and the pages find it done. Arguments go to ``streamlit run``.
+Java and Okt, the built-in corpus, Kiwi, the TensorFlow report) begins before Streamlit does.
+The port opens once the Okt worker is up (Java's start and Okt's dictionaries are a few seconds
+of one core that no page can hide), or after :data:`READY_WAIT_S` at most; the rest goes on in
+the background at a lower priority than the pages. Arguments go to ``streamlit run``.
 """
 
 import sys
@@ -11,7 +13,10 @@ from pathlib import Path
 
 from namuweb import warmup
 
+READY_WAIT_S = 10.0
+
 if __name__ == "__main__":
     warmup.start()  # before Streamlit's own import: Java gets those seconds too
     from streamlit.web import cli
+    warmup.wait("okt", READY_WAIT_S)
     sys.exit(cli.main(["run", str(Path(__file__).with_name("streamlit_app.py")), *sys.argv[1:]], prog_name="streamlit"))

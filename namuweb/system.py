@@ -28,10 +28,11 @@ class Check:
     detail: str = ""
 
 
-def tensorflow_status(timeout: float = 120) -> Check:
+def tensorflow_status(timeout: float = 120, nice: int = 0) -> Check:
+    """``nice``: how far below the server's priority the probe runs (a background check yields the CPU)."""
     try:
-        done = subprocess.run([sys.executable, "-c", _TF_PROBE], capture_output=True, text=True,
-                              timeout=timeout)
+        done = subprocess.run([sys.executable, "-c", f"import os; os.nice({int(nice)})\n" + _TF_PROBE],
+                              capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return Check(False, "TensorFlow did not answer in time", f"import took over {timeout:.0f} s")
     if done.returncode != 0:

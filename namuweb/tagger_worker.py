@@ -1,6 +1,6 @@
 """One tagging engine in a process of its own, answering the server over a pipe.
 
-``python -m namuweb.tagger_worker ENGINE`` reads one JSON request per line on stdin
+``python -m namuweb.tagger_worker ENGINE [NICE]`` reads one JSON request per line on stdin
 (``{"text": ..., "norm": ..., "stem": ...}``) and writes one JSON answer per line
 (``{"tokens": [[form, tag], ...]}`` or ``{"error": ...}``); its first line says whether the
 engine started (``{"ready": true}``). It lives apart from the server so that an engine that
@@ -28,6 +28,8 @@ def _exit_with_parent(parent: int) -> None:
 
 def main(argv: list[str]) -> int:
     engine = argv[0]
+    if len(argv) > 1 and int(argv[1]):
+        os.nice(int(argv[1]))
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # whatever the engine prints (the JVM writes to fd 1) stays out of the answers
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()

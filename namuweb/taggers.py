@@ -48,11 +48,11 @@ class _Died(Exception):
 class _Worker:
     """One ``python -m namuweb.tagger_worker ENGINE`` process and the thread that reads its answers."""
 
-    def __init__(self, engine: str):
+    def __init__(self, engine: str, nice: int = 0):
         self.engine = engine
         env = dict(os.environ, NAMUWEB_JVM_HEAP_MB=str(JVM_HEAP_MB), PYTHONUNBUFFERED="1")
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.tagger_worker", engine],
+        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.tagger_worker", engine, str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)
         self.answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, name=f"namuweb-{engine}-answers", daemon=True).start()
@@ -119,8 +119,8 @@ _starting: dict[str, int] = {name: 0 for name in morph.ENGINES}
 _failures: dict[str, tuple[str, float]] = {}  # engines whose worker could not start: (reason, when)
 
 
-def _start_worker(engine: str) -> _Worker:
-    worker = _Worker(engine)
+def _start_worker(engine: str, nice: int = 0) -> _Worker:
+    worker = _Worker(engine, nice)
     try:
         message = worker.answer(START_TIMEOUT_S)
     except TimeoutError:
@@ -144,7 +144,7 @@ def _failure(engine: str) -> str | None:
     return failed[0]
 
 
-def _acquire(engine: str, deadline: float) -> _Worker:
+def _acquire(engine: str, deadline: float, nice: int = 0) -> _Worker:
     with _cond:
         while True:
             while _idle[engine]:
@@ -162,7 +162,7 @@ def _acquire(engine: str, deadline: float) -> _Worker:
             if not _cond.wait(timeout=max(deadline - time.monotonic(), 0.0)) and time.monotonic() >= deadline:
                 raise EngineGaveUp(f"{morph.LABELS[engine]} is busy with other visitors' text; try again in a moment")
     try:
-        return _start_worker(engine)
+        return _start_worker(engine, nice)
     except BaseException:
         with _cond:
             _count[engine] -= 1
@@ -225,13 +225,15 @@ def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, prog
     return morph.pos_chunked(text, engine, chunk_chars=chunk_chars, progress=progress, tagger=pos, **options)
 
 
-def warm(engine: str) -> None:
-    """Have one worker of ``engine`` started and idle; runs in the caller's thread (the warm-up's)."""
+def warm(engine: str, nice: int = 0) -> None:
+    """Have one worker of ``engine`` started and idle; runs in the caller's thread (the warm-up's).
+
+    ``nice``: a worker started ahead of need can yield the CPU to the pages it is not serving yet."""
     with _cond:
         if _idle[engine] or _count[engine]:
             return
     try:
-        _release(_acquire(engine, time.monotonic() + START_TIMEOUT_S), True)
+        _release(_acquire(engine, time.monotonic() + START_TIMEOUT_S, nice), True)
     except EngineUnavailable:
         pass  # the page that asks for it says why
 

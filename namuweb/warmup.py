@@ -35,7 +35,7 @@ def _okt() -> None:
 
 def _kiwi() -> None:
     from namuweb import taggers
-    taggers.warm("kiwi")  # Kiwi holds the GIL while it loads: in the server it would freeze every page
+    taggers.warm("kiwi", nice=10)  # in a process: Kiwi holds the GIL while it loads; niced: pages come first
 
 
 def _builtin_corpus() -> None:
@@ -45,7 +45,7 @@ def _builtin_corpus() -> None:
 
 def _tensorflow():
     from namuweb import system
-    return system.tensorflow_status()
+    return system.tensorflow_status(nice=10)
 
 
 def _steps() -> dict[str, Step]:
@@ -114,6 +114,11 @@ def state(name: str) -> Step:
 def started() -> bool:
     """Whether this process runs the warm-up (a server does; a test or the CLI does not)."""
     return _thread is not None
+
+
+def wait(name: str, timeout: float) -> bool:
+    """Wait at most ``timeout`` seconds for the warm-up to finish step ``name``; whether it has."""
+    return _steps_by_name[name].finished.wait(timeout)
 
 
 def available(name: str):
