@@ -130,6 +130,7 @@ def compare_tab() -> None:
         st.info(f"Compare works on up to {LONG_INPUT:,} characters.", icon=":material/info:")
     else:
         st.caption("Outlined chips are cuts that not every engine makes.")
+        taggers.start_in_background(available)
         results, times, rows = {}, {}, {}
         for name in available:  # each engine shows as soon as it is done; outlines come at the end
             rows[name] = st.empty()

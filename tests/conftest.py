@@ -1,6 +1,55 @@
-"""Keep every test away from the real data directory and environment settings."""
+"""Keep every test away from the real data directory and environment settings; run tests that
+time what a visitor waits for on a machine that nothing else in the suite is loading."""
+
+import fcntl
+import time
+from pathlib import Path
 
 import pytest
+
+
+# Browser test modules that share the session's server run on one worker, in file order (the first
+# request test must come first); the others bring their own server and may run beside them.
+SHARED_SERVER_MODULES = {"test_browser.py", "test_two_sessions.py"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if "e2e" in path.parts:
+            group = "e2e-shared-server" if path.name in SHARED_SERVER_MODULES else f"e2e-{path.stem}"
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.fixture(scope="session")
+def quiet_lock_dir(tmp_path_factory, worker_id) -> Path:
+    """A folder every xdist worker of this run sees (the parent of the workers' own temp folders)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if worker_id != "master" else base
+
+
+@pytest.fixture(autouse=True)
+def share_the_machine(request, quiet_lock_dir):
+    """Every test holds a shared lock while it runs; a test marked ``quiet`` takes it exclusively.
+
+    A quiet test first leaves a request file, so the other worker starts no new test until it is done
+    (flock alone would let a stream of shared holders keep the exclusive one waiting)."""
+    quiet = request.node.get_closest_marker("quiet") is not None
+    wanted, lock_path = quiet_lock_dir / "quiet.request", quiet_lock_dir / "quiet.lock"
+    with open(lock_path, "a+") as lock:
+        if quiet:
+            wanted.touch()
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        else:
+            while wanted.exists():
+                time.sleep(0.1)
+            fcntl.flock(lock, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            if quiet:
+                wanted.unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(autouse=True)

@@ -115,15 +115,18 @@ _IDLE_JS = """
 """
 
 
-def wait_for_app(page, timeout: float = 30_000, settle_ms: int = 300) -> None:
+def wait_for_app(page, timeout: float = 30_000, settle_ms: int = 300) -> float:
     """Wait until Streamlit is connected and has finished running the script.
 
     Call after ``page.goto(...)`` and after every interaction that reruns the app. ``timeout``
     is in milliseconds (Playwright's unit). The state must hold for ``settle_ms`` in a row.
+    Returns when the page became idle, in seconds since the page's navigation started (the
+    browser's own clock: after a ``goto``, the time from request to an idle page).
     """
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
     page.evaluate("() => { window.__namuwebIdleSince = null; }")
     page.wait_for_function(_IDLE_JS, arg=settle_ms, timeout=timeout, polling=100)
+    return page.evaluate("() => window.__namuwebIdleSince") / 1000
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -17,7 +17,7 @@ import shutil
 import pytest
 from playwright.sync_api import expect
 
-from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value
+from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value, wait_for_step
 
 SHOTS = ARTIFACTS_DIR / "walkthrough"
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -52,6 +52,31 @@ def hangul_count(text: str) -> int:
     return sum("가" <= ch <= "힣" for ch in text)
 
 
+HANGUL_RENDERS = """() => {
+  const ctx = document.createElement("canvas").getContext("2d");
+  ctx.font = "32px sans-serif";
+  const korean = ctx.measureText("한").width;
+  const missing = ctx.measureText("\\u0378").width;   // unassigned: drawn as a .notdef box
+  return korean > 0 && Math.abs(korean - missing) > 0.5;
+}"""
+HOME_BOUND_S = 2.0  # the home page as a fresh server's first request, until it is idle
+
+
+@pytest.mark.quiet
+def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, browser, wait_for_app):
+    """Must stay first in this module: the home page while the server still warms up in the background."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    page = context.new_page()
+    try:
+        page.goto(fresh_server, wait_until="commit")  # watch from the response, not the load event
+        expect(page.get_by_role("heading", name=re.compile("namuweb"))).to_be_visible()
+        seconds = wait_for_app(page)  # from the request to the page going idle
+        print(f"\nfresh server, first request /: idle in {seconds:.2f} s")
+        assert seconds <= HOME_BOUND_S, f"the home page took {seconds:.1f} s on a fresh server"
+    finally:
+        context.close()
+
+
 def test_a_new_visitor_walks_through_every_tool(fresh_server, browser, wait_for_app):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     page = context.new_page()
@@ -74,8 +99,12 @@ def walk(page, app, wait_for_app):
     # Vocabulary of the built-in corpus.
     page.get_by_role("button", name="Open Vocabulary").click()
     wait_for_app(page)
+    assert page.url.rstrip("/").endswith("/vocabulary")
     expect(metric_value(page, "Vocabulary size")).to_have_text("156")
+    expect(metric_value(page, "Jamo tokens")).to_have_text("154,939")
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(3)
+    expect(page.get_by_text("Round trip exact")).to_be_visible()
+    assert page.evaluate(HANGUL_RENDERS), "Korean glyphs render as boxes: install fonts-noto-cjk"
     photograph(page, "vocabulary")
 
     # Tag a sentence typed by hand.
@@ -124,37 +153,43 @@ def walk(page, app, wait_for_app):
     expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Train").click()
     expect_state(page, "running")
-    first = current_step(page)
-    for _ in range(90):
-        if current_step(page) >= first + 5:
-            break
-        page.wait_for_timeout(1000)
-    assert current_step(page) >= first + 5, "the step counter did not advance while training"
-    expect(page.locator('[data-testid="stVegaLiteChart"]').first).to_be_visible()
+    first = wait_for_step(page, 1, "the quick demo's first step")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    expect(chart).to_be_visible()
+    before = chart.screenshot()
+    wait_for_step(page, first + 5, "the step counter advancing live", timeout_s=90)
+    page.wait_for_timeout(2500)  # one more fragment tick redraws the chart
+    assert chart.screenshot() != before, "the loss chart did not change while training"
     run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
 
-    # Reload mid-training: the job is still there and still running.
+    # Reload mid-training: the job is still there and still running; a second tab sees it too.
     page.reload()
     wait_for_app(page)
     expect(page.get_by_role("heading", name=run_heading)).to_be_visible()
     expect_state(page, "running")
-    for _ in range(120):  # enough steps for Korean-looking syllables, then stop (a checkpoint on stop)
-        if current_step(page) >= 160:
-            break
-        page.wait_for_timeout(1000)
+    second = page.context.new_page()
+    second.goto(f"{app}/train")
+    expect(second.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
+    expect(second.get_by_role("button", name="Train")).to_be_disabled()
+    second.close()
+    # Enough steps for Korean-looking syllables at temperature 0.4 (160 gave mostly spaces now and then),
+    # then stop: a checkpoint is written on stop.
+    wait_for_step(page, 300, "the quick demo training long enough to generate Korean", timeout_s=240)
     photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
     page.get_by_role("button", name="Stop").click()
     expect_state(page, "stopped", timeout=90_000)
+    expect(page.get_by_role("button", name="Train")).to_be_enabled(timeout=30_000)
 
     # Generate from the stopped run's checkpoint at two temperatures.
     page.goto(f"{app}/generate")
     wait_for_app(page)
     texts = {}
-    for end, step, temperature in (("Home", "ArrowRight", "0.4"), ("End", "ArrowLeft", "1.6")):
+    # At 0.4 a young model mostly repeats spaces and line ends, so that is no test of Korean.
+    for end, step, temperature in (("Home", "ArrowRight", "0.8"), ("End", "ArrowLeft", "1.2")):
         slider = page.get_by_role("slider", name=re.compile("^Temperature")).first
         slider.focus()
         slider.press(end)
-        for _ in range(8):  # 8 × 0.05 from the end of the scale
+        for _ in range(16):  # 16 × 0.05 from the end of the scale
             slider.press(step)
         wait_for_app(page)
         expect(slider).to_have_value(temperature)
@@ -165,5 +200,6 @@ def walk(page, app, wait_for_app):
         expect(output).to_contain_text("한국에서는")
         texts[temperature] = output.inner_text().split("한국에서는", 1)[1]
         assert hangul_count(texts[temperature]) >= 20, texts[temperature]
-    assert texts["0.4"] != texts["1.6"], "the two temperatures gave the same text"
+    assert texts["0.8"] != texts["1.2"], "the two temperatures gave the same text"
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
     photograph(page, "generate")
