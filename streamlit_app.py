@@ -8,6 +8,7 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 import streamlit as st
 
 from namuweb import corpus as storage
+from namuweb import warmup
 from namuweb.config import demo_settings
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
@@ -27,6 +28,7 @@ if demo := demo_settings():  # every page says so; the pages with limits say it 
 page = st.navigation(PAGES, position="sidebar")
 try:
     page.run()
+    warmup.page_served()  # the server's warm-up holds its heavier half back until a first page is out
 except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page
     st.error(str(error), icon=":material/hard_drive:")
 except OSError as error:
