@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from namuweb import config, corpus, imports, jobs, usage
+from namuweb.markup import literal
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
@@ -50,16 +51,16 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
     if upload is not None and st.session_state.get("received") != upload.file_id:
         st.session_state.received = upload.file_id
         try:
-            with st.spinner(f"Receiving {upload.name}…"):
+            with st.spinner(f"Receiving {literal(upload.name)}…"):
                 received = imports.receive(upload, upload.name, ImportOptions(**options))
             if received.kind == "corpus":
-                st.session_state.corpora_message = ("info", received.corpus.notice or
-                                                    f"Stored “{received.corpus.name}”.")
+                st.session_state.corpora_message = ("info", literal(received.corpus.notice or
+                                                                    f"Stored “{received.corpus.name}”."))
             else:
                 imports.start(received.job_dir)
-                st.session_state.corpora_message = ("info", f"Importing “{upload.name}” as a job: progress below.")
+                st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
-            st.session_state.corpora_message = ("error", str(problem))
+            st.session_state.corpora_message = ("error", literal(problem))
 if message := st.session_state.get("corpora_message"):
     (st.error if message[0] == "error" else st.info)(message[1])
 
@@ -73,12 +74,12 @@ def import_progress():
     status, settings = jobs.refresh(job), imports.read_job(job)
     if status is None:
         return
-    progress = status.progress
+    progress, name = status.progress, literal(settings["name"])
     if status.active:
         fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
         elapsed = time.time() - (status.started or time.time())
         eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
-        st.progress(min(fraction, 1.0), text=f"Importing {settings['name']}: {fraction:.0%} · "
+        st.progress(min(fraction, 1.0), text=f"Importing {name}: {fraction:.0%} · "
                                              f"{progress.get('read', 0):,} documents read, "
                                              f"{progress.get('kept', 0):,} kept · "
                                              f"{progress.get('read', 0) / max(elapsed, 1e-9):,.0f} documents/s"
@@ -91,12 +92,15 @@ def import_progress():
             st.rerun(scope="app")  # the new corpus belongs in the table
         report = settings.get("report") or {}
         if settings.get("result"):
-            st.success(f"Imported {settings['name']}: {corpus.get_corpus(settings['result']).notice}",
-                       icon=":material/check_circle:")
+            try:
+                notice = corpus.get_corpus(settings["result"]).notice
+                st.success(f"Imported {name}: {literal(notice)}", icon=":material/check_circle:")
+            except corpus.CorpusNotFound:  # deleted since: a state of the result, not an error of the page
+                st.info(f"Imported {name}; that corpus has since been deleted.", icon=":material/delete:")
         elif settings.get("error") or status.error:
-            st.warning(f"{settings['name']}: {settings.get('error') or status.error}", icon=":material/warning:")
+            st.warning(f"{name}: {literal(settings.get('error') or status.error)}", icon=":material/warning:")
         elif report.get("stopped") or status.state in ("stopped", "interrupted"):
-            st.warning(f"{settings['name']}: {status.state}.", icon=":material/warning:")
+            st.warning(f"{name}: {status.state}.", icon=":material/warning:")
             if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
                 imports.start(job)
 
@@ -116,9 +120,9 @@ if not rows:
     st.caption("Select a corpus to preview, rename, download or delete it.")
     st.stop()
 chosen = library[rows[0]]
-st.subheader(chosen.name)
+st.subheader(literal(chosen.name))
 if chosen.notice:
-    st.caption(chosen.notice)
+    st.caption(literal(chosen.notice))
 st.code(next(chosen.iter_chunks(1500), ""), language=None, wrap_lines=True)
 cols = st.columns([3, 1, 1, 1])
 new_name = cols[0].text_input("Name", chosen.name, key=f"name-{chosen.id}", label_visibility="collapsed")
@@ -127,20 +131,20 @@ if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.
         corpus.rename_corpus(chosen.id, new_name)
         st.rerun()
     except corpus.CorpusError as problem:
-        st.error(str(problem))
+        st.error(literal(problem))
 cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
                         icon=":material/download:")
 with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
     using = usage.corpus_usage(chosen.id)
-    st.write(f"Delete **{chosen.name}**?")
+    st.write(f"Delete **{literal(chosen.name)}**?")
     if using.active:
-        st.warning(f"{', '.join(using.active)} is reading it now: stop it or wait for it to end.",
+        st.warning(f"{literal(', '.join(using.active))} is reading it now: stop it or wait for it to end.",
                    icon=":material/hourglass_top:")
     elif warning := using.warning():
-        st.warning(warning, icon=":material/warning:")
+        st.warning(literal(warning), icon=":material/warning:")
     if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}", disabled=bool(using.active)):
         try:
             usage.delete_corpus(chosen.id)
             st.rerun()
         except corpus.CorpusError as problem:
-            st.error(str(problem))
+            st.error(literal(problem))

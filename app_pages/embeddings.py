@@ -5,6 +5,7 @@ import streamlit as st
 
 from namuweb import charts, corpus, embedding_library, jobs
 from namuweb.config import demo_settings
+from namuweb.markup import literal
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -56,7 +57,7 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
                 embedding_library.start(folder)
                 st.rerun()
             except (ValueError, jobs.JobError) as problem:
-                st.error(str(problem), icon=":material/error:")
+                st.error(literal(problem), icon=":material/error:")
 
 
 @st.fragment(run_every=2)
@@ -93,9 +94,9 @@ with st.expander("Import word2vec vectors", icon=":material/upload:"):
         try:
             entry = embedding_library.import_file(upload.getvalue(), upload.name)
             st.session_state.embeddings = entry.id
-            st.success(f"Imported “{entry.label}”.", icon=":material/check_circle:")
+            st.success(f"Imported “{literal(entry.label)}”.", icon=":material/check_circle:")
         except ValueError as problem:
-            st.error(str(problem), icon=":material/error:")
+            st.error(literal(problem), icon=":material/error:")
 
 # --- exploring ------------------------------------------------------------------------------
 ready = [e for e in embedding_library.entries() if e.ready]
@@ -133,7 +134,7 @@ def resolve(word: str | None) -> str | None:
     try:
         return vectors.find(word)
     except KeyError as problem:
-        st.warning(problem.args[0] if problem.args else str(problem), icon=":material/search_off:")
+        st.warning(literal(problem.args[0] if problem.args else problem), icon=":material/search_off:")
         return None
 
 
@@ -185,7 +186,8 @@ with world:
     st.altair_chart(charts.embedding_map(points, highlight), width="stretch")
     shown = [w for w in highlight if w in set(points["word"])]
     st.caption("PCA of the vectors. Drag to pan, scroll to zoom. "
-               + (f"Ringed: **{shown[0]}** and its neighbours {', '.join(shown[1:]) or '(none among these words)'}."
+               + (f"Ringed: **{literal(shown[0])}** and its neighbours "
+                  f"{literal(', '.join(shown[1:])) or '(none among these words)'}."
                   if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))
 
 with export:

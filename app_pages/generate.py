@@ -4,6 +4,7 @@ import streamlit as st
 
 from namuweb import charlm, charts, corpus, generate, jobs, runs
 from namuweb.config import demo_settings
+from namuweb.markup import literal
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -40,7 +41,7 @@ if not usable:
                 runs.start(runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
                 st.rerun()
             except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
-                st.error(str(problem), icon=":material/error:")
+                st.error(literal(problem), icon=":material/error:")
     st.stop()
 
 
@@ -54,7 +55,7 @@ run = by_id[st.selectbox("Model", list(by_id), format_func=lambda i: describe(by
 try:
     generator = generate.load_generator(run.path)
 except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
-    st.error(f"This model cannot generate: {problem}", icon=":material/error:")
+    st.error(f"This model cannot generate: {literal(problem)}", icon=":material/error:")
     st.stop()
 
 start = st.text_input("Start text", generate.DEFAULT_START, max_chars=500)
@@ -80,13 +81,13 @@ with st.expander("More options"):
 try:
     prepared = generate.prepare_start(start, generator.vocab)
 except generate.StartTextError as problem:
-    st.error(f"Cannot start from this text: {problem}.", icon=":material/error:")
+    st.error(f"Cannot start from this text: {literal(problem)}.", icon=":material/error:")
     st.stop()
 if prepared.missing:
     what = "mapped to `<unk>`" if prepared.mapped_to_unk else "skipped"
     left_over = (" Nothing of the start text is left, so the model begins as if at the start of a new line."
                  if start.strip() and not prepared.text.strip() else "")
-    st.warning("This model has never seen " + ", ".join(f"`{c}`" for c in prepared.missing)
+    st.warning("This model has never seen " + ", ".join(literal(c) for c in prepared.missing)
                + f" — {what}; generation still runs." + left_over, icon=":material/warning:")
 if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")

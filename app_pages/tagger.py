@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from namuweb import corpus, jobs, morph, taggers, tagging, tagviz
+from namuweb.markup import literal
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -110,7 +111,7 @@ def tag_tab() -> None:
             with st.spinner(tagging_spinner(engine)):
                 tokens, seconds = tag(text, engine, **options)
         except morph.EngineUnavailable as problem:
-            st.error(str(problem), icon=":material/error:")
+            st.error(literal(problem), icon=":material/error:")
             tokens = None
         if tokens is not None:
             st.caption(f"{len(tokens):,} morphemes in {seconds * 1000:.0f} ms")
@@ -142,7 +143,7 @@ def compare_tab() -> None:
                                     f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name]),
                                     unsafe_allow_html=True)
             except morph.EngineUnavailable as problem:
-                rows[name].warning(f"{morph.LABELS[name]}: {problem}", icon=":material/warning:")
+                rows[name].warning(f"{morph.LABELS[name]}: {literal(problem)}", icon=":material/warning:")
         different = tagviz.disagreements(results)
         for name, tokens in results.items():
             rows[name].markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms"
@@ -167,7 +168,7 @@ def corpus_tab() -> None:
             st.session_state.tag_job = job.name
             st.rerun()
         except (jobs.JobError, ValueError) as problem:
-            st.error(str(problem), icon=":material/error:")
+            st.error(literal(problem), icon=":material/error:")
 
     @st.fragment(run_every=2)
     def tagging_progress():
@@ -182,7 +183,7 @@ def corpus_tab() -> None:
             return
         progress = status.progress
         fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
-        st.markdown(f"**{settings['corpus_name']}** with {morph.LABELS[settings['engine']]} — {status.state}")
+        st.markdown(f"**{literal(settings['corpus_name'])}** with {morph.LABELS[settings['engine']]} — {status.state}")
         if status.active:
             elapsed = time.time() - (status.started or time.time())
             eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
@@ -193,13 +194,18 @@ def corpus_tab() -> None:
                 jobs.request_stop(job)
                 st.rerun(scope="fragment")
         elif status.state == "finished" and settings.get("result"):
-            tagged = corpus.get_corpus(settings["result"])
-            st.success(f"Saved as the corpus “{tagged.name}”: {tagged.notice}.", icon=":material/check_circle:")
+            try:
+                tagged = corpus.get_corpus(settings["result"])
+            except corpus.CorpusNotFound:  # deleted since: a state of the result, not an error of the page
+                st.info("The tagged corpus this job made has since been deleted.", icon=":material/delete:")
+                return
+            st.success(f"Saved as the corpus “{literal(tagged.name)}”: {literal(tagged.notice)}.",
+                       icon=":material/check_circle:")
             st.code(next(tagged.iter_chunks(600), ""), language=None, wrap_lines=True)
             st.download_button("Download the tagged corpus", lambda path=tagged.path: path.read_bytes(),
                                file_name=f"{tagged.id}.txt", icon=":material/download:", key=f"dl-{job.name}")
         elif status.state in ("stopped", "interrupted", "failed"):
-            st.warning(f"{status.state}: {status.error or 'stopped by request'}", icon=":material/warning:")
+            st.warning(f"{status.state}: {literal(status.error or 'stopped by request')}", icon=":material/warning:")
             if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}",
                          disabled=bool(tagging.active_jobs())):
                 tagging.start(job)

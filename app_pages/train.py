@@ -5,6 +5,7 @@ import streamlit as st
 
 from namuweb import charlm, charts, corpus, jobs, runs, warmup
 from namuweb.config import demo_settings
+from namuweb.markup import literal
 from namuweb.vocab import load_vocab
 from namuweb.vocab_report import report
 
@@ -110,7 +111,7 @@ if config and not error:
     except runs.RunError as problem:
         error = str(problem)
 if error:
-    st.error(error, icon=":material/error:")
+    st.error(literal(error), icon=":material/error:")
 
 active = runs.active_runs()
 if active:
@@ -123,7 +124,7 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=boo
         st.session_state.focus_run = run_dir.name
         st.rerun()
     except (jobs.JobError, runs.RunError, corpus.CorpusError) as problem:
-        st.error(str(problem), icon=":material/error:")
+        st.error(literal(problem), icon=":material/error:")
 
 
 # --- the live view -------------------------------------------------------------------
@@ -159,7 +160,7 @@ def live_view():
             jobs.request_stop(info.path)
             st.rerun(scope="fragment")
     elif info.status and info.status.error:
-        st.error(f"{info.state}: {info.status.error}", icon=":material/error:")
+        st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")
     st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
                     width="stretch")
     was_active = st.session_state.get("live_active")
@@ -212,7 +213,7 @@ def run_actions(run, busy: bool):
         runs.training_corpus(run.path)
         orphaned = False
     except runs.RunError as problem:  # its corpus was deleted: it can still generate
-        st.warning(str(problem), icon=":material/link_off:")
+        st.warning(literal(problem), icon=":material/link_off:")
         orphaned = True
     if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
                       disabled=run.state not in ("stopped", "interrupted", "failed") or busy
@@ -222,7 +223,7 @@ def run_actions(run, busy: bool):
             st.session_state.focus_run = run.id
             st.rerun(scope="app")
         except (jobs.JobError, runs.RunError) as problem:
-            st.error(str(problem), icon=":material/error:")
+            st.error(literal(problem), icon=":material/error:")
     latest = runs.latest_checkpoint(run.path)
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
                       disabled=latest is None or bool(run.status and run.status.active) or orphaned):
@@ -231,7 +232,7 @@ def run_actions(run, busy: bool):
             try:
                 st.success(f"Validation loss at step {latest['step']:,}: {trainer.evaluate(run.path):.4f}")
             except (runs.RunError, corpus.CorpusError) as problem:
-                st.error(str(problem), icon=":material/error:")
+                st.error(literal(problem), icon=":material/error:")
     if latest:
         checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
         cols[2].download_button("Download checkpoint", lambda path=checkpoint: path.read_bytes(),  # read on click

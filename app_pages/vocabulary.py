@@ -6,6 +6,7 @@ import streamlit as st
 
 from namuweb import charts, config, corpus, hangul, imports
 from namuweb.vocab_report import fold_summary, report, search
+from namuweb.markup import literal
 
 st.title("Vocabulary")
 st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
@@ -20,10 +21,10 @@ def handle_upload(upload) -> None:
     try:
         stored = imports.receive(upload, upload.name).corpus
     except corpus.CorpusError as error:
-        st.session_state.upload_message = ("error", str(error))
+        st.session_state.upload_message = ("error", literal(error))
         return
     st.session_state.corpus_id = stored.id
-    st.session_state.upload_message = ("info", stored.notice or f"Stored “{stored.name}” in the corpus library.")
+    st.session_state.upload_message = ("info", literal(stored.notice or f"Stored “{stored.name}” in the corpus library."))
 
 
 with st.expander("Upload a new corpus (.txt)", expanded=False):

@@ -281,9 +281,10 @@ def get_corpus(ref: str, home: Path | None = None) -> Corpus:
     for corpus in corpora:
         if corpus.name == ref:
             return corpus
-    available = ", ".join(repr(c.name) for c in corpora)
+    # Other corpora are not named: the message reaches visitors who did not upload them.
     shown = ref if len(ref) <= 60 else ref[:60] + "…"  # a pasted novel must not become the message
-    raise CorpusNotFound(f"No corpus named {shown!r}; available: {available}")
+    raise CorpusNotFound(f"No corpus named {shown!r} (it may have been deleted); "
+                         "`python -m namuweb vocab --help` says how corpora are named")
 
 
 def delete_corpus(id: str, home: Path | None = None) -> None:

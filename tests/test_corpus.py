@@ -79,12 +79,13 @@ def test_get_by_id_and_by_name(tmp_path):
     assert lib.get_corpus(lib.BUILTIN_NAME, tmp_path).id == BUILTIN_ID
 
 
-def test_get_missing_lists_available_names(tmp_path):
+def test_get_missing_names_the_request_and_no_other_corpus(tmp_path):
     lib.add_upload(b"hello", "notes.txt", home=tmp_path)
     with pytest.raises(CorpusNotFound) as info:
         lib.get_corpus("nope", tmp_path)
     message = str(info.value)
-    assert "nope" in message and "notes.txt" in message and lib.BUILTIN_NAME in message
+    assert "nope" in message and "deleted" in message
+    assert "notes.txt" not in message and lib.BUILTIN_NAME not in message  # another visitor's corpora stay private
     assert "\n" not in message
 
 
