@@ -161,7 +161,10 @@ def _write_corpus(folder: Path, text: str, corpus: Corpus) -> None:
 
 
 def _load_corpus(folder: Path) -> Corpus | None:
-    """The corpus stored in ``folder``, or None if it is incomplete or corrupt."""
+    """The corpus stored in ``folder``, or None if it is incomplete, corrupt or not the data directory's
+    own: a symbolic link (to ``/etc/passwd``, say) is never followed into a preview or a job."""
+    if any(path.is_symlink() for path in (folder, folder / META_FILE, folder / TEXT_FILE)):
+        return None
     try:
         meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         stored = {f.name for f in fields(Corpus)} - {"path"}
@@ -297,6 +300,8 @@ def delete_corpus(id: str, home: Path | None = None) -> None:
     folders = {folder.name: folder for folder in corpora.iterdir() if folder.is_dir()}
     if id not in folders:
         raise CorpusNotFound(f"No uploaded corpus with id {id!r}.")
+    if folders[id].is_symlink():
+        raise CorpusError(f"{id!r} is a symbolic link, not a folder of the library: it is left alone.")
     shutil.rmtree(folders[id])
 
 

@@ -312,3 +312,20 @@ def test_add_text_file_refuses_binary_and_stores_nothing(tmp_path, isolated_home
     with pytest.raises(corpus_module.UndecodableUpload):
         corpus_module.add_text_file(path, "photo.txt")
     assert not [p for p in (isolated_home / "corpora").glob("upload-*")]
+
+
+def test_symlinks_in_the_library_are_never_followed(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("root:x:0:0")
+    linked = lib.add_upload("내용".encode(), "linked.txt", home=tmp_path / "home")
+    linked.path.unlink()
+    linked.path.symlink_to(outside / "secret.txt")  # text.txt points out of the data directory
+    assert linked.id not in [c.id for c in lib.list_corpora(tmp_path / "home")]
+    with pytest.raises(CorpusNotFound):
+        lib.get_corpus(linked.id, tmp_path / "home")
+    folder_link = tmp_path / "home" / "corpora" / "folder-link"
+    folder_link.symlink_to(outside, target_is_directory=True)
+    with pytest.raises(lib.CorpusError, match="symbolic link"):
+        lib.delete_corpus("folder-link", tmp_path / "home")
+    assert (outside / "secret.txt").exists()
