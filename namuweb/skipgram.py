@@ -349,44 +349,57 @@ def _tsv_cell(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 
 
+MAX_WORD2VEC_DIMS = 10_000
+
+
 def read_word2vec(path: Path) -> Embeddings:
     """A word2vec file, text or binary (detected), as gensim or the C tool writes it.
 
-    The format has no counts; the file is ordered most frequent first by
-    convention, so the descending rank stands in for them."""
-    data = Path(path).read_bytes()
-    newline = data.find(b"\n")
-    try:
-        size, dims = (int(x) for x in data[:newline].split())
-    except ValueError:
-        raise ValueError(f"{path} is not a word2vec file: the first line must be '<words> <dimensions>'") from None
-    body = data[newline + 1:]
-    words, vectors = _parse_text(body, size, dims)
-    if words is None:
-        words, vectors = _parse_binary(body, size, dims, path)
+    The header is checked against the file's size before anything is allocated (a 24-byte file
+    may claim 100,000 × 100,000), and the text format is read a line at a time into one float32
+    array, so memory is the vectors themselves. The format has no counts; the file is ordered
+    most frequent first by convention, so the descending rank stands in for them."""
+    path = Path(path)
+    with path.open("rb") as f:
+        header = f.readline(200)
+        try:
+            size, dims = (int(x) for x in header.split())
+        except ValueError:
+            raise ValueError(f"{path.name} is not a word2vec file: the first line must be '<words> <dimensions>'") \
+                from None
+        body_bytes = path.stat().st_size - len(header)
+        if not (0 < size and 0 < dims <= MAX_WORD2VEC_DIMS) or size * dims * 2 > body_bytes:
+            # every number takes at least 2 bytes in the text format ("0 ") and 4 in the binary one
+            raise ValueError(f"its header promises {size:,} words × {dims:,} dimensions, which cannot fit in "
+                             f"the {body_bytes:,} bytes that follow it")
+        start = f.tell()
+        parsed = _parse_text(f, size, dims)
+        if parsed is None:
+            f.seek(start)
+            parsed = _parse_binary(f.read(), size, dims, path)
+    words, vectors = parsed
     return Embeddings(words, list(range(size, 0, -1)), vectors)
 
 
-def _parse_text(body: bytes, size: int, dims: int):
-    """(words, vectors) if ``body`` is the text format, else (None, None)."""
-    try:
-        lines = body.decode("utf-8").splitlines()
-    except UnicodeDecodeError:
-        return None, None
-    lines = [line for line in lines if line.strip()]
-    if len(lines) != size:
-        return None, None
-    words, rows = [], []
-    for line in lines:
-        parts = line.rstrip().split(" ")
-        if len(parts) != dims + 1:
-            return None, None
+def _parse_text(lines, size: int, dims: int):
+    """(words, vectors) if ``lines`` (a binary file after the header) are the text format, else None."""
+    words, vectors = [], np.empty((size, dims), dtype=np.float32)
+    for raw in lines:
+        try:
+            line = raw.decode("utf-8").rstrip()
+        except UnicodeDecodeError:
+            return None
+        if not line.strip():
+            continue
+        parts = line.split(" ")
+        if len(parts) != dims + 1 or len(words) >= size:
+            return None
+        try:
+            vectors[len(words)] = np.asarray(parts[1:], dtype=np.float32)
+        except ValueError:
+            return None
         words.append(parts[0])
-        rows.append(parts[1:])
-    try:
-        return words, np.asarray(rows, dtype=np.float32).reshape(size, dims)
-    except ValueError:
-        return None, None
+    return (words, vectors) if len(words) == size else None
 
 
 def _parse_binary(body: bytes, size: int, dims: int, path) -> tuple[list[str], np.ndarray]:

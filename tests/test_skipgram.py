@@ -319,3 +319,14 @@ def test_config_json_round_trip():
     data = json.loads(json.dumps(config.to_json()))
     assert data["drop_tags"] == ["Josa", "Punctuation"]
     assert sg.SkipGramConfig.from_json(data | {"unknown": 1}) == config
+
+
+def test_a_word2vec_header_that_cannot_fit_the_file_is_refused_before_any_allocation(tmp_path):
+    import tracemalloc
+    from namuweb import embedding_library
+    tracemalloc.start()
+    with pytest.raises(ValueError, match="100,000 words × 100,000 dimensions"):
+        embedding_library.import_file(b"100000 100000\nx 1.0 2.0\n", "huge.txt")  # a 24-byte file
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000, f"{peak:,} bytes allocated for a refused header"
