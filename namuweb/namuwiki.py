@@ -150,23 +150,77 @@ def _open_skipping_bom(path: Path):
     return f
 
 
+MAX_JSON_DEPTH = 64  # a Namuwiki record nests 3 levels; ijson's own builder is quadratic in depth
+MAX_DOCUMENT_CHARS = 16_000_000  # characters of text in one record (namu-mark, title, …): far above any real article
+
+
 def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
+    """The records of a JSON array, built from ijson's flat events with the nesting depth and each
+    record's size checked as they stream: a 368-byte file of nested arrays used to take gigabytes."""
     backend = _ijson_backend()
     with _open_skipping_bom(path) as f:
         reader = _PositionReader(f, progress_bytes)
-        index = 0
+        index, size = 0, 0
+        stack: list = []  # the record being built: its open containers, innermost last
+        keys: list = []   # per open container: the pending key (maps) or None (arrays)
+        depth = 0
         try:
-            for item in backend.items(reader, "item", use_float=True, buf_size=_READ_CHUNK):
-                if not isinstance(item, dict):
+            for event, value in backend.basic_parse(reader, use_float=True, buf_size=_READ_CHUNK):
+                if event in ("start_map", "start_array"):
+                    depth += 1
+                    if depth > MAX_JSON_DEPTH:
+                        raise DumpError(f"malformed dump near byte {reader.position}: nested deeper than "
+                                        f"{MAX_JSON_DEPTH} levels, which no Namuwiki record is", reader.position)
+                    if depth == 1:
+                        if event != "start_array":
+                            raise DumpError("malformed dump: a JSON dump is an array of records", 0)
+                        continue
+                    container = {} if event == "start_map" else []
+                    if stack:
+                        _add(stack, keys, container)
+                    stack.append(container)
+                    keys.append(None)
+                    continue
+                if event in ("end_map", "end_array"):
+                    depth -= 1
+                    if depth == 0:
+                        continue
+                    done = stack.pop()
+                    keys.pop()
+                    if stack:
+                        continue
+                    if not isinstance(done, dict):
+                        raise DumpError(f"malformed dump near byte {reader.position}: item {index} is not a JSON "
+                                        "object", reader.position)
+                    index, size = index + 1, 0
+                    yield done
+                    continue
+                if depth == 1:
                     raise DumpError(f"malformed dump near byte {reader.position}: item {index} is not a JSON object",
                                     reader.position)
-                index += 1
-                yield item
+                if isinstance(value, str):
+                    size += len(value)
+                    if size > MAX_DOCUMENT_CHARS:
+                        raise DumpError(f"malformed dump near byte {reader.position}: record {index + 1} is larger "
+                                        f"than {MAX_DOCUMENT_CHARS:,} characters, far beyond any Namuwiki article",
+                                        reader.position)
+                if event == "map_key":
+                    keys[-1] = value
+                else:
+                    _add(stack, keys, value)
         except DumpError:
             raise
         except Exception as e:  # ijson.JSONError, and UnicodeDecodeError from bad UTF-8
             detail = " ".join(str(e).split())[:200]
             raise DumpError(f"malformed JSON near byte {reader.position}: {detail}", reader.position) from e
+
+
+def _add(stack: list, keys: list, value) -> None:
+    container = stack[-1]
+    if isinstance(container, dict):
+        container[keys[-1]] = value
+    else:
+        container.append(value)
 
 
 def _iter_json_lines(path: Path, progress_bytes) -> Iterator[dict]:

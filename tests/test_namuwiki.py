@@ -304,3 +304,32 @@ def test_streaming_import_memory_stays_flat(tmp_path):
     assert read == kept == count
     assert peak_kb < 200 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
     print(f"peak RSS {peak_kb / 1024:.0f} MB")
+
+
+def test_deeply_nested_arrays_are_refused_at_once_in_little_memory(tmp_path):
+    import gzip
+    import time
+    import tracemalloc
+    from namuweb.namuwiki import MAX_JSON_DEPTH, iter_documents
+    dump = tmp_path / "nested.json.gz"
+    dump.write_bytes(gzip.compress(b"[" * 100_000 + b"]" * 100_000))  # a few hundred bytes
+    plain = tmp_path / "nested.json"
+    plain.write_bytes(gzip.decompress(dump.read_bytes()))
+    tracemalloc.start()
+    started = time.monotonic()
+    with pytest.raises(DumpError, match=f"nested deeper than {MAX_JSON_DEPTH} levels"):
+        list(iter_documents(plain))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert time.monotonic() - started < 5 and peak < 20_000_000, (time.monotonic() - started, peak)
+
+
+def test_one_record_larger_than_any_article_is_refused_while_streaming(tmp_path, monkeypatch):
+    from namuweb import namuwiki
+    monkeypatch.setattr(namuwiki, "MAX_DOCUMENT_CHARS", 1000)
+    dump = tmp_path / "big.json"
+    dump.write_text('[{"title": "a", "text": "짧다"}, {"title": "b", "text": "' + "가" * 2000 + '"}]', encoding="utf-8")
+    records = namuwiki.iter_documents(dump)
+    assert next(records)["title"] == "a"  # every record before the fault is yielded
+    with pytest.raises(DumpError, match="record 2 is larger than"):
+        next(records)
