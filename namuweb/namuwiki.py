@@ -232,11 +232,17 @@ def _iter_json_lines(path: Path, progress_bytes) -> Iterator[dict]:
                 progress_bytes(position)
             if not line.strip():
                 continue
+            if len(line) > 4 * MAX_DOCUMENT_CHARS:
+                raise DumpError(f"malformed dump near byte {start}: a line of {len(line):,} bytes is larger than "
+                                "any Namuwiki record", start)
             try:
                 item = json.loads(line)
             except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
                 raise DumpError(f"malformed JSON near byte {start + getattr(e, 'pos', 0)}: {e}",
                                 start + getattr(e, "pos", 0)) from e
+            except RecursionError:
+                raise DumpError(f"malformed dump near byte {start}: nested deeper than any Namuwiki record",
+                                start) from None
             if not isinstance(item, dict):
                 raise DumpError(f"malformed dump near byte {start}: line is not a JSON object", start)
             yield item

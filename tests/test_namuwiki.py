@@ -333,3 +333,11 @@ def test_one_record_larger_than_any_article_is_refused_while_streaming(tmp_path,
     assert next(records)["title"] == "a"  # every record before the fault is yielded
     with pytest.raises(DumpError, match="record 2 is larger than"):
         next(records)
+
+
+def test_a_deeply_nested_json_line_is_a_clear_error(tmp_path):
+    from namuweb.namuwiki import iter_documents
+    dump = tmp_path / "nested.jsonl"
+    dump.write_text('{"title": "a", "text": "b"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    with pytest.raises(DumpError, match="nested deeper"):
+        list(iter_documents(dump, "jsonl"))
