@@ -52,7 +52,9 @@ def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
         while block := source.read(CHUNK):
             written += len(block)
             if written > limit:
-                raise UploadError(f"{what} is larger than the limit of {limit // app_config.MB:,} MB")
+                megabytes = limit / app_config.MB
+                shown = f"{megabytes:,.0f}" if megabytes >= 10 else f"{megabytes:.2g}"
+                raise UploadError(f"{what} is larger than the limit of {shown} MB")
             out.write(block)
     return written
 
@@ -118,7 +120,8 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
         raw = staging / "upload"
         if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
             raise corpus_library.EmptyUpload(f"“{name}” is empty")
-        path, inner_name = _unpack(raw, name, limit * EXPANSION_LIMIT)
+        # A demo limits what an upload becomes, not only what it weighs: a 92 KB .json.gz was an 18 MB corpus.
+        path, inner_name = _unpack(raw, name, limit if app_config.demo_settings() else limit * EXPANSION_LIMIT)
         suffix = Path(inner_name).suffix.lower()
         if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
             if path.stat().st_size > limit:

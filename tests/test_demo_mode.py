@@ -270,3 +270,15 @@ def test_generate_page_stays_open_in_demo_mode(demo):
     button(at, "Generate").click().run()
     assert not at.exception
     assert at.code[0].value.startswith("한국에서는") and len(at.code[0].value) > len("한국에서는")
+
+
+def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, isolated_home):
+    import gzip
+    import json
+    demo.setenv("NAMUWEB_DEMO_MAX_CORPUS_MB", "0.05")  # 51 kB
+    articles = [{"namespace": 0, "title": f"문서 {i}", "text": "나무위키 문서의 본문입니다. " * 50} for i in range(200)]
+    packed = gzip.compress(json.dumps(articles, ensure_ascii=False).encode())
+    assert len(packed) < 0.05 * config.MB  # small enough to be accepted as an upload
+    with pytest.raises(corpus.CorpusError, match=r"unpacked is larger than the limit of 0.05 MB"):
+        imports.receive(io.BytesIO(packed), "dump.json.gz")
+    assert not imports.job_dirs() and uploads(isolated_home) == []
