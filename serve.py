@@ -8,6 +8,7 @@ of one core that no page can hide), or after :data:`READY_WAIT_S` at most; the r
 the background at a lower priority than the pages. Arguments go to ``streamlit run``.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from namuweb import warmup
 READY_WAIT_S = 10.0
 
 if __name__ == "__main__":
-    warmup.start()  # before Streamlit's own import: Java gets those seconds too
+    warm = os.environ.get("NAMUWEB_WARMUP", "1") != "0"  # 0: no warm-up (a server short of memory, say)
+    if warm:
+        warmup.start()  # before Streamlit's own import: Java gets those seconds too
     from streamlit.web import cli
-    warmup.wait("okt", READY_WAIT_S)
+    if warm:
+        warmup.wait("okt", READY_WAIT_S)
     sys.exit(cli.main(["run", str(Path(__file__).with_name("streamlit_app.py")), *sys.argv[1:]], prog_name="streamlit"))

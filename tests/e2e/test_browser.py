@@ -21,18 +21,22 @@ FIRST_VISIT_BOUND_S = 5.0  # a tagger deep link as a fresh server's first reques
 
 
 @pytest.mark.quiet
-def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server, page, wait_for_app):
+def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server, page, wait_for_app,
+                                                                       machine_slowdown):
+    slowdown = machine_slowdown()
     # "commit": start watching as soon as the response arrives, not after the browser's load event
     page.goto(f"{app_server}/tagger?text={quote('아버지가방에들어가신다')}&engine=okt", wait_until="commit")
     line = page.locator('[data-testid="stCode"]').first
     expect(line).to_contain_text("아버지/Noun", timeout=60_000)
     seconds = wait_for_app(page, timeout=60_000)  # from the request to the page going idle, tagged
-    print(f"\nfresh server, first request /tagger?text=…&engine=okt: tagged and idle in {seconds:.2f} s")
+    bound = FIRST_VISIT_BOUND_S * slowdown
+    print(f"\nfresh server, first request /tagger?text=…&engine=okt: tagged and idle in {seconds:.2f} s "
+          f"(bound {bound:.1f} s: {FIRST_VISIT_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
     expect(page.get_by_role("textbox", name="Text")).to_have_value("아버지가방에들어가신다")
     expect(page.get_by_text("Verb").first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
     assert sidebar_links(page) == ["Home", "Corpora", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate"]
-    assert seconds <= FIRST_VISIT_BOUND_S, f"the first visitor waited {seconds:.1f} s for the tagger deep link"
+    assert seconds <= bound, f"the first visitor waited {seconds:.1f} s for the tagger deep link"
 
 
 def test_import_the_fixture_dump_from_the_corpora_page(app_server, page, wait_for_app):

@@ -17,7 +17,7 @@ def test_a_running_job_is_found_after_a_server_restart(serve_app, browser, wait_
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     page = context.new_page()
     try:
-        with serve_app(home, log) as app:
+        with serve_app(home, log, warm=False) as app:  # the Train page needs no warm tagger
             page.goto(f"{app}/train")
             wait_for_app(page, timeout=60_000)
             expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
@@ -28,7 +28,7 @@ def test_a_running_job_is_found_after_a_server_restart(serve_app, browser, wait_
         (run,) = runs.list_runs()
         assert run.state == "running", run.state
 
-        with serve_app(home, log) as app:
+        with serve_app(home, log, warm=False) as app:  # the Train page needs no warm tagger
             page.goto(f"{app}/train")
             wait_for_app(page, timeout=60_000)
             expect(page.get_by_role("heading", name=heading)).to_be_visible()

@@ -63,16 +63,20 @@ HOME_BOUND_S = 2.0  # the home page as a fresh server's first request, until it 
 
 
 @pytest.mark.quiet
-def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, browser, wait_for_app):
+def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, browser, wait_for_app,
+                                                               machine_slowdown):
     """Must stay first in this module: the home page while the server still warms up in the background."""
+    slowdown = machine_slowdown()
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     page = context.new_page()
     try:
         page.goto(fresh_server, wait_until="commit")  # watch from the response, not the load event
         expect(page.get_by_role("heading", name=re.compile("namuweb"))).to_be_visible()
         seconds = wait_for_app(page)  # from the request to the page going idle
-        print(f"\nfresh server, first request /: idle in {seconds:.2f} s")
-        assert seconds <= HOME_BOUND_S, f"the home page took {seconds:.1f} s on a fresh server"
+        bound = HOME_BOUND_S * slowdown
+        print(f"\nfresh server, first request /: idle in {seconds:.2f} s "
+              f"(bound {bound:.1f} s: {HOME_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
+        assert seconds <= bound, f"the home page took {seconds:.1f} s on a fresh server"
     finally:
         context.close()
 
