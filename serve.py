@@ -22,5 +22,6 @@ if __name__ == "__main__":
         warmup.start()  # before Streamlit's own import: Java gets those seconds too
     from streamlit.web import cli
     if warm:
+        warmup.import_page_modules()
         warmup.wait("okt", READY_WAIT_S)
     sys.exit(cli.main(["run", str(Path(__file__).with_name("streamlit_app.py")), *sys.argv[1:]], prog_name="streamlit"))

@@ -111,6 +111,20 @@ def run_step(name: str) -> Step:
     return step
 
 
+# What the pages import (pandas and Altair take most of it): loaded by a server before its port opens,
+# in the seconds it waits for Okt anyway, so no first visit pays for Python imports.
+PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.charlm", "namuweb.charts", "namuweb.corpus",
+                "namuweb.embedding_library", "namuweb.generate", "namuweb.hangul", "namuweb.imports",
+                "namuweb.jobs", "namuweb.morph", "namuweb.runs", "namuweb.system", "namuweb.taggers",
+                "namuweb.tagging", "namuweb.tagviz", "namuweb.usage", "namuweb.vocab", "namuweb.vocab_report")
+
+
+def import_page_modules() -> None:
+    import importlib
+    for name in PAGE_MODULES:
+        importlib.import_module(name)
+
+
 def start() -> None:
     """Begin the warm-up once per process, in a daemon thread; returns at once."""
     global _thread, started_at
