@@ -41,7 +41,8 @@ def share_the_machine(request, quiet_lock_dir):
             wanted.touch()
             fcntl.flock(lock, fcntl.LOCK_EX)
         else:
-            while wanted.exists():
+            deadline = time.monotonic() + 600  # a request left by a killed worker must not stall the run
+            while wanted.exists() and time.monotonic() < deadline:
                 time.sleep(0.1)
             fcntl.flock(lock, fcntl.LOCK_SH)
         try:
