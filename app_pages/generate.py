@@ -87,7 +87,7 @@ if prepared.missing:
     what = "mapped to `<unk>`" if prepared.mapped_to_unk else "skipped"
     left_over = (" Nothing of the start text is left, so the model begins as if at the start of a new line."
                  if start.strip() and not prepared.text.strip() else "")
-    st.warning("This model has never seen " + ", ".join(literal(c) for c in prepared.missing)
+    st.warning("This model has never seen " + ", ".join(f"`{c}`" if c != "`" else literal(c) for c in prepared.missing)
                + f" — {what}; generation still runs." + left_over, icon=":material/warning:")
 if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")

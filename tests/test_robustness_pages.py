@@ -4,6 +4,7 @@ a traceback or a job, and stores nothing.  AppTest runs each page file directly.
 import errno
 import gzip
 import io
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -25,7 +26,8 @@ def page(name: str) -> AppTest:
 
 
 def shown(at: AppTest, kind: str) -> str:
-    return " ".join(element.value for element in getattr(at, kind))
+    """The elements' text as a visitor reads it: Markdown's backslash escapes (markup.literal) undone."""
+    return " ".join(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", element.value) for element in getattr(at, kind))
 
 
 def stored_corpora(home) -> list[str]:
