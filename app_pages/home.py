@@ -59,11 +59,11 @@ java = system.java_status()
 
 
 # TensorFlow takes seconds to import, so a server checks it in the background as it starts; until
-# then the panel says so and looks again every second, and the rest of the page is not held up.
+# then the panel says so and looks again every 2 s, and the rest of the page is not held up.
 tensorflow_pending = warmup.available("tensorflow") is None
 
 
-@st.fragment(run_every=1.0 if tensorflow_pending else None)
+@st.fragment(run_every=2.0 if tensorflow_pending else None)
 def tensorflow_panel():
     tf = warmup.available("tensorflow")
     if tf is None:

@@ -67,7 +67,7 @@ def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, brow
                                                                machine_slowdown):
     """Must stay first in this module: the home page while the server still warms up in the background."""
     slowdown = machine_slowdown()
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
+    context = browser.new_context(locale="ko-KR")  # Playwright's default 1280 × 720 window: a laptop
     page = context.new_page()
     try:
         page.goto(fresh_server, wait_until="commit")  # watch from the response, not the load event
