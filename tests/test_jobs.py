@@ -52,6 +52,10 @@ def test_stop_a_running_job(job_dir):
     assert status.pid == queued.pid
     assert jobs.process_alive(status.pid, status.pid_start)
     assert status.started is not None and status.started >= status.created
+    # "running" comes before the worker's first heartbeat; stop once it has reported a step (a loaded
+    # machine can take a while), so the stopped job's progress below is the worker's own.
+    poll_until(lambda: jobs.read_status(job_dir).progress.get("step", 0) > 0, timeout=60,
+               what="the sleep job's first step")
 
     stopping = jobs.request_stop(job_dir)
     assert stopping.state == "stopping" and stopping.stop_requested is not None
