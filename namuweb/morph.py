@@ -115,11 +115,6 @@ def engines() -> list[EngineInfo]:
 # --- engine creation ---------------------------------------------------------
 
 
-def is_loaded(engine: str) -> bool:
-    """Whether ``engine`` is already created in this process (its next call starts nothing)."""
-    return engine in _taggers
-
-
 def _check_name(engine: str) -> None:
     if engine not in LABELS:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
