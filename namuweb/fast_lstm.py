@@ -34,25 +34,25 @@ from __future__ import annotations
 import os
 
 
-def lstm_recurrence(table, ids, h0, c0, recurrent_kernel):
-    """Hidden states (T, B, u) of an LSTM whose input projection at step t is ``table[ids[t]]``
-    (``ids`` time-major (T, B), ``table`` (V, 4u) with the bias in it); Keras' gate order
-    (input, forget, cell, output), tanh and sigmoid.  The table's gradient is summed a step at a
-    time inside the backward loop, where it costs little, rather than over all tokens after it."""
+def lstm_recurrence(inputs, h0, c0, recurrent_kernel):
+    """Hidden states (T, B, u) of an LSTM whose input projections ``x_t @ W + b`` are given for
+    every step at once (``inputs``, time-major (T, B, 4u)); Keras' gate order (input, forget,
+    cell, output), tanh and sigmoid.  The gradient for ``inputs`` is the loop's own ``dz``, so
+    ``W``, ``b`` and the embedding get theirs from autodiff outside the loop, each as one GEMM."""
     import tensorflow as tf
 
     @tf.custom_gradient
-    def run(table, h0, c0, kernel):
-        steps = tf.shape(ids)[0]
-        arrays = [tf.TensorArray(table.dtype, size=steps, element_shape=shape)
-                  for shape in (h0.shape, h0.shape, (h0.shape[0], table.shape[1]))]
+    def run(inputs, h0, c0, kernel):
+        steps = tf.shape(inputs)[0]
+        arrays = [tf.TensorArray(inputs.dtype, size=steps, element_shape=shape)
+                  for shape in (h0.shape, h0.shape, (h0.shape[0], inputs.shape[2]))]
 
         units = kernel.shape[0]
         # one sigmoid over all four gates: tanh(x) = 2σ(2x) − 1, so the cell gate's block is scaled by 2
-        scale = tf.constant([1.0] * (2 * units) + [2.0] * units + [1.0] * units, table.dtype)
+        scale = tf.constant([1.0] * (2 * units) + [2.0] * units + [1.0] * units, inputs.dtype)
 
         def forward(t, h, c, hs, cs, gates):
-            s = tf.sigmoid((tf.gather(table, ids[t]) + tf.matmul(h, kernel)) * scale)
+            s = tf.sigmoid((inputs[t] + tf.matmul(h, kernel)) * scale)
             i, f, g, o = tf.split(s, 4, axis=1)
             c = f * c + i * (2 * g - 1)
             h = o * tf.tanh(c)
@@ -68,29 +68,27 @@ def lstm_recurrence(table, ids, h0, c0, recurrent_kernel):
 
             slope = scale * scale  # d/dx of 2σ(2x) − 1 is 4σ(1−σ); of σ(x), σ(1−σ)
 
-            def backward(t, dh, dc, d_table, dzs):
+            def backward(t, dh, dc, dzs):
                 s = gates[t]
                 i, f, g, o = tf.split(s, 4, axis=1)
                 dh = dh + d_hs[t]
                 tanh_c = tf.tanh(cs[t])
                 dc = dc + dh * o * (1 - tanh_c * tanh_c)
                 dz = tf.concat([dc * (2 * g - 1), dc * cs_before[t], dc * i, dh * tanh_c], 1) * (slope * s * (1 - s))
-                d_table = tf.tensor_scatter_nd_add(d_table, ids[t][:, None], dz)
-                return t - 1, tf.matmul(dz, kernel_t), dc * f, d_table, dzs.write(t, dz)
+                return t - 1, tf.matmul(dz, kernel_t), dc * f, dzs.write(t, dz)
 
-            dzs = tf.TensorArray(table.dtype, size=steps, element_shape=(h0.shape[0], table.shape[1]))
-            _, dh0, dc0, d_table, dzs = tf.while_loop(
-                lambda t, *_: t >= 0, backward,
-                (steps - 1, tf.zeros_like(h0), tf.zeros_like(c0), tf.zeros_like(table), dzs))
+            dzs = tf.TensorArray(inputs.dtype, size=steps, element_shape=(h0.shape[0], inputs.shape[2]))
+            _, dh0, dc0, dzs = tf.while_loop(
+                lambda t, *_: t >= 0, backward, (steps - 1, tf.zeros_like(h0), tf.zeros_like(c0), dzs))
             dz = dzs.stack()
             d_kernel = tf.matmul(tf.reshape(hs_before, (-1, hs.shape[-1])), tf.reshape(dz, (-1, dz.shape[-1])),
                                  transpose_a=True)
-            return (d_table, dh0, dc0, d_kernel), []
+            return (dz, dh0, dc0, d_kernel), []
 
         return hs, grad
 
     # a tensor, not the variable: custom_gradient would otherwise want a gradient per variable read inside
-    return run(table, h0, c0, tf.convert_to_tensor(recurrent_kernel))
+    return run(inputs, h0, c0, tf.convert_to_tensor(recurrent_kernel))
 
 
 def sparse_cross_entropy(labels, logits):
@@ -119,27 +117,32 @@ def chain_sizes(batch, chains: int) -> list:
     return sizes + [batch - (chains - 1) * (batch // chains)]
 
 
-def fused_first_layer(ids, embedding, lstm, chains: int) -> list:
-    """The first LSTM's output sequences for token ids (B, T), through the fused table:
-    one (B/chains, T, u) block per chain, the batch's sequences in order."""
+def first_layer(ids, embedding, lstm, chains: int, dropout=None, training: bool = False) -> list:
+    """The first LSTM's output sequences for token ids (B, T): one (B/chains, T, u) block per chain,
+    the batch's sequences in order.  The embedding is the model's own layer, so its gradient has the
+    plain model's form (Keras' Adam treats a sparse embedding gradient in its own way)."""
     import tensorflow as tf
     cell = lstm.cell
-    table = tf.matmul(embedding.embeddings, cell.kernel) + cell.bias
-    ids = tf.transpose(ids)                            # time-major
     outputs = []
-    for part in (tf.split(ids, chain_sizes(tf.shape(ids)[1], chains), axis=1) if chains > 1 else [ids]):
-        zeros = tf.zeros((tf.shape(part)[1], lstm.units), table.dtype)
-        outputs.append(tf.transpose(lstm_recurrence(table, part, zeros, zeros, cell.recurrent_kernel), (1, 0, 2)))
+    for part in (tf.split(ids, chain_sizes(tf.shape(ids)[0], chains), axis=0) if chains > 1 else [ids]):
+        x = embedding(tf.transpose(part))                   # time-major (T, b, e)
+        if dropout is not None:
+            x = dropout(x, training=training)
+        steps, width = tf.shape(x)[0], tf.shape(x)[1]
+        inputs = tf.reshape(tf.matmul(tf.reshape(x, (-1, x.shape[-1])), cell.kernel) + cell.bias,
+                            (steps, width, 4 * lstm.units))
+        zeros = tf.zeros((width, lstm.units), inputs.dtype)
+        outputs.append(tf.transpose(lstm_recurrence(inputs, zeros, zeros, cell.recurrent_kernel), (1, 0, 2)))
     return outputs
 
 
 def applies(config, strategy) -> bool:
-    """Whether the fused pass computes this run's model: TensorFlow on a CPU, no dropout
-    (the fused pass has no dropout masks), float32, and no ``tf.distribute`` strategy."""
+    """Whether the fused pass computes this run's model: TensorFlow on a CPU, float32, and no
+    ``tf.distribute`` strategy."""
     import keras
     if keras.backend.backend() != "tensorflow" or strategy is not None:
         return False
-    if config.dropout or config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
+    if config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
         return False
     import tensorflow as tf
     return not tf.config.list_logical_devices("GPU")
@@ -162,6 +165,12 @@ def training_model(model, chains: int | None = None):
     embedding = model.get_layer("embedding")
     lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
     logits = model.get_layer("logits")
+    names = {layer.name for layer in model.layers}
+    dropouts = [model.get_layer(f"dropout_{i}") if f"dropout_{i}" in names else None for i in range(len(lstms))]
+    output_dropout = model.get_layer("dropout_out") if "dropout_out" in names else None
+
+    def output(x, training):
+        return logits(output_dropout(x, training=training) if output_dropout is not None else x)
 
     class FusedTraining(keras.Model):
         def __init__(self):
@@ -169,13 +178,16 @@ def training_model(model, chains: int | None = None):
             self.base = model
 
         def call(self, ids, training=False):
-            parts = fused_first_layer(ids, embedding, lstms[0], chains)
+            parts = first_layer(ids, embedding, lstms[0], chains, dropouts[0], training)
             if len(lstms) == 1:  # logits per chain too: the output layer and its gradient on both cores
-                return tf.concat([logits(part) for part in parts], axis=0) if chains > 1 else logits(parts[0])
+                return tf.concat([output(part, training) for part in parts], axis=0) if chains > 1 \
+                    else output(parts[0], training)
             x = tf.concat(parts, axis=0) if chains > 1 else parts[0]
-            for lstm in lstms[1:]:
+            for lstm, dropout in zip(lstms[1:], dropouts[1:]):
+                if dropout is not None:
+                    x = dropout(x, training=training)
                 x = lstm(x, training=training)
-            return logits(x)
+            return output(x, training)
 
         def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
             """The run's loss — sparse cross-entropy from logits, the mean over tokens — summed a

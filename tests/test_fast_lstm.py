@@ -10,23 +10,27 @@ keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
 
-def loss_and_gradients(model, variables, x, y):
+def loss_and_gradients(model, variables, x, y, training=True):
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     with tf.GradientTape() as tape:
-        loss = loss_fn(y, model(x, training=True))
+        loss = loss_fn(y, model(x, training=training))
     return float(loss), [np.asarray(tf.convert_to_tensor(g)) for g in tape.gradient(loss, variables)]
 
 
-@pytest.mark.parametrize("layers, batch, chains", [(1, 5, 2), (2, 4, 2), (1, 1, 2), (1, 3, 1)])
-def test_fused_pass_has_the_plain_models_loss_and_gradients(layers, batch, chains):
-    config = TrainConfig(corpus="c", embedding=6, units=5, layers=layers, batch=batch, seq_len=7)
+@pytest.mark.parametrize("layers, batch, chains, dropout",
+                         [(1, 5, 2, 0.0), (2, 4, 2, 0.0), (1, 1, 2, 0.0), (1, 3, 1, 0.0), (2, 4, 2, 0.3)])
+def test_fused_pass_has_the_plain_models_loss_and_gradients(layers, batch, chains, dropout):
+    """Without dropout in play (dropout layers are the identity outside training) both passes compute
+    the same function; the wrapper's training-mode dropout is checked below."""
+    config = TrainConfig(corpus="c", embedding=6, units=5, layers=layers, batch=batch, seq_len=7, dropout=dropout)
     keras.utils.set_random_seed(3)
     model = charlm.build_model(11, config)
     fused = fast_lstm.training_model(model, chains)
     rng = np.random.default_rng(0)
     x, y = (rng.integers(0, 11, (batch, 7)).astype("int32") for _ in range(2))
-    plain_loss, plain_grads = loss_and_gradients(model, model.trainable_variables, x, y)
-    fused_loss, fused_grads = loss_and_gradients(fused, model.trainable_variables, x, y)
+    training = not dropout
+    plain_loss, plain_grads = loss_and_gradients(model, model.trainable_variables, x, y, training)
+    fused_loss, fused_grads = loss_and_gradients(fused, model.trainable_variables, x, y, training)
     assert fused_loss == pytest.approx(plain_loss, abs=1e-6)
     assert len(fused_grads) == len(plain_grads) == len(model.trainable_variables)
     for plain, fast in zip(plain_grads, fused_grads):
@@ -41,13 +45,22 @@ def test_the_wrapper_trains_the_models_own_variables_in_order():
     assert [id(v) for v in fused.trainable_variables] == [id(v) for v in model.trainable_variables]
 
 
+def test_the_wrapper_drops_out_while_training_only():
+    config = TrainConfig(corpus="c", embedding=6, units=5, layers=2, dropout=0.5)
+    model = charlm.build_model(11, config)
+    fused = fast_lstm.training_model(model, 2)
+    x = np.random.default_rng(0).integers(0, 11, (4, 9)).astype("int32")
+    np.testing.assert_allclose(fused(x, training=False), model(x, training=False), atol=1e-5)
+    assert np.abs(np.asarray(fused(x, training=True)) - np.asarray(fused(x, training=False))).max() > 1e-3
+
+
 def test_it_applies_only_where_it_computes_the_same_model(monkeypatch):
     monkeypatch.delenv("NAMUWEB_PLAIN_LSTM", raising=False)
     base = TrainConfig(corpus="c")
     on_gpu = bool(tf.config.list_logical_devices("GPU"))
     # the fused pass is for a CPU; with a GPU, Keras' LSTM runs its cuDNN kernel instead
     assert fast_lstm.applies(base, strategy=None) is (not on_gpu)
-    assert not fast_lstm.applies(TrainConfig(corpus="c", dropout=0.2), strategy=None)
+    assert fast_lstm.applies(TrainConfig(corpus="c", dropout=0.2), strategy=None) is (not on_gpu)
     assert not fast_lstm.applies(TrainConfig(corpus="c", mixed_precision=True), strategy=None)
     assert not fast_lstm.applies(base, strategy=object())
     monkeypatch.setenv("NAMUWEB_PLAIN_LSTM", "1")
@@ -55,38 +68,34 @@ def test_it_applies_only_where_it_computes_the_same_model(monkeypatch):
 
 
 @pytest.mark.parametrize("chains", [1, 2])
-def test_training_through_the_wrapper_is_adam_on_the_plain_models_gradients(chains):
-    """Three ``fit`` steps through the wrapper land on the weights that Adam reaches from the plain
-    model's gradients.  The reference densifies the embedding gradient first: Keras 3's Adam applied
-    to the plain model's ``IndexedSlices`` squares each occurrence of a repeated token separately
-    (Σg² instead of (Σg)²), so the plain ``fit`` moves the embedding a little differently."""
-    config = TrainConfig(corpus="c", embedding=6, units=5, batch=5, seq_len=7, learning_rate=0.01)
+def test_training_through_the_wrapper_is_training_the_plain_model(chains):
+    """Three optimizer steps through the wrapper land on the weights that the plain model's own
+    steps reach, the embedding included: its gradient keeps the plain model's sparse form, so
+    Keras' Adam treats it the same way."""
+    config = TrainConfig(corpus="c", embedding=6, units=5, batch=6, seq_len=7, learning_rate=0.01)
     rng = np.random.default_rng(1)
-    x, y = (rng.integers(0, 11, (5, 7)).astype("int32") for _ in range(2))
+    batches = [tuple(rng.integers(0, 11, (6, 7)).astype("int32") for _ in range(2)) for _ in range(3)]
 
-    keras.utils.set_random_seed(4)
-    reference = charlm.build_model(11, config)
-    adam = keras.optimizers.Adam(config.learning_rate)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    reference_losses = []
-    for _ in range(3):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, reference(x, training=True))
-        grads = tape.gradient(loss, reference.trainable_variables)
-        adam.apply_gradients(zip([tf.convert_to_tensor(g) for g in grads], reference.trainable_variables))
-        reference_losses.append(float(loss))
+    def trained(through_wrapper: bool):
+        keras.utils.set_random_seed(4)
+        model = charlm.build_model(11, config)
+        charlm.compile_model(model, config)
+        initial = [np.array(w) for w in model.weights]
+        stepper = model
+        if through_wrapper:
+            stepper = fast_lstm.training_model(model, chains)
+            stepper.compile(optimizer=model.optimizer, loss=model.loss)
+        losses = [float(stepper.train_on_batch(x, y)) for x, y in batches]
+        weights = [np.array(w) for w in model.weights]
+        assert all(np.abs(w - w0).max() > 1e-4 for w, w0 in zip(weights, initial))  # every weight trained
+        return losses, weights
 
-    keras.utils.set_random_seed(4)
-    model = charlm.build_model(11, config)
-    charlm.compile_model(model, config)
-    trained = fast_lstm.training_model(model, chains)
-    trained.compile(optimizer=model.optimizer, loss=model.loss)
-    losses = [float(trained.train_on_batch(x, y)) for _ in range(3)]
-
-    np.testing.assert_allclose(losses, reference_losses, rtol=1e-5)
-    assert losses[2] < losses[0]  # the steps really trained
-    for expected, found in zip(reference.weights, model.weights):
-        np.testing.assert_allclose(np.array(found), np.array(expected), atol=1e-5)
+    plain_losses, plain_weights = trained(False)
+    fused_losses, fused_weights = trained(True)
+    np.testing.assert_allclose(fused_losses, plain_losses, rtol=1e-5)
+    assert len(fused_weights) == len(plain_weights)
+    for expected, found in zip(plain_weights, fused_weights):
+        np.testing.assert_allclose(found, expected, atol=1e-5)
 
 
 def test_sparse_cross_entropy_and_its_gradient_match_tensorflows():
