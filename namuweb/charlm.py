@@ -14,26 +14,57 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 PRESETS: dict[str, dict] = {
-    # About 20 s on a 2-core CPU, and already Korean-looking syllables on the built-in corpus.
-    # Learning rate 0.01: with the CPU's fused pass (textbook Adam on the embedding, see fast_lstm)
-    # it reached the lowest validation loss of 0.005/0.01/0.02 after 400 steps (1.16).
-    "demo": dict(embedding=64, units=256, layers=1, dropout=0.0, batch=32, seq_len=100,
-                 learning_rate=0.01, epochs=None, steps=400, val_share=0.05),
+    # "A good model, fast": a time budget, so the promise holds on any machine (start to a finished
+    # model in about 25 s).  Chosen by bench/time_to_quality.py (held-out loss at equal wall-clock vs
+    # the tutorial's code): on a small corpus the model overfits within a minute, so width with
+    # dropout beat longer sequences, larger batches, a higher rate or a cosine decay (README).
+    "demo": dict(embedding=64, units=384, layers=1, dropout=0.2, batch=32, seq_len=64,
+                 learning_rate=0.005, epochs=None, steps=None, max_seconds=25, val_share=0.05),
     # The tutorial's settings: Embedding(V,128) → LSTM(128) → Dense(V), batch 100 × 300 tokens, Adam.
     "tutorial": dict(embedding=128, units=128, layers=1, dropout=0.0, batch=100, seq_len=300,
                      learning_rate=0.001, epochs=1, steps=None, val_share=0.05),
 }
+SCHEDULES = ("constant", "cosine")
+QUICK_DEMO_SECONDS_ENV = "NAMUWEB_QUICK_DEMO_SECONDS"
+
+
+def preset_settings(preset: str) -> dict:
+    """A preset's settings (``custom`` starts from the tutorial's); ``$NAMUWEB_QUICK_DEMO_SECONDS``
+    sets the quick demo's time budget for a deployment."""
+    settings = dict(PRESETS.get(preset, PRESETS["tutorial"]))
+    if preset == "demo" and (seconds := os.environ.get(QUICK_DEMO_SECONDS_ENV, "").strip()):
+        try:
+            settings["max_seconds"] = float(seconds)
+        except ValueError:
+            raise ValueError(f"{QUICK_DEMO_SECONDS_ENV} must be a number of seconds, got {seconds!r}") from None
+    return settings
+
+
+def scheduled_rate(config: "TrainConfig", done: float) -> float:
+    """The learning rate when ``done`` (0…1) of the run's budget is spent: constant, or a cosine
+    from the configured rate down to a tenth of it at the end of the budget."""
+    if config.schedule == "constant":
+        return config.learning_rate
+    done = min(max(done, 0.0), 1.0)
+    return config.learning_rate * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
+
+
 PRESET_LABELS = {"demo": "quick demo", "tutorial": "tutorial", "custom": "custom"}
+
+VALIDATION_TOKENS = 32_768  # per validation: a fixed sample, not a pass over the held-out share
 
 LIMITS = {  # name: (minimum, maximum) — checked before anything is allocated
     "embedding": (1, 4096), "units": (1, 8192), "layers": (1, 8), "dropout": (0.0, 0.9),
     "batch": (1, 4096), "seq_len": (2, 10_000), "learning_rate": (1e-7, 1.0),
     "epochs": (1, 100_000), "steps": (1, 10_000_000), "val_share": (0.0, 0.5), "seed": (0, 2**31 - 1),
+    "max_seconds": (1, 10**7),
 }
 
 
@@ -59,29 +90,39 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: bool = False
     distribute: str = "auto"          # auto | none | mirrored | multiworker
+    max_seconds: float | None = None  # a wall-clock budget: training stops once the run has trained this long
+    schedule: str = "constant"        # constant | cosine (the learning rate decays to a tenth over the budget)
 
     @classmethod
     def from_preset(cls, corpus: str, preset: str = "demo", **overrides) -> "TrainConfig":
         if preset not in (*PRESETS, "custom"):
             raise ValueError(f"unknown preset {preset!r}; choose demo, tutorial or custom")
-        base = dict(PRESETS.get(preset, PRESETS["tutorial"]))
+        base = preset_settings(preset)
         base.update({k: v for k, v in overrides.items() if v is not None})
         if overrides.get("steps") is not None and overrides.get("epochs") is None:
             base["epochs"] = None
         if overrides.get("epochs") is not None and overrides.get("steps") is None:
             base["steps"] = None
+        if overrides.get("max_seconds") is not None and overrides.get("epochs") is None \
+                and overrides.get("steps") is None:  # only a time budget: as many steps as it allows
+            base["epochs"], base["steps"] = None, None
+        elif overrides.get("max_seconds") is None and (overrides.get("epochs") is not None
+                                                        or overrides.get("steps") is not None):
+            base["max_seconds"] = None  # a step or epoch budget given replaces a preset's time budget
         return cls(corpus=corpus, preset=preset, **base).validated()
 
     def validated(self) -> "TrainConfig":
         for name, (low, high) in LIMITS.items():
             value = getattr(self, name)
-            if value is None and name in ("epochs", "steps"):
+            if value is None and name in ("epochs", "steps", "max_seconds"):
                 continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
                 raise ValueError(f"{name.replace('_', ' ')} must be between {_bound(low)} and {_bound(high)}, "
                                  f"not {value!r}")
-        if self.epochs is None and self.steps is None:
-            raise ValueError("give a number of epochs or a step budget")
+        if self.epochs is None and self.steps is None and self.max_seconds is None:
+            raise ValueError("give a number of epochs, a step budget or a time budget")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be {' or '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.distribute not in ("auto", "none", "mirrored", "multiworker"):
             raise ValueError(f"distribute must be auto, none, mirrored or multiworker, not {self.distribute!r}")
         return self
@@ -194,50 +235,80 @@ def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(count)
 
 
-def make_batches(chunks: np.ndarray, batch: int, *, seed: int = 0, epoch: int = 0, skip: int = 0,
-                 shuffle: bool = True):
-    """A Keras ``PyDataset`` of ``(chunk[:, :-1], chunk[:, 1:])`` batches (remainder dropped, as the tutorial does)."""
-    import keras
-
-    class ChunkBatches(keras.utils.PyDataset):
-        def __init__(self):
-            super().__init__()
-            self.order = epoch_order(len(chunks), seed, epoch) if shuffle else np.arange(len(chunks))
-
-        def __len__(self) -> int:
-            return len(chunks) // batch - skip
-
-        def __getitem__(self, index: int):
-            picked = self.order[(index + skip) * batch:(index + skip + 1) * batch]
-            block = chunks[picked].astype(np.int32)
-            return block[:, :-1], block[:, 1:]
-
-    return ChunkBatches()
+def encode_to_file(source, vocab, path) -> np.ndarray:
+    """The corpus's token ids, written to ``path`` a block at a time and returned as a read-only
+    memory map: a corpus of any size trains without its decomposed text or its ids in memory."""
+    from namuweb.hangul import decompose
+    from namuweb.vocab import iter_text
+    path = Path(path)
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as out:
+            for text in iter_text(source):
+                out.write(vocab.encode(decompose(text, marker="replace")).tobytes())
+        os.replace(tmp, path)
+    if path.stat().st_size == 0:
+        return np.zeros(0, dtype=vocab.dtype)
+    return np.memmap(path, dtype=vocab.dtype, mode="r")
 
 
-def make_dataset(chunks: np.ndarray, batch: int, *, seed: int = 0, epoch: int = 0, skip: int = 0,
-                 shuffle: bool = True):
-    """The same batches as ``make_batches``; on the TensorFlow backend as a prefetching
-    ``tf.data`` pipeline (gathering in C++, overlapped with the training step), elsewhere
-    the ``PyDataset``."""
+def batch_stream(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: int = 0) -> Iterator[tuple]:
+    """Endless ``(chunk[:, :-1], chunk[:, 1:])`` batches, epoch after epoch, from global step ``start_step``.
+
+    Step ``s`` is batch ``s mod P`` of epoch ``s div P`` (``P`` whole batches per epoch, the
+    remainder dropped as the tutorial does), so a resumed run continues exactly where its
+    checkpoint was.  ``chunks`` may be a memory map: only the rows of one batch are read."""
+    per_epoch = len(chunks) // batch
+    epoch, index = divmod(start_step, per_epoch)
+    while True:
+        order = epoch_order(len(chunks), seed, epoch)
+        for i in range(index, per_epoch):
+            yield inputs_and_targets(chunks[order[i * batch:(i + 1) * batch]])
+        epoch, index = epoch + 1, 0
+
+
+def training_data(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: int = 0):
+    """Endless training batches for Keras ``fit``, from global step ``start_step`` on.
+
+    On TensorFlow the whole pipeline is TensorFlow ops — each epoch's order a stateless shuffle of
+    (seed, epoch), the chunks one tensor, gathering and prefetching in C++ — so no Python runs
+    per batch beside the training step.  Elsewhere it is :func:`batch_stream` (a NumPy order of
+    its own; either way a resumed run continues its own order exactly)."""
     import keras
     if keras.backend.backend() != "tensorflow":
-        return make_batches(chunks, batch, seed=seed, epoch=epoch, skip=skip, shuffle=shuffle)
+        return batch_stream(chunks, batch, seed=seed, start_step=start_step)
     import tensorflow as tf
-    count = len(chunks) // batch
-    order = epoch_order(len(chunks), seed, epoch) if shuffle else np.arange(len(chunks))
-    picks = order[skip * batch:count * batch].reshape(-1, batch)
-    table = tf.constant(chunks)
+    count = len(chunks)
+    per_epoch = count // batch
+    first_epoch, skip = divmod(start_step, per_epoch)
+    table = tf.constant(np.asarray(chunks))
+
+    def epoch_picks(epoch):
+        noise = tf.random.stateless_uniform([count], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        order = tf.argsort(noise)[:per_epoch * batch]
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (per_epoch, batch)))
 
     def gather(indices):
         block = tf.cast(tf.gather(table, indices), tf.int32)
         return block[:, :-1], block[:, 1:]
 
-    return tf.data.Dataset.from_tensor_slices(picks).map(gather).prefetch(tf.data.AUTOTUNE)
+    picks = tf.data.Dataset.range(first_epoch, 2**62).flat_map(epoch_picks).skip(skip)
+    return picks.map(gather).prefetch(2)
 
 
-def batches_per_epoch(chunks: np.ndarray, batch: int, skip: int = 0) -> int:
-    return len(chunks) // batch - skip
+def validation_sample(chunks: np.ndarray, tokens: int = VALIDATION_TOKENS) -> np.ndarray:
+    """At most ``tokens`` tokens of held-out chunks, spread evenly over the held-out part: validation
+    costs the same on any corpus, so it can run often without slowing training."""
+    if not len(chunks):
+        return chunks
+    count = min(len(chunks), max(1, tokens // (chunks.shape[1] - 1)))
+    return np.asarray(chunks[np.linspace(0, len(chunks) - 1, count).round().astype(int)])
+
+
+def inputs_and_targets(chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(chunk[:, :-1], chunk[:, 1:])`` as int32, the pairs every batch is made of."""
+    block = np.asarray(chunks).astype(np.int32)
+    return block[:, :-1], block[:, 1:]
 
 
 def build_model(vocab_size: int, config: TrainConfig):
@@ -251,6 +322,8 @@ def build_model(vocab_size: int, config: TrainConfig):
             x = layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
         x = layers.LSTM(config.units, return_sequences=True, recurrent_initializer="glorot_uniform",
                         name=f"lstm_{i}")(x)
+    if config.dropout:
+        x = layers.Dropout(config.dropout, name="dropout_out")(x)
     logits = layers.Dense(vocab_size, dtype="float32", name="logits")(x)
     return keras.Model(tokens, logits, name="char_lstm")
 
@@ -273,7 +346,13 @@ def estimate_seconds_per_step(vocab_size: int, config: TrainConfig, flops_per_se
     return config.batch * config.seq_len * flops_per_token(vocab_size, config) / flops_per_second
 
 
+UNBOUNDED_STEPS = LIMITS["steps"][1]  # the "total" of a run that has only a time budget
+
+
 def total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
+    """The steps a run trains unless its time budget ends it first (``UNBOUNDED_STEPS`` with only that)."""
+    if config.steps is None and config.epochs is None:
+        return UNBOUNDED_STEPS
     if config.steps is not None:
         return config.steps if config.epochs is None else min(config.steps, config.epochs * steps_per_epoch)
     return config.epochs * steps_per_epoch

@@ -9,7 +9,10 @@ import os
 import re
 import sys
 import time
+from collections import Counter
 from pathlib import Path
+
+STARTED = time.monotonic()  # before the imports below: a training time budget counts from the job's start
 
 from namuweb import charlm, config, corpus, jobs, runs
 from namuweb.charlm import TrainConfig
@@ -109,38 +112,52 @@ def _status_line(line: str) -> None:
 
 
 class _ProgressLine:
-    """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal)."""
+    """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal).
+
+    A run with a time budget shows the larger of its step and its time fraction."""
 
     def __init__(self):
         self.tty = sys.stderr.isatty()
         self.started = time.time()
         self.first_step = None
+        self.max_seconds = None
         self.last_tenth = -1
 
     def __call__(self, row: dict) -> None:
         if "loss" not in row:
-            print(f"training on {row.get('device', '?')}: step {row['step']} of {row['total']}", file=sys.stderr)
-            self.first_step = row["step"]
+            budget = f" or {row['max_seconds']:g} s" if row.get("max_seconds") else ""
+            print(f"training on {row.get('device', '?')}: step {row['step']} of {row['total']}{budget}",
+                  file=sys.stderr)
+            self.first_step, self.max_seconds = row["step"], row.get("max_seconds")
             return
         step, total = row["step"], row["total"]
         done = step - (self.first_step or 0)
         left = (time.time() - self.started) / max(done, 1) * (total - step)
+        fraction = step / max(total, 1)
+        if self.max_seconds:
+            left = min(left, self.max_seconds - row.get("seconds", 0))
+            fraction = max(fraction, row.get("seconds", 0) / self.max_seconds)
+        fraction = min(fraction, 1.0)
         width = 30
-        filled = int(width * step / max(total, 1))
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] step {step}/{total} epoch {row['epoch']} "
-                f"loss {row['loss']:.3f} {row['tokens_per_s'] / 1000:.1f}k tok/s ETA {left:.0f}s")
+        filled = int(width * fraction)
+        of = f"/{total}" if not self.max_seconds or total < charlm.LIMITS["steps"][1] else ""
+        line = (f"[{'#' * filled}{'.' * (width - filled)}] step {step}{of} epoch {row['epoch']} "
+                f"loss {row['loss']:.3f} {row['tokens_per_s'] / 1000:.1f}k tok/s ETA {max(left, 0):.0f}s")
         if self.tty:
-            print("\r" + line, end="" if step < total else "\n", file=sys.stderr, flush=True)
-        elif (tenth := 10 * step // max(total, 1)) != self.last_tenth:
+            print("\r" + line, end="" if fraction < 1 else "\n", file=sys.stderr, flush=True)
+        elif (tenth := int(10 * fraction)) != self.last_tenth:
             self.last_tenth = tenth
             print(line, file=sys.stderr, flush=True)
 
 
-def _train_config(args: argparse.Namespace) -> TrainConfig:
+def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None]:
+    """The run's settings, checked against the corpus, and the corpus's character counts when they
+    were counted on the library corpus itself (so creating the run needs no second pass)."""
     overrides = dict(embedding=args.embedding, units=args.units, layers=args.layers, dropout=args.dropout,
                      batch=args.batch, seq_len=args.seq_len, learning_rate=args.learning_rate,
                      epochs=args.epochs, steps=args.steps, val_share=args.val_share, seed=args.seed,
-                     distribute=args.distribute)
+                     distribute=args.distribute, max_seconds=args.max_seconds,
+                     schedule=args.schedule)
     if args.mixed_precision:
         overrides["mixed_precision"] = True
     source, _ = _source(args.corpus)
@@ -154,10 +171,11 @@ def _train_config(args: argparse.Namespace) -> TrainConfig:
         charlm.check_corpus_size(figures.tokens, config)
     except ValueError as error:
         raise UserError(str(error)) from None
+    counted = figures.char_counts
     if isinstance(source, Path):
-        source = corpus.add_upload(source.read_bytes(), source.name)
+        source, counted = corpus.add_upload(source.read_bytes(), source.name), None
     config.corpus = source.id
-    return config
+    return config, counted
 
 
 def _check_multiworker(tf_config: str) -> None:
@@ -194,7 +212,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         if run_dir is not None and (run_dir.exists() and not _is_dir(run_dir)
                                     or _is_dir(run_dir) and any(run_dir.iterdir())):
             raise UserError(f"--run-dir {run_dir} exists and holds no run; give a new or empty folder")
-        run_dir = runs.create_run(_train_config(args), run_dir=run_dir)
+        settings, characters = _train_config(args)
+        run_dir = runs.create_run(settings, run_dir=run_dir, characters=characters)
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
     if resuming:
@@ -210,10 +229,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     with jobs.Worker(run_dir, runs.KIND) as worker:
         def on_step(row: dict) -> None:
             progress(row)
-            worker.heartbeat(**{k: row[k] for k in ("step", "total", "epoch", "loss", "tokens_per_s",
-                                                     "device", "steps_per_epoch") if k in row})
+            worker.heartbeat(**{k: row[k] for k in ("step", "total", "epoch", "loss", "tokens_per_s", "seconds",
+                                                     "max_seconds", "device", "steps_per_epoch") if k in row})
         result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
-                               logical_cpus=args.logical_cpus)
+                               logical_cpus=args.logical_cpus, started=STARTED)
     print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} of {result['total']} "
           f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
     return 0
@@ -242,11 +261,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not infos:
         print("no runs yet: python -m namuweb train --corpus builtin")
         return 0
-    print(f"{'run':<36} {'state':<12} {'preset':<9} {'steps':>7} {'best val':>9}  corpus")
+    print(f"{'run':<36} {'state':<12} {'preset':<9} {'steps':>7} {'best val':>9} {'bits/char':>9}  corpus")
     for info in infos:
         best = f"{info.best_val_loss:.3f}" if info.best_val_loss is not None else "-"
-        print(f"{info.id:<36} {info.state:<12} {info.config.get('preset', ''):<9} {info.steps:>7} {best:>9}  "
-              f"{info.config.get('corpus_name', info.config.get('corpus', ''))}")
+        bits = f"{info.best_val_bits_per_char:.3f}" if info.best_val_bits_per_char is not None else "-"
+        print(f"{info.id:<36} {info.state:<12} {info.config.get('preset', ''):<9} {info.steps:>7} {best:>9} "
+              f"{bits:>9}  {info.config.get('corpus_name', info.config.get('corpus', ''))}")
     return 0
 
 
@@ -474,6 +494,10 @@ def parser() -> argparse.ArgumentParser:
     budget = train.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--steps", type=int, help="a step budget instead of epochs")
+    train.add_argument("--schedule", choices=["constant", "cosine"],
+                       help="learning rate: constant, or a cosine decay to a tenth over the budget")
+    train.add_argument("--max-seconds", type=float,
+                       help="a wall-clock budget from the job's start (alone: train until it is spent)")
     train.add_argument("--run-dir", help="the run folder (default: DATA/runs/NEW); an existing run is resumed")
     for flag, kind in (("--embedding", int), ("--units", int), ("--layers", int), ("--dropout", float),
                        ("--batch", int), ("--seq-len", int), ("--learning-rate", float),

@@ -8,10 +8,12 @@ nothing lives only in a browser session and a run outlives the server.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import secrets
 import shutil
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,11 +23,13 @@ import pandas as pd
 from namuweb import config as app_config
 from namuweb import corpus as corpus_library
 from namuweb import jobs
-from namuweb.charlm import TrainConfig
-from namuweb.vocab import build_vocab, load_vocab
+from namuweb import charlm
+from namuweb.charlm import UNBOUNDED_STEPS, TrainConfig
+from namuweb.vocab import Vocabulary, count_characters, jamo_counts, load_vocab
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
+TOKENS_FILE = "tokens.bin"  # the corpus as token ids (the vocabulary's dtype), written by the trainer
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
@@ -86,19 +90,25 @@ def runs_using(corpus_id: str, home: Path | None = None) -> list[Path]:
     return using
 
 
-def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | None = None) -> Path:
-    """A new run folder with its config and the corpus's vocabulary (a model carries its own)."""
+def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | None = None,
+               characters: Counter | None = None) -> Path:
+    """A new run folder with its config and the corpus's vocabulary (a model carries its own).
+
+    ``characters``: the corpus's character counts where the caller has just counted them (a
+    pass over a large corpus takes seconds)."""
     found = corpus_library.get_corpus(config.corpus, home)
     config.corpus = found.id
     stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
     folder = Path(run_dir) if run_dir else runs_dir(home) / f"{stamp}-{config.preset}-{secrets.token_hex(2)}"
     if (folder / CONFIG_FILE).exists():
         raise RunError(f"{folder} already holds a run; resume it or choose another folder")
-    vocab = build_vocab(found)
+    characters = count_characters(found) if characters is None else characters
+    vocab = Vocabulary.from_counts(jamo_counts(characters))
     check_demo_limits(config, vocab.total)  # before the folder exists: a refused run leaves nothing
     folder.mkdir(parents=True, exist_ok=True)
     vocab.save(folder / VOCAB_FILE)
-    data = config.to_json() | {"corpus_name": found.name, "created": stamp}
+    data = config.to_json() | {"corpus_name": found.name, "created": stamp,
+                               "tokens_per_char": round(vocab.total / max(sum(characters.values()), 1), 6)}
     write_json(folder / CONFIG_FILE, data)
     return folder
 
@@ -188,6 +198,19 @@ class RunInfo:
     def device(self) -> str:
         return (self.status.progress.get("device") if self.status else None) or ""
 
+    @property
+    def best_val_bits_per_char(self) -> float | None:
+        """The best validation loss in bits per character of the corpus (comparable across tokenizations)."""
+        return bits_per_char(self.best_val_loss, self.config.get("tokens_per_char"))
+
+
+def bits_per_char(nats_per_token: float | None, tokens_per_char: float | None) -> float | None:
+    """A loss in nats per token as bits per character of the text (``None`` when either is unknown):
+    a character is ``tokens_per_char`` jamo tokens on average (about 2.4 for Korean text)."""
+    if nats_per_token is None or not tokens_per_char:
+        return None
+    return nats_per_token * tokens_per_char / math.log(2)
+
 
 def run_info(run_dir: Path) -> RunInfo:
     run_dir = Path(run_dir)
@@ -221,12 +244,7 @@ def active_runs(home: Path | None = None) -> list[RunInfo]:
 def planned_steps(config: TrainConfig, tokens: int) -> int:
     """The steps a run of ``config`` on a corpus of ``tokens`` jamo tokens trains (the trainer's arithmetic:
     ``seq_len + 1``-token chunks, the validation share held out, whole batches per epoch)."""
-    count = tokens // (config.seq_len + 1)
-    held_out = min(count - 1, max(1, round(count * config.val_share))) if config.val_share > 0 and count > 1 else 0
-    per_epoch = max(0, count - held_out) // config.batch
-    if config.steps is not None:
-        return config.steps if config.epochs is None else min(config.steps, config.epochs * per_epoch)
-    return config.epochs * per_epoch
+    return charlm.total_steps(config, charlm.steps_per_epoch(tokens, config))
 
 
 def check_demo_limits(config: TrainConfig, tokens: int) -> None:
@@ -237,6 +255,11 @@ def check_demo_limits(config: TrainConfig, tokens: int) -> None:
     if not demo.training_allowed:
         raise RunError("training is off in this demo; generate with the models already here")
     steps = planned_steps(config, tokens)
+    if config.max_seconds and steps >= UNBOUNDED_STEPS:  # only a time budget: the job's own clock limits it
+        if config.max_seconds > demo.max_job_seconds:
+            raise RunError(f"this demo trains for at most {demo.max_job_seconds:g} s per run, and these settings "
+                           f"ask for {config.max_seconds:g} s; lower the time budget")
+        return
     if steps > demo.max_steps:
         raise RunError(f"this demo trains at most {demo.max_steps:,} steps per run, and these settings "
                        f"take {steps:,}; lower the epochs or the step budget")
@@ -268,19 +291,27 @@ def delete_run(run_dir: Path, home: Path | None = None) -> None:
 
 def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
     """Long-form loss curves for charts: raw step loss, its exponential moving average
-    (TensorBoard's smoothing, debiased), and validation loss per epoch."""
+    (TensorBoard's smoothing, debiased), and validation loss, each point with its step and the
+    seconds the run had trained by then (runs from before that was recorded: seconds since their
+    first row)."""
+    metrics = metrics.copy()
+    if "seconds" not in metrics:
+        metrics["seconds"] = float("nan")
+    if "time" in metrics and metrics["seconds"].isna().any() and metrics["time"].notna().any():
+        metrics["seconds"] = metrics["seconds"].fillna(metrics["time"] - metrics["time"].min())
     steps = metrics.dropna(subset=["loss"]) if "loss" in metrics else metrics.iloc[0:0]
     frames = []
     if len(steps):
-        raw = steps[["step", "loss"]].rename(columns={"loss": "value"}).assign(series="loss")
+        raw = steps[["step", "seconds", "loss"]].rename(columns={"loss": "value"}).assign(series="loss")
         smoothed = steps["loss"].ewm(alpha=1 - smoothing, adjust=True).mean() if smoothing else steps["loss"]
         frames += [raw, raw.assign(value=smoothed.to_numpy(), series="loss (smoothed)")]
     val = metrics.dropna(subset=["val_loss"]) if "val_loss" in metrics else metrics.iloc[0:0]
     if len(val):
-        frames.append(val[["step", "val_loss"]].rename(columns={"val_loss": "value"}).assign(series="val loss"))
+        frames.append(val[["step", "seconds", "val_loss"]].rename(columns={"val_loss": "value"})
+                      .assign(series="val loss"))
     if not frames:
-        return pd.DataFrame({"step": pd.Series(dtype=int), "value": pd.Series(dtype=float),
-                             "series": pd.Series(dtype=str)})
+        return pd.DataFrame({"step": pd.Series(dtype=int), "seconds": pd.Series(dtype=float),
+                             "value": pd.Series(dtype=float), "series": pd.Series(dtype=str)})
     return pd.concat(frames, ignore_index=True)
 
 
@@ -293,8 +324,14 @@ def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> dict:
     rate = None
     if len(recent) >= 2 and recent["time"].iloc[-1] > recent["time"].iloc[0]:
         rate = (recent["step"].iloc[-1] - recent["step"].iloc[0]) / (recent["time"].iloc[-1] - recent["time"].iloc[0])
-    return {"step": step, "total": total, "fraction": min(step / total, 1.0) if total else 0.0,
-            "eta_s": (total - step) / rate if rate and total else None,
+    fraction = min(step / total, 1.0) if total else 0.0
+    eta = (total - step) / rate if rate and total else None
+    budget = info.config.get("max_seconds")
+    if budget and len(steps) and "seconds" in steps and pd.notna(steps["seconds"].iloc[-1]):
+        seconds = float(steps["seconds"].iloc[-1])  # a time budget: whichever of steps and time runs out first
+        fraction = max(fraction, min(seconds / budget, 1.0))
+        eta = max(budget - seconds, 0.0) if eta is None else min(eta, max(budget - seconds, 0.0))
+    return {"step": step, "total": total, "fraction": fraction, "eta_s": eta,
             "tokens_per_s": float(recent["tokens_per_s"].median()) if len(recent) else None,
             "epoch": int(steps["epoch"].iloc[-1]) if len(steps) else 1,
             "loss": float(steps["loss"].iloc[-1]) if len(steps) else None}

@@ -19,6 +19,7 @@ the same model through :mod:`namuweb.fast_lstm`'s faster pass).  Around it:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import secrets
 import time
@@ -29,6 +30,9 @@ from namuweb import charlm, fast_lstm, jobs, runs
 from namuweb.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
+CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at most this much training
+CHECKPOINT_EVERY_ENV = "NAMUWEB_CHECKPOINT_EVERY_S"
+VALIDATE_EVERY_STEPS = 50     # on a fixed sample (charlm.VALIDATION_TOKENS), so it costs little
 
 
 def _quiet_tensorflow() -> None:
@@ -111,14 +115,20 @@ def load_checkpoint(run_dir: Path):
     return keras.models.load_model(runs.checkpoint_path(Path(run_dir)), safe_mode=True)
 
 
-def save_checkpoint(model, run_dir: Path, step: int, epoch: int, epoch_step: int) -> dict:
+def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: float = 0.0) -> dict:
+    """Write ``model`` (weights and optimizer state) as the run's newest checkpoint, atomically.
+
+    ``latest.json`` records where in the data the step is (epoch ``step div per_epoch``, batch
+    ``step mod per_epoch``) and the seconds trained so far, which a time budget counts on resume."""
+    epoch, epoch_step = divmod(step, per_epoch)
     folder = run_dir / runs.CHECKPOINTS
     folder.mkdir(exist_ok=True)
     name = f"step-{step:08d}.keras"
     tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"
     model.save(tmp)
     os.replace(tmp, folder / name)
-    latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, "time": time.time()}
+    latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, "seconds": round(seconds, 3),
+              "time": time.time()}
     runs.write_json(folder / runs.LATEST, latest)
     kept = sorted(folder.glob("step-*.keras"))
     for old in kept[:-KEEP_CHECKPOINTS]:
@@ -126,65 +136,110 @@ def save_checkpoint(model, run_dir: Path, step: int, epoch: int, epoch_step: int
     return latest
 
 
-class _StepLog:
-    """Per-step bookkeeping shared by the Keras callback and the epoch loop."""
+class _Progress:
+    """The Keras callback: a metrics row per step, validation rows, checkpoints by time, and stopping.
 
-    def __init__(self, run_dir: Path, config: charlm.TrainConfig, step: int, total: int,
+    Keras reports the running mean of its epoch, so the batch loss is ``n·mean_n − (n−1)·mean_{n−1}``."""
+
+    def __init__(self, run_dir: Path, model, config: charlm.TrainConfig, *, step: int, total: int,
+                 per_epoch: int, deadline: float | None, started: float, seconds_before: float,
                  should_stop: Callable[[], bool], on_step: Callable[[dict], None] | None):
-        self.run_dir, self.config, self.step, self.total = run_dir, config, step, total
+        import keras
+        self.run_dir, self.model_to_save, self.config = run_dir, model, config
+        self.step, self.total, self.per_epoch, self.deadline = step, total, per_epoch, deadline
         self.should_stop, self.on_step = should_stop, on_step
+        self.seconds_before, self.session_start = seconds_before, started
+        self.saved_at = time.monotonic()
+        self.checkpoint_every = float(os.environ.get(CHECKPOINT_EVERY_ENV) or CHECKPOINT_EVERY_S)
         self.metrics = jobs.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
         self.board = _TensorBoard(run_dir)
         self.stopped = False
+        progress = self
 
-    def write(self, row: dict) -> None:
+        class Callback(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.previous_mean = 0.0
+                self.tick = time.perf_counter()
+
+            def on_train_batch_begin(self, batch, logs=None):
+                if progress.config.schedule != "constant":
+                    self.model.optimizer.learning_rate.assign(charlm.scheduled_rate(progress.config, progress.done()))
+
+            def on_train_batch_end(self, batch, logs=None):
+                mean = float(logs["loss"])
+                loss = (batch + 1) * mean - batch * self.previous_mean
+                self.previous_mean = mean
+                now = time.perf_counter()
+                seconds, self.tick = now - self.tick, now
+                if progress.after_step(loss, seconds):
+                    self.model.stop_training = True
+
+            def on_epoch_end(self, epoch, logs=None):
+                if logs and "val_loss" in logs:
+                    progress.validated(float(logs["val_loss"]))
+
+        self.callback = Callback()
+
+    @property
+    def data_epoch(self) -> int:
+        return self.step // self.per_epoch + 1
+
+    def trained_seconds(self) -> float:
+        """Seconds this run has trained, over all its sessions (what a time budget counts; the
+        wall-clock axis of its curves)."""
+        return self.seconds_before + time.monotonic() - self.session_start
+
+    def done(self) -> float:
+        """The share of the run's budget spent: steps, or time when that runs out first."""
+        share = self.step / max(self.total, 1)
+        if self.config.max_seconds:
+            share = max(share, self.trained_seconds() / self.config.max_seconds)
+        return share
+
+    def after_step(self, loss: float, seconds: float) -> bool:
+        """Record one step; True when training should stop."""
+        self.step += 1
+        row = {"step": self.step, "epoch": self.data_epoch, "loss": round(loss, 5),
+               "tokens_per_s": round(self.config.batch * self.config.seq_len / max(seconds, 1e-9), 1),
+               "seconds": round(self.trained_seconds(), 2), "time": round(time.time(), 3)}
         self.metrics.write(row)
+        self.board.scalar("loss", loss, self.step)
+        if self.on_step:
+            self.on_step(row | {"total": self.total, "epoch_step": self.step % self.per_epoch})
+        out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
+        if self.step >= self.total or out_of_time or self.should_stop():
+            self.stopped = self.step < self.total and not out_of_time
+            return True
+        if time.monotonic() - self.saved_at >= self.checkpoint_every:
+            self.save()
+        return False
+
+    def validated(self, val_loss: float) -> None:
+        self.metrics.write({"step": self.step, "epoch": self.data_epoch, "val_loss": round(val_loss, 5),
+                            "seconds": round(self.trained_seconds(), 2), "time": round(time.time(), 3)})
+        self.board.scalar("val_loss", val_loss, self.step)
+
+    def save(self) -> None:
+        save_checkpoint(self.model_to_save, self.run_dir, self.step, self.per_epoch,
+                        seconds=self.trained_seconds())
+        self.saved_at = time.monotonic()
 
     def close(self) -> None:
         self.metrics.close()
         self.board.close()
 
 
-def _callback(log: _StepLog, epoch: int, skip: int):
-    import keras
-
-    class StepMetrics(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch_index, logs=None):
-            self.previous_mean = 0.0
-            self.tick = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            n = batch + 1
-            mean = float(logs["loss"])
-            loss = n * mean - batch * self.previous_mean
-            self.previous_mean = mean
-            now = time.perf_counter()
-            seconds, self.tick = now - self.tick, now
-            log.step += 1
-            row = {"step": log.step, "epoch": epoch + 1, "loss": round(loss, 5),
-                   "tokens_per_s": round(log.config.batch * log.config.seq_len / max(seconds, 1e-9), 1),
-                   "time": round(time.time(), 3)}
-            log.write(row)
-            log.board.scalar("loss", loss, log.step)
-            if log.on_step:
-                log.on_step(row | {"total": log.total, "epoch_step": skip + n})
-            if log.step >= log.total or log.should_stop():
-                log.stopped = log.step < log.total
-                self.model.stop_training = True
-
-    return StepMetrics()
-
-
 def _load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
+    """The run's settings and its chunks, read from a token file the first call writes next to them."""
     config = runs.load_config(run_dir)
     vocab = load_vocab(run_dir / runs.VOCAB_FILE)
-    from namuweb.hangul import decompose
-    ids = vocab.encode(decompose(runs.training_corpus(run_dir).read_text(), marker="replace"))
+    ids = charlm.encode_to_file(runs.training_corpus(run_dir), vocab, run_dir / runs.TOKENS_FILE)
     return config, charlm.Split.of(ids, config.seq_len, config.val_share, config.batch)
 
 
 def evaluate(run_dir: Path) -> float:
-    """Validation loss of the latest checkpoint, on demand; appended to the run's curves."""
+    """Validation loss of the latest checkpoint on the trainer's validation sample, on demand;
+    appended to the run's curves."""
     _quiet_tensorflow()
     run_dir = Path(run_dir)
     config, split = _load_split(run_dir)
@@ -194,16 +249,32 @@ def evaluate(run_dir: Path) -> float:
     if not len(split.val):
         raise runs.RunError("this run holds out no validation data (validation share 0)")
     model = load_checkpoint(run_dir)
-    data = charlm.make_dataset(split.val, min(config.batch, len(split.val)), shuffle=False)
-    loss = float(model.evaluate(data, verbose=0, return_dict=True)["loss"])
+    loss = validation_loss(model, charlm.validation_sample(split.val), config.batch)
     jobs.append_jsonl(run_dir / runs.METRICS_FILE, {"step": latest["step"], "val_loss": round(loss, 5),
                                                     "on_demand": True, "time": round(time.time(), 3)})
     return loss
 
 
+def validation_loss(model, sample, batch: int) -> float:
+    """Mean cross-entropy per token over a validation sample, as ``fit`` reports ``val_loss``."""
+    x, y = charlm.inputs_and_targets(sample)
+    return float(model.evaluate(x, y, batch_size=batch, verbose=0))
+
+
+def validation_interval(total: int) -> int:
+    """Steps between validations: every ``VALIDATE_EVERY_STEPS``, and at least eight times in a short run."""
+    return max(1, min(VALIDATE_EVERY_STEPS, math.ceil(total / 8)))
+
+
 def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
-          on_step: Callable[[dict], None] | None = None, logical_cpus: int = 0) -> dict:
-    """Train (or resume) the run in ``run_dir`` until its budget is spent or ``should_stop()``."""
+          on_step: Callable[[dict], None] | None = None, logical_cpus: int = 0,
+          started: float | None = None) -> dict:
+    """Train (or resume) the run in ``run_dir`` until its budget is spent or ``should_stop()``.
+
+    One ``fit`` call runs the whole session over an endless batch stream; a Keras "epoch" is only
+    the validation interval.  ``started`` (a ``time.monotonic()`` reading, default now) is when
+    the job began, so a time budget counts the job's start-up too."""
+    started = time.monotonic() if started is None else started
     _quiet_tensorflow()
     run_dir = Path(run_dir)
     config, split = _load_split(run_dir)
@@ -229,32 +300,28 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         trained = fast_lstm.training_model(model)
         trained.compile(optimizer=model.optimizer, loss=model.loss)  # one optimizer, same variables
     step = latest["step"] if latest else 0
+    seconds_before = float(latest.get("seconds", 0.0)) if latest else 0.0
+    deadline = started + config.max_seconds - seconds_before if config.max_seconds else None
     runs.truncate_metrics(run_dir, after_step=step)
-    epoch, skip = (latest["epoch"], latest["epoch_step"]) if latest else (0, 0)
-    if skip >= per_epoch:
-        epoch, skip = epoch + 1, 0
     device = describe_device(strategy) + (", fused LSTM pass" if trained is not model else "")
-    log = _StepLog(run_dir, config, step, total, should_stop, on_step)
+    progress = _Progress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, deadline=deadline,
+                         started=started, seconds_before=seconds_before, should_stop=should_stop, on_step=on_step)
     if on_step:
-        on_step({"step": step, "total": total, "epoch": epoch + 1, "device": device, "steps_per_epoch": per_epoch})
-    val_batch = min(config.batch, len(split.val)) if len(split.val) else 0
-    val_data = charlm.make_dataset(split.val, val_batch, shuffle=False) if val_batch else None
+        on_step({"step": step, "total": total, "epoch": progress.data_epoch, "device": device,
+                 "steps_per_epoch": per_epoch, "max_seconds": config.max_seconds, "seconds": seconds_before})
+    interval = validation_interval(total)
+    sample = charlm.validation_sample(split.val)
+    val_data = charlm.inputs_and_targets(sample) if len(sample) else None
     try:
-        while log.step < total and not log.stopped:
-            batches = charlm.make_dataset(split.train, config.batch, seed=config.seed, epoch=epoch, skip=skip)
-            steps_now = min(charlm.batches_per_epoch(split.train, config.batch, skip), total - log.step)
-            history = trained.fit(batches, epochs=1, steps_per_epoch=steps_now, verbose=0, shuffle=False,
-                                validation_data=val_data, callbacks=[_callback(log, epoch, skip)])
-            done_in_epoch = skip + (log.step - step)
-            step, skip = log.step, done_in_epoch
-            if skip >= per_epoch:
-                epoch, skip = epoch + 1, 0
-            val_loss = history.history.get("val_loss", [None])[-1]
-            if val_loss is not None:
-                log.write({"step": log.step, "epoch": epoch if skip == 0 else epoch + 1,
-                           "val_loss": round(float(val_loss), 5), "time": round(time.time(), 3)})
-                log.board.scalar("val_loss", float(val_loss), log.step)
-            save_checkpoint(model, run_dir, log.step, epoch, skip)
+        if step < total and (deadline is None or time.monotonic() < deadline):
+            trained.fit(charlm.training_data(split.train, config.batch, seed=config.seed, start_step=step),
+                        epochs=math.ceil((total - step) / interval), steps_per_epoch=interval, verbose=0,
+                        shuffle=False,
+                        validation_data=val_data, validation_batch_size=config.batch,
+                        callbacks=[progress.callback])
+        if progress.step > step or latest is None:
+            progress.save()
     finally:
-        log.close()
-    return {"step": log.step, "total": total, "stopped": log.stopped, "device": device}
+        progress.close()
+    return {"step": progress.step, "total": total, "stopped": progress.stopped, "device": device,
+            "seconds": round(progress.trained_seconds(), 3)}

@@ -12,9 +12,8 @@ def test_chunks_are_non_overlapping_and_targets_shift_by_one():
     assert len(split.train) + len(split.val) == 100
     assert len(split.val) == 10
     np.testing.assert_array_equal(np.concatenate([split.train, split.val]).ravel(), ids[:1000])
-    batches = charlm.make_batches(split.train, 4, seed=1, epoch=0)
-    assert len(batches) == 90 // 4
-    x, y = batches[0]
+    assert split.steps_per_epoch(4) == 90 // 4
+    x, y = next(charlm.batch_stream(split.train, 4, seed=1))
     assert x.shape == y.shape == (4, 9) and x.dtype == np.int32
     np.testing.assert_array_equal(x[:, 1:], y[:, :-1])
 
@@ -26,12 +25,17 @@ def test_epoch_order_is_reproducible_and_changes_between_epochs():
     assert sorted(a) == list(range(50))
 
 
-def test_skipping_batches_resumes_the_same_order():
-    chunks = np.arange(400, dtype=np.int32).reshape(40, 10)
-    full = charlm.make_batches(chunks, 5, seed=7, epoch=2)
-    resumed = charlm.make_batches(chunks, 5, seed=7, epoch=2, skip=3)
-    assert len(resumed) == len(full) - 3
-    np.testing.assert_array_equal(resumed[0][0], full[3][0])
+def test_the_batch_stream_runs_epoch_after_epoch_and_resumes_at_any_step():
+    chunks = np.arange(420, dtype=np.int32).reshape(42, 10)  # 8 whole batches of 5 per epoch, 2 chunks dropped
+    stream = charlm.batch_stream(chunks, 5, seed=7)
+    first = [next(stream) for _ in range(20)]
+    for epoch in range(2):  # every epoch is a shuffle of (nearly) all chunks, a different one each time
+        seen = np.concatenate([x[:, 0] for x, _ in first[8 * epoch:8 * epoch + 8]]) // 10
+        assert len(set(seen)) == 40 and set(seen) <= set(range(42))
+    assert not np.array_equal(first[0][0], first[8][0])
+    resumed = charlm.batch_stream(chunks, 5, seed=7, start_step=11)  # epoch 1, batch 3
+    for expected in first[11:20]:
+        np.testing.assert_array_equal(next(resumed)[0], expected[0])
 
 
 def test_too_small_corpus_is_a_clear_error():
@@ -42,7 +46,7 @@ def test_too_small_corpus_is_a_clear_error():
 @pytest.mark.parametrize("change, message", [
     (dict(batch=0), "batch must be between"), (dict(seq_len=10**6), "seq len must be between"),
     (dict(learning_rate=-1.0), "learning rate"), (dict(layers=99), "layers"),
-    (dict(epochs=None, steps=None), "epochs or a step budget"), (dict(distribute="cluster"), "distribute"),
+    (dict(epochs=None, steps=None), "epochs, a step budget or a time budget"), (dict(distribute="cluster"), "distribute"),
 ])
 def test_config_validation(change, message):
     with pytest.raises(ValueError, match=message):
@@ -51,7 +55,7 @@ def test_config_validation(change, message):
 
 def test_presets():
     demo = TrainConfig.from_preset("builtin", "demo")
-    assert demo.steps and demo.epochs is None
+    assert demo.max_seconds and demo.steps is None and demo.epochs is None  # the quick demo is a time budget
     tutorial = TrainConfig.from_preset("builtin", "tutorial")
     assert (tutorial.embedding, tutorial.units, tutorial.batch, tutorial.seq_len) == (128, 128, 100, 300)
     assert TrainConfig.from_preset("builtin", "tutorial", steps=7).epochs is None
@@ -59,6 +63,25 @@ def test_presets():
     with pytest.raises(ValueError, match="unknown preset"):
         TrainConfig.from_preset("builtin", "huge")
     assert TrainConfig.from_json(demo.to_json()) == demo
+
+
+def test_a_time_budget_alone_leaves_the_steps_unbounded_and_a_step_budget_replaces_it():
+    timed = TrainConfig.from_preset("builtin", "tutorial", max_seconds=30)
+    assert (timed.steps, timed.epochs, timed.max_seconds) == (None, None, 30)
+    assert charlm.total_steps(timed, 10) == charlm.UNBOUNDED_STEPS
+    stepped = TrainConfig.from_preset("c", "demo", steps=100)  # the quick demo's own budget is a time budget
+    assert (stepped.steps, stepped.epochs, stepped.max_seconds) == (100, None, None)
+    with pytest.raises(ValueError, match="time budget"):
+        TrainConfig(corpus="c", epochs=None, steps=None).validated()
+
+
+def test_the_cosine_schedule_decays_to_a_tenth_over_the_budget():
+    config = TrainConfig(corpus="c", learning_rate=0.01, schedule="cosine")
+    rates = [charlm.scheduled_rate(config, done) for done in (0, 0.5, 1, 2)]
+    assert rates == pytest.approx([0.01, 0.0055, 0.001, 0.001])
+    assert charlm.scheduled_rate(TrainConfig(corpus="c", learning_rate=0.01), 0.7) == 0.01
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(corpus="c", schedule="step").validated()
 
 
 def test_total_steps_and_epochs():
@@ -76,11 +99,35 @@ def test_model_is_the_tutorials_shape():
     assert model.count_params() == 181 * 128 + 4 * 128 * (128 + 128 + 1) + 128 * 181 + 181
 
 
-def test_tf_data_pipeline_yields_the_same_batches_as_the_pydataset():
-    chunks = (np.arange(2100, dtype=np.int64) % 97).astype(np.uint8).reshape(70, 30)
-    reference = charlm.make_batches(chunks, 8, seed=5, epoch=1, skip=2)
-    pipeline = list(charlm.make_dataset(chunks, 8, seed=5, epoch=1, skip=2))
-    assert len(pipeline) == len(reference) == charlm.batches_per_epoch(chunks, 8, skip=2)
-    for i, (x, y) in enumerate(pipeline):
-        np.testing.assert_array_equal(x.numpy(), reference[i][0])
-        np.testing.assert_array_equal(y.numpy(), reference[i][1])
+def test_tf_data_pipeline_shuffles_each_epoch_and_resumes_at_any_step():
+    chunks = np.arange(70 * 30, dtype=np.int32).reshape(70, 30)  # chunk i starts with 30·i; 8 batches of 8 per epoch
+
+    def chunk_ids(pipeline, n):
+        return [(x.numpy()[:, 0] // 30).tolist() for x, _ in pipeline.take(n)]
+
+    x, y = next(iter(charlm.training_data(chunks, 8, seed=5)))
+    assert x.shape == y.shape == (8, 29) and x.dtype.name == "int32"
+    np.testing.assert_array_equal(x.numpy()[:, 1:], y.numpy()[:, :-1])
+    run = chunk_ids(charlm.training_data(chunks, 8, seed=5), 24)
+    epochs = [sum(run[8 * e:8 * e + 8], []) for e in range(3)]
+    assert all(len(set(epoch)) == 64 for epoch in epochs)  # 64 distinct chunks of 70 (the remainder dropped)
+    assert epochs[0] != epochs[1] != epochs[2]  # a new order every epoch
+    assert chunk_ids(charlm.training_data(chunks, 8, seed=5, start_step=11), 13) == run[11:24]
+    assert chunk_ids(charlm.training_data(chunks, 8, seed=6), 8) != run[0:8]
+
+
+def test_validation_sample_is_bounded_and_spread_over_the_held_out_part():
+    chunks = np.arange(1000 * 11).reshape(1000, 11)
+    sample = charlm.validation_sample(chunks, tokens=500)
+    assert len(sample) == 50 and sample[0, 0] == 0 and sample[-1, 0] == chunks[-1, 0]
+    assert len(charlm.validation_sample(chunks[:3], tokens=500)) == 3
+
+
+def test_token_file_holds_the_corpus_ids(tmp_path):
+    from namuweb.hangul import decompose
+    from namuweb.vocab import build_vocab
+    text = "가나다 abc\n한국어\n" * 1000
+    vocab = build_vocab(text)
+    ids = charlm.encode_to_file(text, vocab, tmp_path / "tokens.bin")
+    assert isinstance(ids, np.memmap) and ids.dtype == vocab.dtype
+    np.testing.assert_array_equal(ids, vocab.encode(decompose(text)))

@@ -141,7 +141,9 @@ def test_renaming_and_deleting_are_off(demo):
 
 
 def test_training_is_limited_to_the_demo_steps(demo, isolated_home):
-    assert runs.create_run(TrainConfig.from_preset("builtin", "demo"))  # the quick demo: 400 steps, allowed
+    assert runs.create_run(TrainConfig.from_preset("builtin", "demo"))  # the quick demo: a 25 s budget, allowed
+    with pytest.raises(runs.RunError, match="at most 600 s per run, and these settings ask for 601 s"):
+        runs.create_run(TrainConfig.from_preset("builtin", "demo", max_seconds=601))
     with pytest.raises(runs.RunError, match="at most 400 steps per run, and these settings take 401"):
         runs.create_run(TrainConfig.from_preset("builtin", "demo", steps=401))
     with pytest.raises(runs.RunError, match="at most 400 steps"):
@@ -200,9 +202,10 @@ def test_a_job_stops_at_the_demo_time_limit(demo, isolated_home):
 def test_train_page_shows_the_demo_and_refuses_settings_past_its_limit(demo):
     at = page("train").run()
     assert not at.exception and notice_shown(at)
-    assert not button(at, "Train").disabled  # the quick demo (400 steps) fits
+    assert not button(at, "Train").disabled  # the quick demo (25 s) fits
     at.session_state["preset"] = "custom"
     at.run()
+    next(r for r in at.radio if r.label == "Budget").set_value("epochs").run()
     next(n for n in at.number_input if n.label == "Epochs").set_value(200).run()
     assert any("this demo trains at most 400 steps" in e.value for e in at.error)
     assert button(at, "Train").disabled

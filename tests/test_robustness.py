@@ -43,7 +43,7 @@ def make_saved_run(home):
         run_dir = runs.create_run(settings)
         model = charlm.build_model(load_vocab(run_dir / runs.VOCAB_FILE).size, settings)
         charlm.compile_model(model, settings)
-        trainer.save_checkpoint(model, run_dir, 1, 0, 1)
+        trainer.save_checkpoint(model, run_dir, step=1, per_epoch=10)
     return run_dir
 
 

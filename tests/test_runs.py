@@ -22,6 +22,7 @@ def test_create_run_stores_config_and_the_corpus_vocabulary(run_dir):
     assert config["corpus"] == "builtin" and config["preset"] == "demo" and "konlpy" in config["corpus_name"]
     vocab = json.loads((run_dir / runs.VOCAB_FILE).read_text(encoding="utf-8"))
     assert len(vocab["chars"]) == 156
+    assert config["tokens_per_char"] == pytest.approx(154_939 / 65_209, abs=1e-6)  # jamo tokens per character
     with pytest.raises(runs.RunError, match="already holds a run"):
         runs.create_run(TrainConfig.from_preset("builtin", "demo"), run_dir=run_dir)
 
@@ -47,6 +48,29 @@ def test_curves_smooth_and_keep_validation_points(run_dir):
     assert len(chart["layer"]) == 2
     overlay = charts.runs_overlay(pd.concat([curves.assign(run="a"), curves.assign(run="b")])).to_dict()
     assert overlay["layer"][0]["encoding"]["color"]["field"] == "run"
+    assert overlay["layer"][0]["encoding"]["x"]["field"] == "step"
+    by_time = charts.runs_overlay(curves.assign(run="a"), "seconds").to_dict()
+    assert by_time["layer"][0]["encoding"]["x"]["field"] == "seconds"
+    # rows from before "seconds" was recorded get it from their times
+    assert curves[curves.series == "loss"]["seconds"].tolist() == [float(s - 1) for s in range(1, 21)]
+
+
+def test_bits_per_character_from_nats_per_token(run_dir):
+    assert runs.bits_per_char(1.0, 2.0) == pytest.approx(2 / 0.6931471805599453)
+    assert runs.bits_per_char(None, 2.0) is None and runs.bits_per_char(1.0, None) is None
+    write_metrics(run_dir, [{"step": 5, "loss": 2.0, "time": 1.0}, {"step": 5, "val_loss": 1.5, "time": 1.0}])
+    info = runs.run_info(run_dir)
+    assert info.best_val_bits_per_char == pytest.approx(1.5 * info.config["tokens_per_char"] / 0.6931471805599453)
+
+
+def test_progress_of_a_time_budget_counts_seconds(run_dir):
+    config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
+    assert config["max_seconds"] == 25 and config["steps"] is None  # the quick demo
+    write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "seconds": 5.0 + s,
+                             "time": 100.0 + s} for s in range(1, 11)])
+    jobs.write_status(run_dir, state="running", kind="train", progress={"total": 10_000_000})
+    where = runs.progress(runs.run_info(run_dir), runs.read_metrics(run_dir))
+    assert where["fraction"] == pytest.approx(15 / 25) and where["eta_s"] == pytest.approx(10.0)
 
 
 def test_progress_has_an_eta_from_recent_steps(run_dir):

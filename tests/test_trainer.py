@@ -99,6 +99,21 @@ def test_resume_after_a_kill_drops_the_steps_past_the_checkpoint(tiny_corpus):
     assert list(steps["step"]) == list(range(1, 13)) and 9.9 not in set(steps["loss"])
 
 
+def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):
+    run_dir = new_run(tiny_corpus, steps=100_000, max_seconds=3)
+    began = time.monotonic()
+    result = trainer.train(run_dir, started=began)
+    elapsed = time.monotonic() - began
+    assert not result["stopped"] and 0 < result["step"] < 100_000, result
+    latest = runs.latest_checkpoint(run_dir)
+    assert latest["step"] == result["step"] and 3 <= latest["seconds"] <= elapsed
+    rows = losses(run_dir)
+    assert rows["seconds"].is_monotonic_increasing and rows["seconds"].iloc[-1] <= latest["seconds"]
+    again = trainer.train(run_dir)  # the budget is spent: a resume trains nothing more
+    assert again["step"] == result["step"] and not again["stopped"]
+    assert runs.latest_checkpoint(run_dir) == latest
+
+
 def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
     run_dir = new_run(tiny_corpus, steps=4)
     trainer.train(run_dir)
