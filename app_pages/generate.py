@@ -18,7 +18,8 @@ if demo:
 def demo_training(run):
     info = runs.run_info(run.path)
     where = runs.progress(info, runs.read_metrics(info.path))
-    st.progress(where["fraction"], text=f"Training the quick demo: step {where['step']:,} of {where['total']:,}"
+    of = f" of {where['total']:,}" if where["total"] and where["total"] < charlm.UNBOUNDED_STEPS else ""
+    st.progress(where["fraction"], text=f"Training the quick demo: step {where['step']:,}{of}"
                                         + (f" · loss {where['loss']:.3f}" if where["loss"] else "")
                                         + f" · ETA {int(where['eta_s'] or 0)} s")
     if not (info.status and info.status.active):
@@ -33,7 +34,7 @@ if not usable:
                 icon=":material/hourglass_top:")
         demo_training(active[0])
     else:
-        st.info("No trained model yet. The quick demo trains one on the built-in corpus in about a minute; "
+        st.info("No trained model yet. The quick demo trains one on the built-in corpus in about half a minute; "
                 "generation opens here when it finishes.", icon=":material/info:")
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):

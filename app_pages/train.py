@@ -36,6 +36,18 @@ def measured_flops_per_second() -> float:
     return float(pd.Series(rates).median()) if rates else 1.6e11  # quick demo with the fused CPU pass, 2 cores
 
 
+def measured_startup_seconds() -> float:
+    """A job's start before its first step (TensorFlow's import, the first step's tracing), from this
+    machine's recent runs (else the 2-core reference)."""
+    waits = []
+    for info in runs.list_runs()[:5]:
+        metrics = runs.read_metrics(info.path)
+        if info.status and info.status.started and "time" in metrics and metrics["loss"].notna().any():
+            waits.append(float(metrics.dropna(subset=["loss"])["time"].iloc[0]) - info.status.started)
+    waits = [w for w in waits if 0 < w < 600]
+    return float(pd.Series(waits).median()) if waits else 6.0
+
+
 def format_seconds(seconds) -> str:
     if seconds is None:
         return "–"
@@ -50,7 +62,7 @@ left, right = st.columns([2, 1])
 corpus_id = left.selectbox("Corpus", list(by_id), format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
 preset = right.segmented_control("Preset", ["demo", "tutorial", "custom"], default="demo",
                                  format_func=lambda p: charlm.PRESET_LABELS[p], key="preset") or "demo"
-defaults = charlm.PRESETS.get(preset, charlm.PRESETS["tutorial"])
+defaults = charlm.preset_settings(preset)
 settings = dict(defaults)
 with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {charlm.PRESET_LABELS[preset]} preset"),
                  expanded=preset == "custom"):
@@ -68,12 +80,16 @@ with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {c
     settings["val_share"] = cols[3].number_input("Validation share", 0.0, 0.5, float(defaults["val_share"]),
                                                  step=0.01, disabled=not editable)
     cols = st.columns(4)
-    budget = cols[0].radio("Budget", ["epochs", "steps"], index=0 if defaults["epochs"] else 1,
-                           horizontal=True, disabled=not editable)
-    amount = cols[1].number_input("Epochs" if budget == "epochs" else "Steps", 1, 10_000_000,
-                                  (defaults["epochs"] or 1) if budget == "epochs" else (defaults["steps"] or 100),
-                                  disabled=not editable)
-    settings["epochs"], settings["steps"] = (amount, None) if budget == "epochs" else (None, amount)
+    budgets = {"epochs": "Epochs", "steps": "Steps", "time": "Seconds of training"}
+    preset_budget = "time" if defaults.get("max_seconds") else "epochs" if defaults["epochs"] else "steps"
+    budget = cols[0].radio("Budget", list(budgets), index=list(budgets).index(preset_budget), horizontal=True,
+                           disabled=not editable, help="time: train until that many seconds have passed since "
+                                                       "the job started, however many steps that is")
+    default_amount = {"epochs": defaults["epochs"] or 1, "steps": defaults["steps"] or 100,
+                      "time": int(defaults.get("max_seconds") or 60)}[budget]
+    amount = cols[1].number_input(budgets[budget], 1, 10_000_000, default_amount, disabled=not editable)
+    settings["epochs"], settings["steps"], settings["max_seconds"] = {
+        "epochs": (amount, None, None), "steps": (None, amount, None), "time": (None, None, amount)}[budget]
     settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, 0, disabled=not editable)
     settings["mixed_precision"] = cols[3].toggle("Mixed precision", False, disabled=not editable,
                                                  help="float16 compute with float32 weights: faster on GPUs, "
@@ -101,10 +117,18 @@ if config:
     else:
         step_s = charlm.estimate_seconds_per_step(vocab_size, config, measured_flops_per_second())
         steps = charlm.total_steps(config, per_epoch)
+        startup_s = measured_startup_seconds()
+        if steps >= charlm.UNBOUNDED_STEPS:  # only a time budget
+            plan = (f"this run: **{format_seconds(config.max_seconds)}** from start to a finished model, "
+                    f"about {max(config.max_seconds - startup_s, 0) / step_s:,.0f} steps")
+        else:
+            seconds = startup_s + steps * step_s
+            if config.max_seconds:
+                seconds = min(seconds, config.max_seconds)
+            plan = f"this run: {steps:,} steps ≈ {format_seconds(seconds)} from start to a finished model"
         st.info(f"**Device:** {device if tf is None or tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
                 f"**{per_epoch:,} steps per epoch** · about **{format_seconds(per_epoch * step_s)} per epoch** · "
-                f"this run: {steps:,} steps ≈ {format_seconds(steps * step_s)} (rough estimate)",
-                icon=":material/speed:")
+                f"{plan} (estimated from this machine's recent runs)", icon=":material/speed:")
 if config and not error:
     try:  # demo mode: within its step budget, or training off
         runs.check_demo_limits(config, tokens)
@@ -147,15 +171,24 @@ def live_view():
     metrics = runs.read_metrics(info.path)
     where = runs.progress(info, metrics)
     st.subheader(f"Run {info.id}")
-    cols = st.columns(5)
+    val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
+    last_val = float(val.iloc[-1]) if len(val) else None
+    bits = runs.bits_per_char(last_val, info.config.get("tokens_per_char"))
+    step_budget = where["total"] and where["total"] < charlm.LIMITS["steps"][1]  # not only a time budget
+    cols = st.columns(6)
     cols[0].metric("State", info.state)
-    cols[1].metric("Step", f"{where['step']:,} / {where['total']:,}" if where["total"] else f"{where['step']:,}")
-    cols[2].metric("Epoch", where["epoch"])
-    cols[3].metric("Loss", f"{where['loss']:.3f}" if where["loss"] is not None else "–")
-    cols[4].metric("Tokens/s", f"{where['tokens_per_s']:,.0f}" if where["tokens_per_s"] else "–")
+    cols[1].metric("Step", f"{where['step']:,} / {where['total']:,}" if step_budget else f"{where['step']:,}",
+                   help=f"epoch {where['epoch']}")
+    cols[2].metric("Loss", f"{where['loss']:.3f}" if where["loss"] is not None else "–",
+                   help="training loss of the last step, nats per jamo token")
+    cols[3].metric("Val loss", f"{last_val:.3f}" if last_val is not None else "–",
+                   help="on a fixed sample of held-out text, nats per jamo token")
+    cols[4].metric("Bits/char", f"{bits:.2f}" if bits is not None else "–",
+                   help="the validation loss in bits per character of the text: comparable across tokenizations")
+    cols[5].metric("Tokens/s", f"{where['tokens_per_s']:,.0f}" if where["tokens_per_s"] else "–")
     if info.status and info.status.active:
         st.progress(where["fraction"], text=f"{where['fraction']:.0%} · ETA {format_seconds(where['eta_s'])} · "
-                                            f"{info.device or 'starting…'}")
+                                            f"epoch {where['epoch']} · {info.device or 'starting…'}")
         if info.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{info.id}"):
             jobs.request_stop(info.path)
             st.rerun(scope="fragment")
@@ -184,12 +217,17 @@ def all_runs():
     table = pd.DataFrame([{
         "run": i.id, "state": i.state, "corpus": i.config.get("corpus_name", i.config.get("corpus")),
         "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
-        "steps": i.steps, "best val loss": i.best_val_loss, "last loss": i.last_loss,
+        "steps": i.steps, "best val loss": i.best_val_loss, "bits/char": i.best_val_bits_per_char,
+        "last loss": i.last_loss,
         "duration": format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
     } for i in infos])
     picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                           key="runs_table",
-                          column_config={"best val loss": st.column_config.NumberColumn(format="%.3f"),
+                          column_config={"best val loss": st.column_config.NumberColumn(
+                                             format="%.3f", help="nats per jamo token, on held-out text"),
+                                         "bits/char": st.column_config.NumberColumn(
+                                             format="%.3f", help="the same loss in bits per character of the "
+                                                                 "text: comparable across tokenizations"),
                                          "last loss": st.column_config.NumberColumn(format="%.3f")})
     chosen = [infos[r] for r in (picked.selection.rows if picked else []) if r < len(infos)]
     if not chosen:
@@ -198,7 +236,9 @@ def all_runs():
     if len(chosen) > 1:
         overlay = pd.concat([runs.curves(runs.read_metrics(i.path)).assign(run=i.id) for i in chosen],
                             ignore_index=True)
-        st.altair_chart(charts.runs_overlay(overlay), width="stretch")
+        axis = st.segmented_control("Compare by", ["step", "training time"], default="step", key="compare_axis")
+        st.altair_chart(charts.runs_overlay(overlay, "seconds" if axis == "training time" else "step"),
+                        width="stretch")
     run_actions(chosen[-1], busy=any(i.status and i.status.active for i in infos))
 
 

@@ -75,13 +75,15 @@ def loss_chart(curves: pd.DataFrame, title: str = "Loss") -> alt.Chart:
     return _style(alt.layer(lines, val).properties(title=title, height=320).interactive(bind_y=False))
 
 
-def runs_overlay(curves: pd.DataFrame) -> alt.Chart:
-    """Smoothed loss (lines) and validation loss (points) of several runs, coloured by run."""
+def runs_overlay(curves: pd.DataFrame, axis: str = "step") -> alt.Chart:
+    """Smoothed loss (lines) and validation loss (points) of several runs, coloured by run, over
+    steps or (``axis="seconds"``) over training time, where runs of different speed compare fairly."""
+    x = alt.X("step:Q", title="step") if axis == "step" else alt.X("seconds:Q", title="training time (s)")
     base = alt.Chart(curves).encode(
-        x=alt.X("step:Q", title="step"),
+        x=x,
         y=alt.Y("value:Q", title="cross-entropy (nats / token)", scale=alt.Scale(zero=False)),
         color=alt.Color("run:N", legend=alt.Legend(orient="bottom", labelLimit=0)),
-        tooltip=["run", "series", "step", alt.Tooltip("value:Q", format=".4f")],
+        tooltip=["run", "series", "step", alt.Tooltip("seconds:Q", format=".1f"), alt.Tooltip("value:Q", format=".4f")],
     )
     lines = base.transform_filter(alt.datum.series == "loss (smoothed)").mark_line()
     val = base.transform_filter(alt.datum.series == "val loss").mark_point(size=70, filled=True, shape="diamond")

@@ -139,11 +139,15 @@ def poll(at: AppTest, predicate, timeout: float = 120):
     raise AssertionError(f"timed out; metrics {metrics(at)}")
 
 
-def test_train_page_starts_a_run_streams_its_chart_and_stops_it():
+def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     from namuweb import runs
     at = page("train").run()
     assert not at.exception
-    assert any("steps per epoch" in i.value for i in at.info)
+    assert any("steps per epoch" in i.value and "0m 25s** from start to a finished model" in i.value
+               for i in at.info)  # the quick demo is a time budget: its estimate is that budget
+    monkeypatch.setenv("NAMUWEB_QUICK_DEMO_SECONDS", "600")  # so it is still running when Stop is pressed
+    at.run()
+    assert any("10m 00s** from start to a finished model" in i.value for i in at.info)
     button(at, "Train").click().run()
     [info] = runs.list_runs()
     assert info.config["preset"] == "demo"

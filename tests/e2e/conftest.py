@@ -174,6 +174,8 @@ def serve_app(home: Path, log_path: Path, warm: bool = True) -> Iterator[str]:
     env["NAMUWEB_HOME"] = str(home)
     env["PYTHONUNBUFFERED"] = "1"
     env["NAMUWEB_WARMUP"] = "1" if warm else "0"
+    # The browser tests reload, restart and stop a running quick demo: give it longer than its 25 s.
+    env["NAMUWEB_QUICK_DEMO_SECONDS"] = "600"
     cmd = [
         sys.executable, str(app_file),
         "--server.headless", "true",
