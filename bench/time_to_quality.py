@@ -1,0 +1,223 @@
+"""Time to quality: namuweb's trainer against a faithful port of the tutorial's Keras code, given the
+same wall-clock budget, both scored on held-out text by one rule.
+
+    python bench/time_to_quality.py [--budgets 60,300] [--presets tutorial,demo] [--text FILE ...]
+
+Each text (the built-in corpus, and any --text file) is split at a line boundary: the first 90 %
+trains, the last 10 % is held out.  For each budget, in fresh child processes one after another:
+
+* the tutorial port: the tutorial's code in Keras 3 (vocabulary of the training text, Sequential
+  Embedding(V,128) → stateful LSTM(128) → Dense(V), tf.data chunks of 301 shuffled and batched
+  by 100, ``compile(optimizer="adam")``, ``fit`` epoch after epoch) until the budget, counted
+  from the process's start, is spent; then its weights are saved;
+* namuweb, as a user runs it: ``python -m namuweb train --corpus TRAIN --preset P --max-seconds B``.
+
+Each side's ``wall s`` is from its process's launch to its finished checkpoint on disk.
+
+Scoring (one rule for both): the held-out text in jamo tokens, tokens missing from the model's
+vocabulary dropped, cut into chunks of 300 predictions each, every chunk from a zero state; the
+mean cross-entropy in nats per jamo token, and the same total in bits per character of the
+held-out text (comparable across tokenizations).  Each namuweb figure is divided by the port's
+figure in the same budget.  Goals (issue 15): tutorial preset <= 0.95x, the recommended preset
+<= 0.7x at 60 s and 300 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GOALS = {"tutorial": 0.95}
+RECOMMENDED_GOAL = 0.7
+
+TUTORIAL_PORT = r"""
+import json, os, sys, time
+started = time.monotonic()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+budget, train_path, out_dir = float(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.path.insert(0, {root!r})
+import numpy as np
+import tensorflow as tf
+from namuweb.hangul import decompose  # the tutorial's jamo + ᴥ stream
+tf.keras.utils.set_random_seed(0)
+data = decompose(open(train_path, encoding="utf-8").read(), marker="replace")
+chars = sorted(set(data))
+vocab = {{c: i for i, c in enumerate(chars)}}
+tensor = np.array(list(map(vocab.get, data)))
+batch_size, seq_length = 100, 300
+num_batches = int(tensor.size / (batch_size * seq_length))
+tensor = tensor[:num_batches * batch_size * seq_length]
+sequences = tf.data.Dataset.from_tensor_slices(tensor).batch(seq_length + 1, drop_remainder=True)
+def split_input_target(chunk):
+    return chunk[:-1], chunk[1:]
+dataset = sequences.map(split_input_target).shuffle(10000).batch(batch_size, drop_remainder=True)
+model = tf.keras.Sequential([
+    tf.keras.Input(batch_shape=(batch_size, None)),
+    tf.keras.layers.Embedding(len(chars), 128),
+    tf.keras.layers.LSTM(128, return_sequences=True, stateful=True, recurrent_initializer="glorot_uniform"),
+    tf.keras.layers.Dense(len(chars)),
+])
+def loss(labels, logits):
+    return tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
+model.compile(optimizer="adam", loss=loss)
+steps = 0
+class Budget(tf.keras.callbacks.Callback):
+    def on_train_batch_end(self, batch, logs=None):
+        global steps
+        steps += 1
+        if time.monotonic() - started >= budget:
+            self.model.stop_training = True
+model.fit(dataset, epochs=10**6, verbose=0, callbacks=[Budget()])
+model.save_weights(os.path.join(out_dir, "port.weights.h5"))
+json.dump({{"chars": chars, "steps": steps, "saved": time.time()}}, open(os.path.join(out_dir, "port.json"), "w"))
+"""
+
+SCORER = r"""
+import json, math, os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, {root!r})
+import numpy as np
+import keras
+from namuweb.hangul import decompose
+jobs = json.load(open(sys.argv[1]))
+text = open(jobs["held_out"], encoding="utf-8").read()
+stream = decompose(text, marker="replace")
+SPAN = 300
+
+def score(model, chars):
+    index = {{c: i for i, c in enumerate(chars)}}
+    ids = np.array([index[t] for t in stream if t in index], dtype=np.int32)
+    starts = range(0, len(ids) - 1, SPAN)
+    full = [s for s in starts if s + SPAN + 1 <= len(ids)]
+    nats = 0.0
+    pieces = [ids[s:s + SPAN + 1] for s in full]
+    groups = [np.stack(pieces)] if pieces else []
+    tail = [s for s in starts if s + SPAN + 1 > len(ids)]
+    groups += [ids[s:][None] for s in tail]
+    predicted = 0
+    for block in groups:
+        logits = model.predict(block[:, :-1], batch_size=64, verbose=0).astype(np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        nats -= np.take_along_axis(log_probs, block[:, 1:, None], -1).sum()
+        predicted += block[:, 1:].size
+    return {{"nats_per_token": nats / predicted, "bits_per_char": nats / math.log(2) / len(text),
+             "tokens": int(predicted), "dropped": len(stream) - len(ids)}}
+
+results = {{}}
+for name, job in jobs["models"].items():
+    if job["kind"] == "port":
+        meta = json.load(open(os.path.join(job["dir"], "port.json")))
+        chars = meta["chars"]
+        model = keras.Sequential([keras.Input(shape=(None,)), keras.layers.Embedding(len(chars), 128),
+                                  keras.layers.LSTM(128, return_sequences=True), keras.layers.Dense(len(chars))])
+        model.load_weights(os.path.join(job["dir"], "port.weights.h5"))
+    else:
+        from namuweb import runs, trainer
+        from namuweb.vocab import load_vocab
+        vocab = load_vocab(os.path.join(job["dir"], runs.VOCAB_FILE))
+        chars = [c for c in vocab.chars if c != vocab.unk]
+        model = trainer.load_checkpoint(job["dir"])
+    results[name] = score(model, chars)
+print(json.dumps(results))
+"""
+
+
+def split_text(text: str, share: float = 0.9) -> tuple[str, str]:
+    """The first ``share`` of a text and the rest, cut at the line break nearest the boundary."""
+    cut = text.rfind("\n", 0, int(len(text) * share)) + 1 or int(len(text) * share)
+    return text[:cut], text[cut:]
+
+
+def child(args: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
+    """Run a child process; returns its start (wall-clock time) and its result."""
+    began = time.time()
+    done = subprocess.run(args, capture_output=True, text=True, env=os.environ | env)
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args[:4])} failed:\n{done.stderr[-3000:]}")
+    return began, done
+
+
+def run_port(budget: float, train_file: Path, out: Path) -> dict:
+    out.mkdir(parents=True)
+    began, _ = child([sys.executable, "-c", TUTORIAL_PORT.format(root=str(ROOT)), str(budget), str(train_file),
+                      str(out)], {})
+    meta = json.loads((out / "port.json").read_text())
+    return {"kind": "port", "dir": str(out), "wall": meta["saved"] - began, "steps": meta["steps"]}
+
+
+def run_namuweb(budget: float, train_file: Path, preset: str, home: Path, out: Path, extra: list[str] = ()) -> dict:
+    began, _ = child([sys.executable, "-m", "namuweb", "train", "--corpus", str(train_file), "--preset", preset,
+                      "--max-seconds", str(budget), "--run-dir", str(out), *extra], {"NAMUWEB_HOME": str(home)})
+    latest = json.loads((out / "checkpoints" / "latest.json").read_text())
+    return {"kind": "namuweb", "dir": str(out), "wall": latest["time"] - began, "steps": latest["step"]}
+
+
+def score(held_out: Path, models: dict, work: Path) -> dict:
+    jobs = work / "score.json"
+    jobs.write_text(json.dumps({"held_out": str(held_out), "models": models}))
+    _, done = child([sys.executable, "-c", SCORER.format(root=str(ROOT)), str(jobs)], {})
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budgets", default="60,300", help="wall-clock budgets in seconds, comma-separated")
+    parser.add_argument("--presets", default="tutorial,demo", help="namuweb presets to run")
+    parser.add_argument("--recommended", default="demo", help="the preset held to the 0.7x goal")
+    parser.add_argument("--text", action="append", default=[], help="a second (third …) UTF-8 text")
+    parser.add_argument("--no-builtin", action="store_true", help="only the --text files")
+    args = parser.parse_args()
+    budgets = [float(b) for b in args.budgets.split(",")]
+    presets = args.presets.split(",")
+    began = time.monotonic()
+    from namuweb.corpus import ensure_builtin
+    from namuweb.hangul import decompose
+    texts = [] if args.no_builtin else [("built-in corpus", ensure_builtin().path.read_text(encoding="utf-8"))]
+    texts += [(Path(t).name, Path(t).read_text(encoding="utf-8")) for t in args.text]
+    verdicts = []
+    for label, text in texts:
+        train_text, held_text = split_text(text)
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp)
+            train_file, held_out = work / "train.txt", work / "held-out.txt"
+            train_file.write_text(train_text, encoding="utf-8")
+            held_out.write_text(held_text, encoding="utf-8")
+            print(f"\n{label}: trains on {len(decompose(train_text)):,} jamo tokens, held out "
+                  f"{len(decompose(held_text)):,} tokens ({len(held_text):,} characters)")
+            for budget in budgets:
+                models = {"tutorial port": run_port(budget, train_file, work / f"port-{budget:g}")}
+                for preset in presets:
+                    models[f"namuweb {preset}"] = run_namuweb(budget, train_file, preset, work / "home",
+                                                              work / f"run-{preset}-{budget:g}")
+                scores = score(held_out, models, work)
+                port = scores["tutorial port"]
+                print(f"budget {budget:g} s{'':<14}{'steps':>7} {'wall s':>7} {'nats/token':>11} {'bits/char':>10}"
+                      f" {'ratio':>6}")
+                for name, model in models.items():
+                    figure = scores[name]
+                    ratio = figure["nats_per_token"] / port["nats_per_token"]
+                    print(f"  {name:<26}{model['steps']:>7,} {model['wall']:>7.1f} {figure['nats_per_token']:>11.3f} "
+                          f"{figure['bits_per_char']:>10.3f} {ratio:>6.2f}x")
+                    preset = name.removeprefix("namuweb ")
+                    goal = GOALS.get(preset) or (RECOMMENDED_GOAL if preset == args.recommended else None)
+                    if goal and name != "tutorial port":
+                        verdicts.append(f"{label}, {budget:g} s, {preset}: {ratio:.2f}x (goal <= {goal}x: "
+                                        f"{'met' if ratio <= goal else 'NOT met'})")
+    print()
+    print("\n".join(verdicts))
+    print(f"bench took {time.monotonic() - began:.0f}s")
+
+
+if __name__ == "__main__":
+    main()
