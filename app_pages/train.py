@@ -196,6 +196,10 @@ def live_view():
         st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")
     st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
                     width="stretch")
+    if "kept_step" in metrics and metrics["kept_step"].notna().any():
+        kept = metrics.dropna(subset=["kept_step"]).iloc[-1]
+        st.caption(f"The model overfitted after step {int(kept['kept_step']):,}: its checkpoint holds the weights of "
+                   f"that step, the best validation loss of the run ({kept['kept_val_loss']:.3f}).")
     was_active = st.session_state.get("live_active")
     is_active = bool(info.status and info.status.active)
     st.session_state.live_active = is_active

@@ -233,8 +233,12 @@ def cmd_train(args: argparse.Namespace) -> int:
                                                      "max_seconds", "device", "steps_per_epoch") if k in row})
         result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
                                logical_cpus=args.logical_cpus, started=STARTED)
-    print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} of {result['total']} "
+    of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
+    print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
           f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
+    if kept := result.get("kept"):
+        print(f"the checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
+              f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
     return 0
 
 

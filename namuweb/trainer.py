@@ -154,6 +154,8 @@ class _Progress:
         self.metrics = jobs.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
         self.board = _TensorBoard(run_dir)
         self.stopped = False
+        self.best: tuple[int, float, list] | None = None  # (step, validation loss, weights) of this session's best
+        self._last_val: float | None = None
         progress = self
 
         class Callback(keras.callbacks.Callback):
@@ -218,6 +220,26 @@ class _Progress:
         self.metrics.write({"step": self.step, "epoch": self.data_epoch, "val_loss": round(val_loss, 5),
                             "seconds": round(self.trained_seconds(), 2), "time": round(time.time(), 3)})
         self.board.scalar("val_loss", val_loss, self.step)
+        self._last_val = val_loss
+        if self.best is None or val_loss < self.best[1]:
+            self.best = (self.step, val_loss, self.model_to_save.get_weights())
+
+    def keep_best(self) -> dict | None:
+        """At the end of a run, put back the weights of its best validation, if they beat the last
+        ones: a long run on a small corpus overfits, and the model people generate from should be
+        its best, not its last.  Returns what was kept, for the log."""
+        if self.best is None or self.last_val is None or self.best[1] >= self.last_val:
+            return None
+        step, val_loss, weights = self.best
+        self.model_to_save.set_weights(weights)
+        row = {"step": self.step, "kept_step": step, "kept_val_loss": round(val_loss, 5),
+               "time": round(time.time(), 3)}
+        self.metrics.write(row)
+        return row
+
+    @property
+    def last_val(self) -> float | None:
+        return self._last_val
 
     def save(self) -> None:
         save_checkpoint(self.model_to_save, self.run_dir, self.step, self.per_epoch,
@@ -319,9 +341,10 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
                         shuffle=False,
                         validation_data=val_data, validation_batch_size=config.batch,
                         callbacks=[progress.callback])
+        kept = progress.keep_best() if not progress.stopped and progress.step > step else None
         if progress.step > step or latest is None:
             progress.save()
     finally:
         progress.close()
     return {"step": progress.step, "total": total, "stopped": progress.stopped, "device": device,
-            "seconds": round(progress.trained_seconds(), 3)}
+            "seconds": round(progress.trained_seconds(), 3), "kept": kept}

@@ -114,6 +114,32 @@ def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):
     assert runs.latest_checkpoint(run_dir) == latest
 
 
+def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
+    import numpy as np
+    from namuweb import charlm
+    run_dir = new_run(tiny_corpus, steps=100)
+    config = runs.load_config(run_dir)
+    model = charlm.build_model(20, config)
+    progress = trainer._Progress(run_dir, model, config, step=0, total=100, per_epoch=10, deadline=None,
+                                 started=time.monotonic(), seconds_before=0.0, should_stop=lambda: False,
+                                 on_step=None)
+    try:
+        progress.step = 10
+        progress.validated(2.0)
+        best = [w.copy() for w in model.get_weights()]
+        model.set_weights([w + 1 for w in best])  # it trains on and overfits: validation gets worse
+        progress.step = 20
+        progress.validated(2.5)
+        kept = progress.keep_best()
+        assert kept["kept_step"] == 10 and kept["kept_val_loss"] == 2.0
+        assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), best))
+        progress.validated(1.5)  # a later best: nothing to put back
+        assert progress.keep_best() is None
+    finally:
+        progress.close()
+    assert runs.read_metrics(run_dir)["kept_step"].dropna().tolist() == [10]
+
+
 def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
     run_dir = new_run(tiny_corpus, steps=4)
     trainer.train(run_dir)
@@ -211,7 +237,10 @@ def test_multiworker_with_several_workers_is_refused_clearly(tiny_corpus):
 def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=10)
     trainer.train(run_dir)
-    recorded = runs.read_metrics(run_dir)["val_loss"].dropna().iloc[-1]
+    metrics = runs.read_metrics(run_dir)
+    kept = metrics["kept_val_loss"].dropna() if "kept_val_loss" in metrics else []
+    # the checkpoint holds the last weights, or the best ones where the run overfitted after them
+    recorded = kept.iloc[-1] if len(kept) else metrics["val_loss"].dropna().iloc[-1]
     assert trainer.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
     rows = runs.read_metrics(run_dir)
     assert rows["on_demand"].fillna(False).astype(bool).sum() == 1
