@@ -63,7 +63,7 @@ LOSS_COLORS = alt.Scale(domain=["loss", "loss (smoothed)", "val loss"], range=["
 
 
 def loss_chart(curves: pd.DataFrame, title: str = "Loss") -> alt.Chart:
-    """Step loss (raw and smoothed) with validation loss per epoch on the same axes."""
+    """Step loss (raw and smoothed) with the validation loss on the same axes."""
     base = alt.Chart(curves).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("value:Q", title="cross-entropy (nats / token)", scale=alt.Scale(zero=False)),

@@ -1,19 +1,20 @@
 """Training a run folder: the loop, its metrics, its checkpoints.
 
-The loop is Keras ``fit``, one call per epoch, so the same code runs on any
-Keras backend and under ``tf.distribute`` (on a CPU with TensorFlow, ``fit`` runs
-the same model through :mod:`namuweb.fast_lstm`'s faster pass).  Around it:
+The loop is one Keras ``fit`` call for the whole session, over an endless batch stream
+(:func:`charlm.training_data`), so the same code runs on any Keras backend and under
+``tf.distribute``; on a CPU with TensorFlow it trains the same model through
+:mod:`namuweb.fast_lstm`'s faster pass.  A Keras "epoch" is only the validation interval.
+Around it (:class:`_Progress`, the callback):
 
-* every step appends ``{step, epoch, loss, tokens_per_s, time}`` to
-  ``metrics.jsonl``; Keras reports the running epoch mean, so the batch loss
-  is recovered as ``n·mean_n − (n−1)·mean_{n−1}``;
-* every epoch end and every stop writes a full ``.keras`` checkpoint
-  (weights *and* optimizer state) to a temporary name and moves it into place
-  before ``latest.json`` points at it, so a crash never leaves a corrupt
-  latest checkpoint;
-* the data order of an epoch is a function of (seed, epoch), so a resumed run
-  skips exactly the batches it had already trained on and the step counter
-  continues without gaps or repeats.
+* every step appends ``{step, epoch, loss, tokens_per_s, seconds, time}`` to ``metrics.jsonl``;
+  every validation (a fixed held-out sample) a ``val_loss`` row;
+* a full ``.keras`` checkpoint (weights *and* optimizer state) every ``CHECKPOINT_EVERY_S``, at a
+  stop and at the end, written to a temporary name and moved into place before ``latest.json``
+  points at it, so a crash never leaves a corrupt latest checkpoint;
+* a step budget, a time budget (counted from the job's start and across resumes) or a stop ends
+  the run; a finished run keeps its best validation weights;
+* the data order is a function of (seed, epoch) and a checkpoint's step says where in it the run
+  was, so a resumed run continues without gaps or repeats.
 """
 
 from __future__ import annotations
@@ -155,7 +156,7 @@ class _Progress:
         self.board = _TensorBoard(run_dir)
         self.stopped = False
         self.best: tuple[int, float, list] | None = None  # (step, validation loss, weights) of this session's best
-        self._last_val: float | None = None
+        self.last_val: float | None = None
         progress = self
 
         class Callback(keras.callbacks.Callback):
@@ -220,7 +221,7 @@ class _Progress:
         self.metrics.write({"step": self.step, "epoch": self.data_epoch, "val_loss": round(val_loss, 5),
                             "seconds": round(self.trained_seconds(), 2), "time": round(time.time(), 3)})
         self.board.scalar("val_loss", val_loss, self.step)
-        self._last_val = val_loss
+        self.last_val = val_loss
         if self.best is None or val_loss < self.best[1]:
             self.best = (self.step, val_loss, self.model_to_save.get_weights())
 
@@ -236,10 +237,6 @@ class _Progress:
                "time": round(time.time(), 3)}
         self.metrics.write(row)
         return row
-
-    @property
-    def last_val(self) -> float | None:
-        return self._last_val
 
     def save(self) -> None:
         save_checkpoint(self.model_to_save, self.run_dir, self.step, self.per_epoch,
