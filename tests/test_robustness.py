@@ -313,7 +313,9 @@ def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isol
     assert 1 <= per_epoch <= 4
     settings.steps = 2 * per_epoch
     run_dir = runs.create_run(settings.validated())
-    trainer.train(run_dir)
+    trained = lambda: len(runs.read_metrics(run_dir).dropna(subset=["loss"]))  # noqa: E731
+    trainer.train(run_dir, should_stop=lambda: trained() >= per_epoch)  # a checkpoint at the stop…
+    trainer.train(run_dir)  # … and one at the end
     names = [p.name for _, p in checkpoints.step_files(run_dir)]
     assert len(names) == 2
     newest = run_dir / runs.CHECKPOINTS / names[0]
