@@ -212,10 +212,10 @@ def main() -> None:
                     preset = name.removeprefix("namuweb ")
                     goal = GOALS.get(preset) or (RECOMMENDED_GOAL if preset == args.recommended else None)
                     if goal and name != "tutorial port":
-                        verdicts.append(f"{label}, {budget:g} s, {preset}: {ratio:.2f}x (goal <= {goal}x: "
-                                        f"{'met' if ratio <= goal else 'NOT met'})")
+                        verdicts.append((label, budget, preset, ratio, goal))
     print()
-    print("\n".join(verdicts))
+    for label, budget, preset, ratio, goal in verdicts:
+        print(f"{label}, {budget:g} s, {preset}: {ratio:.2f}x (goal <= {goal}x: {'met' if ratio <= goal else 'NOT met'})")
     print(f"bench took {time.monotonic() - began:.0f}s")
 
 
