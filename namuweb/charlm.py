@@ -386,7 +386,3 @@ def total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     if config.steps is not None:
         return config.steps if config.epochs is None else min(config.steps, config.epochs * steps_per_epoch)
     return config.epochs * steps_per_epoch
-
-
-def epochs_needed(config: TrainConfig, steps_per_epoch: int) -> int:
-    return math.ceil(total_steps(config, steps_per_epoch) / steps_per_epoch)

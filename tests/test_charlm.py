@@ -86,9 +86,9 @@ def test_the_cosine_schedule_decays_to_a_tenth_over_the_budget():
 
 def test_total_steps_and_epochs():
     config = TrainConfig(corpus="c", epochs=3, steps=None)
-    assert charlm.total_steps(config, 10) == 30 and charlm.epochs_needed(config, 10) == 3
+    assert charlm.total_steps(config, 10) == 30
     budget = TrainConfig(corpus="c", epochs=None, steps=25)
-    assert charlm.total_steps(budget, 10) == 25 and charlm.epochs_needed(budget, 10) == 3
+    assert charlm.total_steps(budget, 10) == 25
 
 
 def test_model_is_the_tutorials_shape():
