@@ -140,7 +140,7 @@ class _ProgressLine:
         fraction = min(fraction, 1.0)
         width = 30
         filled = int(width * fraction)
-        of = f"/{total}" if not self.max_seconds or total < charlm.LIMITS["steps"][1] else ""
+        of = f"/{total}" if total < charlm.UNBOUNDED_STEPS else ""
         line = (f"[{'#' * filled}{'.' * (width - filled)}] step {step}{of} epoch {row['epoch']} "
                 f"loss {row['loss']:.3f} {row['tokens_per_s'] / 1000:.1f}k tok/s ETA {max(left, 0):.0f}s")
         if self.tty:
