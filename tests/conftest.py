@@ -13,6 +13,7 @@ import pytest
 SHARED_SERVER_MODULES = {"test_browser.py", "test_two_sessions.py"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to pin each group to one worker
 def pytest_collection_modifyitems(items):
     for item in items:
         path = Path(str(item.fspath))
