@@ -11,6 +11,9 @@ import pytest
 # Browser test modules that share the session's server run on one worker, in file order (the first
 # request test must come first); the others bring their own server and may run beside them.
 SHARED_SERVER_MODULES = {"test_browser.py", "test_two_sessions.py"}
+# Modules that load every konlpy engine into the test process's own JVM: on one worker, each engine's
+# dictionaries are loaded once per run instead of once per worker.
+IN_PROCESS_JVM_MODULES = {"test_morph.py"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to pin each group to one worker
@@ -20,6 +23,28 @@ def pytest_collection_modifyitems(items):
         if "e2e" in path.parts:
             group = "e2e-shared-server" if path.name in SHARED_SERVER_MODULES else f"e2e-{path.stem}"
             item.add_marker(pytest.mark.xdist_group(group))
+        elif path.name in IN_PROCESS_JVM_MODULES:
+            item.add_marker(pytest.mark.xdist_group("jvm-in-process"))
+
+
+@pytest.fixture
+def figure(record_property):
+    """``figure(text)``: a measurement the run reports at its end (times a visitor waits, peak memory)."""
+    def report(text: str) -> None:
+        print(text)
+        record_property("figure", text)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the tests' measurements after the run: on CI they are the only record of them."""
+    lines = [f"{report.nodeid.split('@')[0]}: {value}"
+             for outcome in ("passed", "failed") for report in terminalreporter.stats.get(outcome, [])
+             if report.when == "call" for name, value in report.user_properties if name == "figure"]
+    if lines:
+        terminalreporter.section("what the tests measured")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ FIRST_VISIT_BOUND_S = 5.0  # a tagger deep link as a fresh server's first reques
 
 @pytest.mark.quiet
 def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server, page, wait_for_app,
-                                                                       machine_slowdown):
+                                                                       machine_slowdown, figure):
     slowdown = machine_slowdown()
     # "commit": start watching as soon as the response arrives, not after the browser's load event
     page.goto(f"{app_server}/tagger?text={quote('아버지가방에들어가신다')}&engine=okt", wait_until="commit")
@@ -30,8 +30,8 @@ def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server
     expect(line).to_contain_text("아버지/Noun", timeout=60_000)
     seconds = wait_for_app(page, timeout=60_000)  # from the request to the page going idle, tagged
     bound = FIRST_VISIT_BOUND_S * slowdown
-    print(f"\nfresh server, first request /tagger?text=…&engine=okt: tagged and idle in {seconds:.2f} s "
-          f"(bound {bound:.1f} s: {FIRST_VISIT_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
+    figure(f"fresh server, first request /tagger?text=…&engine=okt: tagged and idle in {seconds:.2f} s "
+           f"(bound {bound:.1f} s: {FIRST_VISIT_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
     expect(page.get_by_role("textbox", name="Text")).to_have_value("아버지가방에들어가신다")
     expect(page.get_by_text("Verb").first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)

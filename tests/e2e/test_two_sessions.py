@@ -31,7 +31,8 @@ def visitor_tags_and_generates(page, app, wait_for_app) -> dict[str, float]:
     return timings
 
 
-def test_one_visitor_trains_while_another_tags_and_generates(app_server, usable_run, browser, wait_for_app):
+def test_one_visitor_trains_while_another_tags_and_generates(app_server, usable_run, browser, wait_for_app,
+                                                             figure):
 
     contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR") for _ in range(2)]
     trainer_page, visitor_page = (c.new_page() for c in contexts)
@@ -54,9 +55,9 @@ def test_one_visitor_trains_while_another_tags_and_generates(app_server, usable_
         step_after = wait_for_step(trainer_page, step_before + 1, "training while the other visitor worked",
                                    timeout_s=60)
 
-        print("\nresponse times in seconds (idle → while training):")
-        for name, seconds in busy.items():
-            print(f"  {name:26s} {idle.get(name, float('nan')):6.2f} → {seconds:6.2f}")
+        figure("response times, idle → while another visitor trains: " + ", ".join(
+            f"{name} {idle[name]:.2f} → {seconds:.2f} s" if name in idle else f"{name} {seconds:.2f} s"
+            for name, seconds in busy.items()))
         for name, seconds in busy.items():
             assert seconds < RESPONSE_BOUND_S, f"{name} took {seconds:.1f} s while a model trained"
 

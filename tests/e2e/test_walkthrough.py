@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -67,7 +68,7 @@ HOME_BOUND_S = 3.0
 
 @pytest.mark.quiet
 def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, browser, wait_for_app,
-                                                               machine_slowdown):
+                                                               machine_slowdown, figure):
     """Must stay first in this module: the home page while the server still warms up in the background."""
     slowdown = machine_slowdown()
     context = browser.new_context(locale="ko-KR")  # Playwright's default 1280 × 720 window: a laptop
@@ -77,25 +78,47 @@ def test_home_is_the_fresh_servers_first_request_and_is_quick(fresh_server, brow
         expect(page.get_by_role("heading", name=re.compile("namuweb"))).to_be_visible()
         seconds = wait_for_app(page)  # from the request to the page going idle
         bound = HOME_BOUND_S * slowdown
-        print(f"\nfresh server, first request /: idle in {seconds:.2f} s "
-              f"(bound {bound:.1f} s: {HOME_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
+        figure(f"fresh server, first request /: idle in {seconds:.2f} s "
+               f"(bound {bound:.1f} s: {HOME_BOUND_S:.0f} s × this machine's slowdown {slowdown:.2f})")
         assert seconds <= bound, f"the home page took {seconds:.1f} s on a fresh server"
     finally:
         context.close()
 
 
-def test_a_new_visitor_walks_through_every_tool(fresh_server, browser, wait_for_app):
+def test_a_new_visitor_walks_through_every_tool(fresh_server, browser, wait_for_app, figure):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR")
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
-        walk(page, fresh_server, wait_for_app)
+        walk(page, fresh_server, wait_for_app, figure)
     finally:
         page.screenshot(path=str(ARTIFACTS_DIR / "walkthrough-last-state.png"))
         context.close()
 
 
-def walk(page, app, wait_for_app):
+class Phases:
+    """Seconds each part of the walk took, printed at the end so a slow part shows in CI's output."""
+
+    def __init__(self):
+        self.marks = [("start", time.monotonic())]
+
+    def __call__(self, name: str) -> None:
+        self.marks.append((name, time.monotonic()))
+
+    def report(self) -> str:
+        return "  ".join(f"{name} {end - start:.1f} s"
+                         for (_, start), (name, end) in zip(self.marks, self.marks[1:]))
+
+
+def walk(page, app, wait_for_app, figure):
+    phase = Phases()
+    try:
+        walk_phases(page, app, wait_for_app, phase)
+    finally:
+        figure(f"walkthrough phases: {phase.report()}")
+
+
+def walk_phases(page, app, wait_for_app, phase):
     # Home: what each tool does and the machine's status.
     page.goto(app)
     wait_for_app(page)
@@ -103,6 +126,7 @@ def walk(page, app, wait_for_app):
     expect(page.get_by_text(re.compile("TensorFlow 2\\."))).to_be_visible(timeout=60_000)
     photograph(page, "home")
 
+    phase("home")
     # Vocabulary of the built-in corpus.
     page.get_by_role("button", name="Open Vocabulary").click()
     wait_for_app(page)
@@ -114,6 +138,7 @@ def walk(page, app, wait_for_app):
     assert page.evaluate(HANGUL_RENDERS), "Korean glyphs render as boxes: install fonts-noto-cjk"
     photograph(page, "vocabulary")
 
+    phase("vocabulary")
     # Tag a sentence typed by hand.
     page.goto(f"{app}/tagger")
     wait_for_app(page)
@@ -123,6 +148,7 @@ def walk(page, app, wait_for_app):
     wait_for_app(page)
     expect(page.locator('[data-testid="stCode"]').first).to_contain_text("아버지/Noun", timeout=60_000)
 
+    phase("tag a sentence")
     # Tag the built-in corpus as a job; the result becomes a tagged corpus.
     page.get_by_role("tab", name="Tag a corpus").click()
     page.get_by_role("button", name="Tag the corpus").click()
@@ -130,6 +156,7 @@ def walk(page, app, wait_for_app):
     page.get_by_role("tab", name="Tag", exact=True).click()
     photograph(page, "tagger")
 
+    phase("tag the corpus")
     # Train skip-gram on it (the defaults) and query a neighbour.
     page.goto(f"{app}/embeddings")
     wait_for_app(page)
@@ -148,12 +175,14 @@ def walk(page, app, wait_for_app):
     expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
     photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
 
+    phase("skip-gram")
     # The library: the built-in corpus and its tagged child, in a table.
     page.goto(f"{app}/corpora")
     wait_for_app(page)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     photograph(page, "corpora")
 
+    phase("corpora")
     # The quick-demo char-LSTM: the chart gets points while it trains.
     page.goto(f"{app}/train")
     wait_for_app(page)
@@ -169,6 +198,7 @@ def walk(page, app, wait_for_app):
     assert chart.screenshot() != before, "the loss chart did not change while training"
     run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
 
+    phase("train to a live chart")
     # Reload mid-training: the job is still there and still running; a second tab sees it too.
     page.reload()
     wait_for_app(page)
@@ -179,14 +209,17 @@ def walk(page, app, wait_for_app):
     expect(second.get_by_role("heading", name=run_heading)).to_be_visible(timeout=30_000)
     expect(second.get_by_role("button", name="Train")).to_be_disabled()
     second.close()
-    # Enough steps for Korean-looking syllables at temperature 0.4 (160 gave mostly spaces now and then),
-    # then stop: a checkpoint is written on stop.
+    phase("reload and second tab")
+    # Enough steps for Korean syllables at temperatures 0.8 and 1.2: of 48 samples of 200 characters at 0.8,
+    # after 200 steps two held fewer than 20 syllables, after 300 the fewest held 30. Then stop: a
+    # checkpoint is written on stop.
     wait_for_step(page, 300, "the quick demo training long enough to generate Korean", timeout_s=240)
     photograph(page, "train", focus=page.get_by_role("heading", name=run_heading))
     page.get_by_role("button", name="Stop").click()
     expect_state(page, "stopped", timeout=90_000)
     expect(page.get_by_role("button", name="Train")).to_be_enabled(timeout=30_000)
 
+    phase("train to step 300 and stop")
     # Generate from the stopped run's checkpoint at two temperatures.
     page.goto(f"{app}/generate")
     wait_for_app(page)
@@ -210,3 +243,4 @@ def walk(page, app, wait_for_app):
     assert texts["0.8"] != texts["1.2"], "the two temperatures gave the same text"
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
     photograph(page, "generate")
+    phase("generate")
