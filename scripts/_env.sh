@@ -3,7 +3,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-VENV="${NAMUWEB_VENV:-$ROOT/.venv}"
+VENV="${NAMUWEB_VENV:-}"
 
 say() { printf '\033[1;32m==>\033[0m %s\n' "$*" >&2; }
 
@@ -30,19 +30,44 @@ need_java() {
 }
 
 python_env() {
-  # $1: requirements file. Reinstalls only when the file changed.
-  local requirements="$1"
-  if [ ! -x "$VENV/bin/python" ]; then
-    say "creating the virtual environment $VENV"
-    "${PYTHON:-python3}" -m venv "$VENV"
+  # $1: requirements file. Installs only what is missing for these exact requirements.
+  #
+  # The environment is shared by every checkout on this machine that pins the same requirements:
+  # it lives in ~/.cache/namuweb/venv-<digest of the requirements and the Python version>, and
+  # .venv links to it, so a second clone starts in seconds instead of installing TensorFlow again.
+  # NAMUWEB_VENV (or an .venv folder of an older checkout) keeps an environment in one place.
+  local requirements="$1" python="${PYTHON:-python3}"
+  local digest
+  digest="$( (cat requirements*.txt; "$python" -VV) | sha256sum | cut -c1-16)"
+  if [ -z "$VENV" ]; then
+    if [ -d "$ROOT/.venv" ] && [ ! -L "$ROOT/.venv" ]; then
+      VENV="$ROOT/.venv"
+    else
+      local cache="${XDG_CACHE_HOME:-$HOME/.cache}/namuweb"
+      VENV="$cache/venv-$digest"
+      mkdir -p "$cache"
+      ln -sfn "$VENV" "$ROOT/.venv"
+    fi
   fi
   local stamp="$VENV/.installed-$(basename "$requirements")"
-  local digest
-  digest="$(cat requirements*.txt | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
-    say "installing Python packages from $requirements (first time: a few minutes)"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
-    echo "$digest" > "$stamp"
+    # one installer at a time per environment: two checkouts starting at once wait, then share it
+    exec 9>"$VENV.lock"
+    flock 9
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+      if [ ! -x "$VENV/bin/python" ]; then
+        say "creating the virtual environment $VENV"
+        "$python" -m venv "$VENV"
+      fi
+      say "installing Python packages from $requirements (first time: a few minutes)"
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+      echo "$digest" > "$stamp"
+      # environments of older requirements: the three most recently installed stay
+      case "$VENV" in */namuweb/venv-*)
+        ls -dt "$(dirname "$VENV")"/venv-*/ 2>/dev/null | tail -n +4 | while read -r old; do rm -rf "$old" "${old%/}.lock"; done ;;
+      esac
+    fi
+    flock -u 9
   fi
   export PATH="$VENV/bin:$PATH"
 }
