@@ -59,15 +59,26 @@ def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
     return written
 
 
+def _is_dump(name: str) -> bool:
+    return Path(name).suffix.lower() in DUMP_TYPES
+
+
 def _unpack(path: Path, name: str, limit: int) -> tuple[Path, str]:
-    """Unpack ``.gz`` / ``.zip`` (streaming, capped); returns the inner file and its name."""
+    """Unpack ``.gz`` / ``.zip`` (streaming, capped); returns the inner file and its name.
+
+    Text may unpack to the upload limit, a dump to ``EXPANSION_LIMIT`` times it (outside a demo):
+    unpacking stops at the cap of what the archive holds, so a bomb never writes more than that."""
     lower = name.lower()
+
+    def cap(inner_name: str) -> int:
+        return limit * EXPANSION_LIMIT if _is_dump(inner_name) and not app_config.demo_settings() else limit
+
     try:
         if lower.endswith(".gz"):
             inner_name = name[:-3]
             inner = path.with_name("unpacked-" + secrets.token_hex(4))
             with gzip.open(path, "rb") as source:
-                _copy_capped(source, inner, limit, f"“{name}” unpacked")
+                _copy_capped(source, inner, cap(inner_name), f"“{name}” unpacked")
             path.unlink()
             return inner, inner_name
         if lower.endswith(".zip"):
@@ -79,7 +90,7 @@ def _unpack(path: Path, name: str, limit: int) -> tuple[Path, str]:
                 member = members[0]
                 inner = path.with_name("unpacked-" + secrets.token_hex(4))
                 with archive.open(member) as source:
-                    _copy_capped(source, inner, limit, f"“{member.filename}” unpacked")
+                    _copy_capped(source, inner, cap(member.filename), f"“{member.filename}” unpacked")
             path.unlink()
             return inner, Path(member.filename).name
     except UploadError:
@@ -121,7 +132,7 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
         if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
             raise corpus_library.EmptyUpload(f"“{name}” is empty")
         # A demo limits what an upload becomes, not only what it weighs: a 92 KB .json.gz was an 18 MB corpus.
-        path, inner_name = _unpack(raw, name, limit if app_config.demo_settings() else limit * EXPANSION_LIMIT)
+        path, inner_name = _unpack(raw, name, limit)
         suffix = Path(inner_name).suffix.lower()
         if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
             if path.stat().st_size > limit:

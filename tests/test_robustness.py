@@ -145,15 +145,27 @@ def test_damaged_archives_are_refused_and_store_nothing(name, data, isolated_hom
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 
 
-def test_zip_bomb_inside_a_zip_stops_at_the_cap(monkeypatch, isolated_home):
+@pytest.mark.parametrize("member, cap_mb", [("bomb.txt", 1), ("bomb.json", 2)], ids=["text", "dump"])
+def test_zip_bomb_inside_a_zip_stops_at_the_cap(member, cap_mb, monkeypatch, isolated_home):
+    """Text may unpack to the upload limit, a dump to EXPANSION_LIMIT times it: no more is ever written."""
     monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
     monkeypatch.setattr(imports, "EXPANSION_LIMIT", 2)
+    written = []
+    real_copy = imports._copy_capped
+
+    def copy_and_measure(source, target, limit, what):
+        try:
+            return real_copy(source, target, limit, what)
+        finally:
+            written.append(target.stat().st_size)
+    monkeypatch.setattr(imports, "_copy_capped", copy_and_measure)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("bomb.txt", b"a" * (3 * config.MB))
+        archive.writestr(member, b"a" * (5 * config.MB))
     assert len(buffer.getvalue()) < 100_000
-    with pytest.raises(imports.UploadError, match="larger than the limit of 2 MB"):
+    with pytest.raises(imports.UploadError, match=f"larger than the limit of {cap_mb} MB"):
         imports.receive(io.BytesIO(buffer.getvalue()), "bomb.zip")
+    assert written[-1] <= cap_mb * config.MB, f"{written[-1]:,} bytes unpacked before the refusal"
     assert library_ids() == [corpus.BUILTIN_ID]
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 

@@ -77,7 +77,7 @@ def bomb_zip() -> bytes:
 
 @pytest.mark.parametrize("name, data, message", [
     ("cut.txt.gz", gzip.compress(VARIED.encode("utf-8"))[:20_000], "truncated or damaged"),
-    ("bomb.zip", bomb_zip(), "larger than the limit of 2 MB"),
+    ("bomb.zip", bomb_zip(), "unpacked is larger than the limit of 1 MB"),
     ("big.txt", b"a" * (config.MB + 1), "larger than the limit of 1 MB"),
 ], ids=["truncated-gzip", "zip-bomb", "over-the-limit"])
 def test_corpora_page_bad_upload_is_an_error_and_stores_nothing(name, data, message, monkeypatch, isolated_home):
