@@ -185,6 +185,8 @@ HOSTILE_TOKENS = [
     ("**bold** [link](javascript:alert(1)) ![x](http://evil/x.png)", "Foreign"),
     ("$\\frac{1}{2}$ `code` <!-- x --> &amp; &#60;", "Punctuation"),
     ("줄\n\n# 제목", "Noun"),
+    ("https://evil.example/login", "W_URL"),  # Kiwi tags a URL as one token: no autolink may come of it
+    ("www.evil.example", "W_URL"),
 ]
 
 
@@ -262,7 +264,8 @@ def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
     monkeypatch.setattr(morph, "_unavailable_reason",
                         lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
     at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
-    at.query_params["text"] = '<script>alert(1)</script> <img src=x onerror="alert(1)"> 나무'
+    at.query_params["text"] = ('<script>alert(1)</script> <img src=x onerror="alert(1)"> 나무 '
+                               'https://evil.example/login 와 www.evil.example')
     at.query_params["engine"] = "kiwi"
     at.run()
     assert not at.exception
@@ -270,4 +273,6 @@ def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
     assert chips, "no chips rendered"
     for value in chips:
         assert "<script" not in value and "<img" not in value and 'onerror="' not in value
+        assert "<a" not in value and "https://" not in value and "www.evil" not in value  # nothing to autolink
     assert any("&#60;" in value for value in chips)  # the '<' arrived, as text
+    assert any("https&#58;&#47;&#47;evil&#46;example" in value for value in chips)  # the URL, as text
