@@ -6,9 +6,10 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 """
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from namuweb import corpus as storage
-from namuweb import warmup
+from namuweb import jobs, warmup
 from namuweb.config import demo_settings
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
@@ -26,8 +27,10 @@ PAGES = [
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
     st.sidebar.info(demo.notice(), icon=":material/visibility:")
 page = st.navigation(PAGES, position="sidebar")
+run_context = get_script_run_ctx()
 try:
-    page.run()
+    with jobs.started_by(run_context.session_id if run_context else None):  # a demo caps jobs per visitor
+        page.run()
     warmup.page_served()  # the server's warm-up holds its heavier half back until a first page is out
 except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page
     st.error(str(error), icon=":material/hard_drive:")

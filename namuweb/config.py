@@ -98,9 +98,13 @@ DEMO_ENV = "NAMUWEB_DEMO"
 DEMO_MAX_STEPS_ENV = "NAMUWEB_DEMO_MAX_STEPS"
 DEMO_MAX_CORPUS_MB_ENV = "NAMUWEB_DEMO_MAX_CORPUS_MB"
 DEMO_MAX_JOB_SECONDS_ENV = "NAMUWEB_DEMO_MAX_JOB_SECONDS"
+DEMO_MAX_JOBS_ENV = "NAMUWEB_DEMO_MAX_JOBS"
+DEMO_MAX_JOBS_PER_SESSION_ENV = "NAMUWEB_DEMO_MAX_JOBS_PER_SESSION"
 DEFAULT_DEMO_MAX_STEPS = 400  # for step budgets; the quick demo's own budget is time (within the job limit)
 DEFAULT_DEMO_MAX_CORPUS_MB = 1.0
 DEFAULT_DEMO_MAX_JOB_SECONDS = 600.0
+DEFAULT_DEMO_MAX_JOBS = 2  # background jobs of all kinds at once, for the whole server: two cores
+DEFAULT_DEMO_MAX_JOBS_PER_SESSION = 1
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -117,6 +121,8 @@ class DemoSettings:
     max_steps: int = DEFAULT_DEMO_MAX_STEPS          # per training run; 0 turns training off
     max_corpus_bytes: int = int(DEFAULT_DEMO_MAX_CORPUS_MB * MB)  # per upload; 0 turns uploads off
     max_job_seconds: float = DEFAULT_DEMO_MAX_JOB_SECONDS  # any background job stops after this
+    max_jobs: int = DEFAULT_DEMO_MAX_JOBS  # active jobs of every kind together
+    max_jobs_per_session: int = DEFAULT_DEMO_MAX_JOBS_PER_SESSION  # active jobs one browser session started
 
     def __bool__(self) -> bool:
         return self.enabled
@@ -134,8 +140,10 @@ class DemoSettings:
         training = (f"training is limited to {self.max_steps:,} steps per run"
                     if self.training_allowed else "training is off")
         uploads = (f"uploads to {_size(self.max_corpus_bytes)}" if self.uploads_allowed else "uploads are off")
-        return (f"Public demo: generation and exploration are open; {training}, {uploads}, jobs stop after "
-                f"{self.max_job_seconds:g} s, and renaming and deleting are off.")
+        jobs = (f"at most {self.max_jobs} background job{'s' if self.max_jobs > 1 else ''} run at once "
+                f"({self.max_jobs_per_session} per visitor) and each stops after {self.max_job_seconds:g} s")
+        return (f"Public demo: generation and exploration are open; {training}, {uploads}, {jobs}, "
+                "and renaming and deleting are off.")
 
 
 def _size(size: int) -> str:
@@ -175,6 +183,9 @@ def demo_settings() -> DemoSettings:
         max_corpus_bytes=int(megabytes * MB),
         max_job_seconds=_demo_number(DEMO_MAX_JOB_SECONDS_ENV, DEFAULT_DEMO_MAX_JOB_SECONDS, minimum=0.1,
                                      whole=False),
+        max_jobs=int(_demo_number(DEMO_MAX_JOBS_ENV, DEFAULT_DEMO_MAX_JOBS, minimum=1, whole=True)),
+        max_jobs_per_session=int(_demo_number(DEMO_MAX_JOBS_PER_SESSION_ENV, DEFAULT_DEMO_MAX_JOBS_PER_SESSION,
+                                              minimum=1, whole=True)),
     )
 
 

@@ -26,6 +26,7 @@ whose worker vanished or will not stop.  Backend code: no Streamlit import.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import fcntl
 import json
 import os
@@ -84,6 +85,7 @@ class JobStatus:
     stop_requested: float | None = None
     error: str | None = None  # one line, for failed / interrupted / killed
     progress: dict = field(default_factory=dict)  # free-form, e.g. {"step": 10, "total": 100}
+    owner: str | None = None  # the browser session that started it (a demo caps jobs per session)
 
     @property
     def active(self) -> bool:
@@ -386,6 +388,52 @@ def refresh(job_dir, *, grace_s: float = 30.0, queued_timeout_s: float = 120.0) 
         return status
 
 
+_owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("namuweb_job_owner", default=None)
+ALL_KINDS = "all-kinds"  # the lock a demo's cap on jobs of every kind together is checked under
+# Where each kind keeps its job folders under the data directory (runs, skip-gram, tagging, imports).
+JOB_FOLDERS = ("runs/*", "embeddings/*", "jobs/*/*")
+
+
+@contextlib.contextmanager
+def started_by(owner: str | None) -> Iterator[None]:
+    """Jobs started in this block (this thread) belong to ``owner``, a browser session's id.
+
+    The app wraps each page run in it, so the tool modules need not pass a session around."""
+    token = _owner.set(owner)
+    try:
+        yield
+    finally:
+        _owner.reset(token)
+
+
+def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
+    """Every active job of every kind in the data directory (refreshed, so dead workers do not count)."""
+    home = Path(home) if home is not None else config.data_home()
+    found = []
+    for pattern in JOB_FOLDERS:
+        for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
+            if status_file.parent.is_symlink():
+                continue
+            status = refresh(status_file.parent)
+            if status is not None and status.active:
+                found.append((status_file.parent, status))
+    return found
+
+
+def _check_demo_capacity(demo: config.DemoSettings, owner: str | None) -> None:
+    """A public demo's two cores: a cap on jobs of every kind together, and on one visitor's."""
+    active = active_everywhere()
+    if len(active) >= demo.max_jobs:
+        raise JobBusy(f"this demo runs at most {demo.max_jobs} background job{'s' if demo.max_jobs > 1 else ''} "
+                      f"at once and {len(active)} {'are' if len(active) > 1 else 'is'} running now; "
+                      "try again when one has ended")
+    mine = [status.kind for _, status in active if owner is not None and status.owner == owner]
+    if len(mine) >= demo.max_jobs_per_session:
+        raise JobBusy(f"this demo runs {demo.max_jobs_per_session} background job{'s' if demo.max_jobs_per_session > 1 else ''} "
+                      f"per visitor at a time, and yours ({', '.join(mine)}) is still running; "
+                      "stop it or wait for it to end")
+
+
 def _lock_path(kind: str) -> Path:
     if not _KIND.fullmatch(kind):
         raise ValueError(f"job kind must be lowercase letters, digits, - or _, got {kind!r}")
@@ -415,7 +463,8 @@ def start(job_dir, kind: str, argv: list[str], *, peers: Iterable[Path] = (), ma
     """
     job_dir = Path(job_dir).resolve()
     command = _command(argv)
-    with _flock(_lock_path(kind)):
+    demo, owner = config.demo_settings(), _owner.get()
+    with _flock(_lock_path(kind)), (_flock(_lock_path(ALL_KINDS)) if demo else contextlib.nullcontext()):
         dirs = {job_dir, *(Path(p).resolve() for p in peers)}
         active = []
         for directory in sorted(dirs):
@@ -427,9 +476,12 @@ def start(job_dir, kind: str, argv: list[str], *, peers: Iterable[Path] = (), ma
         if len(active) >= max_active:
             raise JobBusy(f"another {kind} job is active ({', '.join(map(str, active))}); "
                           "stop it or wait for it to end")
+        if demo:
+            _check_demo_capacity(demo, owner)
 
         write_status(job_dir, state="queued", kind=kind, created=time.time(), pid=None, pid_start=None,
-                     started=None, updated=None, ended=None, stop_requested=None, error=None, progress={})
+                     started=None, updated=None, ended=None, stop_requested=None, error=None, progress={},
+                     owner=owner)
         (job_dir / STOP_FILE).unlink(missing_ok=True)
         with open(job_dir / LOG_FILE, "ab") as log:
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -85,7 +85,8 @@ def isolated_home(tmp_path, monkeypatch):
     home = tmp_path / "namuweb-home"
     monkeypatch.setenv("NAMUWEB_HOME", str(home))
     monkeypatch.delenv("NAMUWEB_MAX_UPLOAD_MB", raising=False)
-    for name in ("NAMUWEB_DEMO", "NAMUWEB_DEMO_MAX_STEPS", "NAMUWEB_DEMO_MAX_CORPUS_MB", "NAMUWEB_DEMO_MAX_JOB_SECONDS"):
+    for name in ("NAMUWEB_DEMO", "NAMUWEB_DEMO_MAX_STEPS", "NAMUWEB_DEMO_MAX_CORPUS_MB", "NAMUWEB_DEMO_MAX_JOB_SECONDS",
+                 "NAMUWEB_DEMO_MAX_JOBS", "NAMUWEB_DEMO_MAX_JOBS_PER_SESSION"):
         monkeypatch.delenv(name, raising=False)  # demo mode only where a test turns it on
     return home
 

@@ -71,6 +71,12 @@ def test_demo_limits_come_from_the_environment_and_bad_values_are_refused(demo):
         with pytest.raises(ValueError, match=name):
             config.demo_settings()
         demo.delenv(name)
+    assert (settings.max_jobs, settings.max_jobs_per_session) == (2, 1)
+    assert "at most 2 background jobs run at once (1 per visitor)" in settings.notice()
+    demo.setenv("NAMUWEB_DEMO_MAX_JOBS", "0")
+    with pytest.raises(ValueError, match="NAMUWEB_DEMO_MAX_JOBS must be at least 1"):
+        config.demo_settings()
+    demo.delenv("NAMUWEB_DEMO_MAX_JOBS")
     demo.setenv("NAMUWEB_DEMO_MAX_STEPS", "0")
     demo.setenv("NAMUWEB_DEMO_MAX_CORPUS_MB", "0")
     off = config.demo_settings()
@@ -285,3 +291,37 @@ def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, is
     with pytest.raises(corpus.CorpusError, match=r"unpacked is larger than the limit of 0.05 MB"):
         imports.receive(io.BytesIO(packed), "dump.json.gz")
     assert not imports.job_dirs() and uploads(isolated_home) == []
+
+
+# --- jobs of every kind together -------------------------------------------------------------------
+
+
+def start_sleeper(home: Path, kind: str, owner: str) -> Path:
+    """A stand-in job of ``kind`` (``python -m namuweb.jobs sleep``) where that kind's folders live."""
+    job_dir = home / "jobs" / kind / "one"
+    with jobs.started_by(owner):
+        jobs.start(job_dir, kind, ["-m", "namuweb.jobs", "sleep", str(job_dir), "--seconds", "60", "--kind", kind])
+    return job_dir
+
+
+def test_a_demo_caps_jobs_of_every_kind_together_and_per_visitor(demo, isolated_home, kill_leftover_workers):
+    """One visitor cannot start one job of every kind back to back, nor can a room fill both cores."""
+    first = start_sleeper(isolated_home, "tag", owner="visitor-1")
+    assert jobs.read_status(first).owner == "visitor-1"
+    with pytest.raises(jobs.JobBusy, match=r"1 background job per visitor at a time, and yours \(tag\)"):
+        start_sleeper(isolated_home, "skipgram", owner="visitor-1")  # another kind, same visitor
+    start_sleeper(isolated_home, "skipgram", owner="visitor-2")
+    with pytest.raises(jobs.JobBusy, match="at most 2 background jobs at once and 2 are running now"):
+        start_sleeper(isolated_home, "import", owner="visitor-3")
+    assert jobs.read_status(isolated_home / "jobs" / "import" / "one") is None  # refused: nothing was queued
+
+    jobs.request_stop(first)
+    assert jobs.wait(first, timeout=60).state == "stopped"
+    start_sleeper(isolated_home, "import", owner="visitor-3")  # a slot is free again
+    assert len(jobs.active_everywhere()) == 2
+
+
+def test_without_demo_mode_jobs_of_different_kinds_run_side_by_side(isolated_home, kill_leftover_workers):
+    for kind in ("tag", "skipgram", "import"):
+        start_sleeper(isolated_home, kind, owner="visitor-1")
+    assert len(jobs.active_everywhere()) == 3
