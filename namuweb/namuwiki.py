@@ -31,6 +31,7 @@ FORMATS = ("json", "jsonl", "parquet")
 SKIP_REASONS = ("namespace", "title", "redirect", "sampled out", "too short", "limit")
 
 _READ_CHUNK = 64 * 1024  # ijson read size: also how precisely a JSON error offset is known
+_LONG_TOKEN_READ = 64 * 1024 * 1024  # the most one read grows to inside a long string
 _PARQUET_BATCH_ROWS = 256
 _PROGRESS_S = 0.1
 _MAX_DEPTH = 32  # deeper nesting is treated as text: keeps to_text linear on hostile input
@@ -128,14 +129,25 @@ def _ijson_backend():
 
 
 class _PositionReader:
-    """A file wrapper for ijson that reports how far into the file it has read."""
+    """A file wrapper for ijson that reports how far into the file it has read.
+
+    yajl, under ijson's fast backend, scans a token that spans several reads again from its start
+    on every read, so one long string cost time in the square of its length (an 8 MB article took
+    9 s to parse). While no event has come since the last read the parser is inside one token,
+    and each read doubles, which keeps the parse linear; after an event reads are small again, so
+    an error's offset stays precise to one read."""
 
     def __init__(self, f, progress_bytes):
         self._f = f
         self._progress = progress_bytes
         self.position = f.tell()
+        self.event_seen = True
+        self._size = _READ_CHUNK
 
     def read(self, size: int = -1) -> bytes:
+        if size is not None and size > 0:  # ijson reads 0 bytes first, to see whether the file is binary
+            self._size = size if self.event_seen else min(max(self._size, size) * 2, _LONG_TOKEN_READ)
+            size, self.event_seen = self._size, False
         data = self._f.read(size)
         self.position += len(data)
         if self._progress is not None:
@@ -166,6 +178,7 @@ def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
         depth = 0
         try:
             for event, value in backend.basic_parse(reader, use_float=True, buf_size=_READ_CHUNK):
+                reader.event_seen = True
                 if event in ("start_map", "start_array"):
                     depth += 1
                     if depth > MAX_JSON_DEPTH:

@@ -308,6 +308,23 @@ def test_streaming_import_memory_stays_flat(tmp_path, figure):
     assert peak_kb * 1024 < src.stat().st_size / 2, f"peak RSS {peak_kb / 1024:.0f} MB"
 
 
+def test_one_long_article_is_read_in_few_growing_reads_and_the_next_in_small_ones(tmp_path):
+    """yajl scans a token that spans reads again on every read, so 64 kB reads made parsing a long
+    article quadratic in its length. Inside a long string the reads double: an article of N bytes
+    takes about log2(N / 64 kB) reads instead of N / 64 kB. (That reads are small again after it,
+    so an error's offset stays precise, is test_malformed_json_in_the_middle's business.)"""
+    from namuweb import namuwiki
+    text = "나무위키 문서의 본문입니다. " * 400_000  # 6.4 M characters, 17 MB of UTF-8
+    dump = tmp_path / "long.json"
+    dump.write_text(json.dumps([{"title": "긴 문서", "text": text}, {"title": "짧은 문서", "text": "짧다"}],
+                               ensure_ascii=False), encoding="utf-8")
+    positions = []
+    records = list(namuwiki.iter_documents(dump, progress_bytes=positions.append))
+    assert [len(r["text"]) for r in records] == [len(text), 2]
+    reads = [b - a for a, b in zip([0, *positions], positions) if b > a]
+    assert len(reads) <= 12, f"{len(reads)} reads for a {dump.stat().st_size:,}-byte file"  # 64 kB reads: 270
+
+
 def test_deeply_nested_arrays_are_refused_at_once_in_little_memory(tmp_path):
     import gzip
     import time
