@@ -17,13 +17,17 @@ from __future__ import annotations
 import string
 from collections import Counter
 
+from namuweb.markup import unlinkable
+
 _ESCAPED = {ord(c): f"&#{ord(c)};" for c in string.punctuation + "\n\r\t"}
 
 
 def escape(text: str) -> str:
     """``text`` as inert HTML and Markdown: ASCII punctuation and line breaks as ``&#N;``,
-    everything else (Hangul, letters, digits, spaces) as is."""
-    return str(text).translate(_ESCAPED)
+    everything else (Hangul, letters, digits, spaces) as is. The text between the chips' tags is
+    still Markdown, where a URL would autolink once the references are resolved: a URL token
+    (Kiwi's W_URL) gets :func:`namuweb.markup.unlinkable`'s invisible joiner first."""
+    return unlinkable(str(text)).translate(_ESCAPED)
 
 GROUPS = {  # group: (colour, Korean name)
     "noun": ("#1f77b4", "체언"), "verb": ("#d62728", "동사"), "adjective": ("#ff7f0e", "형용사"),

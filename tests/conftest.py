@@ -10,7 +10,7 @@ import pytest
 
 # Browser test modules that share the session's server run on one worker, in file order (the first
 # request test must come first); the others bring their own server and may run beside them.
-SHARED_SERVER_MODULES = {"test_browser.py", "test_two_sessions.py"}
+SHARED_SERVER_MODULES = {"test_browser.py", "test_hostile_visitor.py", "test_two_sessions.py"}
 # Modules that load every konlpy engine into the test process's own JVM: on one worker, each engine's
 # dictionaries are loaded once per run instead of once per worker.
 IN_PROCESS_JVM_MODULES = {"test_morph.py"}

@@ -1,6 +1,8 @@
 """Names and words from visitors show literally: no link, image, directive or colour from data."""
 
+import html as html_module
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from namuweb import corpus, jobs, tagging
-from namuweb.markup import literal
+from namuweb.markup import WORD_JOINER, literal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -23,17 +25,41 @@ def rendered(markdown: str) -> str:
     return MarkdownIt("commonmark").render(markdown)
 
 
+# GFM's bare autolinks as Streamlit's renderer finds them (mdast-util-gfm-autolink-literal): in the
+# text after escapes are resolved, where the match starts a word (after nothing, a space or punctuation).
+_BARE_URL = re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE)
+_BARE_EMAIL = re.compile(r"([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)")
+
+
+def _starts_a_word(text: str, index: int) -> bool:
+    before = text[index - 1] if index else " "
+    return before.isspace() or unicodedata.category(before)[0] in "PS" or index == 0
+
+
 def no_autolink(markdown: str) -> bool:
-    """GFM also links bare ``https://…`` and ``www.…``: escaped, the source holds neither."""
-    return "://" not in markdown and not re.search(r"(?<![\\])www\.", markdown)
+    """No bare URL, www. address or e-mail address in the rendered text would become a link."""
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", rendered(markdown)))
+    for pattern, email in ((_BARE_URL, False), (_BARE_EMAIL, True)):
+        for start in range(len(text)):  # every start, as the renderer retries one character on
+            match = pattern.match(text, start)
+            if match and _starts_a_word(text, start) and not (email and text[start - 1:start] == "/"):
+                return False
+    return True
+
+
+def test_the_autolink_rule_finds_what_the_renderer_links():
+    assert not no_autolink("see https://evil.example/login now")
+    assert not no_autolink("\\[a\\]\\(https\\:\\/\\/evil\\.example\\)")  # escapes alone do not stop it
+    assert not no_autolink("(www.evil.example)") and not no_autolink("mail me@evil.example")
+    assert no_autolink("plain 한국어 text")
 
 
 def test_literal_renders_as_exactly_the_text():
-    html = rendered(literal(HOSTILE))
+    html = rendered(literal(HOSTILE + " me@evil.example"))
     assert not LIVE.search(html), html
-    assert no_autolink(literal(HOSTILE))
-    text = re.sub(r"<[^>]+>", "", html).strip().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    assert text == HOSTILE
+    assert no_autolink(literal(HOSTILE + " me@evil.example"))
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", html)).strip().replace(WORD_JOINER, "")
+    assert text == HOSTILE + " me@evil.example"
     assert literal("한국어\n 이름") == "한국어 이름"  # line breaks cannot start a Markdown block
 
 
