@@ -68,6 +68,7 @@ python_env() {
       esac
     fi
     flock -u 9
+    exec 9>&-
   fi
   export PATH="$VENV/bin:$PATH"
 }
