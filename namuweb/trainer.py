@@ -20,9 +20,11 @@ Around it (:class:`_Progress`, the callback):
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import math
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -114,6 +116,26 @@ def load_checkpoint(run_dir: Path):
     run code (a ``Lambda`` layer's pickled function is refused)."""
     import keras
     return keras.models.load_model(runs.checkpoint_path(Path(run_dir)), safe_mode=True)
+
+
+SAVE_STALL_S = 10.0  # a checkpoint save this slow leaves every thread's stack in the job's log
+
+
+@contextlib.contextmanager
+def reporting_a_stall(seconds: float = SAVE_STALL_S):
+    """If the block runs longer than ``seconds``, every thread's Python stack goes to stderr (the job log).
+
+    Now and then a run's final save has stalled for about 30 s after a stop (once long enough to be
+    killed, losing the stopped run's model), and it has not been caught in the act; the stacks will say where."""
+    try:
+        faulthandler.dump_traceback_later(seconds, file=sys.stderr)
+    except (AttributeError, ValueError, OSError):  # a stderr without a file descriptor (under a test runner)
+        yield
+        return
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: float = 0.0) -> dict:
@@ -239,8 +261,9 @@ class _Progress:
         return row
 
     def save(self) -> None:
-        save_checkpoint(self.model_to_save, self.run_dir, self.step, self.per_epoch,
-                        seconds=self.trained_seconds())
+        with reporting_a_stall():
+            save_checkpoint(self.model_to_save, self.run_dir, self.step, self.per_epoch,
+                            seconds=self.trained_seconds())
         self.saved_at = time.monotonic()
 
     def close(self) -> None:

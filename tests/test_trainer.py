@@ -244,3 +244,21 @@ def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
     assert trainer.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
     rows = runs.read_metrics(run_dir)
     assert rows["on_demand"].fillna(False).astype(bool).sum() == 1
+
+
+def test_a_stalled_save_leaves_every_threads_stack_in_the_log(tmp_path, monkeypatch):
+    """The final save once stalled past the stop's grace: when it happens again, the job log says where."""
+    log = open(tmp_path / "job.log", "w+")
+    monkeypatch.setattr(sys, "stderr", log)
+
+    def stalled_save():
+        time.sleep(1.0)
+    with trainer.reporting_a_stall(0.2):
+        stalled_save()
+    log.flush()
+    report = (tmp_path / "job.log").read_text()
+    assert "stalled_save" in report and ("Thread 0x" in report or "Current thread" in report)
+    with trainer.reporting_a_stall(0.3):  # a quick block: the report is cancelled when it ends
+        pass
+    time.sleep(0.6)
+    assert (tmp_path / "job.log").read_text() == report
