@@ -6,7 +6,6 @@ import streamlit as st
 from namuweb import charlm, charts, corpus, jobs, runs, warmup
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from namuweb.vocab import load_vocab
 from namuweb.vocab_report import report
 
 st.title("Train a char-LSTM")
@@ -22,30 +21,6 @@ def corpus_tokens(corpus_id: str, created: str) -> tuple[int, int]:
     found = corpus.get_corpus(corpus_id)
     figures = report(found)
     return figures.tokens, figures.vocab.size
-
-
-def measured_flops_per_second() -> float:
-    """Calibrate the time estimate from this machine's finished runs (else the 2-core reference)."""
-    rates = []
-    for info in runs.list_runs()[:5]:
-        metrics = runs.read_metrics(info.path)
-        if "tokens_per_s" in metrics and metrics["tokens_per_s"].notna().sum() > 5:
-            config = charlm.TrainConfig.from_json(info.config)
-            vocab_size = load_vocab(info.path / runs.VOCAB_FILE).size
-            rates.append(metrics["tokens_per_s"].dropna().iloc[3:].median() * charlm.flops_per_token(vocab_size, config))
-    return float(pd.Series(rates).median()) if rates else 1.6e11  # quick demo with the fused CPU pass, 2 cores
-
-
-def measured_startup_seconds() -> float:
-    """A job's start before its first step (TensorFlow's import, the first step's tracing), from this
-    machine's recent runs (else the 2-core reference)."""
-    waits = []
-    for info in runs.list_runs()[:5]:
-        metrics = runs.read_metrics(info.path)
-        if info.status and info.status.started and "time" in metrics and metrics["loss"].notna().any():
-            waits.append(float(metrics.dropna(subset=["loss"])["time"].iloc[0]) - info.status.started)
-    waits = [w for w in waits if 0 < w < 600]
-    return float(pd.Series(waits).median()) if waits else 6.0
 
 
 def format_seconds(seconds) -> str:
@@ -115,9 +90,10 @@ if config:
     except ValueError as problem:
         error = str(problem)
     else:
-        step_s = charlm.estimate_seconds_per_step(vocab_size, config, measured_flops_per_second())
+        speed = runs.measured_speed()  # this machine's recent runs calibrate the estimate
+        step_s = charlm.estimate_seconds_per_step(vocab_size, config, speed.flops_per_second)
         steps = charlm.total_steps(config, per_epoch)
-        startup_s = measured_startup_seconds()
+        startup_s = speed.startup_seconds
         if steps >= charlm.UNBOUNDED_STEPS:  # only a time budget
             plan = (f"this run: **{format_seconds(config.max_seconds)}** from start to a finished model, "
                     f"about {max(config.max_seconds - startup_s, 0) / step_s:,.0f} steps")
@@ -174,7 +150,7 @@ def live_view():
     val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
     last_val = float(val.iloc[-1]) if len(val) else None
     bits = runs.bits_per_char(last_val, info.config.get("tokens_per_char"))
-    step_budget = where["total"] and where["total"] < charlm.LIMITS["steps"][1]  # not only a time budget
+    step_budget = where["total"] and where["total"] < charlm.UNBOUNDED_STEPS  # not only a time budget
     cols = st.columns(6)
     cols[0].metric("State", info.state)
     cols[1].metric("Step", f"{where['step']:,} / {where['total']:,}" if step_budget else f"{where['step']:,}",

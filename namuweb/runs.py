@@ -335,3 +335,31 @@ def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> dict:
             "tokens_per_s": float(recent["tokens_per_s"].median()) if len(recent) else None,
             "epoch": int(steps["epoch"].iloc[-1]) if len(steps) else 1,
             "loss": float(steps["loss"].iloc[-1]) if len(steps) else None}
+
+
+@dataclass(frozen=True)
+class MeasuredSpeed:
+    flops_per_second: float  # the model's arithmetic per second of training
+    startup_seconds: float   # a job's start before its first step: TensorFlow's import, the first tracing
+
+
+REFERENCE_SPEED = MeasuredSpeed(1.6e11, 6.0)  # the quick demo with the fused CPU pass on 2 cores
+
+
+def measured_speed(home: Path | None = None, recent: int = 5) -> MeasuredSpeed:
+    """How fast this machine trains, from its ``recent`` newest runs (the 2-core reference where none
+    tells): what the Train page's time estimate is calibrated with. One read of each run's metrics."""
+    rates, waits = [], []
+    for info in list_runs(home)[:recent]:
+        metrics = read_metrics(info.path)
+        if "tokens_per_s" in metrics and metrics["tokens_per_s"].notna().sum() > 5:
+            config = TrainConfig.from_json(info.config)
+            vocab_size = load_vocab(info.path / VOCAB_FILE).size
+            rates.append(metrics["tokens_per_s"].dropna().iloc[3:].median() * charlm.flops_per_token(vocab_size, config))
+        if info.status and info.status.started and "time" in metrics and "loss" in metrics \
+                and metrics["loss"].notna().any():
+            wait = float(metrics.dropna(subset=["loss"])["time"].iloc[0]) - info.status.started
+            if 0 < wait < 600:
+                waits.append(wait)
+    return MeasuredSpeed(float(pd.Series(rates).median()) if rates else REFERENCE_SPEED.flops_per_second,
+                         float(pd.Series(waits).median()) if waits else REFERENCE_SPEED.startup_seconds)

@@ -93,3 +93,17 @@ def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):
     jobs.write_status(run_dir, state="stopped")
     runs.delete_run(run_dir)
     assert runs.list_runs() == []
+
+
+def test_measured_speed_comes_from_recent_runs_else_the_reference(run_dir):
+    from namuweb import charlm
+    assert runs.measured_speed() == runs.REFERENCE_SPEED  # a run without steps tells nothing
+    started = 1_000.0
+    jobs.write_status(run_dir, state="finished", kind="train", started=started)
+    write_metrics(run_dir, [{"step": s, "loss": 3.0, "tokens_per_s": 1000.0 * (2 if s > 4 else 1),
+                             "time": started + 7.5 + s} for s in range(1, 12)])
+    speed = runs.measured_speed()
+    config = TrainConfig.from_json(json.loads((run_dir / runs.CONFIG_FILE).read_text(encoding="utf-8")))
+    per_token = charlm.flops_per_token(156, config)
+    assert speed.flops_per_second == pytest.approx(2000.0 * per_token)  # the median after the first three steps
+    assert speed.startup_seconds == pytest.approx(8.5)  # start to the first step's row
