@@ -132,8 +132,7 @@ class _PositionReader:
     """A file wrapper for ijson that reports how far into the file it has read.
 
     yajl, under ijson's fast backend, scans a token that spans several reads again from its start
-    on every read, so one long string cost time in the square of its length (an 8 MB article took
-    9 s to parse). While no event has come since the last read the parser is inside one token,
+    on every read, so one long string cost time in the square of its length. While no event has come since the last read the parser is inside one token,
     and each read doubles, which keeps the parse linear; after an event reads are small again, so
     an error's offset stays precise to one read."""
 

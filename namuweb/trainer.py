@@ -125,8 +125,8 @@ SAVE_STALL_S = 10.0  # a checkpoint save this slow leaves every thread's stack i
 def reporting_a_stall(seconds: float = SAVE_STALL_S):
     """If the block runs longer than ``seconds``, every thread's Python stack goes to stderr (the job log).
 
-    Now and then a run's final save has stalled for about 30 s after a stop (once long enough to be
-    killed, losing the stopped run's model), and it has not been caught in the act; the stacks will say where."""
+    Now and then a run's final save has stalled after a stop (once long enough for the stop's grace to
+    kill it, losing the stopped run's model), and it has not been caught in the act; the stacks will say where."""
     try:
         faulthandler.dump_traceback_later(seconds, file=sys.stderr)
     except (AttributeError, ValueError, OSError):  # a stderr without a file descriptor (under a test runner)
