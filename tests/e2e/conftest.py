@@ -284,19 +284,22 @@ def _wait_for_app_fixture():
 
 
 @pytest.fixture
-def usable_run(namuweb_home: Path) -> Path:
+def usable_run(namuweb_home: Path, monkeypatch) -> Path:
     """A finished model in the shared server's data directory, for tests that generate from one.
 
-    A 5-step run is trained by the CLI in a process of its own, as a visitor's job would be: the
-    tests that use it check that generation streams, not what a good model writes."""
-    from namuweb import generate
-    found = generate.usable_runs(namuweb_home)
-    if not found:
-        env = dict(os.environ, NAMUWEB_HOME=str(namuweb_home))
-        done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", "builtin", "--preset", "demo",
-                               "--steps", "5"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                              timeout=600)
-        assert done.returncode == 0, f"training a model for the test failed:\n{done.stderr[-3000:]}"
-        found = generate.usable_runs(namuweb_home)
+    A tiny model (16 units, 5 steps) trained in this process: the tests that use it check that
+    generation streams while the server is busy, not what a good model writes, and a CLI process of
+    its own would spend most of its time importing TensorFlow on a machine the other tests share."""
+    from namuweb import corpus, generate, runs, trainer
+    from namuweb.charlm import TrainConfig
+    with monkeypatch.context() as scope:
+        scope.setenv("NAMUWEB_HOME", str(namuweb_home))
+        if not generate.usable_runs():
+            builtin = corpus.ensure_builtin()
+            run_dir = runs.create_run(TrainConfig(corpus=builtin.id, preset="custom", embedding=12, units=16,
+                                                  batch=8, seq_len=20, learning_rate=0.02, epochs=None,
+                                                  steps=5).validated())
+            trainer.train(run_dir)
+        found = generate.usable_runs()
     assert found, "no usable run after training one"
     return found[0].path
