@@ -7,6 +7,7 @@ import streamlit as st
 
 from namuweb import config, corpus, imports, jobs, usage
 from namuweb.markup import literal
+from app_pages._uploads import file_uploader, release_upload
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
@@ -46,10 +47,8 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                    keep_code=cols[2].toggle("Keep code blocks", defaults.keep_code),
                    jamo=cols[3].toggle("Also write jamo", defaults.jamo))
     options["title_pattern"] = st.text_input("Only titles matching (regular expression, optional)") or None
-    upload = st.file_uploader("File", type=imports.UPLOAD_TYPES, key="corpus_upload",
-                              disabled=not demo.uploads_allowed)
-    if upload is not None and st.session_state.get("received") != upload.file_id:
-        st.session_state.received = upload.file_id
+    upload = file_uploader("File", key="corpus_upload", type=imports.UPLOAD_TYPES, disabled=not demo.uploads_allowed)
+    if upload is not None:
         try:
             with st.spinner(f"Receiving {literal(upload.name)}…"):
                 received = imports.receive(upload, upload.name, ImportOptions(**options))
@@ -61,6 +60,7 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                 st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
             st.session_state.corpora_message = ("error", literal(problem))
+        release_upload(upload, "corpus_upload")
 if message := st.session_state.get("corpora_message"):
     (st.error if message[0] == "error" else st.info)(message[1])
 

@@ -6,6 +6,7 @@ import streamlit as st
 from namuweb import charts, corpus, embedding_library, jobs
 from namuweb.config import demo_settings
 from namuweb.markup import literal
+from app_pages._uploads import file_uploader, release_upload
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -87,16 +88,21 @@ def training_progress():
 training_progress()
 
 with st.expander("Import word2vec vectors", icon=":material/upload:"):
-    upload = st.file_uploader("word2vec text or binary file (what gensim writes)", type=["txt", "vec", "bin", "w2v"],
-                              disabled=not demo_settings().uploads_allowed)
-    if upload is not None and st.session_state.get("imported") != upload.file_id:
-        st.session_state.imported = upload.file_id
+    upload = file_uploader("word2vec text or binary file (what gensim writes)", key="vectors_upload",
+                           type=["txt", "vec", "bin", "w2v"], disabled=not demo_settings().uploads_allowed)
+    if upload is not None:
         try:
             entry = embedding_library.import_file(upload.getvalue(), upload.name)
             st.session_state.embeddings = entry.id
-            st.success(f"Imported “{literal(entry.label)}”.", icon=":material/check_circle:")
+            st.session_state.vectors_message = ("success", f"Imported “{literal(entry.label)}”.")
         except ValueError as problem:
-            st.error(literal(problem), icon=":material/error:")
+            st.session_state.vectors_message = ("error", literal(problem))
+        release_upload(upload, "vectors_upload")
+    if message := st.session_state.get("vectors_message"):
+        if message[0] == "error":
+            st.error(message[1], icon=":material/error:")
+        else:
+            st.success(message[1], icon=":material/check_circle:")
 
 # --- exploring ------------------------------------------------------------------------------
 ready = [e for e in embedding_library.entries() if e.ready]

@@ -7,6 +7,7 @@ import streamlit as st
 from namuweb import charts, config, corpus, hangul, imports
 from namuweb.vocab_report import fold_summary, report, search
 from namuweb.markup import literal
+from app_pages._uploads import file_uploader, release_upload
 
 st.title("Vocabulary")
 st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
@@ -14,21 +15,20 @@ st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark
 
 
 def handle_upload(upload) -> None:
-    """Store a new upload once (the widget keeps returning it on every rerun)."""
-    if upload is None or st.session_state.get("stored_upload") == upload.file_id:
+    """Store a new upload, then let go of it (the page reruns with an empty uploader)."""
+    if upload is None:
         return
-    st.session_state.stored_upload = upload.file_id
     try:
         stored = imports.receive(upload, upload.name).corpus
+        st.session_state.corpus_id = stored.id
+        st.session_state.upload_message = ("info", literal(stored.notice or f"Stored “{stored.name}” in the corpus library."))
     except corpus.CorpusError as error:
         st.session_state.upload_message = ("error", literal(error))
-        return
-    st.session_state.corpus_id = stored.id
-    st.session_state.upload_message = ("info", literal(stored.notice or f"Stored “{stored.name}” in the corpus library."))
+    release_upload(upload, "upload")
 
 
 with st.expander("Upload a new corpus (.txt)", expanded=False):
-    upload = st.file_uploader("Text file", type=["txt"], key="upload",
+    upload = file_uploader("Text file", key="upload", type=["txt"],
                               disabled=not config.demo_settings().uploads_allowed,
                               help=f"UTF-8 preferred; UTF-16 and CP949/EUC-KR are converted. "
                                    f"Limit {config.max_upload_bytes() // config.MB} MB.")

@@ -39,6 +39,15 @@ def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server
     assert seconds <= bound, f"the first visitor waited {seconds:.1f} s for the tagger deep link"
 
 
+def uploads_held_in_memory(app_server) -> int:
+    """Bytes of uploaded files the server holds, as its metrics endpoint reports them."""
+    import urllib.request
+    metrics = urllib.request.urlopen(f"{app_server}/_stcore/metrics", timeout=30).read().decode()
+    assert "# TYPE cache_memory_bytes gauge" in metrics, "Streamlit's metrics no longer report cache memory"
+    held = re.findall(r'cache_memory_bytes\{cache_type="UploadedFileManager"[^}]*\} (\d+)', metrics)
+    return sum(int(n) for n in held)
+
+
 def test_import_the_fixture_dump_from_the_corpora_page(app_server, page, wait_for_app):
     from pathlib import Path
     dump = Path(__file__).resolve().parents[1] / "fixtures" / "namuwiki" / "mini.json"
@@ -48,6 +57,8 @@ def test_import_the_fixture_dump_from_the_corpora_page(app_server, page, wait_fo
         page.get_by_text("Add a corpus").click()
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(dump))
     expect(page.get_by_text(re.compile("Imported mini.json"))).to_be_visible(timeout=90_000)
+    # Stored on disk, the upload is no longer held in the server's memory (Streamlit's own figure).
+    assert uploads_held_in_memory(app_server) == 0
     page.goto(f"{app_server}/vocabulary")
     wait_for_app(page)
     page.get_by_role("combobox", name="Corpus").click()
