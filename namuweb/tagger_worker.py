@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import sys
 import threading
 import time
@@ -26,10 +27,20 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
+def limit_data(engine: str) -> None:
+    """Bound an engine outside the JVM (whose heap has its own limit) to ``$NAMUWEB_WORKER_DATA_MB``
+    of data: past it an allocation fails, the request ends in an error and the worker is replaced."""
+    from namuweb.morph import JAVA_ENGINES
+    megabytes = int(os.environ.get("NAMUWEB_WORKER_DATA_MB", "0"))
+    if megabytes > 0 and engine not in JAVA_ENGINES:
+        resource.setrlimit(resource.RLIMIT_DATA, (megabytes * 2**20, megabytes * 2**20))
+
+
 def main(argv: list[str]) -> int:
     engine = argv[0]
     if len(argv) > 1 and int(argv[1]):
         os.nice(int(argv[1]))
+    limit_data(engine)
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # whatever the engine prints (the JVM writes to fd 1) stays out of the answers
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
@@ -50,8 +61,8 @@ def main(argv: list[str]) -> int:
             tokens = morph.pos(request["text"], engine, norm=request.get("norm", False),
                                stem=request.get("stem", False))
         except Exception as problem:  # noqa: BLE001 -- an engine's own failure on this input
-            # A JVM past its heap is not trusted again: the worker ends and the server starts a fresh one.
-            fatal = "OutOfMemoryError" in f"{type(problem).__name__} {problem}"
+            # An engine past its memory is not trusted again: the worker ends and the server starts a fresh one.
+            fatal = isinstance(problem, MemoryError) or "OutOfMemoryError" in f"{type(problem).__name__} {problem}"
             say({"error": morph.one_line(problem), "fatal": fatal})
             if fatal:
                 return 3

@@ -29,6 +29,8 @@ from namuweb.morph import EngineUnavailable
 WORKERS_PER_ENGINE = 2
 START_TIMEOUT_S = 120.0  # a cold JVM engine loading its dictionaries on a loaded machine
 JVM_HEAP_MB = 512  # each JVM worker's heap: a runaway input ends in OutOfMemoryError, not the machine's RAM
+# The other workers' data (Kiwi's model is most of it): past it an allocation fails and the worker is restarted.
+NATIVE_DATA_MB = 3072
 RETRY_AFTER_S = 60.0  # an engine that could not start is reported unavailable this long, then tried again
 
 
@@ -50,7 +52,8 @@ class _Worker:
 
     def __init__(self, engine: str, nice: int = 0):
         self.engine = engine
-        env = dict(os.environ, NAMUWEB_JVM_HEAP_MB=str(JVM_HEAP_MB), PYTHONUNBUFFERED="1")
+        env = dict(os.environ, NAMUWEB_JVM_HEAP_MB=str(JVM_HEAP_MB), NAMUWEB_WORKER_DATA_MB=str(NATIVE_DATA_MB),
+                   PYTHONUNBUFFERED="1")
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.tagger_worker", engine, str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)

@@ -101,6 +101,19 @@ def test_an_engine_that_cannot_start_is_unavailable_with_its_reason(monkeypatch)
     assert {e.name: e for e in taggers.engines()}["hannanum"].available
 
 
+def test_kiwis_worker_is_bounded_in_memory(monkeypatch):
+    """Kiwi runs outside the JVM, so its worker gets a data limit of its own: under a limit too small
+    for its model it cannot start, and says so."""
+    taggers.shutdown()  # no Kiwi worker left from an earlier test
+    monkeypatch.setattr(taggers, "NATIVE_DATA_MB", 200)  # the model alone needs more
+    monkeypatch.setattr(taggers, "_failures", {})
+    with pytest.raises(morph.EngineUnavailable, match=r"Kiwi .*could not start: .*bad_alloc"):
+        taggers.pos(SENTENCE, "kiwi")
+    monkeypatch.setattr(taggers, "NATIVE_DATA_MB", 3072)
+    monkeypatch.setattr(taggers, "RETRY_AFTER_S", 0.0)
+    assert taggers.pos(SENTENCE, "kiwi")  # the default leaves it room
+
+
 @pytest.mark.parametrize("engine, text", [("komoran", "첫 줄입니다\n\t\n둘째 줄입니다"), ("komoran", "가\n "),
                                           ("hannanum", "대한민국\n ")])
 def test_whitespace_only_lines_neither_crash_nor_hang_an_engine(engine, text):
