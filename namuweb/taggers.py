@@ -54,6 +54,9 @@ class _Worker:
         self.engine = engine
         env = dict(os.environ, NAMUWEB_JVM_HEAP_MB=str(JVM_HEAP_MB), NAMUWEB_WORKER_DATA_MB=str(NATIVE_DATA_MB),
                    PYTHONUNBUFFERED="1")
+        # One garbage-collector thread: an engine that runs away on a visitor's text (Kkma near its heap
+        # limit) then leaves the other core to the pages while its time limit runs; tagging is as fast.
+        env["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -XX:+UseSerialGC".strip()
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.tagger_worker", engine, str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)
