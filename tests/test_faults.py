@@ -190,8 +190,10 @@ def test_two_train_clicks_in_threads_start_exactly_one_job(tiny_corpus, isolated
     assert len(started) == 1 and len(busy) == 1
     assert jobs.read_status(busy[0]) is None  # the loser wrote nothing and spawned nothing
     winner = results[started[0].name].pid
-    workers = train_workers(isolated_home)
-    # Once (in a clean clone, under load) no worker was found here: say what the winner's job said then.
+    # A process fresh from exec shows an empty command line for a moment (the kernel sets its arguments
+    # up after the parent is told the exec happened; under load that moment was long enough to miss it).
+    workers = poll_until(lambda: train_workers(isolated_home), timeout=30, interval=0.05,
+                         what="the winner's worker process")
     assert workers == [winner], (f"workers {workers}, expected [{winner}]; status {jobs.read_status(started[0])}; "
                                  f"log: {jobs.log_tail(started[0])[-1500:]}")
 
