@@ -297,21 +297,62 @@ def batch_stream(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: i
         epoch, index = epoch + 1, 0
 
 
+TABLE_IN_MEMORY_BYTES = 64 * 2**20  # larger training data is read a batch at a time from its token file
+
+
+def _file_rows(chunks: np.ndarray) -> tuple[str, int] | None:
+    """``(path, byte offset of row 0)`` when ``chunks`` are contiguous rows of a memory-mapped file."""
+    import mmap
+    root = chunks
+    while isinstance(root, np.ndarray) and not isinstance(root.base, mmap.mmap):
+        root = root.base
+    if not isinstance(root, np.memmap) or root.filename is None or not chunks.flags.c_contiguous:
+        return None
+    return root.filename, chunks.ctypes.data - root.ctypes.data + root.offset
+
+
+def _row_reader(path: str, start: int, width: int, dtype):
+    """Rows of a token file by index, with one ``pread`` each: unlike a memory map, the pages read
+    do not stay in the process's memory, so a corpus of any size trains in the same memory."""
+    row_bytes = width * np.dtype(dtype).itemsize
+    fd = os.open(path, os.O_RDONLY)
+
+    def read(indices: np.ndarray) -> np.ndarray:
+        rows = np.empty((len(indices), width), dtype=dtype)
+        for k, index in enumerate(indices):
+            rows[k] = np.frombuffer(os.pread(fd, row_bytes, start + int(index) * row_bytes), dtype=dtype)
+        return rows
+    return read
+
+
 def training_data(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: int = 0):
     """Endless training batches for Keras ``fit``, from global step ``start_step`` on.
 
-    On TensorFlow the whole pipeline is TensorFlow ops — each epoch's order a stateless shuffle of
-    (seed, epoch), the chunks one tensor, gathering and prefetching in C++ — so no Python runs
-    per batch beside the training step.  Elsewhere it is :func:`batch_stream` (a NumPy order of
-    its own; either way a resumed run continues its own order exactly)."""
+    On TensorFlow each epoch's order is a stateless shuffle of (seed, epoch) in TensorFlow ops, so
+    a resumed run continues its own order exactly. Chunks of up to :data:`TABLE_IN_MEMORY_BYTES`
+    are one tensor, gathered in C++; larger ones (a memory-mapped token file) are read a batch at
+    a time from the file, so memory does not grow with the corpus. Elsewhere it is
+    :func:`batch_stream` (a NumPy order of its own)."""
     import keras
     if keras.backend.backend() != "tensorflow":
         return batch_stream(chunks, batch, seed=seed, start_step=start_step)
     import tensorflow as tf
-    count = len(chunks)
+    count, width = chunks.shape
     per_epoch = count // batch
     first_epoch, skip = divmod(start_step, per_epoch)
-    table = tf.constant(np.asarray(chunks))
+    source = _file_rows(chunks) if chunks.nbytes > TABLE_IN_MEMORY_BYTES else None
+    if source is None:
+        table = tf.constant(np.asarray(chunks))
+
+        def rows(indices):
+            return tf.gather(table, indices)
+    else:
+        read = _row_reader(*source, width, chunks.dtype)
+
+        def rows(indices):
+            block = tf.numpy_function(read, [indices], tf.as_dtype(chunks.dtype), stateful=False)
+            block.set_shape([batch, width])
+            return block
 
     def epoch_picks(epoch):
         noise = tf.random.stateless_uniform([count], seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
@@ -319,7 +360,7 @@ def training_data(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: 
         return tf.data.Dataset.from_tensor_slices(tf.reshape(order, (per_epoch, batch)))
 
     def gather(indices):
-        block = tf.cast(tf.gather(table, indices), tf.int32)
+        block = tf.cast(rows(indices), tf.int32)
         return block[:, :-1], block[:, 1:]
 
     picks = tf.data.Dataset.range(first_epoch, 2**62).flat_map(epoch_picks).skip(skip)

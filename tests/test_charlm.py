@@ -116,6 +116,25 @@ def test_tf_data_pipeline_shuffles_each_epoch_and_resumes_at_any_step():
     assert chunk_ids(charlm.training_data(chunks, 8, seed=6), 8) != run[0:8]
 
 
+def test_a_large_token_file_is_read_a_batch_at_a_time_with_the_same_batches(tmp_path, monkeypatch):
+    """Past the in-memory size the rows come from the file (not a tensor copy of it), in the same order."""
+    ids = np.random.default_rng(0).integers(0, 150, size=97 * 31 + 5).astype(np.uint8)
+    ids.tofile(tmp_path / "tokens.u8")
+    mapped = np.memmap(tmp_path / "tokens.u8", dtype=np.uint8, mode="r")
+    split = charlm.Split.of(mapped, 30, 0.1, 8)  # what the trainer passes: a view of the memory map
+    in_memory = charlm.training_data(np.array(split.train), 8, seed=3, start_step=5)
+    reads = []
+    real_reader = charlm._row_reader
+    monkeypatch.setattr(charlm, "_row_reader", lambda *a: (lambda indices: reads.append(len(indices))
+                                                           or real_reader(*a)(indices)))
+    monkeypatch.setattr(charlm, "TABLE_IN_MEMORY_BYTES", 0)
+    from_file = charlm.training_data(split.train, 8, seed=3, start_step=5)
+    for (x1, y1), (x2, y2) in zip(in_memory.take(20), from_file.take(20)):  # past an epoch's end
+        np.testing.assert_array_equal(x1.numpy(), x2.numpy())
+        np.testing.assert_array_equal(y1.numpy(), y2.numpy())
+    assert reads and set(reads) == {8}, "the batches did not come from the file, a batch at a time"
+
+
 def test_validation_sample_is_bounded_and_spread_over_the_held_out_part():
     chunks = np.arange(1000 * 11).reshape(1000, 11)
     sample = charlm.validation_sample(chunks, tokens=500)
