@@ -2,9 +2,9 @@
 
 Streamlit keeps every uploaded file in the server's memory, per session, for as long as the
 session lives, and the widget's own state keeps another reference to it. A page that has written
-an upload to the data directory has no use for either: :func:`release_upload` drops the file from
-Streamlit's store and gives the widget a new key, so the old widget's state (and the bytes it
-held) goes at the rerun that follows.
+an upload to the data directory has no use for either: :func:`forget_upload` drops the file from
+Streamlit's store, closes the widget's own file objects and gives the widget a new key, so the
+page's next run shows an empty uploader.
 """
 
 import streamlit as st
@@ -21,8 +21,8 @@ def file_uploader(label: str, key: str, **options):
     return st.file_uploader(label, key=_widget_key(key), **options)
 
 
-def release_upload(upload, key: str) -> None:
-    """Forget ``upload`` (stored by now) and rerun with a fresh, empty uploader."""
+def forget_upload(upload, key: str) -> None:
+    """Let go of ``upload`` (stored by now, or refused): call it in a ``finally``, then ``st.rerun()``."""
     context = get_script_run_ctx()
     if upload is not None and context is not None and Runtime.exists():
         Runtime.instance().uploaded_file_mgr.remove_file(context.session_id, upload.file_id)
@@ -33,4 +33,3 @@ def release_upload(upload, key: str) -> None:
         if file is not None:
             file.close()
     st.session_state[f"{key}-round"] = st.session_state.get(f"{key}-round", 0) + 1
-    st.rerun()

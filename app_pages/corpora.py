@@ -7,7 +7,7 @@ import streamlit as st
 
 from namuweb import config, corpus, imports, jobs, usage
 from namuweb.markup import literal
-from app_pages._uploads import file_uploader, release_upload
+from app_pages._uploads import file_uploader, forget_upload
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
@@ -60,7 +60,9 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                 st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
             st.session_state.corpora_message = ("error", literal(problem))
-        release_upload(upload, "corpus_upload")
+        finally:
+            forget_upload(upload, "corpus_upload")
+        st.rerun()
 if message := st.session_state.get("corpora_message"):
     (st.error if message[0] == "error" else st.info)(message[1])
 

@@ -6,7 +6,7 @@ import streamlit as st
 from namuweb import charts, corpus, embedding_library, jobs
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._uploads import file_uploader, release_upload
+from app_pages._uploads import file_uploader, forget_upload
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -97,7 +97,9 @@ with st.expander("Import word2vec vectors", icon=":material/upload:"):
             st.session_state.vectors_message = ("success", f"Imported “{literal(entry.label)}”.")
         except ValueError as problem:
             st.session_state.vectors_message = ("error", literal(problem))
-        release_upload(upload, "vectors_upload")
+        finally:
+            forget_upload(upload, "vectors_upload")
+        st.rerun()
     if message := st.session_state.get("vectors_message"):
         if message[0] == "error":
             st.error(message[1], icon=":material/error:")

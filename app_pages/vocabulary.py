@@ -7,7 +7,7 @@ import streamlit as st
 from namuweb import charts, config, corpus, hangul, imports
 from namuweb.vocab_report import fold_summary, report, search
 from namuweb.markup import literal
-from app_pages._uploads import file_uploader, release_upload
+from app_pages._uploads import file_uploader, forget_upload
 
 st.title("Vocabulary")
 st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
@@ -24,7 +24,9 @@ def handle_upload(upload) -> None:
         st.session_state.upload_message = ("info", literal(stored.notice or f"Stored “{stored.name}” in the corpus library."))
     except corpus.CorpusError as error:
         st.session_state.upload_message = ("error", literal(error))
-    release_upload(upload, "upload")
+    finally:
+        forget_upload(upload, "upload")
+    st.rerun()
 
 
 with st.expander("Upload a new corpus (.txt)", expanded=False):
