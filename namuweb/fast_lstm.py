@@ -1,32 +1,22 @@
 """A faster training pass of the char-LSTM on a CPU, computing exactly the same model.
 
-Without a GPU, Keras runs its LSTM as a generic loop: per time step ``x_t @ W``
-and ``h @ U`` forward and four matmuls backward.  A profile of the tutorial's
-settings shows the step time is the chain of ``h @ U`` (forward) and
-``dz @ U^T`` (backward) matmuls, each at about one core's peak, with the rest
-already overlapped on the second core.  These changes together shorten it
-(``python bench/train_variants.py`` measures them against the Keras LSTM):
+Without a GPU, Keras runs its LSTM as a generic loop with small matmuls per time step, and the
+chain of ``h @ U`` (forward) and ``dz @ U^T`` (backward) sets the step time. This pass:
 
-* the embedding and the first LSTM's input kernel are fused: ``(E @ W + b)``
-  is a (V, 4u) table, so the input projection of every token is a lookup and
-  its matmuls (forward and both backward) disappear — the same function and,
-  through autodiff of the lookup, the same gradients for ``E``, ``W`` and ``b``;
-* the recurrence has a hand-written backward loop (``tf.custom_gradient``) with
-  ``dU`` as one large matmul after the loop instead of 300 small ones in it;
-* the batch is cut into independent halves, one recurrence per core, and each
-  half keeps its own lookup, output layer and loss, so the work between the
-  forward and the backward loops runs on both cores too;
-* the cross-entropy's gradient is written out (``softmax − one_hot``).
+* projects the inputs of every time step at once (``x @ W + b``, one matmul before the loop);
+* runs the recurrence with a hand-written backward loop (``tf.custom_gradient``) and computes
+  ``dU`` as one large matmul after the loop instead of one per step;
+* cuts the batch into independent halves, one recurrence per core, each with its own output
+  layer and loss, so the work around the loops runs on both cores too;
+* writes the cross-entropy's gradient out (``softmax − one_hot``).
 
-The embedding's gradient arrives dense (through the table), so Adam updates it
-as textbook Adam does; Keras 3's Adam on the plain model's ``IndexedSlices``
-squares each occurrence of a repeated token separately, which moves the
-embedding slightly differently (``tests/test_fast_lstm.py`` pins both facts).
-
-Weights live in the ordinary Keras layers (``Embedding`` → ``LSTM`` × L →
-``Dense``); :class:`FusedTraining` only computes with them, so checkpoints,
-generation and every other backend see the plain model.  TensorFlow on a CPU
-only: with a GPU the cuDNN kernel is faster, and elsewhere the plain model trains.
+The embedding stays the model's own layer, so its gradient keeps Keras' sparse form and Adam
+updates it as it does the plain model (``tests/test_fast_lstm.py`` checks that optimizer steps
+through both land on the same weights). Weights live in the ordinary Keras layers (``Embedding``
+→ ``LSTM`` × L → ``Dense``); :class:`FusedTraining` only computes with them, so checkpoints,
+generation and every other backend see the plain model. TensorFlow on a CPU only: with a GPU the
+cuDNN kernel is faster, and elsewhere the plain model trains. Whether it wins end to end is
+measured by ``bench/time_to_quality.py`` (``NAMUWEB_PLAIN_LSTM=1`` trains the plain model).
 """
 
 from __future__ import annotations
