@@ -17,8 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from namuweb import config as app_config
 from namuweb import corpus as corpus_library
@@ -26,6 +25,9 @@ from namuweb import jobs
 from namuweb import charlm
 from namuweb.charlm import UNBOUNDED_STEPS, TrainConfig
 from namuweb.vocab import Vocabulary, count_characters, jamo_counts, load_vocab
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: the training worker never loads pandas (see __main__)
 
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
@@ -122,6 +124,7 @@ def load_config(run_dir: Path) -> TrainConfig:
 
 def read_metrics(run_dir: Path) -> pd.DataFrame:
     """All metric rows; a half-written last line (a writer mid-append) is ignored."""
+    import pandas as pd
     rows = jobs.read_jsonl(Path(run_dir) / METRICS_FILE)
     return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
 
@@ -294,6 +297,7 @@ def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
     (TensorBoard's smoothing, debiased), and validation loss, each point with its step and the
     seconds the run had trained by then (runs from before that was recorded: seconds since their
     first row)."""
+    import pandas as pd
     metrics = metrics.copy()
     if "seconds" not in metrics:
         metrics["seconds"] = float("nan")
@@ -317,6 +321,7 @@ def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
 
 def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> dict:
     """Where a run is: step of total, fraction, tokens/s and ETA from the recent steps."""
+    import pandas as pd
     total = (info.status.progress.get("total") if info.status else None) or 0
     steps = metrics.dropna(subset=["loss"]) if "loss" in metrics else metrics.iloc[0:0]
     step = int(steps["step"].iloc[-1]) if len(steps) else (info.status.progress.get("step", 0) if info.status else 0)
@@ -349,6 +354,7 @@ REFERENCE_SPEED = MeasuredSpeed(1.6e11, 6.0)  # the quick demo with the fused CP
 def measured_speed(home: Path | None = None, recent: int = 5) -> MeasuredSpeed:
     """How fast this machine trains, from its ``recent`` newest runs (the 2-core reference where none
     tells): what the Train page's time estimate is calibrated with. One read of each run's metrics."""
+    import pandas as pd
     rates, waits = [], []
     for info in list_runs(home)[:recent]:
         metrics = read_metrics(info.path)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from namuweb import hangul
+
+if TYPE_CHECKING:
+    import pandas as pd  # imported where used: the training worker never loads pandas (see __main__)
 from namuweb.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
                            short_label)
 
@@ -43,6 +46,7 @@ class VocabularyReport:
 
     def table(self) -> pd.DataFrame:
         """One row per token, in id order."""
+        import pandas as pd
         total = self.vocab.total or 1
         return pd.DataFrame({
             "id": range(self.vocab.size),
@@ -57,6 +61,7 @@ class VocabularyReport:
 
     def coverage(self) -> pd.DataFrame:
         """Cumulative share of the text covered by the N most frequent tokens."""
+        import pandas as pd
         counts = np.sort(np.array(self.vocab.counts, dtype=np.int64))[::-1]
         covered = np.cumsum(counts) / max(int(counts.sum()), 1)
         return pd.DataFrame({"tokens": np.arange(1, len(counts) + 1), "coverage": covered})
@@ -89,7 +94,7 @@ def search(table: pd.DataFrame, query: str) -> pd.DataFrame:
     if not query:
         return table
     columns = ["token", "name", "code point", "category"]
-    hit = pd.Series(False, index=table.index)
+    hit = table["token"].map(lambda _: False)
     for column in columns:
         hit |= table[column].str.contains(query, case=False, regex=False)
     return table[hit]
