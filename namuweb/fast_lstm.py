@@ -138,6 +138,33 @@ def applies(config, strategy) -> bool:
     return not tf.config.list_logical_devices("GPU")
 
 
+def will_apply(config, logical_cpus: int = 0) -> bool:
+    """Whether :func:`applies` will hold for this run, asked before TensorFlow starts (physical
+    devices only: listing logical ones would start it)."""
+    import keras
+    if keras.backend.backend() != "tensorflow" or logical_cpus or config.distribute not in ("auto", "none"):
+        return False
+    if config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
+        return False
+    import tensorflow as tf
+    return not tf.config.list_physical_devices("GPU")
+
+
+def configure_threads(config, logical_cpus: int = 0) -> bool:
+    """Before TensorFlow starts: one thread per op where the fused pass will train.  Its chains
+    already keep every core busy, an op each; splitting their small matmuls across the cores as
+    well only added synchronisation, and the run got fewer steps into its time
+    (``bench/time_to_quality.py``).  Returns whether each op now runs on one thread."""
+    if not will_apply(config, logical_cpus):
+        return False
+    import tensorflow as tf
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already runs in this process (a test, a second run): leave it as it is
+        pass
+    return tf.config.threading.get_intra_op_parallelism_threads() == 1
+
+
 def default_chains() -> int:
     """One recurrence per core, at most two (the configuration measured)."""
     return max(1, min(2, os.cpu_count() or 1))

@@ -325,6 +325,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     total = charlm.total_steps(config, per_epoch)
 
     configure_devices(logical_cpus)
+    fast_lstm.configure_threads(config, logical_cpus)
     import keras
     strategy = make_strategy(config.distribute, logical_cpus)  # before any op: collectives configure at startup
     if config.mixed_precision:

@@ -112,3 +112,23 @@ def test_sparse_cross_entropy_and_its_gradient_match_tensorflows():
         found.append((losses.numpy(), tape.gradient(total, logits).numpy()))
     np.testing.assert_allclose(found[0][0], found[1][0], rtol=1e-5)
     np.testing.assert_allclose(found[0][1], found[1][1], atol=1e-6)
+
+
+def test_where_the_fused_pass_trains_each_op_runs_on_one_thread():
+    """Set before TensorFlow starts, so in a fresh process; with a GPU the plain model trains and
+    TensorFlow keeps its own thread count."""
+    import os
+    import subprocess
+    import sys
+    code = ("from namuweb import fast_lstm; from namuweb.charlm import TrainConfig; import tensorflow as tf; "
+            "print(fast_lstm.configure_threads(TrainConfig(corpus='c')), "
+            "tf.config.threading.get_intra_op_parallelism_threads(), len(tf.config.list_physical_devices('GPU')))")
+    env = {k: v for k, v in os.environ.items() if k != "NAMUWEB_PLAIN_LSTM"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    configured, threads, gpus = done.stdout.split()
+    assert (configured, threads) == (("False", "0") if int(gpus) else ("True", "1")), done.stderr[-2000:]
+    # once TensorFlow runs (this test process), nothing is changed under it and nothing raises
+    tf.constant(1)
+    before = tf.config.threading.get_intra_op_parallelism_threads()
+    assert fast_lstm.configure_threads(TrainConfig(corpus="c", preset="custom")) is (before == 1)
+    assert tf.config.threading.get_intra_op_parallelism_threads() == before
