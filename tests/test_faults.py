@@ -68,7 +68,7 @@ def step_rows(run_dir):
 
 def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continues(tiny_corpus, monkeypatch):
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "1")  # the worker checkpoints by time: often, here
-    epochs = 4
+    epochs = 2
     run_dir = new_run(tiny_corpus, epochs=epochs, steps=None)
     config, split = trainer._load_split(run_dir)  # the trainer's own arithmetic
     per_epoch = split.steps_per_epoch(config.batch)
@@ -76,25 +76,33 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     total = epochs * per_epoch
 
     runs.start(run_dir)
+    # A checkpoint written by time while the worker trains on; then a stop, which checkpoints too.
+    poll_until(lambda: jobs.read_status(run_dir).state == "running"
+               and (runs.latest_checkpoint(run_dir) or {}).get("step", 0) >= 10,
+               timeout=120, interval=0.02, what="a checkpoint by time at step 10 or later while the run trains")
+    jobs.request_stop(run_dir)
+    assert jobs.wait(run_dir, timeout=60).state == "stopped"
+    assert runs.latest_checkpoint(run_dir)["step"] <= total - 20, "the run should be stopped well before its end"
 
-    def caught_after_a_checkpoint():
-        """Freeze the worker once a checkpoint is written and it has trained a few steps past it."""
-        latest = runs.latest_checkpoint(run_dir)
-        status = jobs.read_status(run_dir)
-        if latest is None or status is None or status.pid is None:
+    # Resumed with checkpoints far apart, so that however slow this machine is the worker gets a few
+    # steps past its checkpoint before it is killed (with one every second, a loaded machine wrote one
+    # after nearly every step).
+    monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "600")
+    runs.start(run_dir)
+
+    def caught_past_the_checkpoint():
+        """Freeze the worker once it has trained a few steps past its checkpoint."""
+        latest, status = runs.latest_checkpoint(run_dir), jobs.read_status(run_dir)
+        if status is None or status.pid is None or status.state != "running":
             return None
-        last = step_rows(run_dir)["step"].max()
-        if not (latest["step"] >= 10 and latest["step"] + 3 <= last <= total - 10):  # trained well past step 1
+        if int(step_rows(run_dir)["step"].max()) < latest["step"] + 3:
             return None
         os.killpg(status.pid, signal.SIGSTOP)  # now nothing moves while we look
-        latest, last = runs.latest_checkpoint(run_dir), int(step_rows(run_dir)["step"].max())
-        if latest["step"] + 3 <= last:
-            return status.pid, latest, last
-        os.killpg(status.pid, signal.SIGCONT)  # checkpointed again meanwhile: try again
-        return None
+        return status.pid, runs.latest_checkpoint(run_dir), int(step_rows(run_dir)["step"].max())
 
-    pid, checkpoint, last_before_kill = poll_until(caught_after_a_checkpoint, timeout=120, interval=0.02,
-                                                   what="worker a few steps past a checkpoint")
+    pid, checkpoint, last_before_kill = poll_until(caught_past_the_checkpoint, timeout=120, interval=0.02,
+                                                   what="worker a few steps past its checkpoint")
+    assert last_before_kill <= total - 10, "the resumed run should be caught mid-run"
     before = step_rows(run_dir).set_index("step")["time"].to_dict()
     os.killpg(pid, signal.SIGKILL)
     killed_at = time.time()
