@@ -129,22 +129,23 @@ def first_layer(ids, embedding, lstm, chains: int, dropout=None, training: bool 
 def applies(config, strategy) -> bool:
     """Whether the fused pass computes this run's model: TensorFlow on a CPU, float32, and no
     ``tf.distribute`` strategy."""
-    import keras
-    if keras.backend.backend() != "tensorflow" or strategy is not None:
-        return False
-    if config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
+    if strategy is not None or not _settings_allow(config):
         return False
     import tensorflow as tf
     return not tf.config.list_logical_devices("GPU")
 
 
+def _settings_allow(config) -> bool:
+    """The TensorFlow backend, float32, and the plain model not asked for."""
+    import keras
+    return (keras.backend.backend() == "tensorflow" and not config.mixed_precision
+            and not os.environ.get("NAMUWEB_PLAIN_LSTM"))
+
+
 def will_apply(config, logical_cpus: int = 0) -> bool:
     """Whether :func:`applies` will hold for this run, asked before TensorFlow starts (physical
     devices only: listing logical ones would start it)."""
-    import keras
-    if keras.backend.backend() != "tensorflow" or logical_cpus or config.distribute not in ("auto", "none"):
-        return False
-    if config.mixed_precision or os.environ.get("NAMUWEB_PLAIN_LSTM"):
+    if logical_cpus or config.distribute not in ("auto", "none") or not _settings_allow(config):
         return False
     import tensorflow as tf
     return not tf.config.list_physical_devices("GPU")

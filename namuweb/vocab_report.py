@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from namuweb import hangul
+from namuweb.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
+                           short_label)
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: the training worker never loads pandas (see __main__)
-from namuweb.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
-                           short_label)
 
 COVERAGE_LEVELS = (0.9, 0.99, 0.999)
 
@@ -94,7 +94,8 @@ def search(table: pd.DataFrame, query: str) -> pd.DataFrame:
     if not query:
         return table
     columns = ["token", "name", "code point", "category"]
-    hit = table["token"].map(lambda _: False)
+    import pandas as pd
+    hit = pd.Series(False, index=table.index)
     for column in columns:
         hit |= table[column].str.contains(query, case=False, regex=False)
     return table[hit]
