@@ -68,7 +68,7 @@ def step_rows(run_dir):
 
 def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continues(tiny_corpus, monkeypatch):
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "1")  # the worker checkpoints by time: often, here
-    epochs = 2
+    epochs = 4  # long enough that the stop below lands mid-run on a fast machine too
     run_dir = new_run(tiny_corpus, epochs=epochs, steps=None)
     config, split = trainer._load_split(run_dir)  # the trainer's own arithmetic
     per_epoch = split.steps_per_epoch(config.batch)
