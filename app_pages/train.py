@@ -35,7 +35,7 @@ library = corpus.list_corpora()
 by_id = {c.id: c for c in library}
 left, right = st.columns([2, 1])
 corpus_id = left.selectbox("Corpus", list(by_id), format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
-preset = right.segmented_control("Preset", ["demo", "tutorial", "custom"], default="demo",
+preset = right.segmented_control("Preset", charlm.PRESET_NAMES, default="demo",
                                  format_func=lambda p: charlm.PRESET_LABELS[p], key="preset") or "demo"
 defaults = charlm.preset_settings(preset)
 settings = dict(defaults)
@@ -54,7 +54,7 @@ with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {c
                                                      format="%.4f", step=0.0005, disabled=not editable)
     settings["val_share"] = cols[3].number_input("Validation share", 0.0, 0.5, float(defaults["val_share"]),
                                                  step=0.01, disabled=not editable)
-    cols = st.columns(4)
+    cols = st.columns(5)
     budgets = {"epochs": "Epochs", "steps": "Steps", "time": "Seconds of training"}
     preset_budget = "time" if defaults.get("max_seconds") else "epochs" if defaults["epochs"] else "steps"
     budget = cols[0].radio("Budget", list(budgets), index=list(budgets).index(preset_budget), horizontal=True,
@@ -66,7 +66,11 @@ with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {c
     settings["epochs"], settings["steps"], settings["max_seconds"] = {
         "epochs": (amount, None, None), "steps": (None, amount, None), "time": (None, None, amount)}[budget]
     settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, 0, disabled=not editable)
-    settings["mixed_precision"] = cols[3].toggle("Mixed precision", False, disabled=not editable,
+    settings["schedule"] = cols[3].selectbox("Learning rate", charlm.SCHEDULES,
+                                             index=charlm.SCHEDULES.index(defaults.get("schedule", "constant")),
+                                             disabled=not editable, help="constant, or a cosine decay to a tenth "
+                                                                         "of the rate over the budget")
+    settings["mixed_precision"] = cols[4].toggle("Mixed precision", False, disabled=not editable,
                                                  help="float16 compute with float32 weights: faster on GPUs, "
                                                       "no gain on CPUs")
 

@@ -1,7 +1,7 @@
 """Time to quality: namuweb's trainer against a faithful port of the tutorial's Keras code, given the
 same wall-clock budget, both scored on held-out text by one rule.
 
-    python bench/time_to_quality.py [--budgets 60,300] [--presets tutorial,demo] [--text FILE ...]
+    python bench/time_to_quality.py [--budgets 60,300] [--presets tutorial,demo,better] [--text FILE ...]
 
 Each text (the built-in corpus, and any --text file) is split at a line boundary: the first 90 %
 trains, the last 10 % is held out.  For each budget, in fresh child processes one after another:
@@ -173,8 +173,8 @@ def score(held_out: Path, models: dict, work: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budgets", default="60,300", help="wall-clock budgets in seconds, comma-separated")
-    parser.add_argument("--presets", default="tutorial,demo", help="namuweb presets to run")
-    parser.add_argument("--recommended", default="demo", help="the preset held to the 0.7x goal")
+    parser.add_argument("--presets", default="tutorial,demo,better", help="namuweb presets to run")
+    parser.add_argument("--recommended", default="demo,better", help="the presets held to the 0.7x goal")
     parser.add_argument("--text", action="append", default=[], help="a second (third …) UTF-8 text")
     parser.add_argument("--no-builtin", action="store_true", help="only the --text files")
     args = parser.parse_args()
@@ -210,7 +210,7 @@ def main() -> None:
                     print(f"  {name:<26}{model['steps']:>7,} {model['wall']:>7.1f} {figure['nats_per_token']:>11.3f} "
                           f"{figure['bits_per_char']:>10.3f} {ratio:>6.2f}x")
                     preset = name.removeprefix("namuweb ")
-                    goal = GOALS.get(preset) or (RECOMMENDED_GOAL if preset == args.recommended else None)
+                    goal = GOALS.get(preset) or (RECOMMENDED_GOAL if preset in args.recommended.split(",") else None)
                     if goal and name != "tutorial port":
                         verdicts.append((label, budget, preset, ratio, goal))
     print()

@@ -494,7 +494,7 @@ def parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a char-LSTM (foreground, with a progress bar)",
                                 description="Train the tutorial's char-LSTM on a corpus, or resume a run.")
     train.add_argument("--corpus", help="library corpus id or name, or a text file (added to the library)")
-    train.add_argument("--preset", choices=["demo", "tutorial", "custom"], default="demo")
+    train.add_argument("--preset", choices=charlm.PRESET_NAMES, default="demo")
     budget = train.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--steps", type=int, help="a step budget instead of epochs")

@@ -65,6 +65,18 @@ def test_presets():
     assert TrainConfig.from_json(demo.to_json()) == demo
 
 
+def test_the_better_model_preset_is_five_minutes_with_a_decaying_rate_and_the_cli_keeps_it():
+    from namuweb.cli import parser
+    better = TrainConfig.from_preset("builtin", "better")
+    assert (better.max_seconds, better.steps, better.epochs, better.schedule) == (300, None, None, "cosine")
+    assert better.dropout > TrainConfig.from_preset("builtin", "demo").dropout
+    assert charlm.PRESET_NAMES[-1] == "custom" and set(charlm.PRESET_NAMES) == set(charlm.PRESET_LABELS)
+    args = parser().parse_args(["train", "--corpus", "builtin", "--preset", "better"])
+    assert args.schedule is None  # no --schedule given: the preset's cosine decay stands
+    assert TrainConfig.from_preset("builtin", "better", schedule=args.schedule).schedule == "cosine"
+    assert TrainConfig.from_preset("builtin", "better", schedule="constant").schedule == "constant"
+
+
 def test_a_time_budget_alone_leaves_the_steps_unbounded_and_a_step_budget_replaces_it():
     timed = TrainConfig.from_preset("builtin", "tutorial", max_seconds=30)
     assert (timed.steps, timed.epochs, timed.max_seconds) == (None, None, 30)

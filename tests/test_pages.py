@@ -158,6 +158,24 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     assert list(table["state"]) == ["stopped"] and table["steps"].iloc[0] > 0
 
 
+def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkeypatch):
+    from namuweb import runs
+    started = []
+    monkeypatch.setattr(runs, "start", started.append)  # the run's settings are the point; starting one is above
+    at = page("train")
+    at.session_state["preset"] = "better"
+    at.run()
+    assert not at.exception
+    assert any("5m 00s** from start to a finished model" in i.value for i in at.info)
+    schedule = next(s for s in at.selectbox if s.label == "Learning rate")
+    assert schedule.value == "cosine" and schedule.disabled
+    button(at, "Train").click().run()
+    [info] = runs.list_runs()
+    assert [info.path] == started
+    assert (info.config["preset"], info.config["schedule"], info.config["units"], info.config["max_seconds"]) == \
+        ("better", "cosine", 512, 300)
+
+
 @pytest.fixture
 def tiny_trained_run():
     from namuweb import corpus, runs, trainer
