@@ -66,7 +66,7 @@ with st.expander("Settings" + (" (edit)" if preset == "custom" else f" of the {c
     settings["epochs"], settings["steps"], settings["max_seconds"] = {
         "epochs": (amount, None, None), "steps": (None, amount, None), "time": (None, None, amount)}[budget]
     settings["seed"] = cols[2].number_input("Seed", 0, 2**31 - 1, 0, disabled=not editable)
-    settings["schedule"] = cols[3].selectbox("Learning rate", charlm.SCHEDULES,
+    settings["schedule"] = cols[3].selectbox("Rate schedule", charlm.SCHEDULES,
                                              index=charlm.SCHEDULES.index(defaults.get("schedule", "constant")),
                                              disabled=not editable, help="constant, or a cosine decay to a tenth "
                                                                          "of the rate over the budget")

@@ -167,7 +167,7 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
     at.run()
     assert not at.exception
     assert any("5m 00s** from start to a finished model" in i.value for i in at.info)
-    schedule = next(s for s in at.selectbox if s.label == "Learning rate")
+    schedule = next(s for s in at.selectbox if s.label == "Rate schedule")
     assert schedule.value == "cosine" and schedule.disabled
     button(at, "Train").click().run()
     [info] = runs.list_runs()
