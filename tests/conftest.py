@@ -14,6 +14,10 @@ SHARED_SERVER_MODULES = {"test_browser.py", "test_hostile_visitor.py", "test_two
 # Modules that load every konlpy engine into the test process's own JVM: on one worker, each engine's
 # dictionaries are loaded once per run instead of once per worker.
 IN_PROCESS_JVM_MODULES = {"test_morph.py"}
+# The Tagger page's tests start engines in tagger workers (Compare starts all of them at once). On the same
+# worker as the engines above they reuse one pool of started workers, and an engine's start never competes
+# with Compare's four JVM starts on the other worker (a 3 s test once took 61 s that way).
+TAGGER_PAGE_MODULES = {"test_pages.py", "test_security.py", "test_robustness_pages.py"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the marks to pin each group to one worker
@@ -23,8 +27,9 @@ def pytest_collection_modifyitems(items):
         if "e2e" in path.parts:
             group = "e2e-shared-server" if path.name in SHARED_SERVER_MODULES else f"e2e-{path.stem}"
             item.add_marker(pytest.mark.xdist_group(group))
-        elif path.name in IN_PROCESS_JVM_MODULES:
-            item.add_marker(pytest.mark.xdist_group("jvm-in-process"))
+        elif path.name in IN_PROCESS_JVM_MODULES or (path.name in TAGGER_PAGE_MODULES
+                                                      and item.name.startswith("test_tagger_page")):
+            item.add_marker(pytest.mark.xdist_group("jvm"))
 
 
 @pytest.fixture
