@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from ui import current_step, expect_state, wait_for_step
+from ui import current_step, expect_state, open_from_sidebar, wait_for_step
 
 RESPONSE_BOUND_S = 30.0
 
@@ -22,8 +22,7 @@ def visitor_tags_and_generates(page, app, wait_for_app) -> dict[str, float]:
     page.goto(f"{app}/tagger?text={quote('한국어 형태소 분석은 재미있습니다')}&engine=okt")
     expect(page.locator('[data-testid="stCode"]').first).to_contain_text("형태소/Noun", timeout=60_000)
     timings["tag"] = time.monotonic() - started
-    page.goto(f"{app}/generate")
-    wait_for_app(page, timeout=60_000)
+    open_from_sidebar(page, "generate", lambda p: wait_for_app(p, timeout=60_000))
     started = time.monotonic()
     page.get_by_role("button", name="Generate").click()
     expect(page.locator('[data-testid="stCode"]').first).to_contain_text("한국에서는", timeout=60_000)

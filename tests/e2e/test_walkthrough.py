@@ -18,7 +18,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value, wait_for_step
+from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value, open_from_sidebar, wait_for_step
 
 SHOTS = ARTIFACTS_DIR / "walkthrough"
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -140,8 +140,7 @@ def walk_phases(page, app, wait_for_app, phase):
 
     phase("vocabulary")
     # Tag a sentence typed by hand.
-    page.goto(f"{app}/tagger")
-    wait_for_app(page)
+    open_from_sidebar(page, "tagger", wait_for_app)
     box = page.get_by_role("textbox", name="Text")
     box.fill("아버지가방에들어가신다")
     box.press("Control+Enter")
@@ -158,8 +157,7 @@ def walk_phases(page, app, wait_for_app, phase):
 
     phase("tag the corpus")
     # Train skip-gram on it (the defaults) and query a neighbour.
-    page.goto(f"{app}/embeddings")
-    wait_for_app(page)
+    open_from_sidebar(page, "embeddings", wait_for_app)
     page.get_by_role("button", name="Train embeddings").click()
     word_box = page.get_by_role("combobox", name="Word")
     expect(word_box).to_be_visible(timeout=240_000)
@@ -177,15 +175,13 @@ def walk_phases(page, app, wait_for_app, phase):
 
     phase("skip-gram")
     # The library: the built-in corpus and its tagged child, in a table.
-    page.goto(f"{app}/corpora")
-    wait_for_app(page)
+    open_from_sidebar(page, "corpora", wait_for_app)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
     photograph(page, "corpora")
 
     phase("corpora")
     # The quick-demo char-LSTM: the chart gets points while it trains.
-    page.goto(f"{app}/train")
-    wait_for_app(page)
+    open_from_sidebar(page, "train", wait_for_app)
     expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
     page.get_by_role("button", name="Train").click()
     expect_state(page, "running")
@@ -221,8 +217,7 @@ def walk_phases(page, app, wait_for_app, phase):
 
     phase("train to step 60 and stop")
     # Generate from the stopped run's checkpoint at two temperatures.
-    page.goto(f"{app}/generate")
-    wait_for_app(page)
+    open_from_sidebar(page, "generate", wait_for_app)
     texts = {}
     # Below 1.0 a young model often repeats spaces and line ends, so that is no test of Korean.
     slider = page.get_by_role("slider", name=re.compile("^Temperature")).first

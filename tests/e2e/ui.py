@@ -40,3 +40,15 @@ def wait_for_step(page, at_least: int, what: str, timeout_s: float = 120.0) -> i
         page.wait_for_timeout(250)
     raise AssertionError(f"{what}: the run did not reach step {at_least} within {timeout_s:.0f} s "
                          f"(the page showed step {step})")
+
+
+def open_from_sidebar(page, path: str, wait_for_app) -> float:
+    """Click the sidebar's link to ``/path`` ("" for home), as a visitor moves between tools; wait until idle.
+
+    Returns seconds from the click to the idle page, on the browser's clock. A link keeps the
+    visitor's session and the loaded front end; a ``goto`` loads both anew, twice the browser's work,
+    and stays for the tests about what a URL does."""
+    clicked = page.evaluate("() => performance.now()")
+    page.locator(f'[data-testid="stSidebarNav"] a[href$="/{path}"]').click()
+    page.wait_for_url(lambda url: url.split("?", 1)[0].split("/", 3)[3].strip("/") == path)
+    return wait_for_app(page) - clicked / 1000
