@@ -227,9 +227,10 @@ def _tagger(engine: str) -> Callable:
 
 def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = False) -> list[tuple[str, str]]:
     """``(form, tag)`` pairs; ``norm``/``stem`` are Okt's options and ignored elsewhere."""
-    tagger = _tagger(engine)
-    if not text.strip():
+    if not text.strip():  # no morphemes: no reason to load an engine's dictionaries for it
+        _check_name(engine)
         return []
+    tagger = _tagger(engine)
     if engine in _BLANK_LINE_SENSITIVE and any(not line.strip() for line in text.splitlines()):
         # Komoran throws a NullPointerException on a line of only whitespace, and Hannanum never returns
         # when the last line is one: such lines carry no morphemes, so each other line is tagged alone.

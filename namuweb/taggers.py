@@ -266,13 +266,13 @@ def engines() -> list[morph.EngineInfo]:
             for info in morph.engines()]
 
 
-def shutdown() -> None:
-    """Stop every worker (at exit; tests)."""
+def shutdown(engine: str | None = None) -> None:
+    """Stop every worker, or every worker of ``engine`` (at exit; tests)."""
+    names = list(_idle) if engine is None else [engine]
     with _cond:
-        workers = [w for idle in _idle.values() for w in idle]
-        for idle in _idle.values():
-            idle.clear()
-        for name in _count:
+        workers = [w for name in names for w in _idle[name]]
+        for name in names:
+            _idle[name].clear()
             _count[name] = 0
     for worker in workers:
         worker.kill()

@@ -11,12 +11,12 @@ import pytest
 # Browser test modules that share the session's server run on one worker, in file order (the first
 # request test must come first); the others bring their own server and may run beside them.
 SHARED_SERVER_MODULES = {"test_browser.py", "test_hostile_visitor.py", "test_two_sessions.py"}
-# Modules that load every konlpy engine into the test process's own JVM: on one worker, each engine's
-# dictionaries are loaded once per run instead of once per worker.
-IN_PROCESS_JVM_MODULES = {"test_morph.py"}
-# The Tagger page's tests start engines in tagger workers (Compare starts all of them at once). On the same
-# worker as the engines above they reuse one pool of started workers, and an engine's start never competes
-# with Compare's four JVM starts on the other worker (a 3 s test once took 61 s that way).
+# Tests that start konlpy or Kiwi engines, in the test process's own JVM or in tagger workers (whose pool
+# lives in the test process), run on one xdist worker, one after another: each engine's dictionaries load
+# once a run instead of once per worker, and an engine's start never competes with Compare's four JVM starts
+# on the other worker (a 3 s Tagger page test once took 61 s that way). Whole modules; the Tagger page's
+# tests in the page modules; and any test marked ``engines``.
+ENGINE_MODULES = {"test_morph.py", "test_taggers.py"}
 TAGGER_PAGE_MODULES = {"test_pages.py", "test_security.py", "test_robustness_pages.py"}
 
 
@@ -27,8 +27,8 @@ def pytest_collection_modifyitems(items):
         if "e2e" in path.parts:
             group = "e2e-shared-server" if path.name in SHARED_SERVER_MODULES else f"e2e-{path.stem}"
             item.add_marker(pytest.mark.xdist_group(group))
-        elif path.name in IN_PROCESS_JVM_MODULES or (path.name in TAGGER_PAGE_MODULES
-                                                      and item.name.startswith("test_tagger_page")):
+        elif (path.name in ENGINE_MODULES or item.get_closest_marker("engines") is not None
+              or (path.name in TAGGER_PAGE_MODULES and item.name.startswith("test_tagger_page"))):
             item.add_marker(pytest.mark.xdist_group("jvm"))
 
 

@@ -8,12 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from namuweb import morph
+from namuweb import morph, taggers
 
 TUTORIAL = "나무위키 말뭉치를 만들어보자"
 SENTENCES = ["대한민국은 민주공화국이다.", "나무위키 말뭉치를 만들어보자", "오늘은 날씨가 정말 좋아서 공원에 갔습니다.",
              "한국어 형태소 분석기는 여러 종류가 있다"]
 ROOT = Path(__file__).resolve().parent.parent
+# Loaded in this process by the tests below that need them; the other engines answer from their tagger workers
+# (``morph.pos`` in a process of their own), which the Tagger page tests after these reuse: every test that
+# starts engines runs on one xdist worker (tests/conftest.py), so each engine's dictionaries load once a run.
+IN_PROCESS = {"okt", "kiwi", "mecab"}
+
+
+def pos(text: str, engine: str) -> list[tuple[str, str]]:
+    return morph.pos(text, engine) if engine in IN_PROCESS else taggers.pos(text, engine, timeout=60)
 
 
 def test_okt_gives_the_tutorials_line_exactly():
@@ -37,7 +45,7 @@ def test_every_available_engine_tags_and_its_tags_are_explained(engine):
     assert all(ko and en for ko, en in meanings.values())
     seen = []
     for sentence in SENTENCES:
-        tokens = morph.pos(sentence, engine)
+        tokens = pos(sentence, engine)
         assert tokens and all(isinstance(f, str) and isinstance(t, str) and f and t for f, t in tokens)
         seen += [tag for _, tag in tokens]
     known = sum(tag in meanings for tag in seen) / len(seen)
@@ -183,7 +191,7 @@ def test_importing_morph_starts_no_jvm_and_no_streamlit():
 
 @pytest.mark.parametrize("engine", ["okt", "komoran", "kkma", "kiwi"])
 def test_whitespace_is_never_a_token(engine):
-    tokens = morph.pos("좋다\t좋아\u3000정말\r\n좋아\n", engine)
+    tokens = pos("좋다\t좋아\u3000정말\r\n좋아\n", engine)
     assert tokens and not any(form.isspace() for form, _ in tokens)
 
 

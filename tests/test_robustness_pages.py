@@ -230,6 +230,7 @@ def app() -> AppTest:
 TOOL_PAGES = ["vocabulary", "corpora", "train", "tagger", "embeddings", "generate"]
 
 
+@pytest.mark.engines  # the Tagger page starts Okt's worker
 def test_an_empty_read_only_data_directory_is_one_clear_message_on_every_page(monkeypatch, isolated_home):
     isolated_home.mkdir(parents=True)
     read_only(monkeypatch, isolated_home)

@@ -16,8 +16,9 @@ LONG = "한국어 형태소 분석은 생각보다 재미있습니다. " * 800  
 
 @pytest.fixture(autouse=True, scope="module")
 def workers_of_this_module():
-    """Workers started here are shared by the module's tests (a JVM start is seconds) and stopped after it."""
-    taggers.shutdown()
+    """The Okt tests below count Okt's workers, so they start from none. The other engines' workers, started
+    by earlier tests on this xdist worker (tests/conftest.py), are used as they are: a JVM start is seconds."""
+    taggers.shutdown("okt")
     yield
     taggers.shutdown()
 
@@ -87,6 +88,7 @@ def test_a_worker_that_dies_on_a_request_is_reported_and_replaced(monkeypatch):
 
 
 def test_an_engine_that_cannot_start_is_unavailable_with_its_reason(monkeypatch):
+    taggers.shutdown("hannanum")  # no worker started by an earlier test
     monkeypatch.setattr(taggers, "JVM_HEAP_MB", 1)  # the worker's JVM refuses to start with a 1 MB heap
     monkeypatch.setattr(taggers, "_failures", {})
     with pytest.raises(morph.EngineUnavailable, match="Hannanum could not start"):
@@ -104,7 +106,7 @@ def test_an_engine_that_cannot_start_is_unavailable_with_its_reason(monkeypatch)
 def test_kiwis_worker_is_bounded_in_memory(monkeypatch):
     """Kiwi runs outside the JVM, so its worker gets a data limit of its own: under a limit too small
     for its model it cannot start, and says so."""
-    taggers.shutdown()  # no Kiwi worker left from an earlier test
+    taggers.shutdown("kiwi")  # no Kiwi worker left from an earlier test
     monkeypatch.setattr(taggers, "NATIVE_DATA_MB", 200)  # the model alone needs more
     monkeypatch.setattr(taggers, "_failures", {})
     with pytest.raises(morph.EngineUnavailable, match=r"Kiwi .*could not start: .*bad_alloc"):

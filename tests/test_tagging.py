@@ -14,6 +14,7 @@ def small_corpus():
     return corpus.add_upload(TEXT.encode("utf-8"), "small.txt")
 
 
+@pytest.mark.engines  # Okt in this process
 def test_cli_tags_a_text_like_the_tutorial(capsys):
     assert main(["tag", "나무위키 말뭉치를 만들어보자"]) == 0
     assert capsys.readouterr().out.strip() == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
@@ -21,6 +22,7 @@ def test_cli_tags_a_text_like_the_tutorial(capsys):
     assert "give some Korean text" in capsys.readouterr().err
 
 
+@pytest.mark.engines  # Okt in this process
 def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, capsys):
     assert main(["tag-corpus", small_corpus.id, "--engine", "okt"]) == 0
     tagged = [c for c in corpus.list_corpora() if c.source == "tagged"]
