@@ -75,13 +75,16 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     assert per_epoch >= 20, "the corpus should give several steps per epoch"
     total = epochs * per_epoch
 
-    runs.start(run_dir)
+    assert runs.start(run_dir).state == "queued"
+    with pytest.raises(jobs.JobBusy):  # one training job at a time
+        runs.start(new_run(tiny_corpus))
     # A checkpoint written by time while the worker trains on; then a stop, which checkpoints too.
     poll_until(lambda: jobs.read_status(run_dir).state == "running"
                and (runs.latest_checkpoint(run_dir) or {}).get("step", 0) >= 10,
                timeout=120, interval=0.02, what="a checkpoint by time at step 10 or later while the run trains")
     jobs.request_stop(run_dir)
     assert jobs.wait(run_dir, timeout=60).state == "stopped"
+    assert runs.latest_checkpoint(run_dir)["step"] == len(step_rows(run_dir)), "the stop checkpoints its last step"
     assert runs.latest_checkpoint(run_dir)["step"] <= total - 20, "the run should be stopped well before its end"
 
     # Resumed with checkpoints far apart, so that however slow this machine is the worker gets a few

@@ -1,4 +1,6 @@
-"""Tagging a corpus as a job: the real subprocess, the library result, stop and resume."""
+"""Tagging a corpus as a job: the real subprocess, the library result, stop and resume.
+
+Kiwi's output in a job is morph.tag_corpus's (test_morph.py); the job here runs Okt, as the tutorial does."""
 
 import pytest
 
@@ -33,16 +35,6 @@ def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, 
     assert "Okt" in tagged[0].name
 
 
-def test_tag_job_runs_in_the_background_and_lands_in_the_library(small_corpus):
-    job = tagging.create_job(small_corpus.id, "kiwi")
-    tagging.start(job)
-    status = jobs.wait(job, timeout=120)
-    assert status.state == "finished", jobs.log_tail(job)
-    result = tagging.read_job(job)["result"]
-    assert corpus.get_corpus(result).parent == small_corpus.id
-    assert not (job / tagging.OUTPUT).exists()  # moved into the library
-
-
 def test_only_one_tag_job_at_a_time(small_corpus):
     # Long enough that Okt is still tagging a second after its first progress line (progress is
     # written at most once a second), short enough to resume to the end quickly.
@@ -59,9 +51,11 @@ def test_only_one_tag_job_at_a_time(small_corpus):
         assert jobs.wait(first, timeout=60).state == "stopped"
         assert tagging.read_job(first)["result"] is None
         tagging.start(first)  # resume to the end
-        assert jobs.wait(first, timeout=300).state == "finished"
-        tagged = corpus.get_corpus(tagging.read_job(first)["result"])
+        assert jobs.wait(first, timeout=300).state == "finished", jobs.log_tail(first)
+        tagged = corpus.get_corpus(tagging.read_job(first)["result"])  # a corpus in the library
+        assert tagged.parent == big.id and tagged.source == "tagged"
         assert len(tagged.read_text().splitlines()) == 1000 * 3
+        assert not (first / tagging.OUTPUT).exists()  # moved into the library
     finally:
         jobs.request_stop(first)
 

@@ -3,14 +3,13 @@
 import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from namuweb import corpus, jobs, runs, trainer
+from namuweb import corpus, runs, trainer
 from namuweb.charlm import TrainConfig
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
@@ -157,34 +156,6 @@ def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
         trainer.train(run_dir)
     assert runs.latest_checkpoint(run_dir) == good
     assert (run_dir / runs.CHECKPOINTS / good["file"]).read_bytes()[:2] == b"PK"
-
-
-def wait_for(predicate, timeout=90):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return False
-
-
-def test_job_runs_stops_and_a_killed_worker_is_interrupted(tiny_corpus):
-    run_dir = new_run(tiny_corpus, steps=100_000)
-    status = runs.start(run_dir)
-    assert status.state == "queued"
-    with pytest.raises(jobs.JobBusy):
-        runs.start(new_run(tiny_corpus))
-    assert wait_for(lambda: len(losses(run_dir)) >= 3), jobs.log_tail(run_dir)
-    assert jobs.refresh(run_dir).state == "running"
-    jobs.request_stop(run_dir)
-    assert jobs.wait(run_dir, timeout=60).state == "stopped"
-    assert runs.latest_checkpoint(run_dir)["step"] == len(losses(run_dir))
-
-    runs.start(run_dir)
-    assert wait_for(lambda: (jobs.read_status(run_dir).progress.get("step") or 0) > runs.latest_checkpoint(run_dir)["step"])
-    os.killpg(jobs.read_status(run_dir).pid, signal.SIGKILL)
-    assert wait_for(lambda: jobs.refresh(run_dir).state == "interrupted", timeout=20)
-    assert "resume" in jobs.read_status(run_dir).error
 
 
 def test_cli_trains_on_two_logical_cpus_with_mirrored_strategy(tiny_corpus, isolated_home):

@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import expect
 
-from ui import current_step, expect_state, open_from_sidebar, wait_for_step
+from ui import expect_state, open_from_sidebar, wait_for_step
 
 RESPONSE_BOUND_S = 30.0
 

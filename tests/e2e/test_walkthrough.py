@@ -18,7 +18,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from ui import ARTIFACTS_DIR, PROJECT_ROOT, current_step, expect_state, metric_value, open_from_sidebar, wait_for_step
+from ui import ARTIFACTS_DIR, PROJECT_ROOT, expect_state, metric_value, open_from_sidebar, wait_for_step
 
 SHOTS = ARTIFACTS_DIR / "walkthrough"
 README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
@@ -31,11 +31,16 @@ def fresh_server(tmp_path_factory, serve_app):
         yield base_url
 
 
+# Every Vega-Lite chart on the page has drawn its canvas or SVG, and the fonts have loaded.
+CHARTS_DRAWN = """() => document.fonts.status === "loaded" && [...document.querySelectorAll(
+  '[data-testid="stVegaLiteChart"]')].every(chart => chart.querySelector("canvas, svg"))"""
+
+
 def photograph(page, name: str, focus=None) -> None:
     """Save the visible page as ``<name>.png`` once its charts have drawn, ``focus`` scrolled into view."""
     if focus is not None:
         focus.evaluate("element => element.scrollIntoView({block: 'start'})")
-    page.wait_for_timeout(800)
+    page.wait_for_function(CHARTS_DRAWN)
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
     page.screenshot(path=str(path))
@@ -190,8 +195,10 @@ def walk_phases(page, app, wait_for_app, phase):
     expect(chart).to_be_visible()
     before = chart.screenshot()
     wait_for_step(page, first + 5, "the step counter advancing live", timeout_s=90)
-    page.wait_for_timeout(2500)  # one more fragment tick redraws the chart
-    assert chart.screenshot() != before, "the loss chart did not change while training"
+    redrawn = time.monotonic() + 10  # the chart's fragment redraws it every 2 s
+    while chart.screenshot() == before:
+        assert time.monotonic() < redrawn, "the loss chart did not change while training"
+        page.wait_for_timeout(250)
     run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
 
     phase("train to a live chart")
