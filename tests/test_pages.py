@@ -176,15 +176,26 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
         ("better", "cosine", 512, 300)
 
 
-@pytest.fixture
-def tiny_trained_run():
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    """A tiny model trained once for this module's Generate page tests."""
     from namuweb import corpus, runs, trainer
     from namuweb.charlm import TrainConfig
-    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
-    run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, batch=8,
-                                          seq_len=20, learning_rate=0.02, epochs=None, steps=10).validated())
-    trainer.train(run_dir)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NAMUWEB_HOME", str(tmp_path_factory.mktemp("pages-home")))
+        source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+        run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, batch=8,
+                                              seq_len=20, learning_rate=0.02, epochs=None, steps=10).validated())
+        trainer.train(run_dir)
     return run_dir
+
+
+@pytest.fixture
+def tiny_trained_run(trained_once, isolated_home):
+    """A copy of the module's trained run in this test's data directory."""
+    import shutil
+    from namuweb import runs
+    return Path(shutil.copytree(trained_once, runs.runs_dir() / trained_once.name))
 
 
 def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(tiny_trained_run):
