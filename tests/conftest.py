@@ -2,6 +2,7 @@
 time what a visitor waits for on a machine that nothing else in the suite is loading."""
 
 import fcntl
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +31,31 @@ def pytest_collection_modifyitems(items):
         elif (path.name in ENGINE_MODULES or item.get_closest_marker("engines") is not None
               or (path.name in TAGGER_PAGE_MODULES and item.name.startswith("test_tagger_page"))):
             item.add_marker(pytest.mark.xdist_group("jvm"))
+
+
+def pytest_configure(config):
+    """Streamlit clears Keras' session after every script run when Keras is imported, a full gc.collect() each
+    time (0.4-0.5 s in a test process that holds TensorFlow's traced graphs). The app's server never imports Keras
+    (namuweb generates with NumPy); a test process does, for the trainer tests, and then paid it for every page run
+    and rerun of the page tests: 65 collections in 141 s of test_trainer, test_generate and test_pages. The page
+    tests here run as the server does: without that clean-up, which only concerns apps that use Keras."""
+    from streamlit.runtime.scriptrunner import script_runner
+
+    def clean_up_as_the_server_does() -> None:  # Streamlit's own clean-up, less its Keras branch
+        if "matplotlib.pyplot" in sys.modules:
+            sys.modules["matplotlib.pyplot"].close("all")
+    assert callable(script_runner._clean_problem_modules), "Streamlit no longer has the clean-up replaced here"
+    script_runner._clean_problem_modules = clean_up_as_the_server_does
+
+
+def pytest_unconfigure(config):
+    """pytest then collects garbage five times over, to report exceptions raised in finalizers; in a worker that
+    holds TensorFlow, Java and the page tests' objects that took seconds, which the run waited for at its end.
+    One collection here still runs every finalizer of the garbage there is (and pytest reports what raises);
+    freezing what survives it leaves the five passes nothing to walk through again."""
+    import gc
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
