@@ -284,22 +284,27 @@ def _wait_for_app_fixture():
 
 
 @pytest.fixture
-def usable_run(namuweb_home: Path, monkeypatch) -> Path:
+def usable_run(namuweb_home: Path) -> Path:
     """A finished model in the shared server's data directory, for tests that generate from one.
 
-    A tiny model (16 units, 5 steps) trained in this process: the tests that use it check that
-    generation streams while the server is busy, not what a good model writes, and a CLI process of
-    its own would spend most of its time importing TensorFlow on a machine the other tests share."""
-    from namuweb import corpus, generate, runs, trainer
-    from namuweb.charlm import TrainConfig
-    with monkeypatch.context() as scope:
-        scope.setenv("NAMUWEB_HOME", str(namuweb_home))
-        if not generate.usable_runs():
-            builtin = corpus.ensure_builtin()
-            run_dir = runs.create_run(TrainConfig(corpus=builtin.id, preset="custom", embedding=12, units=16,
-                                                  batch=8, seq_len=20, learning_rate=0.02, epochs=None,
-                                                  steps=5).validated())
-            trainer.train(run_dir)
-        found = generate.usable_runs()
+    A tiny model (16 units, 5 steps): the tests that use it check that generation streams while the server
+    is busy, not what a good model writes. It is trained by the command line in a process of its own, as a
+    user would: TensorFlow once crashed this test process (SIGSEGV in a tf_Compute thread) a minute after
+    training here, in the middle of a browser test, and took the shared server's tests down with it."""
+    env = dict(os.environ, NAMUWEB_HOME=str(namuweb_home))
+    if not _usable_runs(namuweb_home):
+        done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", "builtin", "--preset", "custom",
+                               "--embedding", "12", "--units", "16", "--batch", "8", "--seq-len", "20",
+                               "--learning-rate", "0.02", "--steps", "5"],
+                              cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-3000:]
+    found = _usable_runs(namuweb_home)
     assert found, "no usable run after training one"
     return found[0].path
+
+
+def _usable_runs(home: Path):
+    from namuweb import generate
+    with pytest.MonkeyPatch.context() as scope:
+        scope.setenv("NAMUWEB_HOME", str(home))
+        return generate.usable_runs()
