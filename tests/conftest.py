@@ -35,10 +35,10 @@ def pytest_collection_modifyitems(items):
 
 def pytest_configure(config):
     """Streamlit clears Keras' session after every script run when Keras is imported, a full gc.collect() each
-    time (0.4-0.5 s in a test process that holds TensorFlow's traced graphs). The app's server never imports Keras
-    (namuweb generates with NumPy); a test process does, for the trainer tests, and then paid it for every page run
-    and rerun of the page tests: 65 collections in 141 s of test_trainer, test_generate and test_pages. The page
-    tests here run as the server does: without that clean-up, which only concerns apps that use Keras."""
+    time, slow in a test process that holds TensorFlow's traced graphs. The app's server never imports Keras
+    (namuweb generates with NumPy); a test process does, for the trainer tests, and then paid it for every page
+    run and rerun of the page tests. The page tests here run as the server does: without that clean-up, which
+    only concerns apps that use Keras."""
     from streamlit.runtime.scriptrunner import script_runner
 
     def clean_up_as_the_server_does() -> None:  # Streamlit's own clean-up, less its Keras branch
