@@ -178,30 +178,25 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
     return config, counted
 
 
-def _check_multiworker(tf_config: str) -> None:
-    """Keras 3's fit fails under MultiWorkerMirroredStrategy with more than one worker
-    (keras-team/keras#20585, reproduced here with TF 2.21 / Keras 3.15: "Attempt to convert a
-    value (PerReplica...)"), so refuse up front instead of failing after start-up."""
-    import json
+def _cluster(tf_config: str):
+    """This worker's place in the TF_CONFIG cluster, or one line on what is wrong with it."""
+    from namuweb import multiworker
     try:
-        cluster = json.loads(tf_config)["cluster"]
-    except (ValueError, KeyError, TypeError):
-        raise UserError("--distribute multiworker needs TF_CONFIG (or --tf-config) with a cluster and a task") from None
-    workers = len(cluster.get("worker", [])) + len(cluster.get("chief", []))
-    if workers > 1:
-        raise UserError(f"TF_CONFIG names {workers} workers, but Keras 3 fit does not yet train under a multi-worker "
-                        "MultiWorkerMirroredStrategy (keras-team/keras#20585); use --distribute mirrored on one "
-                        "host with several GPUs")
+        return multiworker.cluster_of(tf_config)
+    except multiworker.ClusterError as error:
+        raise UserError(f"--distribute multiworker: {error}") from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from namuweb import trainer
     if args.tf_config:
         os.environ["TF_CONFIG"] = args.tf_config
-    if args.distribute == "multiworker":
-        _check_multiworker(os.environ.get("TF_CONFIG", ""))
     run_dir = _path_arg(args.run_dir, "--run-dir") if args.run_dir is not None else None
     resuming = run_dir is not None and _is_file(run_dir / runs.CONFIG_FILE)
+    distributed = args.distribute == "multiworker" or resuming and runs.load_config(run_dir).distribute == "multiworker"
+    cluster = _cluster(os.environ.get("TF_CONFIG", "")) if distributed else None
+    if cluster is not None and not cluster.chief:
+        return _train_as_worker(args, cluster)
     if resuming:
         if args.corpus:
             raise UserError(f"{run_dir} already holds a run; leave out --corpus to resume it")
@@ -230,15 +225,49 @@ def cmd_train(args: argparse.Namespace) -> int:
         def on_step(row: dict) -> None:
             progress(row)
             worker.heartbeat(**{k: row[k] for k in ("step", "total", "epoch", "loss", "tokens_per_s", "seconds",
-                                                     "max_seconds", "device", "steps_per_epoch") if k in row})
-        result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
-                               logical_cpus=args.logical_cpus, started=STARTED)
+                                                     "max_seconds", "device", "steps_per_epoch", "workers") if k in row})
+        if cluster is not None:
+            from namuweb import multiworker as cluster_training
+            try:
+                result = cluster_training.train(run_dir, cluster, should_stop=lambda: worker.stop_requested,
+                                                on_step=on_step, started=STARTED)
+            except cluster_training.ClusterError as error:
+                raise UserError(str(error)) from None
+        else:
+            result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
+                                   logical_cpus=args.logical_cpus, started=STARTED)
     of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
     print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
           f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
     if kept := result.get("kept"):
         print(f"the checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
               f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
+    return 0
+
+
+def _train_as_worker(args: argparse.Namespace, cluster) -> int:
+    """A worker other than the chief: the same corpus and settings as the chief, its run (and any
+    corpus it adds) in a temporary data folder that is removed at the end; the chief keeps the run."""
+    import shutil
+    import tempfile
+    from namuweb import multiworker
+    if not args.corpus:
+        raise UserError(f"{cluster.name(cluster.index)} keeps no run of its own: give it the same --corpus and "
+                        "options as the chief (also to resume; the chief sends its checkpoint)")
+    scratch = Path(tempfile.mkdtemp(prefix=f"namuweb-worker{cluster.index}-"))
+    os.environ[config.HOME_ENV] = str(scratch)
+    try:
+        settings, characters = _train_config(args)
+        run_dir = runs.create_run(settings, run_dir=scratch / "run", characters=characters)
+        print(f"{cluster.name(cluster.index)}: training with the chief {cluster.name(0)}", file=sys.stderr)
+        try:
+            result = multiworker.train(run_dir, cluster, on_step=_ProgressLine(), started=STARTED)
+        except multiworker.ClusterError as error:
+            raise UserError(str(error)) from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} with the chief; "
+          f"the chief {cluster.name(0)} holds the checkpoint")
     return 0
 
 

@@ -196,13 +196,14 @@ def test_model_builds_and_steps_on_another_backend(backend, tiny_corpus):
     assert 0 < float(done.stdout.strip().splitlines()[-1]) < 10
 
 
-def test_multiworker_with_several_workers_is_refused_clearly(tiny_corpus):
-    tf_config = json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "worker", "index": 0}})
+def test_multiworker_with_a_broken_tf_config_is_refused_clearly_before_any_training(tiny_corpus):
+    tf_config = json.dumps({"cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "chief", "index": 0}})
     done = subprocess.run([sys.executable, "-m", "namuweb", "train", "--corpus", tiny_corpus.id,
                            "--distribute", "multiworker", "--tf-config", tf_config],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
-    assert "keras-team/keras#20585" in done.stderr and "Traceback" not in done.stderr
+    assert "TF_CONFIG's task must be a worker 0…1, not chief 0" in done.stderr and "Traceback" not in done.stderr
+    assert not runs.list_runs()  # refused before a run folder was made
 
 
 def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
