@@ -2,6 +2,7 @@
 nothing is unpickled, and model files load only from the app's own runs with Keras safe mode."""
 
 import ast
+import functools
 import json
 import os
 import string
@@ -143,10 +144,17 @@ def test_embeddings_never_unpickle_a_vectors_file(tmp_path):
         skipgram.Embeddings.load(tmp_path)
 
 
+@functools.cache
+def nodes_of(path: Path) -> tuple:
+    """Every AST node of a source file, parsed once for all the checks below instead of once per
+    check (the no-pickle test alone took 15–30 s in loaded suite runs)."""
+    return tuple(ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+
+
 def calls(name: str):
     """(file, call node) for every call of a function or method called ``name`` in the app's code."""
     for path in SOURCES:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in nodes_of(path):
             if isinstance(node, ast.Call):
                 func = node.func
                 if (isinstance(func, ast.Attribute) and func.attr == name) or \
@@ -161,7 +169,7 @@ def keyword(node: ast.Call, name: str):
 def test_no_pickle_anywhere_and_every_loader_is_explicitly_safe():
     imported = set()
     for path in SOURCES:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in nodes_of(path):
             if isinstance(node, ast.Import):
                 imported |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module:
@@ -249,7 +257,7 @@ def test_unsafe_html_on_the_pages_only_carries_escaped_chips():
         assert "tagviz." in ast.unparse(node.args[0]), f"{file}: {ast.unparse(node)[:120]}"
     assert not [f"{file}: {ast.unparse(node)[:120]}" for file, node in calls("html")]
     for path in SOURCES:  # no Streamlit components (custom HTML/JS), however imported or reached
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in nodes_of(path):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
