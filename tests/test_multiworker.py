@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from namuweb import generate, jobs, multiworker, runs
 from polling import poll_until
@@ -42,8 +43,8 @@ class Cluster:
 
     def __init__(self, tmp_path: Path, corpus_file: Path):
         self.ports, self.tmp_path, self.corpus_file = free_ports(2), tmp_path, corpus_file
-        self.run_dir = tmp_path / "run"
         self.homes = [tmp_path / f"home{i}" for i in (0, 1)]
+        self.run_dir = self.homes[0] / "runs" / "cluster-run"  # in the chief's library: its Train page lists it
         self.tmps = [tmp_path / f"tmp{i}" for i in (0, 1)]
         for folder in (*self.homes, *self.tmps):
             folder.mkdir(exist_ok=True)
@@ -159,7 +160,7 @@ def test_one_step_of_two_workers_equals_one_step_of_one_worker_on_both_batches(t
             np.testing.assert_allclose(got[k], expected[k], atol=1e-5, rtol=0)
 
 
-def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(cluster):
+def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(cluster, monkeypatch):
     chief, other = cluster.start("--steps", "6")
     code, out, err = finish(chief)
     assert code == 0, err[-3000:]
@@ -171,7 +172,10 @@ def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(clu
     assert latest["step"] == 6
     assert [row["step"] for row in step_rows(cluster.run_dir)] == [1, 2, 3, 4, 5, 6]
     assert jobs.read_status(cluster.run_dir).progress["workers"] == 2
-    assert runs.run_info(cluster.run_dir).device.startswith("2 workers")  # what the Train page shows of the run
+    monkeypatch.setenv("NAMUWEB_HOME", str(cluster.homes[0]))  # the chief's Train page
+    page = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60).run()
+    [table] = [frame.value for frame in page.dataframe if "device" in frame.value]
+    assert table.set_index("run").loc["cluster-run", "device"].startswith("2 workers")
     # the other worker's data folder holds nothing once it is done, and its scratch run is gone from its
     # temporary folder (where TensorFlow's autograph also leaves the modules it generated, not ours)
     assert list(cluster.homes[1].iterdir()) == []
