@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from namuweb import storage
+
 PRESETS: dict[str, dict] = {
     # "A good model, fast": a time budget, so the promise holds on any machine (start to a finished
     # model in about 25 s).  Chosen by bench/time_to_quality.py (held-out loss at equal wall-clock vs
@@ -277,12 +279,12 @@ def encode_to_file(source, vocab, path) -> np.ndarray:
     from namuweb.vocab import iter_text
     path = Path(path)
     if not path.exists():
-        tmp = path.with_name(f".{path.name}.tmp")
         encoder = _CharacterEncoder(vocab)
-        with open(tmp, "wb") as out:
+
+        def write(out):
             for text in iter_text(source):
                 out.write(encoder.encode(text).tobytes())
-        os.replace(tmp, path)
+        storage.atomic_write(path, write)
     if path.stat().st_size == 0:
         return np.zeros(0, dtype=vocab.dtype)
     return np.memmap(path, dtype=vocab.dtype, mode="r")

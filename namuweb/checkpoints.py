@@ -24,7 +24,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from namuweb import runs
+from namuweb import runs, storage
 
 REQUIRED = ("config.json", "model.weights.h5")
 _STEP = re.compile(r"^step-(\d+)\.keras$")
@@ -127,7 +127,7 @@ def repair(run_dir: Path, steps_per_epoch) -> Inspection:
     if inspection.good is not None and not inspection.latest_ok:
         step, path = inspection.good
         per_epoch = steps_per_epoch() if callable(steps_per_epoch) else steps_per_epoch
-        runs.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST,
+        storage.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST,
                         {"file": path.name, "step": step, "epoch": step // per_epoch,
                          "epoch_step": step % per_epoch, "time": time.time(), "recovered": True})
     return inspection

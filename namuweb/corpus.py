@@ -23,14 +23,13 @@ import os
 import re
 import secrets
 import shutil
-import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from namuweb import config
+from namuweb import config, storage
 
 BUILTIN_ID = "builtin"
 BUILTIN_NAME = "대한민국 헌법 + 국회 의안 (konlpy built-in)"
@@ -136,16 +135,7 @@ def _corpora_dir(home: Path | None) -> Path:
     return directory
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a unique temp file beside ``path``, then move it into place."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+_write_atomic = storage.atomic_write  # one name here, so a test can make this module's writes fail alone
 
 
 def _write_meta(corpus: Corpus) -> None:

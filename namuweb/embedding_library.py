@@ -8,17 +8,15 @@ page does, and a reload or a second tab finds it.
 from __future__ import annotations
 
 import json
-import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 from namuweb import config as app_config
 from namuweb import corpus as corpus_library
-from namuweb import jobs
+from namuweb import jobs, storage
 
 KIND = "skipgram"
 META_FILE = "meta.json"
@@ -38,16 +36,13 @@ def folders(home: Path | None = None) -> list[Path]:
 
 
 def _new_folder(kind: str, home: Path | None) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    folder = library_dir(home) / f"{stamp}-{kind}-{secrets.token_hex(2)}"
+    folder = library_dir(home) / storage.new_name(kind)
     folder.mkdir()
     return folder
 
 
 def _write_meta(folder: Path, meta: dict) -> None:
-    tmp = folder / f".{META_FILE}.{secrets.token_hex(4)}.tmp"
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(folder / META_FILE)
+    storage.write_json(folder / META_FILE, meta)
 
 
 @dataclass

@@ -16,13 +16,12 @@ import secrets
 import shutil
 import zipfile
 import zlib
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
 from namuweb import config as app_config
 from namuweb import corpus as corpus_library
-from namuweb import jobs
+from namuweb import jobs, storage
 
 KIND = "import"
 JOB_FILE = "job.json"
@@ -146,8 +145,8 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
 def create_job(dump: Path, name: str, options=None, *, home: Path | None = None, move: bool = False) -> Path:
     from namuweb import namuwiki
     options = (options or namuwiki.ImportOptions()).validated()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    job_dir = jobs_dir(home) / f"{stamp}-{secrets.token_hex(2)}"
+    stamp = storage.utc_stamp()
+    job_dir = jobs_dir(home) / storage.new_name(stamp=stamp)
     job_dir.mkdir()
     try:
         target = job_dir / ("dump" + Path(name).suffix.lower())

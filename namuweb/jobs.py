@@ -12,8 +12,8 @@ about it is in its job directory:
   of the worker it wants to stop;
 * ``*.jsonl`` logs (a run's metrics, a skip-gram loss curve) -- appended one
   whole line per ``os.write`` on an ``O_APPEND`` descriptor
-  (:class:`JsonlAppender`), so concurrent writers never interleave and a
-  reader (:func:`read_jsonl`) only ever skips a last line still being written.
+  (:class:`storage.JsonlAppender`), so concurrent writers never interleave and a
+  reader (:func:`storage.read_jsonl`) only ever skips a last line still being written.
 
 Two processes write ``status.json``: the worker (heartbeats, its final state)
 and the app (stop requests, repairs).  Every write is a read-merge-write under
@@ -35,7 +35,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -44,7 +43,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from namuweb import config
+from namuweb import config, storage
 
 STATES = ("queued", "running", "stopping", "stopped", "finished", "failed", "interrupted")
 ACTIVE = frozenset({"queued", "running", "stopping"})
@@ -114,101 +113,6 @@ def read_status(job_dir) -> JobStatus | None:
         return None
 
 
-def _jsonable(value):
-    """Progress values from numpy/torch (``.item()``) or anything else (``str``)."""
-    item = getattr(value, "item", None)
-    return item() if callable(item) else str(value)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a unique temp file beside ``path``, then move it into place."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Settings files beside a job (its job.json, a run's config): readable as a whole or not at all."""
-    _write_atomic(Path(path), json.dumps(data, ensure_ascii=False, indent=1))
-
-
-def read_json(path: Path) -> dict:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-class JsonlAppender:
-    """Appends JSON lines to a log that other processes may append to and read at the same time.
-
-    Each row is encoded as one complete line and handed to the kernel in a single
-    ``os.write`` on an ``O_APPEND`` descriptor, under an ``flock``: lines from
-    concurrent writers never interleave, and a killed writer leaves at most one
-    cut last line, which :func:`read_jsonl` skips.  Use as a context manager or
-    call :meth:`open` / :meth:`close`.
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-        self._fd: int | None = None
-
-    def open(self) -> JsonlAppender:
-        if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        return self
-
-    def write(self, row: dict) -> None:
-        data = (json.dumps(row, default=_jsonable) + "\n").encode("utf-8")
-        fcntl.flock(self._fd, fcntl.LOCK_EX)
-        try:
-            written = os.write(self._fd, data)
-            while written < len(data):  # a short write (disk full): finish the line while still locked
-                written += os.write(self._fd, data[written:])
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def __enter__(self) -> JsonlAppender:
-        return self.open()
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-def append_jsonl(path, row: dict) -> None:
-    """Append one row to a JSON-lines log (see :class:`JsonlAppender`)."""
-    with JsonlAppender(path) as log:
-        log.write(row)
-
-
-def read_jsonl(path) -> list[dict]:
-    """The complete rows of a JSON-lines log; a last line without its newline (a writer
-    mid-append, or one killed there) and lines that are not JSON objects are skipped.
-    A missing file has no rows."""
-    rows = []
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            for line in f:
-                if not line.endswith("\n"):
-                    continue
-                try:
-                    row = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(row, dict):
-                    rows.append(row)
-    except FileNotFoundError:
-        pass
-    return rows
-
-
 def kind_dir(kind: str, home: Path | None = None) -> Path:
     """``<data>/jobs/<kind>/``: where jobs of one kind keep their folders."""
     path = (home or config.data_home()) / "jobs" / kind
@@ -235,10 +139,10 @@ class JobFolders:
         return folders_with(self.root(home), self.settings_file)
 
     def read(self, job_dir: Path) -> dict:
-        return read_json(Path(job_dir) / self.settings_file)
+        return storage.read_json(Path(job_dir) / self.settings_file)
 
     def write(self, job_dir: Path, data: dict) -> None:
-        write_json(Path(job_dir) / self.settings_file, data)
+        storage.write_json(Path(job_dir) / self.settings_file, data)
 
     def active(self, home: Path | None = None) -> list[Path]:
         return [d for d in self.all(home) if (s := refresh(d)) and s.active]
@@ -270,7 +174,7 @@ def _write_locked(job_dir: Path, changes: dict) -> JobStatus:
     status = JobStatus(**{**asdict(current), **changes})
     if status.state not in STATES:
         raise ValueError(f"unknown job state {status.state!r}")
-    _write_atomic(job_dir / STATUS_FILE, json.dumps(asdict(status), indent=2, default=_jsonable))
+    storage.atomic_write(job_dir / STATUS_FILE, json.dumps(asdict(status), indent=2, default=storage.jsonable))
     return status
 
 

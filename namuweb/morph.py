@@ -30,12 +30,13 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
+
+from namuweb import storage
 
 ENGINES = ("okt", "komoran", "kkma", "hannanum", "mecab", "kiwi")
 LABELS = {"okt": "Okt (formerly Twitter)", "komoran": "Komoran", "kkma": "Kkma", "hannanum": "Hannanum",
@@ -318,19 +319,6 @@ def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, prog
 # --- tagging a corpus file ---------------------------------------------------
 
 
-def _write_json_atomic(path: Path, data: dict) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def _read_checkpoint(sidecar: Path, src_size: int, dst: Path, settings: dict) -> dict | None:
     """The sidecar if it describes a resumable state of this very job, else None (start over)."""
     try:
@@ -392,7 +380,7 @@ def tag_corpus(src: Path, dst: Path, engine: str = "okt", *, progress=None, shou
     def checkpoint(fout) -> None:
         fout.flush()
         os.fsync(fout.fileno())
-        _write_json_atomic(sidecar, state)
+        storage.write_json(sidecar, state, durable=True)
 
     def tag_block(lines: list[str]) -> list[list[str]]:
         if batch:

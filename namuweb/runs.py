@@ -11,17 +11,15 @@ import json
 import math
 import os
 import re
-import secrets
 import shutil
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from namuweb import config as app_config
 from namuweb import corpus as corpus_library
-from namuweb import jobs
+from namuweb import jobs, storage
 from namuweb import charlm
 from namuweb.charlm import UNBOUNDED_STEPS, TrainConfig
 from namuweb.vocab import Vocabulary, count_characters, jamo_counts, load_vocab
@@ -66,7 +64,6 @@ def find_run(ref: str, home: Path | None = None) -> Path:
     return folder
 
 
-write_json = jobs.write_json
 
 
 def training_corpus(run_dir: Path, home: Path | None = None) -> corpus_library.Corpus:
@@ -75,7 +72,7 @@ def training_corpus(run_dir: Path, home: Path | None = None) -> corpus_library.C
     try:
         return corpus_library.get_corpus(config.corpus, home)
     except corpus_library.CorpusNotFound:
-        name = jobs.read_json(Path(run_dir) / CONFIG_FILE).get("corpus_name") or config.corpus
+        name = storage.read_json(Path(run_dir) / CONFIG_FILE).get("corpus_name") or config.corpus
         raise RunError(f"the corpus “{name}” this run trained on has been deleted: the run still generates "
                        "text (a model carries its own vocabulary), but it cannot resume or be evaluated") from None
 
@@ -85,7 +82,7 @@ def runs_using(corpus_id: str, home: Path | None = None) -> list[Path]:
     using = []
     for folder in run_dirs(home):
         try:
-            if jobs.read_json(folder / CONFIG_FILE).get("corpus") == corpus_id:
+            if storage.read_json(folder / CONFIG_FILE).get("corpus") == corpus_id:
                 using.append(folder)
         except (OSError, ValueError):
             continue  # an unreadable run is listed as such on the Train page
@@ -100,8 +97,8 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     pass over a large corpus takes seconds)."""
     found = corpus_library.get_corpus(config.corpus, home)
     config.corpus = found.id
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    folder = Path(run_dir) if run_dir else runs_dir(home) / f"{stamp}-{config.preset}-{secrets.token_hex(2)}"
+    stamp = storage.utc_stamp()
+    folder = Path(run_dir) if run_dir else runs_dir(home) / storage.new_name(config.preset, stamp=stamp)
     if (folder / CONFIG_FILE).exists():
         raise RunError(f"{folder} already holds a run; resume it or choose another folder")
     characters = count_characters(found) if characters is None else characters
@@ -111,7 +108,7 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     vocab.save(folder / VOCAB_FILE)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp,
                                "tokens_per_char": round(vocab.total / max(sum(characters.values()), 1), 6)}
-    write_json(folder / CONFIG_FILE, data)
+    storage.write_json(folder / CONFIG_FILE, data)
     return folder
 
 
@@ -125,7 +122,7 @@ def load_config(run_dir: Path) -> TrainConfig:
 def read_metrics(run_dir: Path) -> pd.DataFrame:
     """All metric rows; a half-written last line (a writer mid-append) is ignored."""
     import pandas as pd
-    rows = jobs.read_jsonl(Path(run_dir) / METRICS_FILE)
+    rows = storage.read_jsonl(Path(run_dir) / METRICS_FILE)
     return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
 
 
@@ -144,9 +141,7 @@ def truncate_metrics(run_dir: Path, after_step: int) -> None:
                 continue
             if line.endswith("\n") and row.get("step", 0) <= after_step:
                 kept.append(line)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
-    os.replace(tmp, path)
+    storage.atomic_write(path, "".join(kept))
 
 
 def latest_checkpoint(run_dir: Path) -> dict | None:

@@ -52,7 +52,6 @@ import json
 import math
 import os
 import re
-import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -61,6 +60,8 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
+
+from namuweb import storage
 
 CONFIG_FILE = "config.json"
 LOSS_FILE = "loss.jsonl"
@@ -156,17 +157,9 @@ def split_tag(token: str) -> tuple[str, str]:
 
 
 def _write_atomic(path: Path, write: Callable) -> None:
-    """Call ``write(file)`` on a temporary file next to ``path``, then move it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    """``storage.atomic_write`` into a folder made on demand (exports may name a new one)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    storage.atomic_write(path, write)
 
 
 @dataclass
@@ -724,7 +717,6 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     ``loss.jsonl`` gets a line at most every 0.25 s and at each epoch end;
     ``should_stop`` is asked before every step, and a stop still saves the
     vectors trained so far."""
-    from namuweb import jobs
     from namuweb.corpus import get_corpus
 
     config = config.validated()
@@ -758,7 +750,7 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     words_done = 0
     last_log = -math.inf
     stopped = False
-    with jobs.JsonlAppender(out_dir / LOSS_FILE) as log:  # one os.write per line: readers never see half a row
+    with storage.JsonlAppender(out_dir / LOSS_FILE) as log:  # one os.write per line: readers never see half a row
         def report(epoch: int, loss: float) -> None:
             elapsed = time.perf_counter() - started
             row = {"step": step, "epoch": epoch, "loss": round(loss, 6),

@@ -8,12 +8,10 @@ the corpus library, as a tagged corpus linked to its source.
 
 from __future__ import annotations
 
-import secrets
-from datetime import datetime, timezone
 from pathlib import Path
 
 from namuweb import corpus as corpus_library
-from namuweb import jobs
+from namuweb import jobs, storage
 
 KIND = "tag"
 JOB_FILE = "job.json"
@@ -34,8 +32,8 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
     if engine not in morph.ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
     source = corpus_library.get_corpus(corpus_ref, home)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-    job_dir = jobs_dir(home) / f"{stamp}-{engine}-{secrets.token_hex(2)}"
+    stamp = storage.utc_stamp()
+    job_dir = jobs_dir(home) / storage.new_name(engine, stamp=stamp)
     job_dir.mkdir()
     _write_job(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
                          "norm": norm, "stem": stem, "created": stamp, "result": None})

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, fast_lstm, jobs, runs
+from namuweb import charlm, fast_lstm, runs, storage
 from namuweb.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
@@ -152,7 +152,7 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
     os.replace(tmp, folder / name)
     latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, "seconds": round(seconds, 3),
               "time": time.time()}
-    runs.write_json(folder / runs.LATEST, latest)
+    storage.write_json(folder / runs.LATEST, latest)
     kept = sorted(folder.glob("step-*.keras"))
     for old in kept[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)
@@ -174,7 +174,7 @@ class _Progress:
         self.seconds_before, self.session_start = seconds_before, started
         self.saved_at = time.monotonic()
         self.checkpoint_every = float(os.environ.get(CHECKPOINT_EVERY_ENV) or CHECKPOINT_EVERY_S)
-        self.metrics = jobs.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
+        self.metrics = storage.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
         self.board = _TensorBoard(run_dir)
         self.stopped = False
         self.best: tuple[int, float, list] | None = None  # (step, validation loss, weights) of this session's best
@@ -292,7 +292,7 @@ def evaluate(run_dir: Path) -> float:
         raise runs.RunError("this run holds out no validation data (validation share 0)")
     model = load_checkpoint(run_dir)
     loss = validation_loss(model, charlm.validation_sample(split.val), config.batch)
-    jobs.append_jsonl(run_dir / runs.METRICS_FILE, {"step": latest["step"], "val_loss": round(loss, 5),
+    storage.append_jsonl(run_dir / runs.METRICS_FILE, {"step": latest["step"], "val_loss": round(loss, 5),
                                                     "on_demand": True, "time": round(time.time(), 3)})
     return loss
 

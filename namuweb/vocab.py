@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from namuweb import hangul
+from namuweb import hangul, storage
 
 UNK = "<unk>"
 UNK_DISPLAY = "\ufffd"
@@ -125,10 +125,7 @@ class Vocabulary:
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        return storage.atomic_write(path, json.dumps(self.to_json(), ensure_ascii=False))
 
     @classmethod
     def from_json(cls, data: dict) -> "Vocabulary":

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from namuweb import corpus, embedding_library, jobs, runs, skipgram, trainer
+from namuweb import corpus, embedding_library, jobs, runs, skipgram, storage, trainer
 from namuweb.charlm import TrainConfig
 from polling import poll_until
 
@@ -246,9 +246,9 @@ def test_two_train_clicks_in_two_processes_start_exactly_one_job(tiny_corpus, is
 
 APPENDER = """
 import sys
-from namuweb import jobs
+from namuweb import storage
 path, writer, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-with jobs.JsonlAppender(path) as log:
+with storage.JsonlAppender(path) as log:
     for i in range(count):
         size = (i * 7919 + writer * 104729) % 6000   # up to 18 kB: past a pipe buffer and stdio's 8 kB
         log.write({"step": i, "writer": writer, "size": size, "pad": "가" * size})
@@ -287,25 +287,25 @@ def test_readers_skip_a_line_cut_mid_json_in_every_jsonl_log(tmp_path):
     folder.mkdir()
     (folder / embedding_library.LOSS_FILE).write_text(whole + '{"step": 3, "epoch": 1, "lo', encoding="utf-8")
     assert embedding_library.loss_curve(folder)["step"].tolist() == [1, 2]
-    assert jobs.read_jsonl(folder / embedding_library.LOSS_FILE) == rows
+    assert storage.read_jsonl(folder / embedding_library.LOSS_FILE) == rows
     # A line cut mid-character (a multi-byte jamo) is skipped too, not a decoding error.
     (folder / "x.jsonl").write_bytes(whole.encode() + '{"step": 3, "w": "가'.encode()[:-1])
-    assert jobs.read_jsonl(folder / "x.jsonl") == rows
-    assert jobs.read_jsonl(folder / "missing.jsonl") == []
+    assert storage.read_jsonl(folder / "x.jsonl") == rows
+    assert storage.read_jsonl(folder / "missing.jsonl") == []
 
 
 def test_every_jsonl_log_is_appended_through_the_single_write_helper(tiny_corpus, tmp_path, monkeypatch):
     """The trainer's metrics (steps and on-demand validation) and the skip-gram loss log are written
-    through jobs.JsonlAppender, one whole line per write: every line in those files is a row that
+    through storage.JsonlAppender, one whole line per write: every line in those files is a row that
     went through it, in order, and nothing else appended to them."""
     written: dict[Path, list[dict]] = {}
 
-    class Recording(jobs.JsonlAppender):
+    class Recording(storage.JsonlAppender):
         def write(self, row: dict) -> None:
             super().write(row)
-            written.setdefault(self.path, []).append(json.loads(json.dumps(row, default=jobs._jsonable)))
+            written.setdefault(self.path, []).append(json.loads(json.dumps(row, default=storage.jsonable)))
 
-    monkeypatch.setattr(jobs, "JsonlAppender", Recording)
+    monkeypatch.setattr(storage, "JsonlAppender", Recording)
     run_dir = new_run(tiny_corpus, steps=6)
     trainer.train(run_dir)
     trainer.evaluate(run_dir)
@@ -315,9 +315,9 @@ def test_every_jsonl_log_is_appended_through_the_single_write_helper(tiny_corpus
     skipgram.train(skipgram.SkipGramConfig(corpus=found.id, dimensions=8, epochs=2), tmp_path / "vectors")
 
     for path in (run_dir / runs.METRICS_FILE, tmp_path / "vectors" / skipgram.LOSS_FILE):
-        rows = jobs.read_jsonl(path)
+        rows = storage.read_jsonl(path)
         assert rows and rows == written.get(path), f"{path.name} holds rows that did not go through JsonlAppender"
         assert path.read_bytes().count(b"\n") == len(rows)  # one line per write, none split or merged
-    metrics = jobs.read_jsonl(run_dir / runs.METRICS_FILE)
+    metrics = storage.read_jsonl(run_dir / runs.METRICS_FILE)
     assert [r["step"] for r in metrics if "loss" in r] == list(range(1, 7))
     assert [r.get("on_demand") for r in metrics if "val_loss" in r][-1] is True

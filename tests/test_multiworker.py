@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import generate, jobs, multiworker, runs
+from namuweb import generate, jobs, multiworker, runs, storage
 from polling import poll_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,7 +86,7 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]
 
 
 def step_rows(run_dir: Path) -> list[dict]:
-    return [row for row in jobs.read_jsonl(run_dir / runs.METRICS_FILE) if "loss" in row]
+    return [row for row in storage.read_jsonl(run_dir / runs.METRICS_FILE) if "loss" in row]
 
 
 def test_cluster_of_reads_the_workers_and_refuses_what_it_cannot_train():

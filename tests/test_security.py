@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import config, corpus, embedding_library, generate, runs, tagviz, trainer
+from namuweb import config, corpus, embedding_library, generate, runs, storage, tagviz, trainer
 from namuweb.charlm import TrainConfig
 from namuweb.markup import WORD_JOINER
 
@@ -96,7 +96,7 @@ def run_dir():
 
 def point_latest_at(run_dir: Path, name: str) -> None:
     (run_dir / runs.CHECKPOINTS).mkdir(exist_ok=True)
-    runs.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
+    storage.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
 
 
 @pytest.mark.parametrize("name", ["../../../evil/model.keras", "/etc/passwd", "../config.json",

@@ -1,0 +1,135 @@
+"""Files that other processes read while they are being written, written one way everywhere.
+
+A page, a CLI and a job worker may all read a folder while another process writes it, so every
+settings or state file is written whole to a temporary file beside it and moved into place (a
+reader sees the old file or the new one, never half of one), and every log is JSON lines, each
+appended in one write.  New folders of every kind are named by one rule: a UTC time stamp, what
+they hold, and a few random characters, so names sort by age and never collide.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import tempfile
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO
+
+
+def atomic_write(path, data: str | bytes | Callable[[BinaryIO], None], *, durable: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8, bytes, or a function given the open binary file) to a unique
+    temporary file beside ``path``, then move it into place.  ``durable`` also syncs it to disk
+    first, for files whose loss after a power cut would lose work."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if callable(data):
+                data(f)
+            else:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_json(path, data, *, durable: bool = False) -> Path:
+    """A JSON file readable as a whole or not at all (settings, status, metadata)."""
+    return atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1), durable=durable)
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def utc_stamp() -> str:
+    """``20261203-142501``: now, in UTC, as new names and ``created`` fields carry it."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+
+
+def new_name(*what: str, stamp: str | None = None) -> str:
+    """``20261203-142501-<what>-3fa9``: a new folder's name, sorting by age, with what it holds."""
+    return "-".join([stamp or utc_stamp(), *what, secrets.token_hex(2)])
+
+
+def jsonable(value):
+    """Progress values from numpy/torch (``.item()``) or anything else (``str``)."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
+class JsonlAppender:
+    """Appends JSON lines to a log that other processes may append to and read at the same time.
+
+    Each row is encoded as one complete line and handed to the kernel in a single
+    ``os.write`` on an ``O_APPEND`` descriptor, under an ``flock``: lines from
+    concurrent writers never interleave, and a killed writer leaves at most one
+    cut last line, which :func:`read_jsonl` skips.  Use as a context manager or
+    call :meth:`open` / :meth:`close`.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def open(self) -> JsonlAppender:
+        if self._fd is None:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        return self
+
+    def write(self, row: dict) -> None:
+        data = (json.dumps(row, default=jsonable) + "\n").encode("utf-8")
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            written = os.write(self._fd, data)
+            while written < len(data):  # a short write (disk full): finish the line while still locked
+                written += os.write(self._fd, data[written:])
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> JsonlAppender:
+        return self.open()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def append_jsonl(path, row: dict) -> None:
+    """Append one row to a JSON-lines log (see :class:`JsonlAppender`)."""
+    with JsonlAppender(path) as log:
+        log.write(row)
+
+
+def read_jsonl(path) -> list[dict]:
+    """The complete rows of a JSON-lines log; a last line without its newline (a writer
+    mid-append, or one killed there) and lines that are not JSON objects are skipped.
+    A missing file has no rows."""
+    rows = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    continue
+                try:
+                    row = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(row, dict):
+                    rows.append(row)
+    except FileNotFoundError:
+        pass
+    return rows
