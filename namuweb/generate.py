@@ -308,7 +308,3 @@ def usable_runs(home: Path | None = None) -> list[runs.RunInfo]:
     return [info for info in runs.list_runs(home)
             if not (info.status and info.status.active) and runs.latest_checkpoint(info.path)]
 
-
-def to_json(samples: list[Sample], temperatures: list[float]) -> str:
-    return json.dumps([{"temperature": t, "text": s.text, "jamo": s.stream} for s, t in zip(samples, temperatures)],
-                      ensure_ascii=False, indent=1)

@@ -1,5 +1,5 @@
 """The README shows a current screenshot of every page of the navigation, and its bench block is
-what the bench scripts print."""
+what the bench scripts print; its layout names every module."""
 
 import ast
 import hashlib
@@ -136,3 +136,20 @@ def test_the_readmes_bench_output_is_what_the_scripts_print():
         patterns = printed_line_patterns(path)
         unprinted = [line for line in lines if not any(p.fullmatch(line) for p in patterns)]
         assert not unprinted, f"{script} prints no such line (paste its real output): {unprinted}"
+
+
+def layout_block() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = text.index("## Layout")
+    return text[text.index("```", start) + 3:text.index("```", text.index("```", start) + 3)]
+
+
+def test_the_readmes_layout_names_every_module_and_only_modules_that_exist():
+    layout = layout_block()
+    named = set(re.findall(r"(?:^|\s)([a-z_]+\.py)\b", layout))
+    modules = {path.name for path in (ROOT / "namuweb").glob("*.py") if path.name != "__init__.py"}
+    top_level = {path.name for path in ROOT.glob("*.py")}
+    assert modules <= named, f"modules missing from the README's layout: {sorted(modules - named)}"
+    assert named <= modules | top_level, f"the layout names files that do not exist: {sorted(named - modules - top_level)}"
+    folders = set(re.findall(r"^([a-z_]+)/", layout, flags=re.M))
+    assert folders and all((ROOT / folder).is_dir() for folder in folders)
