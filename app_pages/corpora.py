@@ -72,8 +72,8 @@ def import_progress():
     folders = imports.job_dirs()
     if not folders:
         return
-    job = next((d for d in folders if (s := jobs.refresh(d)) and s.active), folders[0])
-    status, settings = jobs.refresh(job), imports.read_job(job)
+    job = next((d for d in folders if (s := jobs.enforce_stop(d)) and s.active), folders[0])
+    status, settings = jobs.enforce_stop(job), imports.read_job(job)
     if status is None:
         return
     progress, name = status.progress, literal(settings["name"])

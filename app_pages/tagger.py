@@ -175,10 +175,10 @@ def corpus_tab() -> None:
         folders = tagging.job_dirs()
         if not folders:
             return
-        active = [d for d in folders if (s := jobs.refresh(d)) and s.active]
+        active = [d for d in folders if (s := jobs.enforce_stop(d)) and s.active]
         job = active[0] if active else next((d for d in folders if d.name == st.session_state.get("tag_job")),
                                             folders[0])
-        status, settings = jobs.refresh(job), tagging.read_job(job)
+        status, settings = jobs.enforce_stop(job), tagging.read_job(job)
         if status is None:
             return
         progress = status.progress

@@ -200,7 +200,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resuming:
         if args.corpus:
             raise UserError(f"{run_dir} already holds a run; leave out --corpus to resume it")
-        status = jobs.refresh(run_dir)
+        status = jobs.current_status(run_dir)
         if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
             raise UserError(f"{run_dir} is already being trained by process {status.pid}")
     elif args.corpus:

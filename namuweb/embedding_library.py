@@ -68,7 +68,7 @@ def entries(home: Path | None = None) -> list[Entry]:
             meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        found.append(Entry(folder.name, folder, meta, jobs.refresh(folder)))
+        found.append(Entry(folder.name, folder, meta, jobs.enforce_stop(folder)))
     return found
 
 

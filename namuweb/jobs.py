@@ -18,9 +18,9 @@ about it is in its job directory:
 Two processes write ``status.json``: the worker (heartbeats, its final state)
 and the app (stop requests, repairs).  Every write is a read-merge-write under
 an ``flock`` on the job directory so neither loses the other's change.  The app
-never trusts a recorded state on its own: :func:`refresh` checks it against
-the process (PID *and* start time, since PIDs are reused) and repairs jobs
-whose worker vanished or will not stop.  Backend code: no Streamlit import.
+never trusts a recorded state on its own: :func:`current_status` checks it
+against the process (PID *and* start time, since PIDs are reused) and marks
+jobs whose worker vanished; :func:`enforce_stop` kills one that will not stop.  Backend code: no Streamlit import.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ _MAX_ERROR_CHARS = 500
 _STOP_CHECK_S = 0.5
 _HEARTBEAT_S = 1.0
 
-# Popen objects of the workers this process started, so refresh() can reap them
+# Popen objects of the workers this process started, so current_status() can reap them
 # (no zombies in a long-running server, no "still running" ResourceWarning).
 _children: dict[int, subprocess.Popen] = {}
 _children_lock = threading.Lock()
@@ -145,7 +145,7 @@ class JobFolders:
         storage.write_json(Path(job_dir) / self.settings_file, data)
 
     def active(self, home: Path | None = None) -> list[Path]:
-        return [d for d in self.all(home) if (s := refresh(d)) and s.active]
+        return [d for d in self.all(home) if (s := enforce_stop(d)) and s.active]
 
 
 @contextlib.contextmanager
@@ -256,15 +256,11 @@ def _kill(pid: int) -> None:
 # --- the app's side ----------------------------------------------------------
 
 
-def refresh(job_dir, *, grace_s: float = 30.0, queued_timeout_s: float = 120.0) -> JobStatus | None:
-    """The status after repairing what the worker could not report itself.
-
-    The only place that repairs state; every reader calls it.  A job whose
-    worker died becomes "interrupted"; one that ignores a stop for longer than
-    ``grace_s`` is killed and becomes "stopped".  The check and the repair
-    happen under the job lock, so a worker that writes "finished" and exits
-    just then is never overwritten.
-    """
+def current_status(job_dir, *, queued_timeout_s: float = 120.0) -> JobStatus | None:
+    """The job's status, with what its worker could not report itself written in: a worker that
+    died (or never started) makes the job "interrupted".  Kills nothing (see :func:`enforce_stop`).
+    The check and the repair happen under the job lock, so a worker that writes "finished" and
+    exits just then is never overwritten."""
     job_dir = Path(job_dir)
     status = read_status(job_dir)
     if status is None:
@@ -277,18 +273,29 @@ def refresh(job_dir, *, grace_s: float = 30.0, queued_timeout_s: float = 120.0) 
         if status is None or not status.active:
             return status
         now = time.time()
-        alive = process_alive(status.pid, status.pid_start)
         if status.pid is None:
             # start() records the PID right after spawning; only a crash in between leaves none.
             if now - status.created > queued_timeout_s:
                 return _write_locked(job_dir, {"state": "interrupted", "error": VANISHED, "ended": now})
-        elif not alive:
+        elif not process_alive(status.pid, status.pid_start):
             return _write_locked(job_dir, {"state": "interrupted", "error": VANISHED, "ended": now})
-        elif (status.state == "stopping" and status.stop_requested is not None
-              and now - status.stop_requested > grace_s):
+        return status
+
+
+def enforce_stop(job_dir, *, grace_s: float = 30.0) -> JobStatus | None:
+    """The reaper: :func:`current_status`, after killing a worker that has ignored a stop request
+    for longer than ``grace_s`` (the job becomes "stopped").  Whatever watches a job it may have
+    asked to stop (a page's progress, ``wait``, a new start) calls this, so a hung worker ends."""
+    status = current_status(job_dir)
+    if status is None or status.state != "stopping" or status.stop_requested is None:
+        return status
+    with _flock(Path(job_dir)):
+        status = read_status(job_dir)
+        if (status is not None and status.state == "stopping" and status.stop_requested is not None
+                and time.time() - status.stop_requested > grace_s):
             _kill(status.pid)
-            return _write_locked(job_dir, {"state": "stopped", "ended": time.time(),
-                                           "error": f"did not stop within {grace_s:g} s; killed"})
+            return _write_locked(Path(job_dir), {"state": "stopped", "ended": time.time(),
+                                                 "error": f"did not stop within {grace_s:g} s; killed"})
         return status
 
 
@@ -311,14 +318,14 @@ def started_by(owner: str | None) -> Iterator[None]:
 
 
 def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
-    """Every active job of every kind in the data directory (refreshed, so dead workers do not count)."""
+    """Every active job of every kind in the data directory (watched: dead workers do not count, a stop past its grace is enforced)."""
     home = Path(home) if home is not None else config.data_home()
     found = []
     for pattern in JOB_FOLDERS:
         for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
             if status_file.parent.is_symlink():
                 continue
-            status = refresh(status_file.parent)
+            status = enforce_stop(status_file.parent)
             if status is not None and status.active:
                 found.append((status_file.parent, status))
     return found
@@ -372,7 +379,7 @@ def start(job_dir, kind: str, argv: list[str], *, peers: Iterable[Path] = (), ma
         dirs = {job_dir, *(Path(p).resolve() for p in peers)}
         active = []
         for directory in sorted(dirs):
-            status = refresh(directory)
+            status = enforce_stop(directory)
             if status is not None and status.active and (status.kind == kind or directory == job_dir):
                 active.append(directory)
         if job_dir in active:
@@ -410,8 +417,8 @@ def request_stop(job_dir) -> JobStatus:
     """Ask the worker to stop at its next check; repeating it keeps the first request time.
 
     A file, not a signal: it works whoever started the worker, and a queued
-    worker sees it as soon as it starts.  :func:`refresh` kills a worker that
-    ignores it for longer than the grace period.
+    worker sees it as soon as it starts.  :func:`enforce_stop` kills a worker
+    that ignores it for longer than the grace period.
     """
     job_dir = Path(job_dir)
     if read_status(job_dir) is None:
@@ -427,10 +434,10 @@ def request_stop(job_dir) -> JobStatus:
 
 
 def wait(job_dir, timeout: float, poll: float = 0.2) -> JobStatus:
-    """Refresh until the job is no longer active; TimeoutError after ``timeout`` seconds."""
+    """Watch the job (:func:`enforce_stop`) until it is no longer active; TimeoutError after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
-        status = refresh(job_dir)
+        status = enforce_stop(job_dir)
         if status is None:
             raise JobError(f"there is no job in {job_dir}")
         if not status.active:

@@ -212,7 +212,7 @@ def bits_per_char(nats_per_token: float | None, tokens_per_char: float | None) -
 
 def run_info(run_dir: Path) -> RunInfo:
     run_dir = Path(run_dir)
-    status = jobs.refresh(run_dir)
+    status = jobs.enforce_stop(run_dir)  # the Train page watches runs through this
     metrics = read_metrics(run_dir)
     steps = int(metrics["step"].max()) if metrics["step"].notna().any() else 0
     val = metrics["val_loss"].dropna()
@@ -236,7 +236,7 @@ def list_runs(home: Path | None = None) -> list[RunInfo]:
 def active_runs(home: Path | None = None) -> list[RunInfo]:
     """Runs training now; only their curves are read (pages call this every few seconds)."""
     return [run_info(folder) for folder in run_dirs(home)
-            if (status := jobs.refresh(folder)) and status.active]
+            if (status := jobs.enforce_stop(folder)) and status.active]
 
 
 def planned_steps(config: TrainConfig, tokens: int) -> int:
@@ -279,7 +279,7 @@ def delete_run(run_dir: Path, home: Path | None = None) -> None:
     run_dir = Path(run_dir)
     if run_dir.resolve().parent != runs_dir(home).resolve() or run_dir.is_symlink():
         raise RunError(f"{run_dir} is not a run in {runs_dir(home)}")
-    status = jobs.refresh(run_dir)
+    status = jobs.current_status(run_dir)
     if status and status.active:
         raise RunError("stop the run before deleting it")
     if not (run_dir / CONFIG_FILE).is_file():

@@ -42,7 +42,7 @@ def corpus_usage(corpus_id: str, home: Path | None = None) -> CorpusUsage:
     usage = CorpusUsage()
     for folder in runs.runs_using(corpus_id, home):
         usage.runs.append(folder.name)
-        if (status := jobs.refresh(folder)) and status.active:
+        if (status := jobs.current_status(folder)) and status.active:
             usage.active.append(f"training run {folder.name}")
     for entry in embedding_library.entries(home):
         if entry.meta.get("corpus") == corpus_id:
@@ -54,7 +54,7 @@ def corpus_usage(corpus_id: str, home: Path | None = None) -> CorpusUsage:
             reads_it = tagging.read_job(job).get("corpus") == corpus_id
         except (OSError, ValueError):
             continue
-        if reads_it and (status := jobs.refresh(job)) and status.active:
+        if reads_it and (status := jobs.current_status(job)) and status.active:
             usage.active.append(f"tagging job {job.name}")
     usage.tagged = [c.name for c in corpus_library.list_corpora(home) if c.parent == corpus_id]
     return usage

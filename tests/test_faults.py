@@ -112,7 +112,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     resumed = checkpoint["step"]
     assert (checkpoint["epoch"], checkpoint["epoch_step"]) == divmod(resumed, per_epoch)  # where in the data
 
-    interrupted = poll_until(lambda: (s := jobs.refresh(run_dir)) and s.state == "interrupted" and s,
+    interrupted = poll_until(lambda: (s := jobs.current_status(run_dir)) and s.state == "interrupted" and s,
                              timeout=10, what="interrupted")
     assert "resume" in interrupted.error
     assert runs.run_info(run_dir).state == "interrupted"

@@ -20,7 +20,7 @@ def sleep_argv(job_dir, seconds, *flags):
 
 
 def running(job_dir):
-    return poll_until(lambda: (s := jobs.refresh(job_dir)) is not None and s.state == "running" and s)
+    return poll_until(lambda: (s := jobs.current_status(job_dir)) is not None and s.state == "running" and s)
 
 
 def gone(pid):
@@ -98,7 +98,7 @@ def test_killed_worker_becomes_interrupted(job_dir):
     os.killpg(status.pid, signal.SIGKILL)
     poll_until(lambda: gone(status.pid), timeout=3)
 
-    repaired = jobs.refresh(job_dir)
+    repaired = jobs.current_status(job_dir)
     assert repaired.state == "interrupted"
     assert "ended without saying why" in repaired.error
     assert jobs.read_status(job_dir).state == "interrupted"  # repaired on disk, not just in memory
@@ -110,14 +110,14 @@ def test_worker_ignoring_a_stop_is_killed_after_the_grace_period(job_dir):
     status = running(job_dir)
     jobs.request_stop(job_dir)
 
-    assert jobs.refresh(job_dir, grace_s=0.5).state == "stopping"  # within the grace period: left alone
+    assert jobs.enforce_stop(job_dir, grace_s=0.5).state == "stopping"  # within the grace period: left alone
     time.sleep(0.7)
     assert jobs.process_alive(status.pid, status.pid_start)  # it really ignored the stop
-    killed = jobs.refresh(job_dir, grace_s=0.5)
+    killed = jobs.enforce_stop(job_dir, grace_s=0.5)
     assert killed.state == "stopped"
     assert killed.error == "did not stop within 0.5 s; killed"
     poll_until(lambda: gone(status.pid), timeout=3)
-    assert jobs.refresh(job_dir).state == "stopped"  # and it stays that way
+    assert jobs.enforce_stop(job_dir).state == "stopped"  # and it stays that way
 
 
 def test_stop_requested_while_queued_is_honoured(job_dir):
@@ -192,13 +192,13 @@ def test_concurrent_starts_spawn_exactly_one(isolated_home):
     assert len(started) == 1 and len(busy) == 1
     loser = isolated_home / busy[0]
     assert jobs.read_status(loser) is None
-    assert jobs.refresh(isolated_home / started[0]).active
+    assert jobs.current_status(isolated_home / started[0]).active
 
 
 def test_queued_job_without_a_pid_times_out(job_dir):
     jobs.write_status(job_dir, state="queued", kind="sleep", created=time.time() - 5)
-    assert jobs.refresh(job_dir).state == "queued"  # start() may still be spawning it
-    assert jobs.refresh(job_dir, queued_timeout_s=1).state == "interrupted"
+    assert jobs.current_status(job_dir).state == "queued"  # start() may still be spawning it
+    assert jobs.current_status(job_dir, queued_timeout_s=1).state == "interrupted"
 
 
 # --- the status file --------------------------------------------------------------
@@ -209,7 +209,7 @@ def test_corrupt_status_is_treated_as_absent(job_dir):
     for garbage in ('{"state": "runn', "[]", '{"state": "bogus", "kind": "x"}', "\xff\xfe"):
         (job_dir / jobs.STATUS_FILE).write_text(garbage, encoding="latin-1")
         assert jobs.read_status(job_dir) is None
-        assert jobs.refresh(job_dir) is None
+        assert jobs.current_status(job_dir) is None
     assert jobs.read_status(job_dir.parent / "missing") is None
 
 
