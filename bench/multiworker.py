@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -58,30 +57,19 @@ print(json.dumps({{"seconds": (time.perf_counter() - began) / int(sys.argv[3]),
 """
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def tf_config(ports: list[int], index: int) -> str:
-    return multiworker.tf_config([f"localhost:{port}" for port in ports], index)
+tf_config = multiworker.tf_config
 
 
 def cluster_run(workers: int, steps: int, corpus: Path, work: Path) -> dict:
     """Train ``steps`` steps on ``workers`` local workers; the chief's figures."""
-    ports = free_ports(workers)
+    addresses = multiworker.local_workers(workers)
     run_dir = work / f"run-{workers}"
     procs = []
     for index in range(workers):
         home = work / f"home-{workers}-{index}"
         args = [sys.executable, "-m", "namuweb", "train", "--corpus", str(corpus), "--preset", "tutorial",
                 "--steps", str(steps), "--val-share", "0", "--distribute", "multiworker",
-                "--tf-config", tf_config(ports, index)] + (["--run-dir", str(run_dir)] if index == 0 else [])
+                "--tf-config", tf_config(addresses, index)] + (["--run-dir", str(run_dir)] if index == 0 else [])
         procs.append(subprocess.Popen(args, cwd=ROOT, env=os.environ | {"NAMUWEB_HOME": str(home)},
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     for proc in procs:
@@ -99,9 +87,9 @@ def cluster_run(workers: int, steps: int, corpus: Path, work: Path) -> dict:
 
 
 def all_reduce_time(vocab_size: int, rounds: int = 30) -> dict:
-    ports = free_ports(2)
+    workers = multiworker.local_workers(2)
     code = ALL_REDUCE.format(root=str(ROOT))
-    procs = [subprocess.Popen([sys.executable, "-c", code, tf_config(ports, i), str(vocab_size), str(rounds)],
+    procs = [subprocess.Popen([sys.executable, "-c", code, tf_config(workers, i), str(vocab_size), str(rounds)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
     outs = []
     for proc in procs:

@@ -75,6 +75,20 @@ def tf_config(workers: list[str], index: int) -> str:
     return json.dumps({"cluster": {"worker": list(workers)}, "task": {"type": "worker", "index": index}})
 
 
+def local_workers(count: int) -> list[str]:
+    """``localhost:PORT`` for ``count`` workers on this machine, each on a port free right now
+    (to try a cluster, or test one, on one machine)."""
+    import socket
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("localhost", 0))
+        return [f"localhost:{s.getsockname()[1]}" for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
 _TASK = re.compile(r"/job:worker/(?:replica:\d+/)?task:(\d+)")
 
 

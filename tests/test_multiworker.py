@@ -6,7 +6,6 @@ be on its own machine; only the chief's folder may end up holding the run."""
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,25 +23,14 @@ TINY = ["--preset", "custom", "--embedding", "8", "--units", "16", "--batch", "4
         "--learning-rate", "0.01", "--val-share", "0.1"]
 
 
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("localhost", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
-
-
-def tf_config(ports: list[int], index: int) -> str:
-    return multiworker.tf_config([f"localhost:{port}" for port in ports], index)
+tf_config = multiworker.tf_config
 
 
 class Cluster:
     """Two ``train`` processes; each worker has its own data folder and temporary folder."""
 
     def __init__(self, tmp_path: Path, corpus_file: Path):
-        self.ports, self.tmp_path, self.corpus_file = free_ports(2), tmp_path, corpus_file
+        self.workers, self.tmp_path, self.corpus_file = multiworker.local_workers(2), tmp_path, corpus_file
         self.homes = [tmp_path / f"home{i}" for i in (0, 1)]
         self.run_dir = self.homes[0] / "runs" / "cluster-run"  # in the chief's library: its Train page lists it
         self.tmps = [tmp_path / f"tmp{i}" for i in (0, 1)]
@@ -54,7 +42,7 @@ class Cluster:
         environment = os.environ | {"NAMUWEB_HOME": str(self.homes[index]), "TMPDIR": str(self.tmps[index]),
                                     "TF_CPP_MIN_LOG_LEVEL": "2"} | (env or {})
         proc = subprocess.Popen([sys.executable, "-m", "namuweb", "train", *args, "--tf-config",
-                                 tf_config(self.ports, index)], cwd=ROOT, env=environment,
+                                 tf_config(self.workers, index)], cwd=ROOT, env=environment,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.procs.append(proc)
         return proc
@@ -90,7 +78,7 @@ def step_rows(run_dir: Path) -> list[dict]:
 
 
 def test_cluster_of_reads_the_workers_and_refuses_what_it_cannot_train():
-    found = multiworker.cluster_of(tf_config([1234, 1235], 1))
+    found = multiworker.cluster_of(tf_config(["localhost:1234", "localhost:1235"], 1))
     assert found.workers == ("localhost:1234", "localhost:1235") and found.index == 1 and not found.chief
     assert found.name(0) == "worker 0 (localhost:1234)"
     for bad in ("", "{}", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}',
@@ -138,10 +126,10 @@ np.savez(out, loss=float(loss), **{str(i): w for i, w in enumerate(model.get_wei
 
 
 def test_one_step_of_two_workers_equals_one_step_of_one_worker_on_both_batches(tmp_path):
-    ports = free_ports(2)
+    workers = multiworker.local_workers(2)
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     outs = [tmp_path / f"worker{i}.npz" for i in (0, 1)]
-    procs = [subprocess.Popen([sys.executable, "-c", ONE_STEP, tf_config(ports, i), str(outs[i])], env=env,
+    procs = [subprocess.Popen([sys.executable, "-c", ONE_STEP, tf_config(workers, i), str(outs[i])], env=env,
                               stderr=subprocess.PIPE, text=True) for i in (0, 1)]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
@@ -193,7 +181,7 @@ def test_a_killed_worker_fails_the_run_naming_it_and_resume_continues_for_the_wh
     os.kill(other.pid, signal.SIGKILL)
     code, _, err = finish(chief, timeout=120)
     assert code != 0
-    named = f"worker 1 (localhost:{cluster.ports[1]}) stopped answering"
+    named = f"worker 1 ({cluster.workers[1]}) stopped answering"
     assert named in err
     assert jobs.read_status(cluster.run_dir).state == "failed" and named in jobs.read_status(cluster.run_dir).error
     saved = runs.latest_checkpoint(cluster.run_dir)["step"]
