@@ -436,13 +436,13 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    from namuweb import embedding_library, skipgram
+    from namuweb import embedding_library, vectors
     try:
         entry = embedding_library.get(args.embeddings)
         found = embedding_library.load(entry)
         word = found.find(args.word)
         rows = found.neighbors(word, k=args.k)
-    except (KeyError, skipgram.UnknownWord) as error:
+    except (KeyError, vectors.UnknownWord) as error:
         raise UserError(error.args[0] if error.args else str(error)) from None
     print(f"nearest to {word}:")
     for neighbour, score in rows:

@@ -105,7 +105,7 @@ def run(folder: Path, *, should_stop=lambda: False, on_progress=None):
 
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
     """Store a word2vec text or binary file (what gensim and most published vectors use)."""
-    from namuweb import skipgram
+    from namuweb import vectors
     app_config.check_demo_upload(len(data), f"“{name}”")
     if not data:
         raise ValueError("the file is empty")
@@ -113,7 +113,7 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
         f.write(data)
         f.flush()
         try:
-            embeddings = skipgram.read_word2vec(f.name)
+            embeddings = vectors.read_word2vec(f.name)
         except (ValueError, UnicodeDecodeError, IndexError) as error:
             raise ValueError(f"“{name}” is not a word2vec text or binary file: {error}") from None
     folder = _new_folder("imported", home)
@@ -123,8 +123,8 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
 
 
 def load(entry: Entry | Path):
-    from namuweb import skipgram
-    return skipgram.Embeddings.load(entry.path if isinstance(entry, Entry) else Path(entry))
+    from namuweb import vectors
+    return vectors.Embeddings.load(entry.path if isinstance(entry, Entry) else Path(entry))
 
 
 def loss_curve(folder: Path) -> pd.DataFrame:

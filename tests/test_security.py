@@ -137,11 +137,11 @@ def test_checkpoints_load_with_keras_safe_mode(run_dir):
 
 
 def test_embeddings_never_unpickle_a_vectors_file(tmp_path):
-    from namuweb import skipgram
-    np.save(tmp_path / skipgram.VECTORS_FILE, np.array([{"x": 1}], dtype=object), allow_pickle=True)
-    (tmp_path / skipgram.VOCAB_FILE).write_text(json.dumps({"words": ["x"], "counts": [1]}), encoding="utf-8")
+    from namuweb import vectors
+    np.save(tmp_path / vectors.VECTORS_FILE, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / vectors.VOCAB_FILE).write_text(json.dumps({"words": ["x"], "counts": [1]}), encoding="utf-8")
     with pytest.raises(ValueError, match="allow_pickle"):
-        skipgram.Embeddings.load(tmp_path)
+        vectors.Embeddings.load(tmp_path)
 
 
 @functools.cache

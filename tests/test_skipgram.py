@@ -10,6 +10,7 @@ import pytest
 
 from namuweb import corpus as corpus_library
 from namuweb import skipgram as sg
+from namuweb import vectors
 
 
 def tagged_corpus(tmp_path, lines: list[str], name: str = "tagged test"):
@@ -36,10 +37,10 @@ def planted_lines(seed: int = 0, sentences: int = 1500) -> list[str]:
     return lines
 
 
-def small_embeddings() -> sg.Embeddings:
+def small_embeddings() -> vectors.Embeddings:
     words = ["국민/Noun", "국가/Noun", "국민/Verb", "의/Josa", "왕", "여왕", "남자", "여자"]
     rng = np.random.default_rng(1)
-    return sg.Embeddings(words, [50, 40, 3, 100, 5, 4, 6, 7], rng.normal(size=(len(words), 8)).astype(np.float32))
+    return vectors.Embeddings(words, [50, 40, 3, 100, 5, 4, 6, 7], rng.normal(size=(len(words), 8)).astype(np.float32))
 
 
 # --- training ------------------------------------------------------------------
@@ -60,7 +61,7 @@ def test_planted_synonyms_are_each_others_nearest_neighbour(tmp_path, shared):
     assert rows[-1]["epoch"] == 5 and rows[-1]["loss"] < rows[0]["loss"]
     assert progress and progress[-1]["total_steps"] >= progress[-1]["step"] > 0
     assert sg.SkipGramConfig.from_json(json.loads((tmp_path / "out" / sg.CONFIG_FILE).read_text())) == config
-    assert sg.Embeddings.load(tmp_path / "out").words == emb.words
+    assert vectors.Embeddings.load(tmp_path / "out").words == emb.words
 
 
 def test_the_xla_compiled_loop_learns_the_same_planted_synonyms(tmp_path, monkeypatch):
@@ -123,7 +124,7 @@ def test_should_stop_stops_early_and_still_saves(tmp_path):
     assert len(calls) == 3
     assert rows, "the first call's loss was not logged"
     assert 0 < rows[-1]["step"] <= 2 * sg.steps_per_call(config.batch) and rows[-1]["epoch"] <= 2
-    assert (tmp_path / "out" / sg.VECTORS_FILE).is_file() and len(emb.words) > 10
+    assert (tmp_path / "out" / vectors.VECTORS_FILE).is_file() and len(emb.words) > 10
 
 
 def test_an_untagged_corpus_is_refused(tmp_path):
@@ -190,7 +191,7 @@ def test_find_resolves_bare_words_and_explains_unknown_ones():
     emb = small_embeddings()
     assert emb.find("국민") == "국민/Noun"  # the more frequent of 국민/Noun and 국민/Verb
     assert emb.find("국민/Verb") == "국민/Verb"
-    with pytest.raises(sg.UnknownWord) as error:
+    with pytest.raises(vectors.UnknownWord) as error:
         emb.find("국밈")
     assert isinstance(error.value, KeyError)
     message = str(error.value)
@@ -213,7 +214,7 @@ def test_neighbors_are_cosine_ranked_without_the_query():
     scores = unit[1:] @ unit[0]
     assert [w for w, _ in found] == [emb.words[1 + i] for i in np.argsort(-scores)[:3]]
     assert found[0][1] == pytest.approx(float(scores.max()), abs=1e-6)
-    assert all(tag == "Noun" for w, _ in emb.neighbors("의", k=5, tag="Noun") for tag in [sg.split_tag(w)[1]])
+    assert all(tag == "Noun" for w, _ in emb.neighbors("의", k=5, tag="Noun") for tag in [vectors.split_tag(w)[1]])
     assert len(emb.neighbors("의", k=5, tag="Noun")) == 2
 
 
@@ -246,12 +247,12 @@ def test_projection_is_pca_of_the_most_frequent_words():
 def test_save_load_round_trip(tmp_path):
     emb = small_embeddings()
     emb.save(tmp_path / "emb")
-    back = sg.Embeddings.load(tmp_path / "emb")
+    back = vectors.Embeddings.load(tmp_path / "emb")
     assert back.words == emb.words and back.counts == emb.counts
     assert np.array_equal(back.vectors, emb.vectors)
     assert not [p for p in (tmp_path / "emb").iterdir() if p.name.endswith(".tmp")]
     with pytest.raises(FileNotFoundError, match="holds no embeddings"):
-        sg.Embeddings.load(tmp_path / "nothing")
+        vectors.Embeddings.load(tmp_path / "nothing")
 
 
 @pytest.mark.parametrize("binary", [False, True])
@@ -259,7 +260,7 @@ def test_word2vec_round_trip(tmp_path, binary):
     emb = small_embeddings()
     path = tmp_path / ("v.bin" if binary else "v.txt")
     (emb.to_word2vec_binary if binary else emb.to_word2vec_text)(path)
-    back = sg.read_word2vec(path)
+    back = vectors.read_word2vec(path)
     assert back.words == emb.words
     assert np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
     assert back.counts == list(range(len(emb.words), 0, -1))
@@ -272,7 +273,7 @@ def test_reads_what_gensim_writes(tmp_path, binary):
     kv = keyedvectors.KeyedVectors(emb.vectors.shape[1])
     kv.add_vectors(emb.words, emb.vectors)
     kv.save_word2vec_format(str(tmp_path / "g"), binary=binary)
-    back = sg.read_word2vec(tmp_path / "g")
+    back = vectors.read_word2vec(tmp_path / "g")
     assert back.words == emb.words and np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
     emb.to_word2vec_binary(tmp_path / "ours") if binary else emb.to_word2vec_text(tmp_path / "ours")
     theirs = keyedvectors.KeyedVectors.load_word2vec_format(str(tmp_path / "ours"), binary=binary)
@@ -282,7 +283,7 @@ def test_reads_what_gensim_writes(tmp_path, binary):
 def test_read_word2vec_rejects_other_files(tmp_path):
     (tmp_path / "x").write_text("hello world\n")
     with pytest.raises(ValueError, match="not a word2vec file"):
-        sg.read_word2vec(tmp_path / "x")
+        vectors.read_word2vec(tmp_path / "x")
 
 
 def test_projector_files(tmp_path):
@@ -330,3 +331,17 @@ def test_a_word2vec_header_that_cannot_fit_the_file_is_refused_before_any_alloca
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 5_000_000, f"{peak:,} bytes allocated for a refused header"
+
+
+def test_querying_saved_vectors_needs_neither_the_trainer_nor_tensorflow(tmp_path):
+    """Browsing embeddings (the page, ``neighbors``) goes through namuweb.vectors alone."""
+    embeddings = vectors.Embeddings(["국민/Noun", "나라/Noun", "사람/Noun"], [3, 2, 1],
+                                    np.eye(3, 4, dtype=np.float32))
+    embeddings.save(tmp_path)
+    code = ("import sys; from namuweb import vectors; e = vectors.Embeddings.load(sys.argv[1]); "
+            "print(e.neighbors('국민/Noun', k=2)[0][0]); "
+            "print(sorted(m for m in ('namuweb.skipgram', 'tensorflow') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, loaded = done.stdout.strip().splitlines()
+    assert first in {"나라/Noun", "사람/Noun"} and loaded == "[]"

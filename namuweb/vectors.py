@@ -1,0 +1,299 @@
+"""Word vectors apart from how they were trained: nearest words, analogies, maps, and word2vec /
+Projector files.
+
+Pages and the CLI query vectors through this module alone, so browsing embeddings never imports
+the skip-gram trainer or TensorFlow (gensim keeps ``KeyedVectors`` apart from ``Word2Vec`` for the
+same reason).  Vectors trained here and vectors imported from a word2vec file are the same object.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from namuweb import storage
+
+VECTORS_FILE = "vectors.npy"
+VOCAB_FILE = "vocab.json"
+_TAG = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
+
+
+class UnknownWord(KeyError):
+    """A word the embeddings do not know; ``str()`` is one user-facing line."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0]) if self.args else "unknown word"
+
+
+def split_tag(token: str) -> tuple[str, str]:
+    """``("국민", "Noun")`` for ``"국민/Noun"``; ``(token, "")`` for a plain word."""
+    word, slash, tag = token.rpartition("/")
+    if slash and word and _TAG.fullmatch(tag):
+        return word, tag
+    return token, ""
+
+
+def _write_atomic(path: Path, write: Callable) -> None:
+    """``storage.atomic_write`` into a folder made on demand (exports may name a new one)."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    storage.atomic_write(path, write)
+
+
+@dataclass
+class Embeddings:
+    words: list[str]        # "국민/Noun" tokens, or plain words for imported files
+    counts: list[int]
+    vectors: np.ndarray     # (V, D) float32, the input (centre) vectors
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        if self.vectors.ndim != 2 or len(self.words) != len(self.vectors) or len(self.counts) != len(self.words):
+            raise ValueError(f"{len(self.words)} words, {len(self.counts)} counts and vectors of shape "
+                             f"{self.vectors.shape} do not match")
+
+    # lookups
+
+    def index(self) -> dict[str, int]:
+        if "index" not in self._cache:
+            self._cache["index"] = {word: i for i, word in enumerate(self.words)}
+        return self._cache["index"]
+
+    def tags(self) -> list[str]:
+        if "tags" not in self._cache:
+            self._cache["tags"] = [split_tag(word)[1] for word in self.words]
+        return self._cache["tags"]
+
+    def _by_frequency(self) -> np.ndarray:
+        """Word ids, most frequent first (ties: vocabulary order)."""
+        if "order" not in self._cache:
+            self._cache["order"] = np.argsort(-np.asarray(self.counts, dtype=np.int64), kind="stable")
+        return self._cache["order"]
+
+    def _bare_forms(self) -> dict[str, int]:
+        """Each bare word ("국민") to the id of its most frequent tagged form."""
+        if "bare" not in self._cache:
+            bare: dict[str, int] = {}
+            for i in self._by_frequency():
+                bare.setdefault(split_tag(self.words[i])[0], int(i))
+            self._cache["bare"] = bare
+        return self._cache["bare"]
+
+    def find(self, query: str) -> str:
+        """The token for ``query``: itself if known, else the most frequent tagged form of a bare word."""
+        query = query.strip()
+        if query in self.index():
+            return query
+        if query in self._bare_forms():
+            return self.words[self._bare_forms()[query]]
+        close = difflib.get_close_matches(query, list(self._bare_forms()), n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownWord(f"{query!r} is not in the vocabulary of {len(self.words):,} words{hint}")
+
+    def _id(self, query: str) -> int:
+        return self.index()[self.find(query)]
+
+    def complete(self, prefix: str, limit: int = 20) -> list[str]:
+        """Tokens starting with ``prefix``, most frequent first, for a search box."""
+        prefix = prefix.strip()
+        found = []
+        for i in self._by_frequency():
+            if self.words[i].startswith(prefix):
+                found.append(self.words[i])
+                if len(found) >= limit:
+                    break
+        return found
+
+    # geometry
+
+    def unit_vectors(self) -> np.ndarray:
+        if "unit" not in self._cache:
+            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
+            self._cache["unit"] = self.vectors / np.maximum(norms, 1e-12)
+        return self._cache["unit"]
+
+    def _nearest(self, direction: np.ndarray, exclude: set[int], k: int, tag: str | None) -> list[tuple[str, float]]:
+        unit = self.unit_vectors()
+        direction = direction / max(float(np.linalg.norm(direction)), 1e-12)
+        scores = unit @ direction
+        if exclude:
+            scores[list(exclude)] = -np.inf
+        if tag is not None:
+            scores[np.asarray(self.tags()) != tag] = -np.inf
+        take = min(len(scores), k + len(exclude))
+        best = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.words[i], float(scores[i])) for i in best if np.isfinite(scores[i])][:k]
+
+    def neighbors(self, query: str, k: int = 10, tag: str | None = None) -> list[tuple[str, float]]:
+        """The ``k`` words with the highest cosine similarity to ``query`` (itself excluded)."""
+        i = self._id(query)
+        return self._nearest(self.unit_vectors()[i], {i}, k, tag)
+
+    def similarity(self, a: str, b: str) -> float:
+        unit = self.unit_vectors()
+        return float(unit[self._id(a)] @ unit[self._id(b)])
+
+    def analogy(self, positive: list[str], negative: list[str], k: int = 10) -> list[tuple[str, float]]:
+        """gensim's ``most_similar(positive, negative)``: the mean of the inputs' unit vectors
+        (negatives subtracted), inputs excluded from the answer."""
+        if not positive and not negative:
+            raise ValueError("give at least one word")
+        unit = self.unit_vectors()
+        plus = [self._id(w) for w in positive]
+        minus = [self._id(w) for w in negative]
+        direction = (unit[plus].sum(axis=0) - unit[minus].sum(axis=0)) / (len(plus) + len(minus))
+        return self._nearest(direction, set(plus) | set(minus), k, None)
+
+    def projection(self, n: int = 300, method: str = "pca") -> pd.DataFrame:
+        """The ``n`` most frequent words in 2-D: columns word, tag, count, x, y.
+
+        PCA by SVD of the centred vectors (principal axes, so the picture is the
+        largest variance); t-SNE is not offered since scikit-learn is not a dependency."""
+        if method != "pca":
+            raise ValueError(f"unknown projection {method!r}; only 'pca' is available")
+        ids = self._by_frequency()[:max(0, n)]
+        points = self.vectors[ids].astype(np.float64)
+        points -= points.mean(axis=0) if len(points) else 0
+        xy = np.zeros((len(ids), 2))
+        if len(ids) > 1:
+            _, _, axes = np.linalg.svd(points, full_matrices=False)
+            xy[:, :min(2, len(axes))] = points @ axes[:2].T
+        tags = self.tags()
+        return pd.DataFrame({"word": [self.words[i] for i in ids], "tag": [tags[i] for i in ids],
+                             "count": [int(self.counts[i]) for i in ids], "x": xy[:, 0], "y": xy[:, 1]})
+
+    # files
+
+    def save(self, folder: Path) -> None:
+        """``vectors.npy`` and ``vocab.json``, each written whole or not at all (vectors first,
+        so a ``vocab.json`` on disk always has its vectors)."""
+        folder = Path(folder)
+        _write_atomic(folder / VECTORS_FILE, lambda f: np.save(f, self.vectors))
+        vocab = json.dumps({"words": self.words, "counts": [int(c) for c in self.counts]}, ensure_ascii=False)
+        _write_atomic(folder / VOCAB_FILE, lambda f: f.write(vocab.encode("utf-8")))
+
+    @classmethod
+    def load(cls, folder: Path) -> "Embeddings":
+        folder = Path(folder)
+        try:
+            vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+            vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)  # never unpickle a file
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{folder} holds no embeddings ({VOCAB_FILE} + {VECTORS_FILE})") from None
+        return cls(list(vocab["words"]), [int(c) for c in vocab["counts"]], vectors)
+
+    def to_word2vec_text(self, path: Path) -> None:
+        """word2vec's text format (what gensim's ``load_word2vec_format`` reads); 9 significant
+        digits so float32 values read back exactly."""
+        def write(f):
+            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
+            for word, row in zip(self.words, self.vectors):
+                f.write((word + " " + " ".join(f"{v:.9g}" for v in row.tolist()) + "\n").encode("utf-8"))
+        _write_atomic(Path(path), write)
+
+    def to_word2vec_binary(self, path: Path) -> None:
+        """word2vec's binary format: a text header, then ``word`` + space + float32 bytes + newline."""
+        def write(f):
+            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
+            for word, row in zip(self.words, self.vectors.astype("<f4")):
+                f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        _write_atomic(Path(path), write)
+
+    def to_projector(self, vectors_tsv: Path, metadata_tsv: Path) -> None:
+        """The two files TensorFlow's Embedding Projector loads: vectors (no header) and
+        metadata with a ``word\\ttag\\tcount`` header (several columns need one)."""
+        def vectors(f):
+            for row in self.vectors.tolist():
+                f.write(("\t".join(f"{v:.6g}" for v in row) + "\n").encode("utf-8"))
+
+        def metadata(f):
+            f.write(b"word\ttag\tcount\n")
+            for word, tag, count in zip(self.words, self.tags(), self.counts):
+                f.write(f"{_tsv_cell(word)}\t{tag}\t{int(count)}\n".encode("utf-8"))
+        _write_atomic(Path(vectors_tsv), vectors)
+        _write_atomic(Path(metadata_tsv), metadata)
+
+
+def _tsv_cell(text: str) -> str:
+    return text.replace("\t", " ").replace("\n", " ")
+
+
+MAX_WORD2VEC_DIMS = 10_000
+
+
+def read_word2vec(path: Path) -> Embeddings:
+    """A word2vec file, text or binary (detected), as gensim or the C tool writes it.
+
+    The header is checked against the file's size before anything is allocated (a 24-byte file
+    may claim 100,000 × 100,000), and the text format is read a line at a time into one float32
+    array, so memory is the vectors themselves. The format has no counts; the file is ordered
+    most frequent first by convention, so the descending rank stands in for them."""
+    path = Path(path)
+    with path.open("rb") as f:
+        header = f.readline(200)
+        try:
+            size, dims = (int(x) for x in header.split())
+        except ValueError:
+            raise ValueError(f"{path.name} is not a word2vec file: the first line must be '<words> <dimensions>'") \
+                from None
+        body_bytes = path.stat().st_size - len(header)
+        if not (0 < size and 0 < dims <= MAX_WORD2VEC_DIMS) or size * dims * 2 > body_bytes:
+            # every number takes at least 2 bytes in the text format ("0 ") and 4 in the binary one
+            raise ValueError(f"its header promises {size:,} words × {dims:,} dimensions, which cannot fit in "
+                             f"the {body_bytes:,} bytes that follow it")
+        start = f.tell()
+        parsed = _parse_text(f, size, dims)
+        if parsed is None:
+            f.seek(start)
+            parsed = _parse_binary(f.read(), size, dims, path)
+    words, vectors = parsed
+    return Embeddings(words, list(range(size, 0, -1)), vectors)
+
+
+def _parse_text(lines, size: int, dims: int):
+    """(words, vectors) if ``lines`` (a binary file after the header) are the text format, else None."""
+    words, vectors = [], np.empty((size, dims), dtype=np.float32)
+    for raw in lines:
+        try:
+            line = raw.decode("utf-8").rstrip()
+        except UnicodeDecodeError:
+            return None
+        if not line.strip():
+            continue
+        parts = line.split(" ")
+        if len(parts) != dims + 1 or len(words) >= size:
+            return None
+        try:
+            vectors[len(words)] = np.asarray(parts[1:], dtype=np.float32)
+        except ValueError:
+            return None
+        words.append(parts[0])
+    return (words, vectors) if len(words) == size else None
+
+
+def _parse_binary(body: bytes, size: int, dims: int, path) -> tuple[list[str], np.ndarray]:
+    width = 4 * dims
+    words, vectors = [], np.empty((size, dims), dtype=np.float32)
+    at = 0
+    for i in range(size):
+        while at < len(body) and body[at:at + 1] in (b"\n", b"\r"):  # the C tool ends each row with one
+            at += 1
+        space = body.find(b" ", at)
+        if space < 0 or space + 1 + width > len(body):
+            raise ValueError(f"{path} is not a word2vec file: it ends inside word {i + 1} of {size}")
+        words.append(body[at:space].decode("utf-8", errors="replace"))
+        vectors[i] = np.frombuffer(body, dtype="<f4", count=dims, offset=space + 1)
+        at = space + 1 + width
+    return words, vectors
+
+
+# --- data ----------------------------------------------------------------------
