@@ -17,17 +17,15 @@ no ``latest.json`` of its own, resumes exactly.
 from __future__ import annotations
 
 import functools
-import re
 import time
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from namuweb import runs, storage
+from namuweb import runs
 
 REQUIRED = ("config.json", "model.weights.h5")
-_STEP = re.compile(r"^step-(\d+)\.keras$")
 
 
 class DamagedCheckpoint(runs.RunError):
@@ -69,7 +67,7 @@ def step_files(run_dir: Path) -> list[tuple[int, Path]]:
     folder = Path(run_dir) / runs.CHECKPOINTS
     if not folder.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _STEP.match(p.name))]
+    found = [(step, p) for p in folder.iterdir() if (step := runs.checkpoint_step(p.name)) is not None]
     return sorted(found, reverse=True)
 
 
@@ -127,7 +125,5 @@ def repair(run_dir: Path, steps_per_epoch) -> Inspection:
     if inspection.good is not None and not inspection.latest_ok:
         step, path = inspection.good
         per_epoch = steps_per_epoch() if callable(steps_per_epoch) else steps_per_epoch
-        storage.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST,
-                        {"file": path.name, "step": step, "epoch": step // per_epoch,
-                         "epoch_step": step % per_epoch, "time": time.time(), "recovered": True})
+        runs.point_latest(run_dir, path.name, step, per_epoch, recovered=True)
     return inspection

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,27 @@ METRICS_FILE = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
 KIND = "train"
-CHECKPOINT_NAME = re.compile(r"step-\d+\.keras")  # what the trainer writes; nothing else is ever loaded
+CHECKPOINT_NAME = re.compile(r"step-(\d+)\.keras")  # what the trainer writes; nothing else is ever loaded
+
+
+def checkpoint_name(step: int) -> str:
+    """The file name of the checkpoint of ``step`` (sorts by step)."""
+    return f"step-{step:08d}.keras"
+
+
+def checkpoint_step(name: str) -> int | None:
+    """The step a checkpoint file name holds, or None for any other name."""
+    found = CHECKPOINT_NAME.fullmatch(name)
+    return int(found.group(1)) if found else None
+
+
+def point_latest(run_dir: Path, name: str, step: int, per_epoch: int, **extra) -> dict:
+    """Make ``latest.json`` name checkpoint ``name``: its step and where in the data that is (epoch
+    ``step div per_epoch``, batch ``step mod per_epoch``); ``extra`` adds fields (``seconds`` trained)."""
+    epoch, epoch_step = divmod(step, per_epoch)
+    latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, **extra, "time": time.time()}
+    storage.write_json(Path(run_dir) / CHECKPOINTS / LATEST, latest)
+    return latest
 
 
 class RunError(ValueError):

@@ -143,17 +143,14 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
 
     ``latest.json`` records where in the data the step is (epoch ``step div per_epoch``, batch
     ``step mod per_epoch``) and the seconds trained so far, which a time budget counts on resume."""
-    epoch, epoch_step = divmod(step, per_epoch)
     folder = run_dir / runs.CHECKPOINTS
     folder.mkdir(exist_ok=True)
-    name = f"step-{step:08d}.keras"
-    tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"
+    name = runs.checkpoint_name(step)
+    tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"  # Keras insists on the suffix
     model.save(tmp)
     os.replace(tmp, folder / name)
-    latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, "seconds": round(seconds, 3),
-              "time": time.time()}
-    storage.write_json(folder / runs.LATEST, latest)
-    kept = sorted(folder.glob("step-*.keras"))
+    latest = runs.point_latest(run_dir, name, step, per_epoch, seconds=round(seconds, 3))
+    kept = sorted(p for p in folder.iterdir() if runs.checkpoint_step(p.name) is not None)
     for old in kept[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)
     return latest
