@@ -10,6 +10,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 STARTED = time.monotonic()  # before the imports below: a training time budget counts from the job's start
@@ -368,20 +369,31 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tag_corpus(args: argparse.Namespace) -> int:
-    from namuweb import morph, tagging
+def _job_folder(args: argparse.Namespace, settings_file: str, what: str, create: Callable[[], Path] | None,
+                missing: str) -> Path:
+    """The job a job command works on: ``--job-dir`` of an existing one (resumed), or a new one made
+    by ``create`` (None when the command's input is missing: then ``missing`` is the message).
+    Settings errors from ``create`` become one line for the user."""
     if args.job_dir:
         job_dir = Path(args.job_dir)
-        if not _is_file(job_dir / tagging.JOB_FILE):
-            raise UserError(f"{_shown(str(job_dir))} is not a tagging job")
-    elif args.corpus:
+        if not _is_file(job_dir / settings_file):
+            raise UserError(f"{_shown(str(job_dir))} is not {what}")
+    elif create is not None:
         try:
-            job_dir = tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem)
+            job_dir = create()
         except ValueError as error:
             raise UserError(str(error)) from None
     else:
-        raise UserError("give a CORPUS to tag, or --job-dir of a job to resume")
+        raise UserError(missing)
     print(f"job folder: {job_dir}", file=sys.stderr)
+    return job_dir
+
+
+def cmd_tag_corpus(args: argparse.Namespace) -> int:
+    from namuweb import morph, tagging
+    job_dir = _job_folder(args, tagging.JOB_FILE, "a tagging job",
+                          (lambda: tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem))
+                          if args.corpus else None, "give a CORPUS to tag, or --job-dir of a job to resume")
     started = time.time()
     with jobs.Worker(job_dir, tagging.KIND) as worker:
         def progress(done: int, total: int, lines: int, sentences: int) -> None:
@@ -402,11 +414,8 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
 
 def cmd_skipgram(args: argparse.Namespace) -> int:
     from namuweb import embedding_library, skipgram
-    if args.job_dir:
-        folder = Path(args.job_dir)
-        if not _is_file(folder / embedding_library.CONFIG_FILE):
-            raise UserError(f"{_shown(str(folder))} is not a skip-gram job")
-    elif args.corpus:
+
+    def create() -> Path:
         settings = {k: v for k, v in dict(dimensions=args.dimensions, window=args.window, negatives=args.negatives,
                                           min_count=args.min_count, subsample=args.subsample, epochs=args.epochs,
                                           learning_rate=args.learning_rate, batch=args.batch, seed=args.seed,
@@ -414,15 +423,11 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
                     if v is not None}
         if args.drop_tags:
             settings["drop_tags"] = tuple(t.strip() for t in args.drop_tags.split(",") if t.strip())
-        try:
-            found = corpus.get_corpus(args.corpus)
-            config = skipgram.SkipGramConfig(corpus=found.id, **settings).validated()
-            folder = embedding_library.create(config)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-    else:
-        raise UserError("give --corpus (a tagged corpus) to train, or --job-dir of a job to resume")
-    print(f"embeddings folder: {folder}", file=sys.stderr)
+        found = corpus.get_corpus(args.corpus)
+        return embedding_library.create(skipgram.SkipGramConfig(corpus=found.id, **settings).validated())
+
+    folder = _job_folder(args, embedding_library.CONFIG_FILE, "a skip-gram job", create if args.corpus else None,
+                         "give --corpus (a tagged corpus) to train, or --job-dir of a job to resume")
     skipgram.configure_process()  # after the arguments are checked: it starts TensorFlow
     with jobs.Worker(folder, embedding_library.KIND) as worker:
         def on_progress(row: dict) -> None:
@@ -459,27 +464,21 @@ def cmd_embeddings(args: argparse.Namespace) -> int:
 
 def cmd_import_namuwiki(args: argparse.Namespace) -> int:
     from namuweb import imports, namuwiki
-    if args.job_dir:
-        job_dir = Path(args.job_dir)
-        if not _is_file(job_dir / imports.JOB_FILE):
-            raise UserError(f"{_shown(str(job_dir))} is not an import job")
-    elif args.dump:
+
+    def create() -> Path:
         dump = Path(args.dump)
         if not _is_file(dump):
             raise UserError(f"{_shown(str(dump))} is not a file")
-        try:
-            options = namuwiki.ImportOptions(
-                namespaces=tuple(n.strip() for n in args.namespaces.split(",")), min_chars=args.min_chars,
-                title_pattern=args.title, max_documents=args.max_documents, max_output_chars=args.max_chars,
-                sample_rate=args.sample, seed=args.seed, keep_headings=not args.drop_headings,
-                keep_tables=not args.drop_tables, keep_code=args.keep_code, footnotes=args.footnotes,
-                jamo=args.jamo).validated()
-            job_dir = imports.create_job(dump, dump.name, options)
-        except ValueError as error:
-            raise UserError(str(error)) from None
-    else:
-        raise UserError("give a DUMP file, or --job-dir of an import job")
-    print(f"job folder: {job_dir}", file=sys.stderr)
+        options = namuwiki.ImportOptions(
+            namespaces=tuple(n.strip() for n in args.namespaces.split(",")), min_chars=args.min_chars,
+            title_pattern=args.title, max_documents=args.max_documents, max_output_chars=args.max_chars,
+            sample_rate=args.sample, seed=args.seed, keep_headings=not args.drop_headings,
+            keep_tables=not args.drop_tables, keep_code=args.keep_code, footnotes=args.footnotes,
+            jamo=args.jamo).validated()
+        return imports.create_job(dump, dump.name, options)
+
+    job_dir = _job_folder(args, imports.JOB_FILE, "an import job", create if args.dump else None,
+                          "give a DUMP file, or --job-dir of an import job")
     started = time.time()
     with jobs.Worker(job_dir, imports.KIND) as worker:
         def progress(done: int, total: int, read: int, kept: int) -> None:
