@@ -109,9 +109,9 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     real run, the others' a temporary copy.  Returns what :func:`trainer.train` returns."""
     import tensorflow as tf
     started = time.monotonic() if started is None else started
-    trainer._quiet_tensorflow()
+    trainer.quiet_tensorflow()
     run_dir = Path(run_dir)
-    config, split = trainer._load_split(run_dir)
+    config, split = trainer.load_split(run_dir)
     vocab_size = load_vocab(run_dir / runs.VOCAB_FILE).size
     strategy = tf.distribute.MultiWorkerMirroredStrategy(
         communication_options=tf.distribute.experimental.CommunicationOptions(timeout_seconds=None))
@@ -162,7 +162,7 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
         runs.truncate_metrics(run_dir, after_step=step)
     device = f"{workers} workers (MultiWorkerMirroredStrategy), {trainer.describe_device(None)}"
     # the cluster's batch in the metrics (tokens/s of the whole cluster); the model was built above
-    progress = trainer._Progress(run_dir, model, dataclasses.replace(config, batch=global_batch), step=step, total=total, per_epoch=per_epoch,
+    progress = trainer.RunProgress(run_dir, model, dataclasses.replace(config, batch=global_batch), step=step, total=total, per_epoch=per_epoch,
                                  deadline=deadline, started=started, seconds_before=seconds_before,
                                  should_stop=should_stop if cluster.chief else (lambda: False), on_step=on_step)
     if not cluster.chief:

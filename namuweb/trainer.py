@@ -4,7 +4,7 @@ The loop is one Keras ``fit`` call for the whole session, over an endless batch 
 (:func:`charlm.training_data`), so the same code runs on any Keras backend and under
 ``tf.distribute``; on a CPU with TensorFlow it trains the same model through
 :mod:`namuweb.fast_lstm`'s faster pass.  A Keras "epoch" is only the validation interval.
-Around it (:class:`_Progress`, the callback):
+Around it (:class:`RunProgress`, the callback):
 
 * every step appends ``{step, epoch, loss, tokens_per_s, seconds, time}`` to ``metrics.jsonl``;
   every validation (a fixed held-out sample) a ``val_loss`` row;
@@ -38,7 +38,7 @@ CHECKPOINT_EVERY_ENV = "NAMUWEB_CHECKPOINT_EVERY_S"
 VALIDATE_EVERY_STEPS = 50     # on a fixed sample (charlm.VALIDATION_TOKENS), so it costs little
 
 
-def _quiet_tensorflow() -> None:
+def quiet_tensorflow() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -156,7 +156,7 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
     return latest
 
 
-class _Progress:
+class RunProgress:
     """The Keras callback: a metrics row per step, validation rows, checkpoints by time, and stopping.
 
     Keras reports the running mean of its epoch, so the batch loss is ``n·mean_n − (n−1)·mean_{n−1}``."""
@@ -268,7 +268,7 @@ class _Progress:
         self.board.close()
 
 
-def _load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
+def load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
     """The run's settings and its chunks, read from a token file the first call writes next to them."""
     config = runs.load_config(run_dir)
     vocab = load_vocab(run_dir / runs.VOCAB_FILE)
@@ -279,9 +279,9 @@ def _load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
 def evaluate(run_dir: Path) -> float:
     """Validation loss of the latest checkpoint on the trainer's validation sample, on demand;
     appended to the run's curves."""
-    _quiet_tensorflow()
+    quiet_tensorflow()
     run_dir = Path(run_dir)
-    config, split = _load_split(run_dir)
+    config, split = load_split(run_dir)
     latest = runs.latest_checkpoint(run_dir)
     if latest is None:
         raise runs.RunError("this run has no checkpoint yet")
@@ -314,9 +314,9 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     the validation interval.  ``started`` (a ``time.monotonic()`` reading, default now) is when
     the job began, so a time budget counts the job's start-up too."""
     started = time.monotonic() if started is None else started
-    _quiet_tensorflow()
+    quiet_tensorflow()
     run_dir = Path(run_dir)
-    config, split = _load_split(run_dir)
+    config, split = load_split(run_dir)
     vocab_size = load_vocab(run_dir / runs.VOCAB_FILE).size
     per_epoch = split.steps_per_epoch(config.batch)
     total = charlm.total_steps(config, per_epoch)
@@ -344,7 +344,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     deadline = started + config.max_seconds - seconds_before if config.max_seconds else None
     runs.truncate_metrics(run_dir, after_step=step)
     device = describe_device(strategy) + (", fused LSTM pass" if trained is not model else "")
-    progress = _Progress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, deadline=deadline,
+    progress = RunProgress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, deadline=deadline,
                          started=started, seconds_before=seconds_before, should_stop=should_stop, on_step=on_step)
     if on_step:
         on_step({"step": step, "total": total, "epoch": progress.data_epoch, "device": device,

@@ -167,7 +167,7 @@ def test_planned_steps_match_the_trainers_own_count(settings):
     from namuweb import charlm
     config = TrainConfig.from_preset("builtin", **settings)
     run_dir = runs.create_run(config)
-    config, split = trainer._load_split(run_dir)
+    config, split = trainer.load_split(run_dir)
     tokens = runs.load_vocab(run_dir / runs.VOCAB_FILE).total
     assert runs.planned_steps(config, tokens) == charlm.total_steps(config, split.steps_per_epoch(config.batch))
 

@@ -70,7 +70,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "1")  # the worker checkpoints by time: often, here
     epochs = 4  # long enough that the stop below lands mid-run on a fast machine too
     run_dir = new_run(tiny_corpus, epochs=epochs, steps=None)
-    config, split = trainer._load_split(run_dir)  # the trainer's own arithmetic
+    config, split = trainer.load_split(run_dir)  # the trainer's own arithmetic
     per_epoch = split.steps_per_epoch(config.batch)
     assert per_epoch >= 20, "the corpus should give several steps per epoch"
     total = epochs * per_epoch

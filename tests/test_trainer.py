@@ -119,7 +119,7 @@ def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=100)
     config = runs.load_config(run_dir)
     model = charlm.build_model(20, config)
-    progress = trainer._Progress(run_dir, model, config, step=0, total=100, per_epoch=10, deadline=None,
+    progress = trainer.RunProgress(run_dir, model, config, step=0, total=100, per_epoch=10, deadline=None,
                                  started=time.monotonic(), seconds_before=0.0, should_stop=lambda: False,
                                  on_step=None)
     try:
