@@ -8,14 +8,14 @@ import streamlit as st
 from namuweb import config, corpus, imports, jobs, usage
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
+from app_pages._widgets import demo_notice
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
 st.title("Corpora")
 st.caption("Every text the app can use. The other pages pick from this same library.")
 demo = config.demo_settings()
-if demo:
-    st.info(demo.notice(), icon=":material/visibility:")
+demo_notice()
 
 
 def source_label(item) -> str:

@@ -5,13 +5,13 @@ import streamlit as st
 from namuweb import charlm, charts, corpus, generate, jobs, runs
 from namuweb.config import demo_settings
 from namuweb.markup import literal
+from app_pages._widgets import demo_notice
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
            "together into syllables as they arrive.")
 demo = demo_settings()
-if demo:
-    st.info(demo.notice(), icon=":material/visibility:")
+demo_notice()
 
 
 @st.fragment(run_every=2)

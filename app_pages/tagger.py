@@ -1,6 +1,5 @@
 """Tagger: split Korean into morphemes with their parts of speech; tag whole corpora."""
 
-import os
 import time
 
 import pandas as pd
@@ -11,8 +10,8 @@ from namuweb.markup import literal
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
-LONG_INPUT = int(os.environ.get("NAMUWEB_TAGGER_CHUNK_CHARS", "5000"))
-MAX_INPUT = int(os.environ.get("NAMUWEB_TAGGER_MAX_CHARS", "20000"))  # longer text: Tag a corpus (a job)
+LONG_INPUT = taggers.page_chunk_chars()
+MAX_INPUT = taggers.page_max_chars()  # longer text: Tag a corpus (a job)
 URL_TEXT = 2000  # longer text is left out of the link, which browsers and proxies cap at a few KB
 JAVA_HINT = ("Install a Java runtime (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, or run "
              "`./scripts/app`, which does it) and restart the app. Kiwi needs no Java.")

@@ -7,13 +7,13 @@ from namuweb import charlm, charts, corpus, jobs, runs, warmup
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.vocab_report import report
+from app_pages._widgets import demo_notice
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
            "reload the page or open another tab and the run is still there.")
 demo = demo_settings()
-if demo:
-    st.info(demo.notice(), icon=":material/visibility:")
+demo_notice()
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

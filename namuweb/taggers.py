@@ -39,6 +39,17 @@ def time_limit(engine: str) -> float:
     return float(os.environ.get("NAMUWEB_TAGGER_TIMEOUT_S", "10"))
 
 
+def page_chunk_chars() -> int:
+    """Text longer than this is tagged in chunks, with a progress bar (``NAMUWEB_TAGGER_CHUNK_CHARS``, 5000)."""
+    return int(os.environ.get("NAMUWEB_TAGGER_CHUNK_CHARS", "5000"))
+
+
+def page_max_chars() -> int:
+    """The longest text a page tags in one request; longer text is a corpus job
+    (``NAMUWEB_TAGGER_MAX_CHARS``, 20000), so a pasted book never stalls the page."""
+    return int(os.environ.get("NAMUWEB_TAGGER_MAX_CHARS", "20000"))
+
+
 class EngineGaveUp(EngineUnavailable):
     """The engine did not answer this input in time, or crashed on it; it has been restarted."""
 
