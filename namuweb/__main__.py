@@ -3,7 +3,7 @@ import sys
 
 if sys.argv[1:2] == ["train"]:
     # Keras imports pandas only to accept DataFrames, which the trainer never passes; a training
-    # worker without it starts 0.3 s sooner and holds 64 MB less (bench/large_corpus.py).
+    # worker without it starts sooner and holds less memory (bench/large_corpus.py measures the worker).
     sys.modules.setdefault("pandas", None)
 
 from namuweb.cli import main  # noqa: E402  (after the line above)

@@ -35,10 +35,9 @@ of every pair is word2vec's, and the step's scores and gradients become small
 matmuls instead of k gathered rows per pair (``shared_negatives=0`` draws k per
 pair, exactly as word2vec does; ``bench/skipgram.py`` compares both).  The gradients of a batch
 are summed (each pair contributes what sequential SGD would have), so the
-learning rate means the same as word2vec's per pair (measured: at 0.025 our
-loss and neighbours after 5 epochs match gensim's).  On the small built-in
-corpus 5 epochs at 0.025 leave both under-trained (every neighbour at cosine
-≈ 0.98); 0.05 gives neighbours like 10 epochs at 0.025, so the default is 0.05.
+learning rate means the same as word2vec's per pair.  The default rate is
+twice word2vec's: it was chosen on the small built-in corpus, where five
+epochs at word2vec's rate leave the vectors under-trained.
 
 The vectors it saves are :class:`namuweb.vectors.Embeddings`, which are
 queried without this module.  Backend code: no Streamlit import; TensorFlow
@@ -335,8 +334,8 @@ class _SkipGramModel:
         sample of shuffled pairs estimates it for a fraction of the work of every step's).
 
         Everything that does not change from step to step — the call's negatives (one draw, seeded
-        by the global step), each pair's step size, constants — is made before the loop, which then
-        runs ~30 ops a step; per-step work in a TensorFlow loop costs about a microsecond an op."""
+        by the global step), each pair's step size, constants — is made before the loop: in a
+        TensorFlow loop of small steps, every op a step runs costs about as much as its arithmetic."""
         import tensorflow as tf
         calls, batch = centres.shape
         per_step = (self.shared,) if self.shared else (batch, self.negatives)
@@ -395,8 +394,7 @@ def _blocks(starts: np.ndarray, total: int, block_tokens: int) -> list[tuple[int
 def compile_with_xla(pairs: int) -> bool:
     """Whether XLA compiles the training loop: with a GPU and enough pairs to repay the compile.
     On a CPU the plain graph (in a process set up by :func:`configure_process`) was faster at every
-    size measured here: 1.1 s against 2.1 s for 4.7M pairs, 4.6 s against 6.0 s for 19M (shared
-    negatives; 3.6 s against 4.0 s for 4.7M pairs with negatives per pair)."""
+    size measured (commit 3e9ea44 has the figures)."""
     if pairs < JIT_MIN_PAIRS:
         return False
     import tensorflow as tf
