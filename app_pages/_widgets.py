@@ -1,11 +1,26 @@
 """What several pages show the same way: one place, so the pages stay widgets → one call → rendering."""
 
+from pathlib import Path
+
 import streamlit as st
 
-from namuweb import config
+from namuweb import config, jobs
+from namuweb.markup import literal
 
 
 def demo_notice() -> None:
     """In demo mode, what is open and what is limited, at the top of a page whose limits bite."""
     if demo := config.demo_settings():
         st.info(demo.notice(), icon=":material/visibility:")
+
+
+def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jobs.Progress | None = None,
+                 stop_label: str = "Stop") -> None:
+    """An active job's bar (done, rate, the kind's message, ETA) and its Stop button; call it from a
+    fragment that reruns every few seconds.  Plain text:  ``progress`` overrides the job's own report (a training
+    run's, read from its metrics); label and progress are shown as written, never as Markdown."""
+    progress = progress or status.progress
+    st.progress(progress.fraction, text=literal(f"{label}: {progress.line() or status.state + '…'}"))
+    if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
+        jobs.request_stop(job_dir)
+        st.rerun(scope="fragment")

@@ -1,14 +1,12 @@
 """Corpora: the library every page picks from; uploads and Namuwiki dump imports."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
 from namuweb import config, corpus, imports, jobs, usage
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import demo_notice
+from app_pages._widgets import demo_notice, job_progress
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
 
@@ -56,7 +54,7 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                 st.session_state.corpora_message = ("info", literal(received.corpus.notice or
                                                                     f"Stored “{received.corpus.name}”."))
             else:
-                imports.start(received.job_dir)
+                jobs.start(imports.IMPORT, received.job_dir)
                 st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
             st.session_state.corpora_message = ("error", literal(problem))
@@ -69,25 +67,16 @@ if message := st.session_state.get("corpora_message"):
 
 @st.fragment(run_every=2)
 def import_progress():
-    folders = imports.job_dirs()
+    folders = imports.FOLDERS.all()
     if not folders:
         return
     job = next((d for d in folders if (s := jobs.enforce_stop(d)) and s.active), folders[0])
-    status, settings = jobs.enforce_stop(job), imports.read_job(job)
+    status, settings = jobs.enforce_stop(job), imports.FOLDERS.read(job)
     if status is None:
         return
-    progress, name = status.progress, literal(settings["name"])
+    name = literal(settings["name"])
     if status.active:
-        fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
-        elapsed = time.time() - (status.started or time.time())
-        eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
-        st.progress(min(fraction, 1.0), text=f"Importing {name}: {fraction:.0%} · "
-                                             f"{progress.get('read', 0):,} documents read, "
-                                             f"{progress.get('kept', 0):,} kept · "
-                                             f"{progress.get('read', 0) / max(elapsed, 1e-9):,.0f} documents/s"
-                                             + (f" · ETA {eta:.0f} s" if eta is not None else ""))
-        if status.state != "stopping" and st.button("Stop the import", icon=":material/stop:", key=f"stop-{job.name}"):
-            jobs.request_stop(job)
+        job_progress(job, status, f"Importing {settings['name']}", stop_label="Stop the import")
         st.session_state.importing = True
     else:
         if st.session_state.pop("importing", False):
@@ -104,7 +93,7 @@ def import_progress():
         elif report.get("stopped") or status.state in ("stopped", "interrupted"):
             st.warning(f"{name}: {status.state}.", icon=":material/warning:")
             if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
-                imports.start(job)
+                jobs.start(imports.IMPORT, job)
 
 
 import_progress()

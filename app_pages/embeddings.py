@@ -7,6 +7,7 @@ from namuweb import charts, corpus, embedding_library, jobs
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
+from app_pages._widgets import job_progress
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -55,7 +56,7 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
         if st.button("Train embeddings", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
             try:
                 folder = embedding_library.create(SkipGramConfig(corpus=source, **settings).validated())
-                embedding_library.start(folder)
+                jobs.start(embedding_library.SKIPGRAM, folder)
                 st.rerun()
             except (ValueError, jobs.JobError) as problem:
                 st.error(literal(problem), icon=":material/error:")
@@ -71,18 +72,11 @@ def training_progress():
         return
     st.session_state.embeddings_training = True
     entry = active[0]
-    progress = entry.status.progress
-    total = progress.get("total_steps") or 0
-    step = progress.get("step") or 0
-    st.progress(min(step / total, 1.0) if total else 0.0,
-                text=f"Training {entry.label}: epoch {progress.get('epoch', 1)}, step {step:,} of {total:,}"
-                     + (f" · {progress['words_per_s']:,.0f} words/s" if progress.get("words_per_s") else ""))
+    job_progress(entry.path, entry.status, f"Training {entry.label}")
     curve = embedding_library.loss_curve(entry.path)
     if len(curve):
         st.altair_chart(charts.loss_chart(curve[["step", "loss"]].rename(columns={"loss": "value"})
                                           .assign(series="loss"), title="Skip-gram loss"), width="stretch")
-    if entry.status.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{entry.id}"):
-        jobs.request_stop(entry.path)
 
 
 training_progress()

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from namuweb import charlm, charts, corpus, generate, jobs, runs
+from namuweb import charlm, charts, corpus, generate, jobs, runs, trainer
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._widgets import demo_notice
+from app_pages._widgets import demo_notice, job_progress
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -17,11 +17,8 @@ demo_notice()
 @st.fragment(run_every=2)
 def demo_training(run):
     info = runs.run_info(run.path)
-    where = runs.progress(info, runs.read_metrics(info.path))
-    of = f" of {where['total']:,}" if where["total"] and where["total"] < charlm.UNBOUNDED_STEPS else ""
-    st.progress(where["fraction"], text=f"Training the quick demo: step {where['step']:,}{of}"
-                                        + (f" · loss {where['loss']:.3f}" if where["loss"] else "")
-                                        + f" · ETA {int(where['eta_s'] or 0)} s")
+    if info.status is not None:
+        job_progress(info.path, info.status, "Training the quick demo", runs.progress(info, runs.read_metrics(info.path)))
     if not (info.status and info.status.active):
         st.rerun(scope="app")
 
@@ -39,7 +36,7 @@ if not usable:
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):
             try:
-                runs.start(runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
+                jobs.start(trainer.TRAINING, runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
                 st.rerun()
             except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
                 st.error(literal(problem), icon=":material/error:")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from namuweb import corpus, jobs, morph, taggers, tagging, tagviz
 from namuweb.markup import literal
+from app_pages._widgets import job_progress
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -159,11 +160,11 @@ def corpus_tab() -> None:
                                   format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
     job_engine = cols[1].selectbox("Engine", available, index=available.index(engine),
                                    format_func=lambda n: morph.LABELS[n], key="job_engine")
-    busy = tagging.active_jobs()
+    busy = tagging.FOLDERS.active()
     if st.button("Tag the corpus", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
         try:
             job = tagging.create_job(source_id, job_engine, **(options if job_engine == "okt" else {}))
-            tagging.start(job)
+            jobs.start(tagging.TAGGING, job)
             st.session_state.tag_job = job.name
             st.rerun()
         except (jobs.JobError, ValueError) as problem:
@@ -171,27 +172,18 @@ def corpus_tab() -> None:
 
     @st.fragment(run_every=2)
     def tagging_progress():
-        folders = tagging.job_dirs()
+        folders = tagging.FOLDERS.all()
         if not folders:
             return
         active = [d for d in folders if (s := jobs.enforce_stop(d)) and s.active]
         job = active[0] if active else next((d for d in folders if d.name == st.session_state.get("tag_job")),
                                             folders[0])
-        status, settings = jobs.enforce_stop(job), tagging.read_job(job)
+        status, settings = jobs.enforce_stop(job), tagging.FOLDERS.read(job)
         if status is None:
             return
-        progress = status.progress
-        fraction = progress.get("done", 0) / max(progress.get("total", 1), 1)
         st.markdown(f"**{literal(settings['corpus_name'])}** with {morph.LABELS[settings['engine']]} — {status.state}")
         if status.active:
-            elapsed = time.time() - (status.started or time.time())
-            eta = elapsed / fraction * (1 - fraction) if fraction > 0 else None
-            st.progress(min(fraction, 1.0), text=f"{fraction:.0%} · {progress.get('lines', 0):,} lines · "
-                                                 f"{progress.get('sentences', 0):,} sentences"
-                                                 + (f" · ETA {eta:.0f} s" if eta is not None else ""))
-            if status.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{job.name}"):
-                jobs.request_stop(job)
-                st.rerun(scope="fragment")
+            job_progress(job, status, "Tagging")
         elif status.state == "finished" and settings.get("result"):
             try:
                 tagged = corpus.get_corpus(settings["result"])
@@ -206,8 +198,8 @@ def corpus_tab() -> None:
         elif status.state in ("stopped", "interrupted", "failed"):
             st.warning(f"{status.state}: {literal(status.error or 'stopped by request')}", icon=":material/warning:")
             if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}",
-                         disabled=bool(tagging.active_jobs())):
-                tagging.start(job)
+                         disabled=bool(tagging.FOLDERS.active())):
+                jobs.start(tagging.TAGGING, job)
                 st.rerun(scope="fragment")
 
     tagging_progress()

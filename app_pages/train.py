@@ -3,11 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import charlm, charts, corpus, jobs, runs, warmup
+from namuweb import charlm, charts, corpus, jobs, runs, trainer, warmup
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.vocab_report import report
-from app_pages._widgets import demo_notice
+from app_pages._widgets import demo_notice, job_progress
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -21,13 +21,6 @@ def corpus_tokens(corpus_id: str, created: str) -> tuple[int, int]:
     found = corpus.get_corpus(corpus_id)
     figures = report(found)
     return figures.tokens, figures.vocab.size
-
-
-def format_seconds(seconds) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m {seconds % 60:02d}s"
 
 
 # --- a new run ---------------------------------------------------------------------
@@ -99,15 +92,15 @@ if config:
         steps = charlm.total_steps(config, per_epoch)
         startup_s = speed.startup_seconds
         if steps >= charlm.UNBOUNDED_STEPS:  # only a time budget
-            plan = (f"this run: **{format_seconds(config.max_seconds)}** from start to a finished model, "
+            plan = (f"this run: **{jobs.format_seconds(config.max_seconds)}** from start to a finished model, "
                     f"about {max(config.max_seconds - startup_s, 0) / step_s:,.0f} steps")
         else:
             seconds = startup_s + steps * step_s
             if config.max_seconds:
                 seconds = min(seconds, config.max_seconds)
-            plan = f"this run: {steps:,} steps ≈ {format_seconds(seconds)} from start to a finished model"
+            plan = f"this run: {steps:,} steps ≈ {jobs.format_seconds(seconds)} from start to a finished model"
         st.info(f"**Device:** {device if tf is None or tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
-                f"**{per_epoch:,} steps per epoch** · about **{format_seconds(per_epoch * step_s)} per epoch** · "
+                f"**{per_epoch:,} steps per epoch** · about **{jobs.format_seconds(per_epoch * step_s)} per epoch** · "
                 f"{plan} (estimated from this machine's recent runs)", icon=":material/speed:")
 if config and not error:
     try:  # demo mode: within its step budget, or training off
@@ -124,7 +117,7 @@ if active:
 if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or active or (tf is not None and not tf.ok))):
     try:
         run_dir = runs.create_run(config)
-        runs.start(run_dir)
+        jobs.start(trainer.TRAINING, run_dir)
         st.session_state.focus_run = run_dir.name
         st.rerun()
     except (jobs.JobError, runs.RunError, corpus.CorpusError) as problem:
@@ -154,24 +147,21 @@ def live_view():
     val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
     last_val = float(val.iloc[-1]) if len(val) else None
     bits = runs.bits_per_char(last_val, info.config.get("tokens_per_char"))
-    step_budget = where["total"] and where["total"] < charlm.UNBOUNDED_STEPS  # not only a time budget
+    step, total, loss = where.extra["step"], where.extra["total_steps"], where.extra["loss"]
+    step_budget = total and total < charlm.UNBOUNDED_STEPS  # not only a time budget
     cols = st.columns(6)
     cols[0].metric("State", info.state)
-    cols[1].metric("Step", f"{where['step']:,} / {where['total']:,}" if step_budget else f"{where['step']:,}",
-                   help=f"epoch {where['epoch']}")
-    cols[2].metric("Loss", f"{where['loss']:.3f}" if where["loss"] is not None else "–",
+    cols[1].metric("Step", f"{step:,} / {total:,}" if step_budget else f"{step:,}",
+                   help=f"epoch {where.extra['epoch']}")
+    cols[2].metric("Loss", f"{loss:.3f}" if loss is not None else "–",
                    help="training loss of the last step, nats per jamo token")
     cols[3].metric("Val loss", f"{last_val:.3f}" if last_val is not None else "–",
                    help="on a fixed sample of held-out text, nats per jamo token")
     cols[4].metric("Bits/char", f"{bits:.2f}" if bits is not None else "–",
                    help="the validation loss in bits per character of the text: comparable across tokenizations")
-    cols[5].metric("Tokens/s", f"{where['tokens_per_s']:,.0f}" if where["tokens_per_s"] else "–")
+    cols[5].metric("Tokens/s", f"{where.extra['tokens_per_s']:,.0f}" if where.extra["tokens_per_s"] else "–")
     if info.status and info.status.active:
-        st.progress(where["fraction"], text=f"{where['fraction']:.0%} · ETA {format_seconds(where['eta_s'])} · "
-                                            f"epoch {where['epoch']} · {info.device or 'starting…'}")
-        if info.state != "stopping" and st.button("Stop", icon=":material/stop:", key=f"stop-{info.id}"):
-            jobs.request_stop(info.path)
-            st.rerun(scope="fragment")
+        job_progress(info.path, info.status, f"Training on {info.device or 'starting…'}", where)
     elif info.status and info.status.error:
         st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")
     st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
@@ -203,7 +193,7 @@ def all_runs():
         "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
         "steps": i.steps, "best val loss": i.best_val_loss, "bits/char": i.best_val_bits_per_char,
         "last loss": i.last_loss,
-        "duration": format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
+        "duration": jobs.format_seconds(i.duration) if i.duration is not None else "–", "device": i.device,
     } for i in infos])
     picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="multi-row",
                           key="runs_table",
@@ -243,7 +233,7 @@ def run_actions(run, busy: bool):
                       disabled=run.state not in ("stopped", "interrupted", "failed") or busy
                       or not inspection.resumable or orphaned):
         try:
-            runs.start(run.path)
+            jobs.start(trainer.TRAINING, run.path)
             st.session_state.focus_run = run.id
             st.rerun(scope="app")
         except (jobs.JobError, runs.RunError) as problem:

@@ -104,51 +104,12 @@ def cmd_vocab(args: argparse.Namespace) -> int:
     return 0
 
 
-def _status_line(line: str) -> None:
-    """Progress on stderr: redrawn in place on a terminal, one line each time in a log."""
-    if sys.stderr.isatty():
-        print("\r" + line, end="", file=sys.stderr, flush=True)
-    else:
-        print(line, file=sys.stderr, flush=True)
-
-
-class _ProgressLine:
-    """A one-line progress bar on stderr (a line per 10% when stderr is not a terminal).
-
-    A run with a time budget shows the larger of its step and its time fraction."""
-
-    def __init__(self):
-        self.tty = sys.stderr.isatty()
-        self.started = time.time()
-        self.first_step = None
-        self.max_seconds = None
-        self.last_tenth = -1
-
-    def __call__(self, row: dict) -> None:
-        if "loss" not in row:
-            budget = f" or {row['max_seconds']:g} s" if row.get("max_seconds") else ""
-            print(f"training on {row.get('device', '?')}: step {row['step']} of {row['total']}{budget}",
-                  file=sys.stderr)
-            self.first_step, self.max_seconds = row["step"], row.get("max_seconds")
-            return
-        step, total = row["step"], row["total"]
-        done = step - (self.first_step or 0)
-        left = (time.time() - self.started) / max(done, 1) * (total - step)
-        fraction = step / max(total, 1)
-        if self.max_seconds:
-            left = min(left, self.max_seconds - row.get("seconds", 0))
-            fraction = max(fraction, row.get("seconds", 0) / self.max_seconds)
-        fraction = min(fraction, 1.0)
-        width = 30
-        filled = int(width * fraction)
-        of = f"/{total}" if total < charlm.UNBOUNDED_STEPS else ""
-        line = (f"[{'#' * filled}{'.' * (width - filled)}] step {step}{of} epoch {row['epoch']} "
-                f"loss {row['loss']:.3f} {row['tokens_per_s'] / 1000:.1f}k tok/s ETA {max(left, 0):.0f}s")
-        if self.tty:
-            print("\r" + line, end="" if fraction < 1 else "\n", file=sys.stderr, flush=True)
-        elif (tenth := int(10 * fraction)) != self.last_tenth:
-            self.last_tenth = tenth
-            print(line, file=sys.stderr, flush=True)
+def _run_job(kind: jobs.JobKind, folder: Path) -> None:
+    """Run a job in the foreground, as the app's worker would, with a progress line on stderr."""
+    printer = jobs.ProgressPrinter(sys.stderr)
+    summary = jobs.run_here(kind, folder, started=STARTED, show=printer)
+    printer.close()
+    print(summary)
 
 
 def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None]:
@@ -192,6 +153,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from namuweb import trainer
     if args.tf_config:
         os.environ["TF_CONFIG"] = args.tf_config
+    if args.logical_cpus:
+        os.environ[trainer.LOGICAL_CPUS_ENV] = str(args.logical_cpus)
     run_dir = _path_arg(args.run_dir, "--run-dir") if args.run_dir is not None else None
     resuming = run_dir is not None and _is_file(run_dir / runs.CONFIG_FILE)
     distributed = args.distribute == "multiworker" or resuming and runs.load_config(run_dir).distribute == "multiworker"
@@ -204,45 +167,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         status = jobs.current_status(run_dir)
         if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
             raise UserError(f"{run_dir} is already being trained by process {status.pid}")
+        trainer.TRAINING.check(run_dir)
     elif args.corpus:
         if run_dir is not None and (run_dir.exists() and not _is_dir(run_dir)
                                     or _is_dir(run_dir) and any(run_dir.iterdir())):
             raise UserError(f"--run-dir {run_dir} exists and holds no run; give a new or empty folder")
         settings, characters = _train_config(args)
         run_dir = runs.create_run(settings, run_dir=run_dir, characters=characters)
+        print(f"run folder: {run_dir}", file=sys.stderr)
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
-    if resuming:
-        try:
-            runs.training_corpus(run_dir)  # a deleted corpus: one line, before any training
-        except RunError as error:
-            if (status := jobs.read_status(run_dir)) is not None and status.state == "queued":
-                jobs.write_status(run_dir, state="failed", error=str(error), ended=time.time())  # for the page
-            raise
-        _recover_checkpoints(run_dir)
-    print(f"run folder: {run_dir}", file=sys.stderr)
-    progress = _ProgressLine()
-    with jobs.Worker(run_dir, runs.KIND) as worker:
-        def on_step(row: dict) -> None:
-            progress(row)
-            worker.heartbeat(**{k: row[k] for k in ("step", "total", "epoch", "loss", "tokens_per_s", "seconds",
-                                                     "max_seconds", "device", "steps_per_epoch", "workers") if k in row})
-        if cluster is not None:
-            from namuweb import multiworker as cluster_training
-            try:
-                result = cluster_training.train(run_dir, cluster, should_stop=lambda: worker.stop_requested,
-                                                on_step=on_step, started=STARTED)
-            except cluster_training.ClusterError as error:
-                raise UserError(str(error)) from None
-        else:
-            result = trainer.train(run_dir, should_stop=lambda: worker.stop_requested, on_step=on_step,
-                                   logical_cpus=args.logical_cpus, started=STARTED)
-    of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
-    print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
-          f"on {result['device']}; checkpoint in {run_dir / runs.CHECKPOINTS}")
-    if kept := result.get("kept"):
-        print(f"the checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
-              f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
+    _run_job(trainer.TRAINING, run_dir)
     return 0
 
 
@@ -251,7 +186,7 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
     corpus it adds) in a temporary data folder that is removed at the end; the chief keeps the run."""
     import shutil
     import tempfile
-    from namuweb import multiworker
+    from namuweb import multiworker, trainer
     if not args.corpus:
         raise UserError(f"{cluster.name(cluster.index)} keeps no run of its own: give it the same --corpus and "
                         "options as the chief (also to resume; the chief sends its checkpoint)")
@@ -262,7 +197,8 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
         run_dir = runs.create_run(settings, run_dir=scratch / "run", characters=characters)
         print(f"{cluster.name(cluster.index)}: training with the chief {cluster.name(0)}", file=sys.stderr)
         try:
-            result = multiworker.train(run_dir, cluster, on_step=_ProgressLine(), started=STARTED)
+            result = multiworker.train(run_dir, cluster, on_step=trainer.StepReporter(jobs.ProgressPrinter(sys.stderr)),
+                                       started=STARTED)
         except multiworker.ClusterError as error:
             raise UserError(str(error)) from None
     finally:
@@ -270,24 +206,6 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
     print(f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']} with the chief; "
           f"the chief {cluster.name(0)} holds the checkpoint")
     return 0
-
-
-def _recover_checkpoints(run_dir: Path) -> None:
-    """Resume past a damaged checkpoint from the newest intact one, or say that none is left."""
-    from namuweb import checkpoints
-
-    def steps_per_epoch() -> int:
-        config = runs.load_config(run_dir)
-        return charlm.steps_per_epoch(report(runs.training_corpus(run_dir)).tokens, config)
-
-    try:
-        inspection = checkpoints.repair(run_dir, steps_per_epoch)
-    except checkpoints.DamagedCheckpoint as error:
-        # Recorded for the Train page too (a job started there ends here), then one line here.
-        jobs.write_status(run_dir, state="failed", error=str(error), ended=time.time())
-        raise UserError(str(error)) from None
-    if message := checkpoints.resume_message(inspection):
-        print(f"namuweb train: warning: {message}", file=sys.stderr)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -369,14 +287,14 @@ def cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
-def _job_folder(args: argparse.Namespace, settings_file: str, what: str, create: Callable[[], Path] | None,
+def _job_folder(args: argparse.Namespace, folders: jobs.JobFolders, what: str, create: Callable[[], Path] | None,
                 missing: str) -> Path:
     """The job a job command works on: ``--job-dir`` of an existing one (resumed), or a new one made
     by ``create`` (None when the command's input is missing: then ``missing`` is the message).
     Settings errors from ``create`` become one line for the user."""
     if args.job_dir:
         job_dir = Path(args.job_dir)
-        if not _is_file(job_dir / settings_file):
+        if not _is_file(job_dir / folders.settings_file):
             raise UserError(f"{_shown(str(job_dir))} is not {what}")
     elif create is not None:
         try:
@@ -390,25 +308,11 @@ def _job_folder(args: argparse.Namespace, settings_file: str, what: str, create:
 
 
 def cmd_tag_corpus(args: argparse.Namespace) -> int:
-    from namuweb import morph, tagging
-    job_dir = _job_folder(args, tagging.JOB_FILE, "a tagging job",
+    from namuweb import tagging
+    job_dir = _job_folder(args, tagging.FOLDERS, "a tagging job",
                           (lambda: tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem))
                           if args.corpus else None, "give a CORPUS to tag, or --job-dir of a job to resume")
-    started = time.time()
-    with jobs.Worker(job_dir, tagging.KIND) as worker:
-        def progress(done: int, total: int, lines: int, sentences: int) -> None:
-            left = (time.time() - started) / max(done, 1) * (total - done)
-            worker.heartbeat(done=done, total=total, lines=lines, sentences=sentences)
-            line = f"{done / max(total, 1):6.1%}  {lines:,} lines  {sentences:,} sentences  ETA {left:.0f}s"
-            _status_line(line)
-        try:
-            stats = tagging.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
-        except morph.EngineUnavailable as error:
-            raise UserError(str(error)) from None
-    if stats.get("stopped"):
-        print(f"\nstopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}")
-    else:
-        print(f"\ntagged {stats['sentences']:,} sentences into corpus {stats['corpus']}")
+    _run_job(tagging.TAGGING, job_dir)
     return 0
 
 
@@ -426,17 +330,9 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
         found = corpus.get_corpus(args.corpus)
         return embedding_library.create(skipgram.SkipGramConfig(corpus=found.id, **settings).validated())
 
-    folder = _job_folder(args, embedding_library.CONFIG_FILE, "a skip-gram job", create if args.corpus else None,
+    folder = _job_folder(args, embedding_library.FOLDERS, "a skip-gram job", create if args.corpus else None,
                          "give --corpus (a tagged corpus) to train, or --job-dir of a job to resume")
-    skipgram.configure_process()  # after the arguments are checked: it starts TensorFlow
-    with jobs.Worker(folder, embedding_library.KIND) as worker:
-        def on_progress(row: dict) -> None:
-            worker.heartbeat(**{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
-            line = (f"epoch {row.get('epoch', '?')} step {row.get('step', 0):,}/{row.get('total_steps', 0):,} "
-                    f"loss {row.get('loss', float('nan')):.3f} {row.get('words_per_s', 0) / 1000:.0f}k words/s")
-            _status_line(line)
-        embeddings = embedding_library.run(folder, should_stop=lambda: worker.stop_requested, on_progress=on_progress)
-    print(f"\n{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}")
+    _run_job(embedding_library.SKIPGRAM, folder)
     return 0
 
 
@@ -477,26 +373,9 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
             jamo=args.jamo).validated()
         return imports.create_job(dump, dump.name, options)
 
-    job_dir = _job_folder(args, imports.JOB_FILE, "an import job", create if args.dump else None,
+    job_dir = _job_folder(args, imports.FOLDERS, "an import job", create if args.dump else None,
                           "give a DUMP file, or --job-dir of an import job")
-    started = time.time()
-    with jobs.Worker(job_dir, imports.KIND) as worker:
-        def progress(done: int, total: int, read: int, kept: int) -> None:
-            worker.heartbeat(done=done, total=total, read=read, kept=kept)
-            rate = done / max(time.time() - started, 1e-9) / config.MB
-            line = (f"{done / max(total, 1):6.1%}  {read:,} documents read, {kept:,} kept  "
-                    f"{rate:.1f} MB/s")
-            _status_line(line)
-        try:
-            report = imports.run(job_dir, should_stop=lambda: worker.stop_requested, progress=progress)
-        except namuwiki.DumpError as error:
-            raise UserError(str(error)) from None
-    print("\n" + report.summary())
-    result = imports.read_job(job_dir)
-    if result.get("result"):
-        print(f"corpus {result['result']}")
-    elif result.get("error"):
-        raise UserError(result["error"])
+    _run_job(imports.IMPORT, job_dir)
     return 0
 
 

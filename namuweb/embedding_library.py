@@ -18,27 +18,19 @@ from namuweb import config as app_config
 from namuweb import corpus as corpus_library
 from namuweb import jobs, storage
 
-KIND = "skipgram"
 META_FILE = "meta.json"
 CONFIG_FILE = "config.json"
 LOSS_FILE = "loss.jsonl"
 VECTORS_FILE = "vectors.npy"
 
 
-def library_dir(home: Path | None = None) -> Path:
-    path = (home or app_config.data_home()) / "embeddings"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+# Trained entries are skip-gram jobs; imported ones share the folder without being jobs.
+FOLDERS = jobs.JobFolders("embeddings", CONFIG_FILE)
+library_dir = FOLDERS.root_dir
 
 
 def folders(home: Path | None = None) -> list[Path]:
     return sorted((p for p in library_dir(home).iterdir() if (p / META_FILE).is_file()), reverse=True)
-
-
-def _new_folder(kind: str, home: Path | None) -> Path:
-    folder = library_dir(home) / storage.new_name(kind)
-    folder.mkdir()
-    return folder
 
 
 def _write_meta(folder: Path, meta: dict) -> None:
@@ -86,21 +78,29 @@ def create(config, home: Path | None = None) -> Path:
         raise ValueError(f"“{source.name}” is not a tagged corpus: tag it on the Tagger page first "
                          f"(python -m namuweb tag-corpus {source.id})")
     config.corpus = source.id
-    folder = _new_folder("skipgram", home)
-    (folder / CONFIG_FILE).write_text(json.dumps(config.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    folder = FOLDERS.new("skipgram", home)
+    FOLDERS.write(folder, config.to_json())
     _write_meta(folder, {"name": f"{source.name} · skip-gram {config.dimensions}d", "source": "trained",
                          "corpus": source.id, "corpus_name": source.name})
     return folder
 
 
-def start(folder: Path, home: Path | None = None) -> jobs.JobStatus:
-    return jobs.start(folder, KIND, ["skipgram", "--job-dir", str(folder)], peers=folders(home))
-
-
-def run(folder: Path, *, should_stop=lambda: False, on_progress=None):
+def run(folder: Path, job: jobs.JobContext) -> str:
+    """Train the skip-gram job in ``folder``; its vectors are saved there, also at a stop."""
     from namuweb import skipgram
-    config = skipgram.SkipGramConfig.from_json(json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")))
-    return skipgram.train(config, folder, should_stop=should_stop, on_progress=on_progress)
+    skipgram.configure_process()  # before TensorFlow starts
+    config = skipgram.SkipGramConfig.from_json(FOLDERS.read(folder))
+
+    def on_progress(row: dict) -> None:
+        job.report(row.get("step", 0), row.get("total_steps"), "steps",
+                   f"epoch {row.get('epoch', 1)} · loss {row.get('loss', float('nan')):.3f}",
+                   **{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
+
+    embeddings = skipgram.train(config, folder, should_stop=lambda: job.stop_requested, on_progress=on_progress)
+    return f"{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}"
+
+
+SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)
 
 
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
@@ -116,7 +116,7 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
             embeddings = vectors.read_word2vec(f.name)
         except (ValueError, UnicodeDecodeError, IndexError) as error:
             raise ValueError(f"“{name}” is not a word2vec text or binary file: {error}") from None
-    folder = _new_folder("imported", home)
+    folder = FOLDERS.new("imported", home)
     embeddings.save(folder)
     _write_meta(folder, {"name": f"{corpus_library.display_name(name)} (imported)", "source": "imported"})
     return Entry(folder.name, folder, json.loads((folder / META_FILE).read_text(encoding="utf-8")), None)
@@ -128,15 +128,5 @@ def load(entry: Entry | Path):
 
 
 def loss_curve(folder: Path) -> pd.DataFrame:
-    rows = []
-    try:
-        with open(Path(folder) / LOSS_FILE, encoding="utf-8") as f:
-            for line in f:
-                if line.endswith("\n"):
-                    try:
-                        rows.append(json.loads(line))
-                    except ValueError:
-                        continue
-    except FileNotFoundError:
-        pass
+    rows = storage.read_jsonl(Path(folder) / LOSS_FILE)
     return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss"}))

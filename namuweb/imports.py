@@ -23,8 +23,6 @@ from namuweb import config as app_config
 from namuweb import corpus as corpus_library
 from namuweb import jobs, storage
 
-KIND = "import"
-JOB_FILE = "job.json"
 OUTPUT = "output.txt"
 TEXT_TYPES = (".txt",)
 DUMP_TYPES = (".json", ".jsonl", ".parquet")
@@ -37,12 +35,7 @@ class UploadError(corpus_library.CorpusError):
     """An upload or import problem, one line for the user."""
 
 
-FOLDERS = jobs.JobFolders(KIND, JOB_FILE)
-jobs_dir = FOLDERS.root
-job_dirs = FOLDERS.all
-read_job = FOLDERS.read
-_write_job = FOLDERS.write
-active_jobs = FOLDERS.active
+FOLDERS = jobs.JobFolders("jobs/import", "job.json")
 
 
 def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
@@ -124,7 +117,7 @@ def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None)
 
 
 def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int) -> Received:
-    staging = jobs_dir(home).parent / "incoming" / secrets.token_hex(6)
+    staging = FOLDERS.root_dir(home).parent / "incoming" / secrets.token_hex(6)
     staging.mkdir(parents=True)
     try:
         raw = staging / "upload"
@@ -146,12 +139,11 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
     from namuweb import namuwiki
     options = (options or namuwiki.ImportOptions()).validated()
     stamp = storage.utc_stamp()
-    job_dir = jobs_dir(home) / storage.new_name(stamp=stamp)
-    job_dir.mkdir()
+    job_dir = FOLDERS.new(home=home, stamp=stamp)
     try:
         target = job_dir / ("dump" + Path(name).suffix.lower())
         (shutil.move if move else shutil.copyfile)(str(dump), str(target))
-        _write_job(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
+        FOLDERS.write(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
                              "options": dataclasses.asdict(options), "created": stamp, "result": None,
                              "report": None})
     except BaseException:
@@ -160,20 +152,24 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
     return job_dir
 
 
-def start(job_dir: Path, home: Path | None = None) -> jobs.JobStatus:
-    return jobs.start(job_dir, KIND, ["import-namuwiki", "--job-dir", str(job_dir)], peers=job_dirs(home))
-
-
-def run(job_dir: Path, *, should_stop=lambda: False, progress=None):
+def run(job_dir: Path, job: jobs.JobContext) -> str:
     """Import the job's dump; the finished text moves into the library as a corpus."""
     from namuweb import namuwiki
     job_dir = Path(job_dir)
-    settings = read_job(job_dir)
+    settings = FOLDERS.read(job_dir)
     options = namuwiki.ImportOptions(**{k: tuple(v) if isinstance(v, list) else v
                                         for k, v in settings["options"].items()})
     output = job_dir / OUTPUT
-    report = namuwiki.import_dump(job_dir / settings["dump"], output, options, progress=progress,
-                                  should_stop=should_stop)
+
+    def progress(done: int, total: int, read: int, kept: int) -> None:
+        job.report(done / app_config.MB, total / app_config.MB, "MB",
+                   f"{read:,} documents read, {kept:,} kept", read=read, kept=kept)
+
+    try:
+        report = namuwiki.import_dump(job_dir / settings["dump"], output, options, progress=progress,
+                                      should_stop=lambda: job.stop_requested)
+    except namuwiki.DumpError as error:
+        raise jobs.JobError(str(error)) from None
     settings["report"] = dataclasses.asdict(report)
     if not report.stopped:
         if report.documents_kept == 0:
@@ -185,6 +181,10 @@ def run(job_dir: Path, *, should_stop=lambda: False, progress=None):
             if jamo.exists():
                 shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
             settings["result"] = imported.id
-    _write_job(job_dir, settings)
-    return report
+    FOLDERS.write(job_dir, settings)
+    if settings.get("error"):
+        raise jobs.JobError(settings["error"])
+    return report.summary() + (f"\ncorpus {settings['result']}" if settings.get("result") else "")
 
+
+IMPORT = jobs.JobKind("import", FOLDERS, run)

@@ -34,7 +34,7 @@ TOKENS_FILE = "tokens.bin"  # the corpus as token ids (the vocabulary's dtype), 
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
-KIND = "train"
+FOLDERS = jobs.JobFolders("runs", CONFIG_FILE)  # the training job kind is declared in trainer.py
 CHECKPOINT_NAME = re.compile(r"step-(\d+)\.keras")  # what the trainer writes; nothing else is ever loaded
 
 
@@ -62,16 +62,8 @@ class RunError(ValueError):
     """A problem with a run the user can act on; one line."""
 
 
-def runs_dir(home: Path | None = None) -> Path:
-    path = (home or app_config.data_home()) / "runs"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def run_dirs(home: Path | None = None) -> list[Path]:
-    """The run folders, newest first; a symlink is not a run of this app and is left out."""
-    return sorted((p for p in runs_dir(home).iterdir() if not p.is_symlink() and (p / CONFIG_FILE).is_file()),
-                  reverse=True)
+runs_dir = FOLDERS.root_dir
+run_dirs = FOLDERS.all  # newest first; a symlink is not a run of this app and is left out
 
 
 def find_run(ref: str, home: Path | None = None) -> Path:
@@ -215,7 +207,7 @@ class RunInfo:
 
     @property
     def device(self) -> str:
-        return (self.status.progress.get("device") if self.status else None) or ""
+        return (self.status.progress.extra.get("device") if self.status else None) or ""
 
     @property
     def best_val_bits_per_char(self) -> float | None:
@@ -284,14 +276,17 @@ def check_demo_limits(config: TrainConfig, tokens: int) -> None:
                        f"take {steps:,}; lower the epochs or the step budget")
 
 
-def start(run_dir: Path, home: Path | None = None, max_active: int | None = None) -> jobs.JobStatus:
-    """Start (or resume) training ``run_dir`` as a background job (within the demo's limits)."""
-    training_corpus(run_dir, home)  # before a worker starts only to fail on a deleted corpus
+def check_startable(run_dir: Path) -> None:
+    """Refuse to start (or resume) training ``run_dir`` before a worker starts only to fail: a deleted
+    corpus, a demo's limits."""
+    training_corpus(run_dir)
     if app_config.demo_settings():
         check_demo_limits(load_config(run_dir), load_vocab(Path(run_dir) / VOCAB_FILE).total)
-    limit = max_active or int(os.environ.get("NAMUWEB_MAX_TRAINING_JOBS", "1"))
-    return jobs.start(run_dir, KIND, ["train", "--run-dir", str(run_dir)], peers=run_dirs(home),
-                      max_active=limit)
+
+
+def max_training_jobs() -> int:
+    """Training jobs at once (``NAMUWEB_MAX_TRAINING_JOBS``, default 1: two would share the cores)."""
+    return int(os.environ.get("NAMUWEB_MAX_TRAINING_JOBS", "1"))
 
 
 def delete_run(run_dir: Path, home: Path | None = None) -> None:
@@ -335,27 +330,43 @@ def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> dict:
-    """Where a run is: step of total, fraction, tokens/s and ETA from the recent steps."""
+def training_progress(step: int, total: int | None, *, seconds: float | None = None,
+                      max_seconds: float | None = None, steps_per_s: float | None = None, message: str = "",
+                      **extra) -> jobs.Progress:
+    """A run's progress record: counted in steps, or in seconds trained when a time budget will end
+    the run first (the ETA is then what is left of the budget)."""
+    bounded = bool(total) and total < UNBOUNDED_STEPS
+    eta = (total - step) / steps_per_s if steps_per_s and bounded else None
+    if max_seconds and seconds is not None:
+        left = max(max_seconds - seconds, 0.0)
+        eta = left if eta is None else min(eta, left)
+        if not bounded or seconds / max_seconds > step / total:
+            return jobs.Progress(done=min(seconds, max_seconds), total=max_seconds, unit="s", eta_s=eta,
+                                 message=f"step {step:,}" + (f" · {message}" if message else ""),
+                                 extra={"step": step, "total_steps": total, **extra})
+    return jobs.Progress(done=step, total=total if bounded else None, unit="steps", rate=steps_per_s, eta_s=eta,
+                         message=message, extra={"step": step, "total_steps": total, **extra})
+
+
+def progress(info: RunInfo, metrics: pd.DataFrame, window: int = 20) -> jobs.Progress:
+    """Where a run is, from its metrics (the rate from the recent steps) and its job's total."""
     import pandas as pd
-    total = (info.status.progress.get("total") if info.status else None) or 0
+    reported = info.status.progress.extra if info.status else {}
+    total = reported.get("total_steps") or 0
     steps = metrics.dropna(subset=["loss"]) if "loss" in metrics else metrics.iloc[0:0]
-    step = int(steps["step"].iloc[-1]) if len(steps) else (info.status.progress.get("step", 0) if info.status else 0)
+    step = int(steps["step"].iloc[-1]) if len(steps) else int(reported.get("step", 0))
     recent = steps.tail(window)
     rate = None
     if len(recent) >= 2 and recent["time"].iloc[-1] > recent["time"].iloc[0]:
         rate = (recent["step"].iloc[-1] - recent["step"].iloc[0]) / (recent["time"].iloc[-1] - recent["time"].iloc[0])
-    fraction = min(step / total, 1.0) if total else 0.0
-    eta = (total - step) / rate if rate and total else None
-    budget = info.config.get("max_seconds")
-    if budget and len(steps) and "seconds" in steps and pd.notna(steps["seconds"].iloc[-1]):
-        seconds = float(steps["seconds"].iloc[-1])  # a time budget: whichever of steps and time runs out first
-        fraction = max(fraction, min(seconds / budget, 1.0))
-        eta = max(budget - seconds, 0.0) if eta is None else min(eta, max(budget - seconds, 0.0))
-    return {"step": step, "total": total, "fraction": fraction, "eta_s": eta,
-            "tokens_per_s": float(recent["tokens_per_s"].median()) if len(recent) else None,
-            "epoch": int(steps["epoch"].iloc[-1]) if len(steps) else 1,
-            "loss": float(steps["loss"].iloc[-1]) if len(steps) else None}
+    seconds = float(steps["seconds"].iloc[-1]) if len(steps) and "seconds" in steps \
+        and pd.notna(steps["seconds"].iloc[-1]) else None
+    epoch = int(steps["epoch"].iloc[-1]) if len(steps) else 1
+    loss = float(steps["loss"].iloc[-1]) if len(steps) else None
+    return training_progress(step, total, seconds=seconds, max_seconds=info.config.get("max_seconds"),
+                             steps_per_s=rate, message=f"epoch {epoch}" + (f" · loss {loss:.3f}" if loss else ""),
+                             epoch=epoch, loss=loss,
+                             tokens_per_s=float(recent["tokens_per_s"].median()) if len(recent) else None)
 
 
 @dataclass(frozen=True)

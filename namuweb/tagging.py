@@ -12,18 +12,10 @@ from pathlib import Path
 
 from namuweb import corpus as corpus_library
 from namuweb import jobs, storage
+from namuweb.config import MB
 
-KIND = "tag"
-JOB_FILE = "job.json"
 OUTPUT = "tagged.txt"
-
-
-FOLDERS = jobs.JobFolders(KIND, JOB_FILE)
-jobs_dir = FOLDERS.root
-job_dirs = FOLDERS.all
-read_job = FOLDERS.read
-_write_job = FOLDERS.write
-active_jobs = FOLDERS.active
+FOLDERS = jobs.JobFolders("jobs/tag", "job.json")
 
 
 def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool = False,
@@ -33,36 +25,40 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
     source = corpus_library.get_corpus(corpus_ref, home)
     stamp = storage.utc_stamp()
-    job_dir = jobs_dir(home) / storage.new_name(engine, stamp=stamp)
-    job_dir.mkdir()
-    _write_job(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
-                         "norm": norm, "stem": stem, "created": stamp, "result": None})
+    job_dir = FOLDERS.new(engine, home, stamp=stamp)
+    FOLDERS.write(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
+                            "norm": norm, "stem": stem, "created": stamp, "result": None})
     return job_dir
 
 
-def start(job_dir: Path, home: Path | None = None) -> jobs.JobStatus:
-    return jobs.start(job_dir, KIND, ["tag-corpus", "--job-dir", str(job_dir)], peers=job_dirs(home))
-
-
-def run(job_dir: Path, *, should_stop=lambda: False, progress=None) -> dict:
+def run(job_dir: Path, job: jobs.JobContext) -> str:
     """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus."""
     from namuweb import morph
     job_dir = Path(job_dir)
-    settings = read_job(job_dir)
+    settings = FOLDERS.read(job_dir)
     source = corpus_library.get_corpus(settings["corpus"])
     output = job_dir / OUTPUT
     options = {"norm": settings["norm"], "stem": settings["stem"]} if settings["engine"] == "okt" else {}
-    stats = morph.tag_corpus(source.path, output, settings["engine"], progress=progress, should_stop=should_stop,
-                             resume=True, **options)
-    if not stats.get("stopped"):
-        label = morph.LABELS[settings["engine"]] + (" norm" if options.get("norm") else "") + \
-            (" stem" if options.get("stem") else "")
-        tagged = corpus_library.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
-                                         parent=source.id,
-                                         notice=f"{stats['sentences']:,} sentences tagged with {label}")
-        output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
-        settings["result"] = tagged.id
-        _write_job(job_dir, settings)
-        stats["corpus"] = tagged.id
-    return stats
 
+    def progress(done: int, total: int, lines: int, sentences: int) -> None:
+        job.report(done / MB, total / MB, "MB", f"{lines:,} lines · {sentences:,} sentences",
+                   lines=lines, sentences=sentences)
+
+    try:
+        stats = morph.tag_corpus(source.path, output, settings["engine"], progress=progress,
+                                 should_stop=lambda: job.stop_requested, resume=True, **options)
+    except morph.EngineUnavailable as error:
+        raise jobs.JobError(str(error)) from None
+    if stats.get("stopped"):
+        return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"
+    label = morph.LABELS[settings["engine"]] + (" norm" if options.get("norm") else "") + \
+        (" stem" if options.get("stem") else "")
+    tagged = corpus_library.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
+                                     parent=source.id, notice=f"{stats['sentences']:,} sentences tagged with {label}")
+    output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
+    settings["result"] = tagged.id
+    FOLDERS.write(job_dir, settings)
+    return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}"
+
+
+TAGGING = jobs.JobKind("tag", FOLDERS, run)

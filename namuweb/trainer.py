@@ -29,12 +29,13 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, fast_lstm, runs, storage
+from namuweb import charlm, fast_lstm, jobs, runs, storage
 from namuweb.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
 CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at most this much training
 CHECKPOINT_EVERY_ENV = "NAMUWEB_CHECKPOINT_EVERY_S"
+LOGICAL_CPUS_ENV = "NAMUWEB_LOGICAL_CPUS"  # split the CPU to exercise tf.distribute without GPUs
 VALIDATE_EVERY_STEPS = 50     # on a fixed sample (charlm.VALIDATION_TOKENS), so it costs little
 
 
@@ -366,3 +367,86 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         progress.close()
     return {"step": progress.step, "total": total, "stopped": progress.stopped, "device": device,
             "seconds": round(progress.trained_seconds(), 3), "kept": kept}
+
+
+def summary(result: dict, run_dir: Path) -> str:
+    """What a finished or stopped session says: where it ended, and which weights it kept."""
+    of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
+    line = (f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
+            f"on {result['device']}; checkpoint in {Path(run_dir) / runs.CHECKPOINTS}")
+    if kept := result.get("kept"):
+        line += (f"\nthe checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
+                 f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
+    return line
+
+
+class StepReporter:
+    """Turns the trainer's step rows into the job's progress: the steps per second of this session,
+    and a time budget's ETA."""
+
+    def __init__(self, publish):
+        self.publish = publish
+        self.first: tuple[int, float] | None = None  # (step, seconds) of the first loss row
+        self.facts: dict = {}  # what the session's first row says: device, steps per epoch, workers
+        self.max_seconds: float | None = None
+
+    def __call__(self, row: dict) -> None:
+        if "loss" not in row:
+            self.facts = {k: row[k] for k in ("device", "steps_per_epoch", "workers") if k in row}
+            self.max_seconds = row.get("max_seconds")
+            self.publish(runs.training_progress(row["step"], row["total"], seconds=row.get("seconds"),
+                                                max_seconds=self.max_seconds,
+                                                message=f"starting on {row.get('device', '?')}", **self.facts))
+            return
+        if self.first is None:
+            self.first = (row["step"], row.get("seconds", 0.0))
+        elapsed = row.get("seconds", 0.0) - self.first[1]
+        rate = (row["step"] - self.first[0]) / elapsed if elapsed > 0 else None
+        self.publish(runs.training_progress(
+            row["step"], row["total"], seconds=row.get("seconds"), max_seconds=self.max_seconds,
+            steps_per_s=rate, message=f"epoch {row['epoch']} · loss {row['loss']:.3f} · "
+                                      f"{row['tokens_per_s'] / 1000:.1f}k tok/s",
+            epoch=row["epoch"], loss=row["loss"], tokens_per_s=row["tokens_per_s"], **self.facts))
+
+
+def recover_checkpoints(run_dir: Path) -> None:
+    """Resume past a damaged checkpoint from the newest intact one, or say that none is left."""
+    from namuweb import checkpoints
+    from namuweb.vocab_report import report
+
+    def steps_per_epoch() -> int:
+        return charlm.steps_per_epoch(report(runs.training_corpus(run_dir)).tokens, runs.load_config(run_dir))
+
+    try:
+        inspection = checkpoints.repair(run_dir, steps_per_epoch)
+    except checkpoints.DamagedCheckpoint as error:
+        raise jobs.JobError(str(error)) from None
+    if message := checkpoints.resume_message(inspection):
+        print(f"namuweb train: warning: {message}", file=sys.stderr, flush=True)
+
+
+def run_job(run_dir: Path, job: jobs.JobContext) -> str:
+    """Train (or resume) a run as a job: on this machine, or as the chief of a multi-worker cluster
+    (``TF_CONFIG``), until its budget is spent or a stop is requested."""
+    run_dir = Path(run_dir)
+    try:
+        runs.training_corpus(run_dir)  # a deleted corpus: one line, before any training
+    except runs.RunError as error:
+        raise jobs.JobError(str(error)) from None
+    recover_checkpoints(run_dir)
+    on_step = StepReporter(job.publish)
+    if runs.load_config(run_dir).distribute == "multiworker":
+        from namuweb import multiworker
+        try:
+            cluster = multiworker.cluster_of(os.environ.get("TF_CONFIG", ""))
+            result = multiworker.train(run_dir, cluster, should_stop=lambda: job.stop_requested, on_step=on_step,
+                                       started=job.started)
+        except multiworker.ClusterError as error:
+            raise jobs.JobError(str(error)) from None
+    else:
+        result = train(run_dir, should_stop=lambda: job.stop_requested, on_step=on_step,
+                       logical_cpus=int(os.environ.get(LOGICAL_CPUS_ENV, "0") or 0), started=job.started)
+    return summary(result, run_dir)
+
+
+TRAINING = jobs.JobKind("train", runs.FOLDERS, run_job, check=runs.check_startable, max_active=runs.max_training_jobs)

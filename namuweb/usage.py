@@ -49,9 +49,9 @@ def corpus_usage(corpus_id: str, home: Path | None = None) -> CorpusUsage:
             usage.embeddings.append(entry.label)
             if entry.status and entry.status.active:
                 usage.active.append(f"skip-gram training “{entry.label}”")
-    for job in tagging.job_dirs(home):
+    for job in tagging.FOLDERS.all(home):
         try:
-            reads_it = tagging.read_job(job).get("corpus") == corpus_id
+            reads_it = tagging.FOLDERS.read(job).get("corpus") == corpus_id
         except (OSError, ValueError):
             continue
         if reads_it and (status := jobs.current_status(job)) and status.active:

@@ -2,6 +2,7 @@
 time what a visitor waits for on a machine that nothing else in the suite is loading."""
 
 import fcntl
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ def pytest_configure(config):
             sys.modules["matplotlib.pyplot"].close("all")
     assert callable(script_runner._clean_problem_modules), "Streamlit no longer has the clean-up replaced here"
     script_runner._clean_problem_modules = clean_up_as_the_server_does
+    # Job workers the tests start import the tests' own job kind (sleep_job.py) from this folder.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
 
 
 def pytest_unconfigure(config):
@@ -129,7 +132,7 @@ def kill_leftover_workers(isolated_home):
     yield
     for path in isolated_home.rglob(jobs.STATUS_FILE):
         status = jobs.read_status(path.parent)
-        if status is not None and jobs.process_alive(status.pid, status.pid_start):
-            jobs._kill(status.pid)
+        if status is not None and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
+            jobs.state._kill(status.pid)  # never the test process, which runs jobs in the foreground too
         if status is not None:
-            jobs._reap(status.pid, status.pid_start)
+            jobs.state._reap(status.pid, status.pid_start)

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from namuweb import cli, config, corpus, embedding_library, imports, jobs, runs, trainer
 from namuweb.charlm import TrainConfig
+from sleep_job import sleeper
 
 ROOT = Path(__file__).resolve().parent.parent
 KOREAN = "한국어 문장 하나.\n"
@@ -177,7 +178,7 @@ def test_a_run_created_outside_the_demo_cannot_be_started_past_its_limit(demo):
     run_dir = runs.create_run(TrainConfig.from_preset("builtin", "demo", steps=5000))
     demo.setenv("NAMUWEB_DEMO", "1")
     with pytest.raises(runs.RunError, match="at most 400 steps"):
-        runs.start(run_dir)
+        jobs.start(trainer.TRAINING, run_dir)
     assert jobs.read_status(run_dir) is None  # no job, no worker
 
 
@@ -192,13 +193,13 @@ def test_a_job_stops_at_the_demo_time_limit(demo, isolated_home):
     demo.setenv("NAMUWEB_DEMO_MAX_JOB_SECONDS", "0.5")
     job = isolated_home / "sleepy"
     started = time.monotonic()
-    jobs.start(job, "sleep", ["-m", "namuweb.jobs", "sleep", str(job), "--seconds", "30"])
+    jobs.start(sleeper(job, 30), job)
     final = jobs.wait(job, timeout=20, poll=0.05)
     assert final.state == "stopped" and final.error == "stopped at this demo's limit of 0.5 s per job"
     assert time.monotonic() - started < 10
     quick = isolated_home / "quick"
     demo.setenv("NAMUWEB_DEMO_MAX_JOB_SECONDS", "30")
-    jobs.start(quick, "sleep", ["-m", "namuweb.jobs", "sleep", str(quick), "--seconds", "0.2"])
+    jobs.start(sleeper(quick, 0.2), quick)
     assert jobs.wait(quick, timeout=20, poll=0.05).state == "finished"  # within the limit: untouched
 
 
@@ -290,17 +291,17 @@ def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, is
     assert len(packed) < 0.05 * config.MB  # small enough to be accepted as an upload
     with pytest.raises(corpus.CorpusError, match=r"unpacked is larger than the limit of 0.05 MB"):
         imports.receive(io.BytesIO(packed), "dump.json.gz")
-    assert not imports.job_dirs() and uploads(isolated_home) == []
+    assert not imports.FOLDERS.all() and uploads(isolated_home) == []
 
 
 # --- jobs of every kind together -------------------------------------------------------------------
 
 
 def start_sleeper(home: Path, kind: str, owner: str) -> Path:
-    """A stand-in job of ``kind`` (``python -m namuweb.jobs sleep``) where that kind's folders live."""
+    """A stand-in job of ``kind`` (sleep_job.py) where that kind's folders live."""
     job_dir = home / "jobs" / kind / "one"
     with jobs.started_by(owner):
-        jobs.start(job_dir, kind, ["-m", "namuweb.jobs", "sleep", str(job_dir), "--seconds", "60", "--kind", kind])
+        jobs.start(sleeper(job_dir, 60, kind=kind), job_dir)
     return job_dir
 
 

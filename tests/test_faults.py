@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def train_workers(home: Path) -> list[int]:
-    """PIDs of live ``python -m namuweb train`` processes working under ``home``."""
+    """PIDs of live training workers (``python -m namuweb.jobs.worker train DIR``) working under ``home``."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -40,7 +40,7 @@ def train_workers(home: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"namuweb" in argv and b"train" in argv and any(str(home).encode() in a for a in argv) \
+        if b"namuweb.jobs.worker" in argv and b"train" in argv and any(str(home).encode() in a for a in argv) \
                 and jobs.process_alive(int(entry.name), None):
             found.append(int(entry.name))
     return found
@@ -75,9 +75,9 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     assert per_epoch >= 20, "the corpus should give several steps per epoch"
     total = epochs * per_epoch
 
-    assert runs.start(run_dir).state == "queued"
+    assert jobs.start(trainer.TRAINING, run_dir).state == "queued"
     with pytest.raises(jobs.JobBusy):  # one training job at a time
-        runs.start(new_run(tiny_corpus))
+        jobs.start(trainer.TRAINING, new_run(tiny_corpus))
     # A checkpoint written by time while the worker trains on; then a stop, which checkpoints too.
     poll_until(lambda: jobs.read_status(run_dir).state == "running"
                and (runs.latest_checkpoint(run_dir) or {}).get("step", 0) >= 10,
@@ -91,7 +91,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     # steps past its checkpoint before it is killed (with one every second, a loaded machine wrote one
     # after nearly every step).
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "600")
-    runs.start(run_dir)
+    jobs.start(trainer.TRAINING, run_dir)
 
     def caught_past_the_checkpoint():
         """Freeze the worker once it has trained a few steps past its checkpoint."""
@@ -117,7 +117,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     assert "resume" in interrupted.error
     assert runs.run_info(run_dir).state == "interrupted"
 
-    runs.start(run_dir)  # Resume, as the page's button does
+    jobs.start(trainer.TRAINING, run_dir)  # Resume, as the page's button does
     final = jobs.wait(run_dir, timeout=240, poll=0.2)
     assert final.state == "finished", jobs.log_tail(run_dir)
 
@@ -142,8 +142,8 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
 SERVER = """
 import os, signal, sys
 from pathlib import Path
-from namuweb import runs
-status = runs.start(Path(sys.argv[1]))
+from namuweb import jobs, trainer
+status = jobs.start(trainer.TRAINING, Path(sys.argv[1]))
 print(status.pid, flush=True)
 if sys.argv[2] == "crash":
     os.kill(os.getpid(), signal.SIGKILL)
@@ -186,7 +186,7 @@ def test_two_train_clicks_in_threads_start_exactly_one_job(tiny_corpus, isolated
     def click(run_dir):
         barrier.wait()
         try:
-            results[run_dir.name] = runs.start(run_dir)
+            results[run_dir.name] = jobs.start(trainer.TRAINING, run_dir)
         except jobs.JobBusy as error:
             results[run_dir.name] = error
 
@@ -212,13 +212,13 @@ def test_two_train_clicks_in_threads_start_exactly_one_job(tiny_corpus, isolated
 RACER = """
 import sys, time
 from pathlib import Path
-from namuweb import jobs, runs
+from namuweb import jobs, trainer
 run_dir, ready, go = map(Path, sys.argv[1:4])
 ready.touch()
 while not go.exists():
     time.sleep(0.001)
 try:
-    print("started", runs.start(run_dir).pid, flush=True)
+    print("started", jobs.start(trainer.TRAINING, run_dir).pid, flush=True)
 except jobs.JobBusy as error:
     print("busy", error, flush=True)
 """

@@ -1,4 +1,5 @@
-"""The job mechanism through real worker subprocesses (``python -m namuweb.jobs sleep``)."""
+"""The job protocol through real worker subprocesses (``python -m namuweb.jobs.worker sleep DIR``, the tests' own
+stand-in kind in sleep_job.py)."""
 
 import json
 import os
@@ -12,11 +13,20 @@ import pytest
 
 from namuweb import jobs
 from namuweb.jobs import JobBusy, JobStatus
+from namuweb.jobs.kinds import worker_command
 from polling import poll_until
+from sleep_job import sleeper
 
 
-def sleep_argv(job_dir, seconds, *flags):
-    return ["-m", "namuweb.jobs", "sleep", str(job_dir), "--seconds", str(seconds), *flags]
+def start_sleep(job_dir, seconds, *, fail=False, ignore_stop=False, kind="sleep", **options):
+    """Start a sleep job in ``job_dir`` through the real worker."""
+    return jobs.start(sleeper(job_dir, seconds, fail=fail, ignore_stop=ignore_stop, kind=kind), job_dir, **options)
+
+
+def run_worker_by_hand(job_dir, seconds):
+    """The worker command run without start(), as a user might from a shell."""
+    subprocess.run(worker_command(sleeper(job_dir, seconds), job_dir), check=True, timeout=10,
+                   cwd=jobs.kinds.config.PROJECT_ROOT)
 
 
 def running(job_dir):
@@ -44,7 +54,7 @@ def job_dir(isolated_home):
 
 
 def test_stop_a_running_job(job_dir):
-    queued = jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20))
+    queued = start_sleep(job_dir, 20)
     assert queued.state in ("queued", "running") and queued.kind == "sleep"
     assert queued.pid is not None and queued.pid_start is not None
 
@@ -54,7 +64,7 @@ def test_stop_a_running_job(job_dir):
     assert status.started is not None and status.started >= status.created
     # "running" comes before the worker's first heartbeat; stop once it has reported a step (a loaded
     # machine can take a while), so the stopped job's progress below is the worker's own.
-    poll_until(lambda: jobs.read_status(job_dir).progress.get("step", 0) > 0, timeout=60,
+    poll_until(lambda: jobs.read_status(job_dir).progress.done > 0, timeout=60,
                what="the sleep job's first step")
 
     stopping = jobs.request_stop(job_dir)
@@ -66,16 +76,16 @@ def test_stop_a_running_job(job_dir):
     assert final.state == "stopped" and final.error is None
     assert time.monotonic() - started < 2.0  # the stop file is checked every 0.5 s
     assert final.ended is not None
-    assert 0 < final.progress["step"] < final.progress["total"] == 200
+    assert 0 < final.progress.done < final.progress.total == 200 and final.progress.unit == "steps"
     poll_until(lambda: gone(final.pid), timeout=3)
     assert "stop requested" in jobs.log_tail(job_dir)
 
 
 def test_job_that_finishes(job_dir):
-    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 0.3))
+    start_sleep(job_dir, 0.3)
     final = jobs.wait(job_dir, timeout=10, poll=0.05)
     assert final.state == "finished" and final.error is None
-    assert final.progress == {"step": 3, "total": 3}  # the final heartbeat is forced to disk
+    assert (final.progress.done, final.progress.total) == (3, 3)  # the last report reaches the disk at the end
     assert final.started <= final.updated <= final.ended
     # "finished" is written just before the interpreter exits, so the process may linger briefly.
     poll_until(lambda: not jobs.process_alive(final.pid, final.pid_start), timeout=3)
@@ -83,7 +93,7 @@ def test_job_that_finishes(job_dir):
 
 
 def test_failing_job_reports_one_line_and_logs_the_traceback(job_dir):
-    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 0.1, "--fail"))
+    start_sleep(job_dir, 0.1, fail=True)
     final = jobs.wait(job_dir, timeout=10, poll=0.05)
     assert final.state == "failed"
     assert final.error == "RuntimeError: boom"
@@ -93,7 +103,7 @@ def test_failing_job_reports_one_line_and_logs_the_traceback(job_dir):
 
 
 def test_killed_worker_becomes_interrupted(job_dir):
-    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20))
+    start_sleep(job_dir, 20)
     status = running(job_dir)
     os.killpg(status.pid, signal.SIGKILL)
     poll_until(lambda: gone(status.pid), timeout=3)
@@ -106,7 +116,7 @@ def test_killed_worker_becomes_interrupted(job_dir):
 
 
 def test_worker_ignoring_a_stop_is_killed_after_the_grace_period(job_dir):
-    jobs.start(job_dir, "sleep", sleep_argv(job_dir, 20, "--ignore-stop"))
+    start_sleep(job_dir, 20, ignore_stop=True)
     status = running(job_dir)
     jobs.request_stop(job_dir)
 
@@ -124,8 +134,7 @@ def test_stop_requested_while_queued_is_honoured(job_dir):
     jobs.write_status(job_dir, state="queued", kind="sleep", created=time.time())
     jobs.request_stop(job_dir)
     # A worker starting in a directory with a pending stop request leaves at once.
-    subprocess.run([sys.executable, *sleep_argv(job_dir, 20)], check=True, timeout=10,
-                   cwd=jobs.config.PROJECT_ROOT)
+    run_worker_by_hand(job_dir, 20)
     assert jobs.read_status(job_dir).state == "stopped"
 
 
@@ -133,9 +142,9 @@ def test_standalone_cli_run_writes_its_own_status(job_dir):
     """A worker run by hand (no start()) reports too, and a stale stop file from an old run does not stop it."""
     jobs.write_status(job_dir, state="stopped", kind="sleep", error="old")
     (job_dir / jobs.STOP_FILE).touch()
-    subprocess.run([sys.executable, *sleep_argv(job_dir, 0.2)], check=True, timeout=10, cwd=jobs.config.PROJECT_ROOT)
+    run_worker_by_hand(job_dir, 0.2)
     final = jobs.read_status(job_dir)
-    assert (final.state, final.error, final.progress) == ("finished", None, {"step": 2, "total": 2})
+    assert (final.state, final.error, final.progress.done, final.progress.total) == ("finished", None, 2, 2)
     assert not (job_dir / jobs.STOP_FILE).exists()
 
 
@@ -144,28 +153,28 @@ def test_standalone_cli_run_writes_its_own_status(job_dir):
 
 def test_second_start_with_an_active_peer_is_busy(isolated_home):
     first, second = isolated_home / "j1", isolated_home / "j2"
-    jobs.start(first, "sleep", sleep_argv(first, 20), peers=[second])
+    start_sleep(first, 20, peers=[second])
     with pytest.raises(JobBusy, match="j1"):
-        jobs.start(second, "sleep", sleep_argv(second, 20), peers=[first])
+        start_sleep(second, 20, peers=[first])
     assert jobs.read_status(second) is None and not (second / jobs.LOG_FILE).exists()  # nothing spawned
     with pytest.raises(JobBusy):
-        jobs.start(first, "sleep", sleep_argv(first, 20))  # the same job twice
+        start_sleep(first, 20)  # the same job twice
 
     jobs.request_stop(first)
     assert jobs.wait(first, timeout=5, poll=0.05).state == "stopped"
-    restarted = jobs.start(second, "sleep", sleep_argv(second, 0.1), peers=[first])
+    restarted = start_sleep(second, 0.1, peers=[first])
     assert restarted.state in ("queued", "running")
     assert jobs.wait(second, timeout=10, poll=0.05).state == "finished"
 
 
 def test_max_active_allows_that_many(isolated_home):
     dirs = [isolated_home / f"j{i}" for i in range(3)]
-    jobs.start(dirs[0], "sleep", sleep_argv(dirs[0], 20), peers=dirs, max_active=2)
-    jobs.start(dirs[1], "sleep", sleep_argv(dirs[1], 20), peers=dirs, max_active=2)
+    start_sleep(dirs[0], 20, peers=dirs, max_active=2)
+    start_sleep(dirs[1], 20, peers=dirs, max_active=2)
     with pytest.raises(JobBusy):
-        jobs.start(dirs[2], "sleep", sleep_argv(dirs[2], 20), peers=dirs, max_active=2)
+        start_sleep(dirs[2], 20, peers=dirs, max_active=2)
     # A different kind does not count against this one.
-    jobs.start(dirs[2], "other", sleep_argv(dirs[2], 0.1, "--kind", "other"), peers=dirs[:2], max_active=1)
+    start_sleep(dirs[2], 0.1, kind="other", peers=dirs[:2], max_active=1)
     assert jobs.wait(dirs[2], timeout=10, poll=0.05).state == "finished"
 
 
@@ -177,7 +186,7 @@ def test_concurrent_starts_spawn_exactly_one(isolated_home):
     def attempt(job, peer):
         barrier.wait()
         try:
-            results[job.name] = jobs.start(job, "sleep", sleep_argv(job, 20), peers=[peer])
+            results[job.name] = start_sleep(job, 20, peers=[peer])
         except JobBusy as error:
             results[job.name] = error
 
@@ -214,10 +223,10 @@ def test_corrupt_status_is_treated_as_absent(job_dir):
 
 
 def test_write_status_merges_and_leaves_no_temp_files(job_dir):
-    first = jobs.write_status(job_dir, state="running", kind="train", progress={"step": 1})
-    assert first == JobStatus(state="running", kind="train", progress={"step": 1})
+    first = jobs.write_status(job_dir, state="running", kind="train", progress=jobs.Progress(1, 5, "steps"))
+    assert first == JobStatus(state="running", kind="train", progress=jobs.Progress(1, 5, "steps"))
     merged = jobs.write_status(job_dir, error="x")
-    assert (merged.state, merged.kind, merged.progress, merged.error) == ("running", "train", {"step": 1}, "x")
+    assert (merged.state, merged.kind, merged.progress, merged.error) == ("running", "train", first.progress, "x")
     assert jobs.read_status(job_dir) == merged
     assert json.loads((job_dir / jobs.STATUS_FILE).read_text())["error"] == "x"
     assert sorted(p.name for p in job_dir.iterdir()) == [jobs.STATUS_FILE]
@@ -232,7 +241,7 @@ def test_concurrent_writers_lose_no_update(job_dir):
     jobs.write_status(job_dir, state="running", kind="train")
     script = ("import sys; from namuweb import jobs\n"
               "for i in range(150): jobs.write_status(sys.argv[1], **{sys.argv[2]: float(i)})")
-    writers = [subprocess.Popen([sys.executable, "-c", script, str(job_dir), field], cwd=jobs.config.PROJECT_ROOT)
+    writers = [subprocess.Popen([sys.executable, "-c", script, str(job_dir), field], cwd=jobs.kinds.config.PROJECT_ROOT)
                for field in ("updated", "stop_requested")]
     assert [w.wait(timeout=20) for w in writers] == [0, 0]
     final = jobs.read_status(job_dir)
@@ -241,7 +250,7 @@ def test_concurrent_writers_lose_no_update(job_dir):
 
 def test_pid_reuse_guard():
     me = os.getpid()
-    start = jobs._pid_start(me)
+    start = jobs.state.pid_start(me)
     assert start is not None
     assert jobs.process_alive(me, start)
     assert not jobs.process_alive(me, start + 1)
@@ -256,12 +265,69 @@ def test_log_tail(job_dir):
     assert jobs.log_tail(job_dir, lines=3) == "line 9997\nline 9998\nline 9999"
 
 
-@pytest.mark.parametrize("module", ["jobs", "runs", "tagging", "skipgram", "trainer", "cli"])
+@pytest.mark.parametrize("module", ["jobs", "jobs.worker", "runs", "tagging", "skipgram", "trainer", "cli"])
 def test_backend_does_not_import_streamlit(module):
     """The job machinery and what a worker process runs load without Streamlit, directly or through
     any import chain (a fresh interpreter's ``sys.modules``, not the source text)."""
     code = f"import sys, namuweb.{module}; print(sorted(m for m in sys.modules if m.split('.')[0] == 'streamlit'))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=jobs.config.PROJECT_ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-c", code], cwd=jobs.kinds.config.PROJECT_ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "[]", f"namuweb.{module} pulls in Streamlit"
+
+
+# --- the protocol's parts ---------------------------------------------------------
+
+
+def test_every_kind_of_the_app_is_declared_once_where_its_folders_are():
+    from namuweb import embedding_library, imports, tagging, trainer
+    kinds = [trainer.TRAINING, tagging.TAGGING, imports.IMPORT, embedding_library.SKIPGRAM]
+    assert len({k.name for k in kinds}) == len({k.folders.root for k in kinds}) == 4
+    for kind in kinds:
+        module, _, function = kind.entry.partition(":")
+        assert module.startswith("namuweb.") and getattr(sys.modules[module], function) is kind.run
+        assert worker_command(kind, "/x")[1:5] == ["-m", "namuweb.jobs.worker", kind.name, "/x"]
+    with pytest.raises(ValueError, match="must live in one of"):
+        jobs.JobFolders("elsewhere", "job.json")  # the demo's cap on all jobs would not see it
+
+
+def test_progress_reads_as_one_line_and_survives_a_damaged_record():
+    progress = jobs.Progress(120, 284, "steps", rate=3.14, eta_s=53, message="epoch 2 · loss 1.234")
+    assert progress.fraction == pytest.approx(120 / 284)
+    assert progress.line() == "42% · 120 of 284 steps · 3.1 steps/s · epoch 2 · loss 1.234 · ETA 0m 53s"
+    assert jobs.Progress(0.5, 2.43, "MB").line() == "21% · 0.5 of 2.4 MB"
+    assert jobs.Progress(7, None, "lines").fraction == 0.0 and jobs.Progress(7, None, "lines").line() == "7 lines"
+    assert jobs.Progress.from_json(progress.to_json()) == progress
+    for damaged in (None, [], {"done": "many"}, {"total": {}}):
+        assert jobs.Progress.from_json(damaged) == jobs.Progress()
+
+
+def test_a_report_gives_the_rate_since_the_first_report_and_an_eta(job_dir):
+    seen = []
+    with jobs.JobContext(job_dir, "sleep", show=seen.append) as job:
+        job.report(10, 110, "steps")  # start-up before the first report does not count
+        time.sleep(0.2)
+        last = job.report(30, 110, "steps", "half way", loss=2.5)
+    assert seen[0].rate is None and seen[-1] is last
+    assert 50 < last.rate < 101 and last.eta_s == pytest.approx(80 / last.rate)
+    assert last.extra == {"loss": 2.5}
+    final = jobs.read_status(job_dir)
+    assert final.state == "finished" and final.progress == last  # the last report is on disk at the end
+
+
+def test_a_job_error_is_the_users_line_and_a_bug_keeps_its_type(job_dir, capsys):
+    for error, expected in ((jobs.JobError("the corpus was deleted"), "the corpus was deleted"),
+                            (KeyError("x"), "KeyError: 'x'")):
+        with pytest.raises(type(error)):
+            with jobs.JobContext(job_dir, "sleep"):
+                raise error
+        assert jobs.read_status(job_dir).error == expected
+    assert capsys.readouterr().err.count("Traceback") == 1  # only the bug's
+
+
+def test_the_worker_runs_only_a_declared_kind(job_dir):
+    job_dir.mkdir(parents=True)
+    done = subprocess.run([sys.executable, "-m", "namuweb.jobs.worker", "sleep", str(job_dir), "--run", "os:getcwd"],
+                          capture_output=True, text=True, timeout=60, cwd=jobs.kinds.config.PROJECT_ROOT)
+    assert done.returncode != 0 and "declares no job kind" in done.stderr
+    assert jobs.read_status(job_dir) is None

@@ -100,7 +100,7 @@ def test_the_tagger_job_status_shows_a_hostile_corpus_name_as_text(hostile_corpu
 
 def test_a_deleted_tagging_result_is_a_state_not_a_crash(hostile_corpus):
     job = tagging.create_job(hostile_corpus.id, "kiwi")
-    tagging._write_job(job, tagging.read_job(job) | {"result": "gone-1234"})
+    tagging.FOLDERS.write(job, tagging.FOLDERS.read(job) | {"result": "gone-1234"})
     jobs.write_status(job, state="finished", kind="tag")
     at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
     at.session_state["tagger_tab"] = "Tag a corpus"

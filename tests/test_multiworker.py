@@ -159,7 +159,7 @@ def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(clu
     latest = runs.latest_checkpoint(cluster.run_dir)
     assert latest["step"] == 6
     assert [row["step"] for row in step_rows(cluster.run_dir)] == [1, 2, 3, 4, 5, 6]
-    assert jobs.read_status(cluster.run_dir).progress["workers"] == 2
+    assert jobs.read_status(cluster.run_dir).progress.extra["workers"] == 2
     monkeypatch.setenv("NAMUWEB_HOME", str(cluster.homes[0]))  # the chief's Train page
     page = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60).run()
     [table] = [frame.value for frame in page.dataframe if "device" in frame.value]
@@ -193,7 +193,7 @@ def test_a_killed_worker_fails_the_run_naming_it_and_resume_continues_for_the_wh
 
     def resumed_past_the_checkpoint():
         status = jobs.read_status(cluster.run_dir)
-        return status.pid == chief.pid and status.state == "running" and status.progress.get("step", 0) > saved + 2
+        return status.pid == chief.pid and status.state == "running" and status.progress.extra.get("step", 0) > saved + 2
 
     poll_until(resumed_past_the_checkpoint, timeout=120, what="the resumed chief training past its checkpoint")
     jobs.request_stop(cluster.run_dir)  # reaches the chief; the chief takes every worker with it

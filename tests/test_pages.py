@@ -159,9 +159,10 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
 
 
 def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkeypatch):
-    from namuweb import runs
+    from namuweb import jobs, runs
     started = []
-    monkeypatch.setattr(runs, "start", started.append)  # the run's settings are the point; starting one is above
+    # the run's settings are the point; starting one is above
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, job_dir)))
     at = page("train")
     at.session_state["preset"] = "better"
     at.run()
@@ -171,7 +172,7 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
     assert schedule.value == "cosine" and schedule.disabled
     button(at, "Train").click().run()
     [info] = runs.list_runs()
-    assert [info.path] == started
+    assert [("train", info.path)] == started
     assert (info.config["preset"], info.config["schedule"], info.config["units"], info.config["max_seconds"]) == \
         ("better", "cosine", 512, 300)
 
@@ -331,11 +332,11 @@ def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
 
 
 def test_embeddings_page_can_draw_negatives_per_pair_as_word2vec_does(monkeypatch):
-    from namuweb import embedding_library
+    from namuweb import embedding_library, jobs
     started = []
     # The job's settings are the point: a job started from this page runs above, and training with negatives
     # per pair is test_skipgram.py's planted-synonym test.
-    monkeypatch.setattr(embedding_library, "start", started.append)
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append(job_dir) if kind.name == "skipgram" else None)
     planted_tagged_corpus()
     at = page("embeddings").run()
     next(t for t in at.toggle if t.label == "Share negatives within a step").set_value(False).run()
@@ -367,7 +368,7 @@ def test_corpora_page_imports_the_fixture_dump_into_the_library():
     at = page("corpora").run()
     at.file_uploader[0].upload("mini.json", dump.read_bytes(), "application/json").run()
     assert not at.exception
-    [job] = imports.job_dirs()
+    [job] = imports.FOLDERS.all()
     assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
     at.run()
     at.run()

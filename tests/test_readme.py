@@ -147,7 +147,10 @@ def layout_block() -> str:
 def test_the_readmes_layout_names_every_module_and_only_modules_that_exist():
     layout = layout_block()
     named = set(re.findall(r"(?:^|\s)([a-z_]+\.py)\b", layout))
-    modules = {path.name for path in (ROOT / "namuweb").glob("*.py") if path.name != "__init__.py"}
+    modules = {path.name for path in (ROOT / "namuweb").rglob("*.py") if path.name != "__init__.py"}
+    packages = {path.parent.name for path in (ROOT / "namuweb").glob("*/__init__.py")}
+    named_packages = set(re.findall(r"^\s+([a-z_]+)/", layout, flags=re.M))
+    assert packages <= named_packages, f"packages missing from the README's layout: {sorted(packages - named_packages)}"
     elsewhere = {path.name for path in [*ROOT.glob("*.py"), *(ROOT / "app_pages").glob("_*.py")]}
     assert modules <= named, f"modules missing from the README's layout: {sorted(modules - named)}"
     assert named <= modules | elsewhere, f"the layout names files that do not exist: {sorted(named - modules - elsewhere)}"

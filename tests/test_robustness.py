@@ -13,7 +13,7 @@ import zipfile
 
 import pytest
 
-from namuweb import charlm, checkpoints, config, corpus, generate, imports, runs
+from namuweb import charlm, checkpoints, config, corpus, generate, imports, jobs, runs, storage, trainer
 from namuweb.charlm import TrainConfig
 from namuweb.cli import main
 from namuweb.vocab import Vocabulary, build_vocab, load_vocab
@@ -411,10 +411,10 @@ def test_a_job_output_survives_a_failed_move_into_the_library(monkeypatch, isola
 
 def test_a_dump_upload_on_a_full_disk_leaves_no_job(monkeypatch, isolated_home):
     with monkeypatch.context() as patch:
-        patch.setattr(imports, "_write_job", fail_with(errno.ENOSPC))
+        patch.setattr(storage, "write_json", fail_with(errno.ENOSPC))
         with pytest.raises(corpus.StorageError, match="disk is full"):
             imports.receive(io.BytesIO(b'{"title": "a", "text": "b", "namespace": 0}\n'), "dump.jsonl")
-    assert imports.job_dirs() == []
+    assert imports.FOLDERS.all() == []
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 
 
@@ -448,7 +448,7 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
     assert len(samples[0].continuation) == 20  # a model carries its own vocabulary
 
     with pytest.raises(runs.RunError, match="has been deleted.*still generates"):
-        runs.start(run_dir)
+        jobs.start(trainer.TRAINING, run_dir)
     assert jobs.read_status(run_dir) is None, "no job may start on a deleted corpus"
     for args in (["train", "--run-dir", str(run_dir)], ["evaluate", run_dir.name]):
         assert main(args) == 2
@@ -461,8 +461,8 @@ def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     from namuweb import jobs, tagging, usage
     source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
     job = tagging.create_job(source.id, "kiwi")
-    jobs.write_status(job, state="running", kind=tagging.KIND, created=0, pid=os.getpid(),
-                      pid_start=jobs._pid_start(os.getpid()))  # this test process plays the worker
+    jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),
+                      pid_start=jobs.state.pid_start(os.getpid()))  # this test process plays the worker
     assert usage.corpus_usage(source.id).active == [f"tagging job {job.name}"]
     with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):
         usage.delete_corpus(source.id)

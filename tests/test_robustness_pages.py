@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import config, corpus, imports, runs
+from namuweb import config, corpus, imports, runs, trainer
 from namuweb.vocab import build_vocab, load_vocab
 from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
                              saved_run, truncate)
@@ -286,7 +286,7 @@ def test_corpora_page_rename_refuses_a_hostile_name_and_keeps_the_old_one(name, 
 def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_cannot_resume(isolated_home):
     from namuweb import jobs
     run_dir = make_saved_run(isolated_home)
-    jobs.write_status(run_dir, state="stopped", kind=runs.KIND, created=0)
+    jobs.write_status(run_dir, state="stopped", kind=trainer.TRAINING.name, created=0)
     source = runs.load_config(run_dir).corpus
 
     at = select_row(page("corpora").run(), "library_table", 1)
@@ -301,7 +301,7 @@ def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_canno
 
 def test_train_page_names_a_damaged_checkpoint_of_the_selected_run(run_copy):
     from namuweb import jobs
-    jobs.write_status(run_copy, state="stopped", kind=runs.KIND, created=0)
+    jobs.write_status(run_copy, state="stopped", kind=trainer.TRAINING.name, created=0)
     truncate(checkpoint_file(run_copy))
     at = select_row(page("train").run(), "runs_table", 0)
     assert "damaged" in shown(at, "warning") and not at.exception

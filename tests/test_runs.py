@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from namuweb import charts, jobs, runs
+from namuweb import charlm, charts, jobs, runs
 from namuweb.charlm import TrainConfig
 
 
@@ -68,19 +68,21 @@ def test_progress_of_a_time_budget_counts_seconds(run_dir):
     assert config["max_seconds"] == 25 and config["steps"] is None  # the quick demo
     write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "seconds": 5.0 + s,
                              "time": 100.0 + s} for s in range(1, 11)])
-    jobs.write_status(run_dir, state="running", kind="train", progress={"total": 10_000_000})
+    jobs.write_status(run_dir, state="running", kind="train",
+                      progress=jobs.Progress(extra={"total_steps": charlm.UNBOUNDED_STEPS}))
     where = runs.progress(runs.run_info(run_dir), runs.read_metrics(run_dir))
-    assert where["fraction"] == pytest.approx(15 / 25) and where["eta_s"] == pytest.approx(10.0)
+    assert where.fraction == pytest.approx(15 / 25) and where.eta_s == pytest.approx(10.0)
+    assert (where.unit, where.extra["step"]) == ("s", 10) and where.line().startswith("60% · 15 of 25 s · step 10")
 
 
 def test_progress_has_an_eta_from_recent_steps(run_dir):
     write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "time": 100.0 + s}
                             for s in range(1, 11)])
-    jobs.write_status(run_dir, state="running", kind="train", progress={"total": 50})
+    jobs.write_status(run_dir, state="running", kind="train", progress=jobs.Progress(extra={"total_steps": 50}))
     info = runs.run_info(run_dir)
     where = runs.progress(info, runs.read_metrics(run_dir))
-    assert where["step"] == 10 and where["total"] == 50 and where["fraction"] == pytest.approx(0.2)
-    assert where["eta_s"] == pytest.approx(40.0)
+    assert where.done == 10 and where.total == 50 and where.fraction == pytest.approx(0.2)
+    assert where.eta_s == pytest.approx(40.0) and where.rate == pytest.approx(1.0)
 
 
 def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):

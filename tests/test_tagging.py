@@ -40,19 +40,19 @@ def test_only_one_tag_job_at_a_time(small_corpus):
     # written at most once a second), short enough to resume to the end quickly.
     big = corpus.add_upload((TEXT * 1000).encode("utf-8"), "big.txt")
     first = tagging.create_job(big.id, "okt")
-    tagging.start(first)
+    jobs.start(tagging.TAGGING, first)
     try:
         with pytest.raises(jobs.JobBusy):
-            tagging.start(tagging.create_job(small_corpus.id, "okt"))
-        seen = poll_until(lambda: jobs.read_status(first).progress.get("lines"), timeout=90, interval=0.3,
+            jobs.start(tagging.TAGGING, tagging.create_job(small_corpus.id, "okt"))
+        seen = poll_until(lambda: jobs.read_status(first).progress.extra.get("lines"), timeout=90, interval=0.3,
                           what="the tag job reporting its progress")
         assert seen > 0
         jobs.request_stop(first)
         assert jobs.wait(first, timeout=60).state == "stopped"
-        assert tagging.read_job(first)["result"] is None
-        tagging.start(first)  # resume to the end
+        assert tagging.FOLDERS.read(first)["result"] is None
+        jobs.start(tagging.TAGGING, first)  # resume to the end
         assert jobs.wait(first, timeout=300).state == "finished", jobs.log_tail(first)
-        tagged = corpus.get_corpus(tagging.read_job(first)["result"])  # a corpus in the library
+        tagged = corpus.get_corpus(tagging.FOLDERS.read(first)["result"])  # a corpus in the library
         assert tagged.parent == big.id and tagged.source == "tagged"
         assert len(tagged.read_text().splitlines()) == 1000 * 3
         assert not (first / tagging.OUTPUT).exists()  # moved into the library

@@ -1,0 +1,25 @@
+"""Long work (training, tagging, imports, skip-gram) as background jobs whose state lives on disk.
+
+A Streamlit script is re-run on every click and dies with the browser tab, so long work cannot live
+inside it.  The protocol, in four parts:
+
+* :mod:`~namuweb.jobs.kinds` -- a :class:`JobKind` is declared once, beside its domain function
+  (where its folders live, its settings file, what runs it); :func:`start` spawns its worker;
+* :mod:`~namuweb.jobs.worker` -- the one worker process, ``python -m namuweb.jobs.worker KIND DIR``;
+* :mod:`~namuweb.jobs.context` -- what the domain function is handed: :class:`JobContext`
+  (stop requests in, :class:`Progress` out), also used by the command line's foreground runs;
+* :mod:`~namuweb.jobs.state` -- the status file and the processes behind it: a reader that kills
+  nothing (:func:`current_status`) and a reaper that is named as one (:func:`enforce_stop`).
+"""
+
+from namuweb.jobs.context import JobContext, ProgressPrinter, run_here
+from namuweb.jobs.kinds import JOB_FOLDERS, JobFolders, JobKind, active_everywhere, start, started_by
+from namuweb.jobs.progress import Progress, format_seconds
+from namuweb.jobs.state import (ACTIVE, LOG_FILE, STATES, STATUS_FILE, STOP_FILE, VANISHED, JobBusy, JobError,
+                                JobStatus, current_status, enforce_stop, log_tail, process_alive, read_status,
+                                request_stop, wait, write_status)
+
+__all__ = ["ACTIVE", "JOB_FOLDERS", "LOG_FILE", "STATES", "STATUS_FILE", "STOP_FILE", "VANISHED", "JobBusy",
+           "JobContext", "JobError", "JobFolders", "JobKind", "JobStatus", "Progress", "ProgressPrinter", "active_everywhere",
+           "current_status", "enforce_stop", "format_seconds", "log_tail", "process_alive", "read_status",
+           "request_stop", "run_here", "start", "started_by", "wait", "write_status"]

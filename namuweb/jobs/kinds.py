@@ -1,0 +1,204 @@
+"""Declaring a kind of job once, and starting one: the app's side of the job protocol.
+
+A :class:`JobKind` names where its folders live, the settings file that makes a folder one of its
+jobs, and the domain function that does the work (``run(job_dir, job) -> summary line``).  The
+page calls :func:`start`; the worker process (:mod:`namuweb.jobs.worker`) calls ``kind.run``; the
+command line calls it too, in the foreground (:func:`namuweb.jobs.context.run_here`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import fnmatch
+import os
+import re
+import shlex
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+
+from namuweb import config, storage
+from namuweb.jobs import state
+from namuweb.jobs.progress import Progress
+from namuweb.jobs.state import LOG_FILE, STATUS_FILE, STOP_FILE, JobBusy, JobError, JobStatus
+
+if TYPE_CHECKING:
+    from namuweb.jobs.context import JobContext
+
+# Where job folders may live under the data directory; the demo's cap on all jobs together looks here.
+JOB_FOLDERS = ("runs/*", "embeddings/*", "jobs/*/*")
+ALL_KINDS = "all-kinds"  # the lock a demo's cap on jobs of every kind together is checked under
+_NAME = re.compile(r"[a-z][a-z0-9_-]*")
+_owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("namuweb_job_owner", default=None)
+
+
+@dataclass(frozen=True)
+class JobFolders:
+    """Where the jobs of one kind live: a folder under the data directory with one folder per job,
+    each made a job of this kind by its settings file."""
+
+    root: str            # e.g. "runs", "jobs/tag"
+    settings_file: str   # e.g. "config.json"
+
+    def __post_init__(self):
+        if not any(fnmatch.fnmatch(f"{self.root}/x", pattern) for pattern in JOB_FOLDERS):
+            raise ValueError(f"job folders must live in one of {JOB_FOLDERS}, not {self.root!r}")
+
+    def root_dir(self, home: Path | None = None) -> Path:
+        path = (home or config.data_home()) / self.root
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def all(self, home: Path | None = None) -> list[Path]:
+        """The job folders, newest first; a symlink is not a folder of this app."""
+        return sorted((p for p in self.root_dir(home).iterdir()
+                       if not p.is_symlink() and (p / self.settings_file).is_file()), reverse=True)
+
+    def new(self, prefix: str = "", home: Path | None = None, stamp: str | None = None) -> Path:
+        folder = self.root_dir(home) / storage.new_name(prefix, stamp=stamp)
+        folder.mkdir()
+        return folder
+
+    def read(self, job_dir: Path) -> dict:
+        return storage.read_json(Path(job_dir) / self.settings_file)
+
+    def write(self, job_dir: Path, data: dict) -> None:
+        storage.write_json(Path(job_dir) / self.settings_file, data)
+
+    def active(self, home: Path | None = None) -> list[Path]:
+        """Folders with a job running now (watched: a stop past its grace is enforced)."""
+        return [d for d in self.all(home) if (s := state.enforce_stop(d)) and s.active]
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """One kind of long work, declared beside its domain function.  ``run(job_dir, job)`` does the
+    work, reporting through the :class:`~namuweb.jobs.context.JobContext` it is handed, and returns
+    one summary line; ``check(job_dir)``, if given, refuses a start before any process is spawned
+    (a deleted corpus, a demo's limits); ``max_active`` caps the jobs of the kind at once."""
+
+    name: str                 # the status's kind and the name of the lock that keeps starts apart
+    folders: JobFolders
+    run: Callable[[Path, JobContext], str]
+    check: Callable[[Path], None] | None = None
+    max_active: int | Callable[[], int] = 1
+
+    def __post_init__(self):
+        if not _NAME.fullmatch(self.name):
+            raise ValueError(f"job kind must be lowercase letters, digits, - or _, got {self.name!r}")
+
+    @property
+    def entry(self) -> str:
+        """``module:function`` of ``run``, the worker's import path."""
+        return f"{self.run.__module__}:{self.run.__qualname__}"
+
+
+@contextlib.contextmanager
+def started_by(owner: str | None) -> Iterator[None]:
+    """Jobs started in this block (this thread) belong to ``owner``, a browser session's id.
+
+    The app wraps each page run in it, so the tool modules need not pass a session around."""
+    token = _owner.set(owner)
+    try:
+        yield
+    finally:
+        _owner.reset(token)
+
+
+def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
+    """Every active job of every kind in the data directory (watched: dead workers do not count, a stop past its grace is enforced)."""
+    home = Path(home) if home is not None else config.data_home()
+    found = []
+    for pattern in JOB_FOLDERS:
+        for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
+            if status_file.parent.is_symlink():
+                continue
+            status = state.enforce_stop(status_file.parent)
+            if status is not None and status.active:
+                found.append((status_file.parent, status))
+    return found
+
+
+def _check_demo_capacity(demo: config.DemoSettings, owner: str | None) -> None:
+    """A public demo's two cores: a cap on jobs of every kind together, and on one visitor's."""
+    active = active_everywhere()
+    if len(active) >= demo.max_jobs:
+        raise JobBusy(f"this demo runs at most {demo.max_jobs} background job{'s' if demo.max_jobs > 1 else ''} "
+                      f"at once and {len(active)} {'are' if len(active) > 1 else 'is'} running now; "
+                      "try again when one has ended")
+    mine = [status.kind for _, status in active if owner is not None and status.owner == owner]
+    if len(mine) >= demo.max_jobs_per_session:
+        raise JobBusy(f"this demo runs {demo.max_jobs_per_session} background job{'s' if demo.max_jobs_per_session > 1 else ''} "
+                      f"per visitor at a time, and yours ({', '.join(mine)}) is still running; "
+                      "stop it or wait for it to end")
+
+
+def _lock_path(name: str) -> Path:
+    directory = config.data_home() / "jobs"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f"{name}.lock"
+
+
+def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
+    """The worker process of a job: ``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``."""
+    return [sys.executable, "-m", "namuweb.jobs.worker", kind.name, str(job_dir), "--run", kind.entry]
+
+
+def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_active: int | None = None,
+          env: dict | None = None) -> JobStatus:
+    """Spawn the worker for the job in ``job_dir`` and return its "queued" status.
+
+    With ``job_dir`` and its ``peers`` (by default every folder of the kind) at most ``max_active``
+    jobs of the kind may be active, else :class:`JobBusy`.  The check and the spawn happen under a
+    per-kind lock file, so two clicks, tabs or servers racing to start a job spawn exactly one.  The
+    worker switches the state to "running" itself.
+    """
+    if kind.check is not None:
+        kind.check(Path(job_dir))
+    job_dir = Path(job_dir).resolve()
+    command = worker_command(kind, job_dir)
+    peers = kind.folders.all() if peers is None else peers
+    if max_active is None:
+        max_active = kind.max_active() if callable(kind.max_active) else kind.max_active
+    demo, owner = config.demo_settings(), _owner.get()
+    with state.flock(_lock_path(kind.name)), (state.flock(_lock_path(ALL_KINDS)) if demo else contextlib.nullcontext()):
+        dirs = {job_dir, *(Path(p).resolve() for p in peers)}
+        active = []
+        for directory in sorted(dirs):
+            status = state.enforce_stop(directory)
+            if status is not None and status.active and (status.kind == kind.name or directory == job_dir):
+                active.append(directory)
+        if job_dir in active:
+            raise JobBusy(f"this {kind.name} job is already {state.read_status(job_dir).state}: {job_dir}")
+        if len(active) >= max_active:
+            raise JobBusy(f"another {kind.name} job is active ({', '.join(map(str, active))}); "
+                          "stop it or wait for it to end")
+        if demo:
+            _check_demo_capacity(demo, owner)
+
+        state.write_status(job_dir, state="queued", kind=kind.name, created=time.time(), pid=None, pid_start=None,
+                           started=None, updated=None, ended=None, stop_requested=None, error=None,
+                           progress=Progress(), owner=owner)
+        (job_dir / STOP_FILE).unlink(missing_ok=True)
+        with open(job_dir / LOG_FILE, "ab") as log:
+            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+            log.write(f"--- {stamp} start: {shlex.join(command)}\n".encode())
+            log.flush()
+            try:
+                child = subprocess.Popen(
+                    command, cwd=config.PROJECT_ROOT, start_new_session=True, stdin=subprocess.DEVNULL,
+                    stdout=log, stderr=subprocess.STDOUT,
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                )
+            except OSError as error:
+                state.write_status(job_dir, state="failed", ended=time.time(),
+                                   error=f"could not start the worker: {error}")
+                raise JobError(f"could not start the {kind.name} worker: {error}") from None
+        state.adopt(child)
+        # Only PID fields: the worker may already have written "running".
+        return state.write_status(job_dir, pid=child.pid, pid_start=state.pid_start(child.pid))

@@ -1,0 +1,56 @@
+"""``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``: the process :func:`namuweb.jobs.start`
+spawns.  It runs the kind's domain function on the job folder through :func:`~namuweb.jobs.run_here`;
+its stdout and stderr are the job's log.  Nothing else is ever started as a job."""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.monotonic()  # before the imports below: a training time budget counts from the job's start
+
+import argparse
+import dataclasses
+import faulthandler
+import importlib
+import sys
+from pathlib import Path
+
+if sys.argv[1:2] == ["train"]:
+    # Keras imports pandas only to accept DataFrames, which the trainer never passes; a training
+    # worker without it starts sooner and holds less memory (bench/large_corpus.py measures the worker).
+    sys.modules.setdefault("pandas", None)
+
+from namuweb.jobs.context import ProgressPrinter, run_here
+from namuweb.jobs.kinds import JobKind
+
+
+def _kind(name: str, entry: str) -> JobKind:
+    """The job kind run by ``entry``, where it is declared, under the name it was started as."""
+    module_name, _, function = entry.partition(":")
+    module = importlib.import_module(module_name)
+    for value in vars(module).values():
+        if isinstance(value, JobKind) and value.entry == entry:
+            return value if value.name == name else dataclasses.replace(value, name=name)
+    raise SystemExit(f"{module_name} declares no job kind run by {function}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m namuweb.jobs.worker")
+    parser.add_argument("kind")
+    parser.add_argument("job_dir")
+    parser.add_argument("--run", required=True, help="MODULE:FUNCTION of the kind's domain function")
+    args = parser.parse_args(argv)
+    faulthandler.enable()  # a crash inside TensorFlow or the JVM leaves the Python stack in the job's log
+    kind = _kind(args.kind, args.run)
+    printer = ProgressPrinter(sys.stdout)
+    try:
+        summary = run_here(kind, Path(args.job_dir), started=STARTED, show=printer)
+    except Exception:
+        return 1  # the context has written "failed" and logged what happened
+    printer.close()
+    print(summary, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
