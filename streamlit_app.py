@@ -8,7 +8,7 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from namuweb import corpus as storage
+from namuweb.corpora import corpus as storage
 from namuweb import jobs, warmup
 from namuweb.config import demo_settings
 

@@ -3,7 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import config, corpus, imports, jobs, usage
+from namuweb import config, jobs
+
+from namuweb.corpora import corpus, imports, usage
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import demo_notice, job_progress
@@ -30,7 +32,7 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                  expanded=len(corpus.list_corpora()) <= 1):
     st.caption(f"`.txt` (UTF-8, UTF-16 or CP949), or a Namuwiki dump as `.json` / `.jsonl` / `.parquet`, "
                f"optionally as `.gz` or `.zip`. Up to {config.max_upload_bytes() // config.MB:,} MB.")
-    from namuweb.namuwiki import ImportOptions  # plain data; the converter loads only in the job
+    from namuweb.corpora.namuwiki import ImportOptions  # plain data; the converter loads only in the job
     defaults = ImportOptions()
     cols = st.columns(4)
     options = dict(

@@ -3,7 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import charts, corpus, embedding_library, jobs
+from namuweb import charts, jobs
+
+from namuweb.corpora import corpus
+
+from namuweb.embeddings import embedding_library
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
@@ -27,7 +31,7 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
         if st.button("Open the Tagger", icon=":material/label:"):
             st.switch_page("app_pages/tagger.py")
     else:
-        from namuweb.skipgram import SkipGramConfig  # no TensorFlow: the config is plain data
+        from namuweb.embeddings.skipgram import SkipGramConfig  # no TensorFlow: the config is plain data
         tagged_by_id = {c.id: c for c in tagged}
         source = st.selectbox("Tagged corpus", list(tagged_by_id), format_func=lambda i: tagged_by_id[i].name,
                               key="tagged_corpus")

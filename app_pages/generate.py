@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from namuweb import charlm, charts, corpus, generate, jobs, runs, trainer
+from namuweb.language_model import charlm, generate, runs, trainer
+
+from namuweb import charts, jobs
+
+from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._widgets import demo_notice, job_progress

@@ -5,7 +5,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from namuweb import corpus, jobs, morph, taggers, tagging, tagviz
+from namuweb.corpora import corpus
+
+from namuweb import jobs
+
+from namuweb.morphemes import morph, taggers, tagging, tagviz
 from namuweb.markup import literal
 from app_pages._widgets import job_progress
 

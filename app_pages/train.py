@@ -3,10 +3,14 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import charlm, charts, corpus, jobs, runs, trainer, warmup
+from namuweb.language_model import charlm, runs, trainer
+
+from namuweb import charts, jobs, warmup
+
+from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from namuweb.vocab_report import report
+from namuweb.text.vocab_report import report
 from app_pages._widgets import demo_notice, job_progress
 
 st.title("Train a char-LSTM")
@@ -219,7 +223,7 @@ def all_runs():
 def run_actions(run, busy: bool):
     st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
     cols = st.columns(4)
-    from namuweb import checkpoints
+    from namuweb.language_model import checkpoints
     inspection = checkpoints.inspect(run.path)
     if damage := checkpoints.resume_message(inspection):
         st.warning(damage, icon=":material/warning:")
@@ -241,7 +245,7 @@ def run_actions(run, busy: bool):
     latest = runs.latest_checkpoint(run.path)
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
                       disabled=latest is None or bool(run.status and run.status.active) or orphaned):
-        from namuweb import trainer  # TensorFlow loads only when asked
+        from namuweb.language_model import trainer  # TensorFlow loads only when asked
         with st.spinner("Evaluating the latest checkpoint on the held-out chunks…"):
             try:
                 st.success(f"Validation loss at step {latest['step']:,}: {trainer.evaluate(run.path):.4f}")

@@ -4,8 +4,12 @@ import json
 
 import streamlit as st
 
-from namuweb import charts, config, corpus, hangul, imports
-from namuweb.vocab_report import fold_summary, report, search
+from namuweb import charts, config
+
+from namuweb.corpora import corpus, imports
+
+from namuweb.text import hangul
+from namuweb.text.vocab_report import fold_summary, report, search
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
 

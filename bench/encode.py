@@ -27,9 +27,9 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np
-from namuweb import hangul
-from namuweb.corpus import ensure_builtin
-from namuweb.vocab import build_vocab
+from namuweb.text import hangul
+from namuweb.corpora.corpus import ensure_builtin
+from namuweb.text.vocab import build_vocab
 
 def status(field):
     for line in open("/proc/self/status"):

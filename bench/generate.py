@@ -48,7 +48,7 @@ def tutorial_loop(checkpoint: Path, start_ids: list[int], tokens: int) -> float:
 
 
 def namuweb_loop(run_dir: Path, tokens: int) -> float:
-    from namuweb import generate
+    from namuweb.language_model import generate
     generator = generate.load_generator(run_dir)
     generator.generate("한국에서는", 20, 1.0, seed=0)  # warm the codec tables
     best = 0.0
@@ -69,10 +69,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as home:
         os.environ["NAMUWEB_HOME"] = home
-        from namuweb import runs, trainer
-        from namuweb.charlm import TrainConfig
-        from namuweb.generate import prepare_start
-        from namuweb.vocab import load_vocab
+        from namuweb.language_model import runs, trainer
+        from namuweb.language_model.charlm import TrainConfig
+        from namuweb.language_model.generate import prepare_start
+        from namuweb.text.vocab import load_vocab
         run_dir = runs.create_run(TrainConfig.from_preset("builtin", "tutorial", steps=3))
         trainer.train(run_dir)
         checkpoint = run_dir / runs.CHECKPOINTS / runs.latest_checkpoint(run_dir)["file"]

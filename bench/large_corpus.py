@@ -30,7 +30,7 @@ MB = 1024 * 1024
 
 
 def build_text(path: Path, megabytes: float) -> int:
-    from namuweb.corpus import ensure_builtin
+    from namuweb.corpora.corpus import ensure_builtin
     lines = ensure_builtin().path.read_text(encoding="utf-8").splitlines(keepends=True)
     rng = random.Random(0)
     written = 0
@@ -60,7 +60,7 @@ def main() -> None:
         os.environ["NAMUWEB_HOME"] = str(home)
         text_file = Path(tmp) / "large.txt"
         size = build_text(text_file, args.megabytes)
-        from namuweb import corpus
+        from namuweb.corpora import corpus
         added = corpus.add_upload(text_file.read_bytes(), "large.txt", max_bytes=size + 1)
         text_file.unlink()
         import_s = tensorflow_import_seconds()
@@ -75,7 +75,7 @@ def main() -> None:
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
         rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
         first = min(r["time"] for r in rows if "loss" in r) - began
-        from namuweb.vocab import load_vocab
+        from namuweb.text.vocab import load_vocab
         tokens = (run_dir / "tokens.bin").stat().st_size // load_vocab(run_dir / "vocab.json").dtype.itemsize
     print(f"corpus {size / MB:.0f} MB ({tokens:,} jamo tokens), tutorial preset, {args.steps} steps, whole CLI run "
           f"{wall:.1f} s")

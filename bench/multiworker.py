@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from namuweb import multiworker  # noqa: E402  (after the path is set)
+from namuweb.language_model import multiworker  # noqa: E402  (after the path is set)
 
 ALL_REDUCE = r"""
 import json, os, sys, time
@@ -33,7 +33,7 @@ os.environ["TF_CONFIG"] = sys.argv[1]
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 sys.path.insert(0, {root!r})
 import tensorflow as tf
-from namuweb import charlm
+from namuweb.language_model import charlm
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
 config = charlm.TrainConfig.from_preset("c", "tutorial")
 with strategy.scope():
@@ -81,7 +81,7 @@ def cluster_run(workers: int, steps: int, corpus: Path, work: Path) -> dict:
     config = json.loads((run_dir / "config.json").read_text())
     seconds = steps_rows[-1]["seconds"] - steps_rows[0]["seconds"]
     tokens = (len(steps_rows) - 1) * config["batch"] * workers * config["seq_len"]
-    from namuweb.vocab import load_vocab
+    from namuweb.text.vocab import load_vocab
     return {"tokens_per_s": tokens / seconds, "step_s": seconds / (len(steps_rows) - 1),
             "vocab_size": load_vocab(run_dir / "vocab.json").size}
 
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     args = parser.parse_args()
     began = time.monotonic()
-    from namuweb.corpus import ensure_builtin
+    from namuweb.corpora.corpus import ensure_builtin
     corpus = ensure_builtin()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -58,7 +58,7 @@ def write_dump(path: Path, megabytes: int, fmt: str) -> int:
 _CHILD = """
 import re, sys, time
 from pathlib import Path
-from namuweb.namuwiki import import_dump, iter_documents
+from namuweb.corpora.namuwiki import import_dump, iter_documents
 src, dst, mode = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
 started = time.perf_counter()
 if mode == "parse":

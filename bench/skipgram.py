@@ -35,7 +35,11 @@ os.environ["NAMUWEB_HOME"] = tempfile.mkdtemp(prefix="namuweb-bench-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(ROOT))
 
-from namuweb import corpus, morph, skipgram  # noqa: E402
+from namuweb.corpora import corpus  # noqa: E402
+
+from namuweb.morphemes import morph
+
+from namuweb.embeddings import skipgram
 
 PROBES = ("국민/Noun", "대통령/Noun", "법률/Noun")
 
@@ -43,7 +47,7 @@ CHILD = r"""
 import json, sys, time
 from pathlib import Path
 sys.path.insert(0, {root!r})
-from namuweb import skipgram
+from namuweb.embeddings import skipgram
 skipgram.configure_process()
 import tensorflow  # noqa: F401  (not part of the timing, as in the bench's gensim side)
 config = skipgram.SkipGramConfig(corpus={corpus!r}, epochs={epochs}, shared_negatives={shared})

@@ -1,4 +1,4 @@
-"""Sentences/s tagging the built-in corpus: bare taggers vs ``namuweb.morph.pos``.
+"""Sentences/s tagging the built-in corpus: bare taggers vs ``namuweb.morphemes.morph.pos``.
 
     NAMUWEB_HOME=$(mktemp -d) python bench/tag.py [--rounds 3] [--sentences 3000]
 
@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from namuweb import morph  # noqa: E402
-from namuweb.corpus import ensure_builtin  # noqa: E402
+from namuweb.morphemes import morph  # noqa: E402
+from namuweb.corpora.corpus import ensure_builtin  # noqa: E402
 
 
 def rate(fn, sentences) -> float:

@@ -48,7 +48,7 @@ budget, train_path, out_dir = float(sys.argv[1]), sys.argv[2], sys.argv[3]
 sys.path.insert(0, {root!r})
 import numpy as np
 import tensorflow as tf
-from namuweb.hangul import decompose  # the tutorial's jamo + ᴥ stream
+from namuweb.text.hangul import decompose  # the tutorial's jamo + ᴥ stream
 tf.keras.utils.set_random_seed(0)
 data = decompose(open(train_path, encoding="utf-8").read(), marker="replace")
 chars = sorted(set(data))
@@ -88,7 +88,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, {root!r})
 import numpy as np
 import keras
-from namuweb.hangul import decompose
+from namuweb.text.hangul import decompose
 jobs = json.load(open(sys.argv[1]))
 text = open(jobs["held_out"], encoding="utf-8").read()
 stream = decompose(text, marker="replace")
@@ -123,8 +123,8 @@ for name, job in jobs["models"].items():
                                   keras.layers.LSTM(128, return_sequences=True), keras.layers.Dense(len(chars))])
         model.load_weights(os.path.join(job["dir"], "port.weights.h5"))
     else:
-        from namuweb import runs, trainer
-        from namuweb.vocab import load_vocab
+        from namuweb.language_model import runs, trainer
+        from namuweb.text.vocab import load_vocab
         vocab = load_vocab(os.path.join(job["dir"], runs.VOCAB_FILE))
         chars = [c for c in vocab.chars if c != vocab.unk]
         model = trainer.load_checkpoint(job["dir"])
@@ -181,8 +181,8 @@ def main() -> None:
     budgets = [float(b) for b in args.budgets.split(",")]
     presets = args.presets.split(",")
     began = time.monotonic()
-    from namuweb.corpus import ensure_builtin
-    from namuweb.hangul import decompose
+    from namuweb.corpora.corpus import ensure_builtin
+    from namuweb.text.hangul import decompose
     texts = [] if args.no_builtin else [("built-in corpus", ensure_builtin().path.read_text(encoding="utf-8"))]
     texts += [(Path(t).name, Path(t).read_text(encoding="utf-8")) for t in args.text]
     verdicts = []

@@ -42,7 +42,7 @@ def rss_mb(pid: int) -> float:
 
 
 def write_text(path: Path, megabytes: float) -> int:
-    from namuweb.corpus import ensure_builtin
+    from namuweb.corpora.corpus import ensure_builtin
     block = ensure_builtin().path.read_text(encoding="utf-8")
     written = 0
     with open(path, "w", encoding="utf-8") as out:

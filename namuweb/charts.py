@@ -9,7 +9,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from namuweb.vocab import CATEGORIES
+from namuweb.text.vocab import CATEGORIES
 
 CATEGORY_COLORS = alt.Scale(domain=list(CATEGORIES), scheme="tableau20")
 FONT = "Noto Sans CJK KR, Noto Sans KR, Malgun Gothic, Apple SD Gothic Neo, sans-serif"

@@ -15,11 +15,15 @@ from pathlib import Path
 
 STARTED = time.monotonic()  # before the imports below: a training time budget counts from the job's start
 
-from namuweb import charlm, config, corpus, jobs, runs
-from namuweb.charlm import TrainConfig
+from namuweb.language_model import charlm, runs
+
+from namuweb import config, jobs
+
+from namuweb.corpora import corpus
+from namuweb.language_model.charlm import TrainConfig
 from namuweb.jobs import JobError
-from namuweb.runs import RunError
-from namuweb.vocab_report import report
+from namuweb.language_model.runs import RunError
+from namuweb.text.vocab_report import report
 
 
 class UserError(Exception):
@@ -142,7 +146,7 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
 
 def _cluster(tf_config: str):
     """This worker's place in the TF_CONFIG cluster, or one line on what is wrong with it."""
-    from namuweb import multiworker
+    from namuweb.language_model import multiworker
     try:
         return multiworker.cluster_of(tf_config)
     except multiworker.ClusterError as error:
@@ -150,7 +154,7 @@ def _cluster(tf_config: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from namuweb import trainer
+    from namuweb.language_model import trainer
     if args.tf_config:
         os.environ["TF_CONFIG"] = args.tf_config
     if args.logical_cpus:
@@ -186,7 +190,7 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
     corpus it adds) in a temporary data folder that is removed at the end; the chief keeps the run."""
     import shutil
     import tempfile
-    from namuweb import multiworker, trainer
+    from namuweb.language_model import multiworker, trainer
     if not args.corpus:
         raise UserError(f"{cluster.name(cluster.index)} keeps no run of its own: give it the same --corpus and "
                         "options as the chief (also to resume; the chief sends its checkpoint)")
@@ -232,14 +236,14 @@ def _run_dir(ref: str) -> Path:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from namuweb import trainer
+    from namuweb.language_model import trainer
     loss = trainer.evaluate(_run_dir(args.run))
     print(f"validation loss {loss:.4f}")
     return 0
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from namuweb import generate
+    from namuweb.language_model import generate
     if not 0 <= args.temperature <= 5:
         raise UserError("--temperature must be between 0 and 5")
     if not 1 <= args.length <= 100_000:
@@ -276,7 +280,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from namuweb import morph
+    from namuweb.morphemes import morph
     if not args.text.strip():
         raise UserError("give some Korean text to tag, e.g. python -m namuweb tag \"나무위키 말뭉치를 만들어보자\"")
     options = {"norm": args.norm, "stem": args.stem} if args.engine == "okt" else {}
@@ -308,7 +312,7 @@ def _job_folder(args: argparse.Namespace, folders: jobs.JobFolders, what: str, c
 
 
 def cmd_tag_corpus(args: argparse.Namespace) -> int:
-    from namuweb import tagging
+    from namuweb.morphemes import tagging
     job_dir = _job_folder(args, tagging.FOLDERS, "a tagging job",
                           (lambda: tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem))
                           if args.corpus else None, "give a CORPUS to tag, or --job-dir of a job to resume")
@@ -317,7 +321,7 @@ def cmd_tag_corpus(args: argparse.Namespace) -> int:
 
 
 def cmd_skipgram(args: argparse.Namespace) -> int:
-    from namuweb import embedding_library, skipgram
+    from namuweb.embeddings import embedding_library, skipgram
 
     def create() -> Path:
         settings = {k: v for k, v in dict(dimensions=args.dimensions, window=args.window, negatives=args.negatives,
@@ -337,7 +341,7 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
 
 
 def cmd_neighbors(args: argparse.Namespace) -> int:
-    from namuweb import embedding_library, vectors
+    from namuweb.embeddings import embedding_library, vectors
     try:
         entry = embedding_library.get(args.embeddings)
         found = embedding_library.load(entry)
@@ -352,14 +356,14 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
 
 
 def cmd_embeddings(args: argparse.Namespace) -> int:
-    from namuweb import embedding_library
+    from namuweb.embeddings import embedding_library
     for entry in embedding_library.entries():
         print(f"{entry.id:<36} {entry.status.state if entry.status else 'ready':<12} {entry.label}")
     return 0
 
 
 def cmd_import_namuwiki(args: argparse.Namespace) -> int:
-    from namuweb import imports, namuwiki
+    from namuweb.corpora import imports, namuwiki
 
     def create() -> Path:
         dump = Path(args.dump)

@@ -29,17 +29,17 @@ class Step:
 
 
 def _okt() -> None:
-    from namuweb import taggers
+    from namuweb.morphemes import taggers
     taggers.warm("okt")  # a worker process: Java starts there, and the server's threads keep running
 
 
 def _kiwi() -> None:
-    from namuweb import taggers
+    from namuweb.morphemes import taggers
     taggers.warm("kiwi", nice=10)  # in a process: Kiwi holds the GIL while it loads; niced: pages come first
 
 
 def _builtin_corpus() -> None:
-    from namuweb import corpus
+    from namuweb.corpora import corpus
     corpus.ensure_builtin()
 
 
@@ -113,10 +113,10 @@ def run_step(name: str) -> Step:
 
 # What the pages import (pandas and Altair take most of it): loaded by a server before its port opens,
 # in the seconds it waits for Okt anyway, so no first visit pays for Python imports.
-PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.charlm", "namuweb.charts", "namuweb.corpus",
-                "namuweb.embedding_library", "namuweb.generate", "namuweb.hangul", "namuweb.imports",
-                "namuweb.jobs", "namuweb.morph", "namuweb.runs", "namuweb.system", "namuweb.taggers",
-                "namuweb.tagging", "namuweb.tagviz", "namuweb.usage", "namuweb.vocab", "namuweb.vocab_report")
+PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.charlm", "namuweb.charts", "namuweb.corpora.corpus",
+                "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.imports",
+                "namuweb.jobs", "namuweb.morphemes.morph", "namuweb.language_model.runs", "namuweb.system", "namuweb.morphemes.taggers",
+                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.corpora.usage", "namuweb.text.vocab", "namuweb.text.vocab_report")
 
 
 def import_page_modules() -> None:

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from namuweb import charlm
-from namuweb.charlm import Split, TrainConfig
+from namuweb.language_model import charlm
+from namuweb.language_model.charlm import Split, TrainConfig
 
 
 def test_chunks_are_non_overlapping_and_targets_shift_by_one():
@@ -155,8 +155,8 @@ def test_validation_sample_is_bounded_and_spread_over_the_held_out_part():
 
 
 def test_token_file_holds_the_corpus_ids(tmp_path):
-    from namuweb.hangul import decompose
-    from namuweb.vocab import build_vocab
+    from namuweb.text.hangul import decompose
+    from namuweb.text.vocab import build_vocab
     text = "가나다 abc\n한국어 ㅋㅋ 뷁 ᴥ 😀\n" * 1000  # syllables with and without a final, jamo, a literal ᴥ, an emoji
     vocab = build_vocab(text)
     ids = charlm.encode_to_file(text, vocab, tmp_path / "tokens.bin")

@@ -1,5 +1,5 @@
 from namuweb import charts
-from namuweb.vocab_report import report
+from namuweb.text.vocab_report import report
 
 R = report("한국에서는 나무위키 말뭉치를 만들어보자. ABC 123 ㅋㅋ\n")
 

@@ -3,8 +3,8 @@ import random
 
 import pytest
 
-from namuweb import corpus as lib
-from namuweb.corpus import (
+from namuweb.corpora import corpus as lib
+from namuweb.corpora.corpus import (
     BUILTIN_ID,
     CorpusError,
     CorpusNotFound,
@@ -279,7 +279,7 @@ def test_ids_are_unique(tmp_path):
 
 
 def test_add_file_moves_a_job_output_into_the_library_with_its_parent(tmp_path, isolated_home):
-    from namuweb.corpus import BUILTIN_ID, add_file, get_corpus, list_corpora
+    from namuweb.corpora.corpus import BUILTIN_ID, add_file, get_corpus, list_corpora
     output = isolated_home / "partial.txt"
     isolated_home.mkdir(parents=True, exist_ok=True)
     output.write_text("나무/Noun 위키/Noun\n말뭉치/Noun 를/Josa\n", encoding="utf-8")
@@ -294,7 +294,7 @@ def test_add_file_moves_a_job_output_into_the_library_with_its_parent(tmp_path, 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp949"])
 def test_add_text_file_streams_large_files_like_decode_text(tmp_path, monkeypatch, encoding):
-    from namuweb import corpus as corpus_module
+    from namuweb.corpora import corpus as corpus_module
     monkeypatch.setattr(corpus_module, "_SAMPLE", 64)  # force the chunked path on a small file
     text = "첫 줄입니다\r\n둘째 줄 with ASCII\r셋째\n" * 300
     path = tmp_path / "big.txt"
@@ -306,7 +306,7 @@ def test_add_text_file_streams_large_files_like_decode_text(tmp_path, monkeypatc
 
 
 def test_add_text_file_refuses_binary_and_stores_nothing(tmp_path, isolated_home):
-    from namuweb import corpus as corpus_module
+    from namuweb.corpora import corpus as corpus_module
     path = tmp_path / "photo.txt"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 400)
     with pytest.raises(corpus_module.UndecodableUpload):

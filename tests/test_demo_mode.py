@@ -8,8 +8,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import cli, config, corpus, embedding_library, imports, jobs, runs, trainer
-from namuweb.charlm import TrainConfig
+from namuweb import cli, config, jobs
+
+from namuweb.corpora import corpus, imports
+
+from namuweb.embeddings import embedding_library
+
+from namuweb.language_model import runs, trainer
+from namuweb.language_model.charlm import TrainConfig
 from sleep_job import sleeper
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +171,7 @@ def test_training_is_limited_to_the_demo_steps(demo, isolated_home):
                                       dict(preset="custom", epochs=3, batch=7, seq_len=50, val_share=0.0),
                                       dict(preset="custom", epochs=2, steps=50, batch=16, seq_len=33)])
 def test_planned_steps_match_the_trainers_own_count(settings):
-    from namuweb import charlm
+    from namuweb.language_model import charlm
     config = TrainConfig.from_preset("builtin", **settings)
     run_dir = runs.create_run(config)
     config, split = trainer.load_split(run_dir)

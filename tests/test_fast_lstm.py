@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from namuweb import charlm, fast_lstm
-from namuweb.charlm import TrainConfig
+from namuweb.language_model import charlm, fast_lstm
+from namuweb.language_model.charlm import TrainConfig
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -120,7 +120,7 @@ def test_where_the_fused_pass_trains_each_op_runs_on_one_thread():
     import os
     import subprocess
     import sys
-    code = ("from namuweb import fast_lstm; from namuweb.charlm import TrainConfig; import tensorflow as tf; "
+    code = ("from namuweb.language_model import fast_lstm; from namuweb.language_model.charlm import TrainConfig; import tensorflow as tf; "
             "print(fast_lstm.configure_threads(TrainConfig(corpus='c')), "
             "tf.config.threading.get_intra_op_parallelism_threads(), len(tf.config.list_physical_devices('GPU')))")
     env = {k: v for k, v in os.environ.items() if k != "NAMUWEB_PLAIN_LSTM"}

@@ -21,8 +21,14 @@ from pathlib import Path
 
 import pytest
 
-from namuweb import corpus, embedding_library, jobs, runs, skipgram, storage, trainer
-from namuweb.charlm import TrainConfig
+from namuweb.corpora import corpus
+
+from namuweb.embeddings import embedding_library, skipgram
+
+from namuweb import jobs, storage
+
+from namuweb.language_model import runs, trainer
+from namuweb.language_model.charlm import TrainConfig
 from polling import poll_until
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
@@ -142,7 +148,8 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
 SERVER = """
 import os, signal, sys
 from pathlib import Path
-from namuweb import jobs, trainer
+from namuweb import jobs
+from namuweb.language_model import trainer
 status = jobs.start(trainer.TRAINING, Path(sys.argv[1]))
 print(status.pid, flush=True)
 if sys.argv[2] == "crash":
@@ -212,7 +219,8 @@ def test_two_train_clicks_in_threads_start_exactly_one_job(tiny_corpus, isolated
 RACER = """
 import sys, time
 from pathlib import Path
-from namuweb import jobs, trainer
+from namuweb import jobs
+from namuweb.language_model import trainer
 run_dir, ready, go = map(Path, sys.argv[1:4])
 ready.touch()
 while not go.exists():

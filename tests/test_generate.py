@@ -1,10 +1,14 @@
 import numpy as np
 import pytest
 
-from namuweb import charts, corpus, generate, runs, trainer
-from namuweb.charlm import TrainConfig
-from namuweb.generate import PreparedStart, prepare_start, probabilities
-from namuweb.vocab import Vocabulary, build_vocab
+from namuweb import charts
+
+from namuweb.corpora import corpus
+
+from namuweb.language_model import generate, runs, trainer
+from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.generate import PreparedStart, prepare_start, probabilities
+from namuweb.text.vocab import Vocabulary, build_vocab
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. 가나다라 마바사.\n" * 200
 

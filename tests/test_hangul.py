@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from namuweb.hangul import MARK, REPLACEMENT, MarkerInTextError, compose, decompose, jamo_classes
+from namuweb.text.hangul import MARK, REPLACEMENT, MarkerInTextError, compose, decompose, jamo_classes
 
 ALL_SYLLABLES = "".join(chr(c) for c in range(0xAC00, 0xD7A4))
 COMPAT_JAMO = "".join(chr(c) for c in range(0x3131, 0x318F))

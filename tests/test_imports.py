@@ -4,7 +4,9 @@ import zipfile
 
 import pytest
 
-from namuweb import config, corpus, imports
+from namuweb import config
+
+from namuweb.corpora import corpus, imports
 
 
 def test_gzipped_text_upload_becomes_a_corpus():

@@ -265,7 +265,8 @@ def test_log_tail(job_dir):
     assert jobs.log_tail(job_dir, lines=3) == "line 9997\nline 9998\nline 9999"
 
 
-@pytest.mark.parametrize("module", ["jobs", "jobs.worker", "runs", "tagging", "skipgram", "trainer", "cli"])
+@pytest.mark.parametrize("module", ["jobs", "jobs.worker", "language_model.runs", "morphemes.tagging", "embeddings.skipgram",
+                                    "language_model.trainer", "cli"])
 def test_backend_does_not_import_streamlit(module):
     """The job machinery and what a worker process runs load without Streamlit, directly or through
     any import chain (a fresh interpreter's ``sys.modules``, not the source text)."""
@@ -280,7 +281,10 @@ def test_backend_does_not_import_streamlit(module):
 
 
 def test_every_kind_of_the_app_is_declared_once_where_its_folders_are():
-    from namuweb import embedding_library, imports, tagging, trainer
+    from namuweb.embeddings import embedding_library
+    from namuweb.corpora import imports
+    from namuweb.morphemes import tagging
+    from namuweb.language_model import trainer
     kinds = [trainer.TRAINING, tagging.TAGGING, imports.IMPORT, embedding_library.SKIPGRAM]
     assert len({k.name for k in kinds}) == len({k.folders.root for k in kinds}) == 4
     for kind in kinds:

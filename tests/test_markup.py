@@ -9,7 +9,11 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from namuweb import corpus, jobs, tagging
+from namuweb.corpora import corpus
+
+from namuweb import jobs
+
+from namuweb.morphemes import tagging
 from namuweb.markup import WORD_JOINER, literal
 
 ROOT = Path(__file__).resolve().parents[1]

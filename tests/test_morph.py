@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from namuweb import morph, taggers
+from namuweb.morphemes import morph, taggers
 
 TUTORIAL = "나무위키 말뭉치를 만들어보자"
 SENTENCES = ["대한민국은 민주공화국이다.", "나무위키 말뭉치를 만들어보자", "오늘은 날씨가 정말 좋아서 공원에 갔습니다.",
@@ -183,7 +183,7 @@ def test_unavailable_and_unknown_engines(monkeypatch):
 
 
 def test_importing_morph_starts_no_jvm_and_no_streamlit():
-    code = ("import sys, namuweb.morph as m; m.engines(); m.tag_meanings('okt'); import jpype; "
+    code = ("import sys, namuweb.morphemes.morph as m; m.engines(); m.tag_meanings('okt'); import jpype; "
             "print(jpype.isJVMStarted(), 'streamlit' in sys.modules, 'kiwipiepy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
@@ -199,7 +199,7 @@ def test_a_process_that_started_java_in_a_side_thread_still_exits():
     """Streamlit starts the JVM in a script thread that stays alive; exiting must not wait for it."""
     code = """
 import threading
-from namuweb import morph
+from namuweb.morphemes import morph
 done = threading.Event()
 def work():
     morph.pos("한국어 문장", "okt")

@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import generate, jobs, multiworker, runs, storage
+from namuweb.language_model import generate, multiworker, runs
+
+from namuweb import jobs, storage
 from polling import poll_until
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +98,7 @@ mode, out = sys.argv[1], sys.argv[2]
 if mode != "single":
     os.environ["TF_CONFIG"] = mode
 import tensorflow as tf, keras
-from namuweb import charlm, multiworker
+from namuweb.language_model import charlm, multiworker
 config = charlm.TrainConfig(corpus="c", preset="custom", embedding=8, units=16, batch=3, seq_len=12,
                             learning_rate=0.05)
 V, workers = 30, 2

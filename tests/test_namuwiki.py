@@ -1,4 +1,4 @@
-"""namuweb.namuwiki: namu-mark conversion, streaming readers and the dump import."""
+"""namuweb.corpora.namuwiki: namu-mark conversion, streaming readers and the dump import."""
 
 import json
 import subprocess
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from namuweb.namuwiki import (DumpError, ImportOptions, ImportReport, detect_format, import_dump, is_redirect,
+from namuweb.corpora.namuwiki import (DumpError, ImportOptions, ImportReport, detect_format, import_dump, is_redirect,
                               iter_documents, to_text)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "namuwiki"
@@ -223,7 +223,7 @@ def test_sampling_is_seeded_and_stable_across_formats(tmp_path):
 
 
 def test_jamo_output(tmp_path):
-    from namuweb.hangul import compose
+    from namuweb.text.hangul import compose
 
     dst = tmp_path / "out.txt"
     import_dump(FIXTURES / "mini.json", dst, ImportOptions(jamo=True))
@@ -271,7 +271,7 @@ def test_malformed_json_lines_give_the_exact_offset(tmp_path):
 _CHILD = textwrap.dedent("""
     import re, sys
     from pathlib import Path
-    from namuweb.namuwiki import import_dump
+    from namuweb.corpora.namuwiki import import_dump
     report = import_dump(Path(sys.argv[1]), Path(sys.argv[2]))
     # VmHWM, not ru_maxrss: Linux carries the forking parent's (pytest's) peak into ru_maxrss across exec
     peak_kb = int(re.search(r"VmHWM:\\s*(\\d+)", Path("/proc/self/status").read_text()).group(1))
@@ -315,7 +315,7 @@ def test_one_long_article_is_read_in_few_growing_reads_and_the_next_in_small_one
     article quadratic in its length. Inside a long string the reads double: an article of N bytes
     takes about log2(N / 64 kB) reads instead of N / 64 kB. (That reads are small again after it,
     so an error's offset stays precise, is test_malformed_json_in_the_middle's business.)"""
-    from namuweb import namuwiki
+    from namuweb.corpora import namuwiki
     text = "나무위키 문서의 본문입니다. " * 400_000  # 6.4 M characters, 17 MB of UTF-8
     dump = tmp_path / "long.json"
     dump.write_text(json.dumps([{"title": "긴 문서", "text": text}, {"title": "짧은 문서", "text": "짧다"}],
@@ -331,7 +331,7 @@ def test_deeply_nested_arrays_are_refused_at_once_in_little_memory(tmp_path):
     import gzip
     import time
     import tracemalloc
-    from namuweb.namuwiki import MAX_JSON_DEPTH, iter_documents
+    from namuweb.corpora.namuwiki import MAX_JSON_DEPTH, iter_documents
     dump = tmp_path / "nested.json.gz"
     dump.write_bytes(gzip.compress(b"[" * 100_000 + b"]" * 100_000))  # a few hundred bytes
     plain = tmp_path / "nested.json"
@@ -346,7 +346,7 @@ def test_deeply_nested_arrays_are_refused_at_once_in_little_memory(tmp_path):
 
 
 def test_one_record_larger_than_any_article_is_refused_while_streaming(tmp_path, monkeypatch):
-    from namuweb import namuwiki
+    from namuweb.corpora import namuwiki
     monkeypatch.setattr(namuwiki, "MAX_DOCUMENT_CHARS", 1000)
     dump = tmp_path / "big.json"
     dump.write_text('[{"title": "a", "text": "짧다"}, {"title": "b", "text": "' + "가" * 2000 + '"}]', encoding="utf-8")
@@ -357,7 +357,7 @@ def test_one_record_larger_than_any_article_is_refused_while_streaming(tmp_path,
 
 
 def test_a_deeply_nested_json_line_is_a_clear_error(tmp_path):
-    from namuweb.namuwiki import iter_documents
+    from namuweb.corpora.namuwiki import iter_documents
     dump = tmp_path / "nested.jsonl"
     dump.write_text('{"title": "a", "text": "b"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(DumpError, match="nested deeper"):

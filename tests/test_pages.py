@@ -135,7 +135,7 @@ def poll(at: AppTest, predicate, timeout: float = 120):
 
 
 def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
-    from namuweb import runs
+    from namuweb.language_model import runs
     at = page("train").run()
     assert not at.exception
     assert any("steps per epoch" in i.value and "0m 25s** from start to a finished model" in i.value
@@ -159,7 +159,8 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
 
 
 def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkeypatch):
-    from namuweb import jobs, runs
+    from namuweb import jobs
+    from namuweb.language_model import runs
     started = []
     # the run's settings are the point; starting one is above
     monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, job_dir)))
@@ -180,8 +181,9 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
 @pytest.fixture(scope="module")
 def trained_once(tmp_path_factory):
     """A tiny model trained once for this module's Generate page tests."""
-    from namuweb import corpus, runs, trainer
-    from namuweb.charlm import TrainConfig
+    from namuweb.corpora import corpus
+    from namuweb.language_model import runs, trainer
+    from namuweb.language_model.charlm import TrainConfig
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(tmp_path_factory.mktemp("pages-home")))
         source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
@@ -195,12 +197,12 @@ def trained_once(tmp_path_factory):
 def tiny_trained_run(trained_once, isolated_home):
     """A copy of the module's trained run in this test's data directory."""
     import shutil
-    from namuweb import runs
+    from namuweb.language_model import runs
     return Path(shutil.copytree(trained_once, runs.runs_dir() / trained_once.name))
 
 
 def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(tiny_trained_run):
-    from namuweb import generate
+    from namuweb.language_model import generate
     at = page("generate").run()
     assert not at.exception
     assert tiny_trained_run.name in at.selectbox[0].format_func(at.selectbox[0].value)
@@ -227,7 +229,7 @@ def test_generate_page_names_unknown_start_characters(tiny_trained_run):
 
 
 def test_generate_page_without_a_model_offers_the_quick_demo(kill_leftover_workers):
-    from namuweb import runs
+    from namuweb.language_model import runs
     at = page("generate").run()
     assert any("No trained model yet" in i.value for i in at.info)
     button(at, "Train the quick demo").click().run()
@@ -253,7 +255,7 @@ def test_tagger_page_tags_the_tutorial_sentence():
 
 
 def test_tagger_page_compare_lists_every_available_engine():
-    from namuweb import morph
+    from namuweb.morphemes import morph
     at = page("tagger").run()
     assert "Outlined chips" not in " ".join(c.value for c in at.caption), "Compare ran before it was opened"
     at.session_state["tagger_tab"] = "Compare engines"
@@ -282,7 +284,7 @@ def test_tagger_page_empty_input_gets_a_hint():
 
 
 def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
-    from namuweb import morph
+    from namuweb.morphemes import morph
     real = morph._unavailable_reason
     monkeypatch.setattr(morph, "_taggers", {})  # engines other tests already created would count as available
     monkeypatch.setattr(morph, "_unavailable_reason",
@@ -297,7 +299,8 @@ def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
 def planted_tagged_corpus():
     """A small tagged corpus in the library: 고양이 and 강아지 share contexts and never meet."""
     import random
-    from namuweb import config, corpus
+    from namuweb import config
+    from namuweb.corpora import corpus
     rng = random.Random(0)
     lines = []
     for _ in range(400):
@@ -311,7 +314,7 @@ def planted_tagged_corpus():
 
 
 def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
-    from namuweb import embedding_library
+    from namuweb.embeddings import embedding_library
     planted_tagged_corpus()
     at = page("embeddings").run()
     assert not at.exception
@@ -332,7 +335,8 @@ def test_embeddings_page_trains_then_shows_neighbours_chart_and_map():
 
 
 def test_embeddings_page_can_draw_negatives_per_pair_as_word2vec_does(monkeypatch):
-    from namuweb import embedding_library, jobs
+    from namuweb.embeddings import embedding_library
+    from namuweb import jobs
     started = []
     # The job's settings are the point: a job started from this page runs above, and training with negatives
     # per pair is test_skipgram.py's planted-synonym test.
@@ -363,7 +367,8 @@ def test_corpora_page_lists_the_library_and_stores_a_text_upload():
 
 
 def test_corpora_page_imports_the_fixture_dump_into_the_library():
-    from namuweb import corpus, imports, jobs
+    from namuweb.corpora import corpus, imports
+    from namuweb import jobs
     dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
     at = page("corpora").run()
     at.file_uploader[0].upload("mini.json", dump.read_bytes(), "application/json").run()

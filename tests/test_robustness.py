@@ -13,10 +13,14 @@ import zipfile
 
 import pytest
 
-from namuweb import charlm, checkpoints, config, corpus, generate, imports, jobs, runs, storage, trainer
-from namuweb.charlm import TrainConfig
+from namuweb.language_model import charlm, checkpoints, generate, runs, trainer
+
+from namuweb import config, jobs, storage
+
+from namuweb.corpora import corpus, imports
+from namuweb.language_model.charlm import TrainConfig
 from namuweb.cli import main
-from namuweb.vocab import Vocabulary, build_vocab, load_vocab
+from namuweb.text.vocab import Vocabulary, build_vocab, load_vocab
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자.\n" * 12
 
@@ -34,7 +38,7 @@ def library_ids() -> list[str]:
 
 def make_saved_run(home):
     """A run folder with a real (untrained) checkpoint: cheap to make, and generation reads it."""
-    from namuweb import trainer
+    from namuweb.language_model import trainer
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
         source = corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
@@ -316,8 +320,8 @@ def test_generate_says_a_truncated_checkpoint_is_damaged(run_copy, capsys):
 
 
 def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isolated_home, capsys):
-    from namuweb import trainer
-    from namuweb.vocab_report import report
+    from namuweb.language_model import trainer
+    from namuweb.text.vocab_report import report
     source = corpus.add_upload(("가나다라 마바사.\n" * 7).encode("utf-8"), "tiny.txt")
     settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                            val_share=0.0, epochs=None, steps=1)
@@ -434,7 +438,8 @@ def test_cli_says_the_data_directory_is_read_only(tmp_path, monkeypatch, capsys)
 
 def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolated_home, capsys):
     import os
-    from namuweb import jobs, usage
+    from namuweb import jobs
+    from namuweb.corpora import usage
     run_dir = make_saved_run(isolated_home)
     source = runs.load_config(run_dir).corpus
 
@@ -458,7 +463,9 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
 
 def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     import os
-    from namuweb import jobs, tagging, usage
+    from namuweb import jobs
+    from namuweb.morphemes import tagging
+    from namuweb.corpora import usage
     source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
     job = tagging.create_job(source.id, "kiwi")
     jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),

@@ -12,8 +12,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import config, corpus, imports, runs, trainer
-from namuweb.vocab import build_vocab, load_vocab
+from namuweb import config
+
+from namuweb.corpora import corpus, imports
+
+from namuweb.language_model import runs, trainer
+from namuweb.text.vocab import build_vocab, load_vocab
 from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
                              saved_run, truncate)
 
@@ -186,7 +190,7 @@ def test_train_page_refuses_a_model_too_large_for_memory():
 
 
 def test_embeddings_page_refuses_skipgram_settings_out_of_range(isolated_home):
-    from namuweb import embedding_library
+    from namuweb.embeddings import embedding_library
     library = corpus.list_corpora()
     tagged = isolated_home / "tagged.txt"
     tagged.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb\n" * 20, encoding="utf-8")

@@ -3,8 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from namuweb import charlm, charts, jobs, runs
-from namuweb.charlm import TrainConfig
+from namuweb.language_model import charlm, runs
+
+from namuweb import charts, jobs
+from namuweb.language_model.charlm import TrainConfig
 
 
 @pytest.fixture
@@ -98,7 +100,7 @@ def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):
 
 
 def test_measured_speed_comes_from_recent_runs_else_the_reference(run_dir):
-    from namuweb import charlm
+    from namuweb.language_model import charlm
     assert runs.measured_speed() == runs.REFERENCE_SPEED  # a run without steps tells nothing
     started = 1_000.0
     jobs.write_status(run_dir, state="finished", kind="train", started=started)

@@ -13,12 +13,20 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb import config, corpus, embedding_library, generate, runs, storage, tagviz, trainer
-from namuweb.charlm import TrainConfig
+from namuweb import config, storage
+
+from namuweb.corpora import corpus
+
+from namuweb.embeddings import embedding_library
+
+from namuweb.language_model import generate, runs, trainer
+
+from namuweb.morphemes import tagviz
+from namuweb.language_model.charlm import TrainConfig
 from namuweb.markup import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = sorted([*(ROOT / "namuweb").glob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"])
+SOURCES = sorted([*(ROOT / "namuweb").rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"])
 HOSTILE_IDS = ["../evil", "..", ".", "", "a/b", "/etc", "evil/..", ".hidden", "x\x00y", "..\\evil", "~", 7, None]
 
 
@@ -137,7 +145,7 @@ def test_checkpoints_load_with_keras_safe_mode(run_dir):
 
 
 def test_embeddings_never_unpickle_a_vectors_file(tmp_path):
-    from namuweb import vectors
+    from namuweb.embeddings import vectors
     np.save(tmp_path / vectors.VECTORS_FILE, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     (tmp_path / vectors.VOCAB_FILE).write_text(json.dumps({"words": ["x"], "counts": [1]}), encoding="utf-8")
     with pytest.raises(ValueError, match="allow_pickle"):
@@ -268,7 +276,7 @@ def test_unsafe_html_on_the_pages_only_carries_escaped_chips():
 
 
 def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
-    from namuweb import morph
+    from namuweb.morphemes import morph
     # Kiwi only (no JVM): a started JVM keeps a pytest process from exiting (JPype's shutdown hangs here).
     real = morph._unavailable_reason
     monkeypatch.setattr(morph, "_taggers", {})

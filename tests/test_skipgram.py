@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from namuweb import corpus as corpus_library
-from namuweb import skipgram as sg
-from namuweb import vectors
+from namuweb.corpora import corpus as corpus_library
+from namuweb.embeddings import skipgram as sg
+from namuweb.embeddings import vectors
 
 
 def tagged_corpus(tmp_path, lines: list[str], name: str = "tagged test"):
@@ -81,7 +81,7 @@ def test_xla_is_for_large_runs_with_a_gpu():
 
 
 def test_a_skipgram_only_process_is_configured_before_tensorflow_starts():
-    code = ("import os; from namuweb import skipgram; skipgram.configure_process(); import tensorflow as tf; "
+    code = ("import os; from namuweb.embeddings import skipgram; skipgram.configure_process(); import tensorflow as tf; "
             "print(tf.config.threading.get_intra_op_parallelism_threads(), os.environ['TF_ENABLE_ONEDNN_OPTS'], "
             "tf.config.optimizer.get_experimental_options().get('disable_meta_optimizer'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
@@ -324,7 +324,7 @@ def test_config_json_round_trip():
 
 def test_a_word2vec_header_that_cannot_fit_the_file_is_refused_before_any_allocation(tmp_path):
     import tracemalloc
-    from namuweb import embedding_library
+    from namuweb.embeddings import embedding_library
     tracemalloc.start()
     with pytest.raises(ValueError, match="100,000 words × 100,000 dimensions"):
         embedding_library.import_file(b"100000 100000\nx 1.0 2.0\n", "huge.txt")  # a 24-byte file
@@ -334,13 +334,13 @@ def test_a_word2vec_header_that_cannot_fit_the_file_is_refused_before_any_alloca
 
 
 def test_querying_saved_vectors_needs_neither_the_trainer_nor_tensorflow(tmp_path):
-    """Browsing embeddings (the page, ``neighbors``) goes through namuweb.vectors alone."""
+    """Browsing embeddings (the page, ``neighbors``) goes through namuweb.embeddings.vectors alone."""
     embeddings = vectors.Embeddings(["국민/Noun", "나라/Noun", "사람/Noun"], [3, 2, 1],
                                     np.eye(3, 4, dtype=np.float32))
     embeddings.save(tmp_path)
-    code = ("import sys; from namuweb import vectors; e = vectors.Embeddings.load(sys.argv[1]); "
+    code = ("import sys; from namuweb.embeddings import vectors; e = vectors.Embeddings.load(sys.argv[1]); "
             "print(e.neighbors('국민/Noun', k=2)[0][0]); "
-            "print(sorted(m for m in ('namuweb.skipgram', 'tensorflow') if m in sys.modules))")
+            "print(sorted(m for m in ('namuweb.embeddings.skipgram', 'tensorflow') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     first, loaded = done.stdout.strip().splitlines()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from namuweb import morph, taggers
+from namuweb.morphemes import morph, taggers
 
 SENTENCE = "아버지가방에들어가신다"
 OKT_TAGS = [("아버지", "Noun"), ("가방", "Noun"), ("에", "Josa"), ("들어가신다", "Verb")]  # Okt, as the tutorial shows

@@ -4,7 +4,11 @@ Kiwi's output in a job is morph.tag_corpus's (test_morph.py); the job here runs 
 
 import pytest
 
-from namuweb import corpus, jobs, tagging
+from namuweb.corpora import corpus
+
+from namuweb import jobs
+
+from namuweb.morphemes import tagging
 from namuweb.cli import main
 from polling import poll_until
 

@@ -9,8 +9,10 @@ import time
 
 import pytest
 
-from namuweb import corpus, runs, trainer
-from namuweb.charlm import TrainConfig
+from namuweb.corpora import corpus
+
+from namuweb.language_model import runs, trainer
+from namuweb.language_model.charlm import TrainConfig
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
 TINY = dict(embedding=16, units=32, layers=1, batch=8, seq_len=20, learning_rate=0.02, val_share=0.1)
@@ -49,7 +51,7 @@ def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
     gpus = visible_gpus()
     if gpus:  # Keras' own LSTM (its cuDNN kernel), not the fused CPU pass
         assert result["device"].startswith(f"{gpus} GPU") and "fused" not in result["device"], result["device"]
-    else:  # TensorFlow on a CPU: namuweb.fast_lstm trained it
+    else:  # TensorFlow on a CPU: namuweb.language_model.fast_lstm trained it
         assert result["device"] == "CPU (tensorflow), fused LSTM pass"
 
 
@@ -115,7 +117,7 @@ def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):
 
 def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
     import numpy as np
-    from namuweb import charlm
+    from namuweb.language_model import charlm
     run_dir = new_run(tiny_corpus, steps=100)
     config = runs.load_config(run_dir)
     model = charlm.build_model(20, config)
@@ -185,7 +187,7 @@ OTHER_BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
 @pytest.mark.skipif(not OTHER_BACKENDS, reason="no other Keras backend (jax or torch) is installed here")
 @pytest.mark.parametrize("backend", OTHER_BACKENDS or ["none"])
 def test_model_builds_and_steps_on_another_backend(backend, tiny_corpus):
-    code = ("from namuweb import charlm; import numpy as np;"
+    code = ("from namuweb.language_model import charlm; import numpy as np;"
             "m = charlm.build_model(30, charlm.TrainConfig(corpus='c', embedding=8, units=8));"
             "charlm.compile_model(m, charlm.TrainConfig(corpus='c'));"
             "x = np.random.randint(0, 30, (4, 11)); h = m.fit(x[:, :-1], x[:, 1:], epochs=1, verbose=0);"

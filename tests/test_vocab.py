@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from namuweb import vocab as vocab_module
-from namuweb.hangul import MARK, decompose
-from namuweb.vocab import (UNK, UnknownTokensError, Vocabulary, build_vocab, category, count_characters,
+from namuweb.text import vocab as vocab_module
+from namuweb.text.hangul import MARK, decompose
+from namuweb.text.vocab import (UNK, UnknownTokensError, Vocabulary, build_vocab, category, count_characters,
                            describe, iter_text, jamo_counts, load_vocab)
-from namuweb.vocab_report import report
+from namuweb.text.vocab_report import report
 
 TEXT = "한국에서는 ㅋㅋ 값이 1,000원.\n나무위키 말뭉치를 만들어보자\t"
 
@@ -169,7 +169,7 @@ def test_report_min_count_changes_only_the_vocabulary():
 
 
 def test_builtin_corpus_matches_reference_figures():
-    from namuweb.corpus import ensure_builtin
+    from namuweb.corpora.corpus import ensure_builtin
     figures = report(ensure_builtin()).figures()
     assert (figures["characters"], figures["jamo tokens"], figures["vocabulary size"]) == (65209, 154939, 156)
 

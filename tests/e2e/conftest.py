@@ -304,7 +304,7 @@ def usable_run(namuweb_home: Path) -> Path:
 
 
 def _usable_runs(home: Path):
-    from namuweb import generate
+    from namuweb.language_model import generate
     with pytest.MonkeyPatch.context() as scope:
         scope.setenv("NAMUWEB_HOME", str(home))
         return generate.usable_runs()

@@ -45,7 +45,7 @@ def listener():
 @pytest.fixture
 def planted_name(namuweb_home, listener, monkeypatch):
     """A corpus in the shared server's library whose name is a Markdown link, image and directive."""
-    from namuweb import corpus
+    from namuweb.corpora import corpus
     address, _ = listener
     monkeypatch.setenv("NAMUWEB_HOME", str(namuweb_home))
     name = f"[로그인하여 보기](http://{address}/login) ![t](http://{address}/pixel.png) :red[빨강]"
@@ -103,7 +103,7 @@ def test_a_hostile_visitor_takes_nothing_down_for_the_next(app_server, browser, 
         assert visitor.locator('a[href*="evil.example"]').count() == 0, "a URL token became a link in the chips"
 
         # The planted name, picked in the library, heads the Corpora page as the text it is.
-        from namuweb import corpus
+        from namuweb.corpora import corpus
         row = [c.name for c in corpus.list_corpora()].index(planted_name)
         open_from_sidebar(visitor, "corpora", wait_for_app)
         grid = visitor.locator('[data-testid="stDataFrame"]').first

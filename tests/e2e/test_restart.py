@@ -10,7 +10,8 @@ from ui import expect_state
 
 
 def test_a_running_job_is_found_after_a_server_restart(serve_app, browser, wait_for_app, tmp_path, monkeypatch):
-    from namuweb import jobs, runs
+    from namuweb import jobs
+    from namuweb.language_model import runs
     home = tmp_path / "home"
     log = tmp_path / "streamlit.log"
     monkeypatch.setenv("NAMUWEB_HOME", str(home))

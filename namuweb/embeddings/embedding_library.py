@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from namuweb import config as app_config
-from namuweb import corpus as corpus_library
+from namuweb.corpora import corpus as corpus_library
 from namuweb import jobs, storage
 
 META_FILE = "meta.json"
@@ -87,7 +87,7 @@ def create(config, home: Path | None = None) -> Path:
 
 def run(folder: Path, job: jobs.JobContext) -> str:
     """Train the skip-gram job in ``folder``; its vectors are saved there, also at a stop."""
-    from namuweb import skipgram
+    from namuweb.embeddings import skipgram
     skipgram.configure_process()  # before TensorFlow starts
     config = skipgram.SkipGramConfig.from_json(FOLDERS.read(folder))
 
@@ -105,7 +105,7 @@ SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)
 
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
     """Store a word2vec text or binary file (what gensim and most published vectors use)."""
-    from namuweb import vectors
+    from namuweb.embeddings import vectors
     app_config.check_demo_upload(len(data), f"“{name}”")
     if not data:
         raise ValueError("the file is empty")
@@ -123,7 +123,7 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
 
 
 def load(entry: Entry | Path):
-    from namuweb import vectors
+    from namuweb.embeddings import vectors
     return vectors.Embeddings.load(entry.path if isinstance(entry, Entry) else Path(entry))
 
 

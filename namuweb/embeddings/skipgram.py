@@ -39,7 +39,7 @@ learning rate means the same as word2vec's per pair.  The default rate is
 twice word2vec's: it was chosen on the small built-in corpus, where five
 epochs at word2vec's rate leave the vectors under-trained.
 
-The vectors it saves are :class:`namuweb.vectors.Embeddings`, which are
+The vectors it saves are :class:`namuweb.embeddings.vectors.Embeddings`, which are
 queried without this module.  Backend code: no Streamlit import; TensorFlow
 is imported inside the functions that train.
 """
@@ -59,7 +59,7 @@ from typing import Callable
 import numpy as np
 
 from namuweb import storage
-from namuweb.vectors import Embeddings, split_tag
+from namuweb.embeddings.vectors import Embeddings, split_tag
 
 CONFIG_FILE = "config.json"
 LOSS_FILE = "loss.jsonl"
@@ -436,7 +436,7 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     ``loss.jsonl`` gets a line at most every 0.25 s and at each epoch end;
     ``should_stop`` is asked before every step, and a stop still saves the
     vectors trained so far."""
-    from namuweb.corpus import get_corpus
+    from namuweb.corpora.corpus import get_corpus
 
     config = config.validated()
     out_dir = Path(out_dir)

@@ -3,7 +3,7 @@
 The loop is one Keras ``fit`` call for the whole session, over an endless batch stream
 (:func:`charlm.training_data`), so the same code runs on any Keras backend and under
 ``tf.distribute``; on a CPU with TensorFlow it trains the same model through
-:mod:`namuweb.fast_lstm`'s faster pass.  A Keras "epoch" is only the validation interval.
+:mod:`namuweb.language_model.fast_lstm`'s faster pass.  A Keras "epoch" is only the validation interval.
 Around it (:class:`RunProgress`, the callback):
 
 * every step appends ``{step, epoch, loss, tokens_per_s, seconds, time}`` to ``metrics.jsonl``;
@@ -29,8 +29,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, fast_lstm, jobs, runs, storage
-from namuweb.vocab import load_vocab
+from namuweb.language_model import charlm, fast_lstm, runs
+
+from namuweb import jobs, storage
+from namuweb.text.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
 CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at most this much training
@@ -411,8 +413,8 @@ class StepReporter:
 
 def recover_checkpoints(run_dir: Path) -> None:
     """Resume past a damaged checkpoint from the newest intact one, or say that none is left."""
-    from namuweb import checkpoints
-    from namuweb.vocab_report import report
+    from namuweb.language_model import checkpoints
+    from namuweb.text.vocab_report import report
 
     def steps_per_epoch() -> int:
         return charlm.steps_per_epoch(report(runs.training_corpus(run_dir)).tokens, runs.load_config(run_dir))
@@ -436,7 +438,7 @@ def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     recover_checkpoints(run_dir)
     on_step = StepReporter(job.publish)
     if runs.load_config(run_dir).distribute == "multiworker":
-        from namuweb import multiworker
+        from namuweb.language_model import multiworker
         try:
             cluster = multiworker.cluster_of(os.environ.get("TF_CONFIG", ""))
             result = multiworker.train(run_dir, cluster, should_stop=lambda: job.stop_requested, on_step=on_step,

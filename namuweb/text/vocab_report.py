@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from namuweb import hangul
-from namuweb.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
+from namuweb.text import hangul
+from namuweb.text.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
                            short_label)
 
 if TYPE_CHECKING:

@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from namuweb import config as app_config
-from namuweb import corpus as corpus_library
+from namuweb.corpora import corpus as corpus_library
 from namuweb import jobs, storage
-from namuweb import charlm
-from namuweb.charlm import UNBOUNDED_STEPS, TrainConfig
-from namuweb.vocab import Vocabulary, count_characters, jamo_counts, load_vocab
+from namuweb.language_model import charlm
+from namuweb.language_model.charlm import UNBOUNDED_STEPS, TrainConfig
+from namuweb.text.vocab import Vocabulary, count_characters, jamo_counts, load_vocab
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: the training worker never loads pandas (see __main__)

@@ -3,11 +3,11 @@
 A visitor controls the text, and some engines hang or exhaust their heap on ordinary-looking
 input (Kkma is superlinear on repeated syllables). In the server process one such call used to
 hold an engine, or the whole server, for every visitor. Here each engine lives in its own
-worker processes (``namuweb.tagger_worker``), up to :data:`WORKERS_PER_ENGINE` at a time; a
+worker processes (``namuweb.morphemes.tagger_worker``), up to :data:`WORKERS_PER_ENGINE` at a time; a
 request past its limit gets its worker killed, the next request starts a fresh one, and the
 visitor is told which engine gave up and why. Other engines and other visitors never wait for it.
 
-Jobs (tagging a whole corpus) call :mod:`namuweb.morph` directly: they are processes already.
+Jobs (tagging a whole corpus) call :mod:`namuweb.morphemes.morph` directly: they are processes already.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import threading
 import time
 from dataclasses import replace
 
-from namuweb import morph
-from namuweb.morph import EngineUnavailable
+from namuweb.morphemes import morph
+from namuweb.morphemes.morph import EngineUnavailable
 
 WORKERS_PER_ENGINE = 2
 START_TIMEOUT_S = 120.0  # a cold JVM engine loading its dictionaries on a loaded machine
@@ -59,7 +59,7 @@ class _Died(Exception):
 
 
 class _Worker:
-    """One ``python -m namuweb.tagger_worker ENGINE`` process and the thread that reads its answers."""
+    """One ``python -m namuweb.morphemes.tagger_worker ENGINE`` process and the thread that reads its answers."""
 
     def __init__(self, engine: str, nice: int = 0):
         self.engine = engine
@@ -69,7 +69,7 @@ class _Worker:
         # limit) then leaves the other core to the pages while its time limit runs; tagging is as fast.
         env["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -XX:+UseSerialGC".strip()
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.tagger_worker", engine, str(nice)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.morphemes.tagger_worker", engine, str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)
         self.answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, name=f"namuweb-{engine}-answers", daemon=True).start()
@@ -203,7 +203,7 @@ def _release(worker: _Worker, healthy: bool) -> None:
 
 def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = False,
         timeout: float | None = None) -> list[tuple[str, str]]:
-    """:func:`namuweb.morph.pos` in a worker, within ``timeout`` seconds (the engine's limit by default).
+    """:func:`namuweb.morphemes.morph.pos` in a worker, within ``timeout`` seconds (the engine's limit by default).
 
     Raises :class:`EngineGaveUp` when the engine takes longer or crashes (its worker is replaced)
     and :class:`EngineUnavailable` when it cannot run here."""
@@ -272,7 +272,7 @@ def state(engine: str) -> str:
 
 
 def engines() -> list[morph.EngineInfo]:
-    """:func:`namuweb.morph.engines` (file checks only), less the engines whose worker could not start."""
+    """:func:`namuweb.morphemes.morph.engines` (file checks only), less the engines whose worker could not start."""
     return [replace(info, available=False, reason=reason) if (reason := _failure(info.name)) else info
             for info in morph.engines()]
 

@@ -28,7 +28,9 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from namuweb import hangul, storage
+from namuweb.text import hangul
+
+from namuweb import storage
 
 UNK = "<unk>"
 UNK_DISPLAY = "\ufffd"

@@ -25,8 +25,10 @@ from typing import Iterator
 
 import numpy as np
 
-from namuweb import hangul, runs
-from namuweb.vocab import Vocabulary, load_vocab
+from namuweb.text import hangul
+
+from namuweb.language_model import runs
+from namuweb.text.vocab import Vocabulary, load_vocab
 
 DEFAULT_START = "한국에서는"
 CHECK_EVERY = 16

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from namuweb import config as app_config
-from namuweb import corpus as corpus_library
+from namuweb.corpora import corpus as corpus_library
 from namuweb import jobs, storage
 
 OUTPUT = "output.txt"
@@ -136,7 +136,7 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
 
 
 def create_job(dump: Path, name: str, options=None, *, home: Path | None = None, move: bool = False) -> Path:
-    from namuweb import namuwiki
+    from namuweb.corpora import namuwiki
     options = (options or namuwiki.ImportOptions()).validated()
     stamp = storage.utc_stamp()
     job_dir = FOLDERS.new(home=home, stamp=stamp)
@@ -154,7 +154,7 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
     """Import the job's dump; the finished text moves into the library as a corpus."""
-    from namuweb import namuwiki
+    from namuweb.corpora import namuwiki
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     options = namuwiki.ImportOptions(**{k: tuple(v) if isinstance(v, list) else v

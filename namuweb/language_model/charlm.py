@@ -256,7 +256,7 @@ class _CharacterEncoder:
         self.ids = np.zeros((0, self.WIDTH), dtype=vocab.dtype)
 
     def encode(self, text: str) -> np.ndarray:
-        from namuweb.hangul import decompose
+        from namuweb.text.hangul import decompose
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         if not len(points):
             return np.zeros(0, dtype=self.vocab.dtype)
@@ -276,7 +276,7 @@ class _CharacterEncoder:
 def encode_to_file(source, vocab, path) -> np.ndarray:
     """The corpus's token ids, written to ``path`` a block at a time and returned as a read-only
     memory map: a corpus of any size trains without its decomposed text or its ids in memory."""
-    from namuweb.vocab import iter_text
+    from namuweb.text.vocab import iter_text
     path = Path(path)
     if not path.exists():
         encoder = _CharacterEncoder(vocab)

@@ -1,6 +1,6 @@
 """One tagging engine in a process of its own, answering the server over a pipe.
 
-``python -m namuweb.tagger_worker ENGINE [NICE]`` reads one JSON request per line on stdin
+``python -m namuweb.morphemes.tagger_worker ENGINE [NICE]`` reads one JSON request per line on stdin
 (``{"text": ..., "norm": ..., "stem": ...}``) and writes one JSON answer per line
 (``{"tokens": [[form, tag], ...]}`` or ``{"error": ...}``); its first line says whether the
 engine started (``{"ready": true}``). It lives apart from the server so that an engine that
@@ -30,7 +30,7 @@ def _exit_with_parent(parent: int) -> None:
 def limit_data(engine: str) -> None:
     """Bound an engine outside the JVM (whose heap has its own limit) to ``$NAMUWEB_WORKER_DATA_MB``
     of data: past it an allocation fails, the request ends in an error and the worker is replaced."""
-    from namuweb.morph import JAVA_ENGINES
+    from namuweb.morphemes.morph import JAVA_ENGINES
     megabytes = int(os.environ.get("NAMUWEB_WORKER_DATA_MB", "0"))
     if megabytes > 0 and engine not in JAVA_ENGINES:
         resource.setrlimit(resource.RLIMIT_DATA, (megabytes * 2**20, megabytes * 2**20))
@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
     def say(message: dict) -> None:
         answers.write(json.dumps(message, ensure_ascii=False) + "\n")
 
-    from namuweb import morph
+    from namuweb.morphemes import morph
     try:
         morph.pos("나무위키 말뭉치를 만들어보자", engine)  # the first call loads the dictionaries too
     except Exception as problem:  # noqa: BLE001 -- told to the server, which shows it

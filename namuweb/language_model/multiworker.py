@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from namuweb import charlm, runs, trainer
-from namuweb.vocab import load_vocab
+from namuweb.language_model import charlm, runs, trainer
+from namuweb.text.vocab import load_vocab
 
 
 class ClusterError(RuntimeError):

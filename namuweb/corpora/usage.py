@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from namuweb import corpus as corpus_library
-from namuweb import embedding_library, jobs, runs, tagging
+from namuweb.corpora import corpus as corpus_library
+from namuweb.embeddings import embedding_library
+from namuweb import jobs
+from namuweb.language_model import runs
+from namuweb.morphemes import tagging
 
 
 @dataclass

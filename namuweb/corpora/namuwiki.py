@@ -623,7 +623,7 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
     namespaces = frozenset(options.namespaces)
     skipped = report.skipped
     if options.jamo:
-        from namuweb.hangul import decompose
+        from namuweb.text.hangul import decompose
     targets = [dst_text] + ([dst_text.with_suffix(".jamo.txt")] if options.jamo else [])
     temps = [t.with_name(f".{t.name}.{os.getpid()}.part") for t in targets]
     outs = [open(t, "w", encoding="utf-8", newline="\n") for t in temps]

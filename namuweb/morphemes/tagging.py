@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from namuweb import corpus as corpus_library
+from namuweb.corpora import corpus as corpus_library
 from namuweb import jobs, storage
 from namuweb.config import MB
 
@@ -20,7 +20,7 @@ FOLDERS = jobs.JobFolders("jobs/tag", "job.json")
 
 def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool = False,
                home: Path | None = None) -> Path:
-    from namuweb import morph
+    from namuweb.morphemes import morph
     if engine not in morph.ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
     source = corpus_library.get_corpus(corpus_ref, home)
@@ -33,7 +33,7 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
     """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus."""
-    from namuweb import morph
+    from namuweb.morphemes import morph
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     source = corpus_library.get_corpus(settings["corpus"])

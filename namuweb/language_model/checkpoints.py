@@ -23,7 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from namuweb import runs
+from namuweb.language_model import runs
 
 REQUIRED = ("config.json", "model.weights.h5")
 

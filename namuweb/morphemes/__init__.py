@@ -1,0 +1,1 @@
+"""Morphemes: the tagger engines, engines in worker processes for the pages, corpus tagging jobs."""
