@@ -22,7 +22,7 @@ demo_notice()
 def demo_training(run):
     info = runs.run_info(run.path)
     if info.status is not None:
-        job_progress(info.path, info.status, "Training the quick demo", runs.progress(info, runs.read_metrics(info.path)))
+        job_progress(info.path, info.status, "Training the quick demo", runs.progress(info, runs.Run(info.path).metrics()))
     if not (info.status and info.status.active):
         st.rerun(scope="app")
 

@@ -145,7 +145,7 @@ def live_view():
     if info is None:
         st.caption("No runs yet. Choose a preset and press **Train**.")
         return
-    metrics = runs.read_metrics(info.path)
+    metrics = runs.Run(info.path).metrics()
     where = runs.progress(info, metrics)
     st.subheader(f"Run {info.id}")
     val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
@@ -212,7 +212,7 @@ def all_runs():
         st.caption("Select runs in the table to compare their curves, resume, evaluate, download or delete them.")
         return
     if len(chosen) > 1:
-        overlay = pd.concat([runs.curves(runs.read_metrics(i.path)).assign(run=i.id) for i in chosen],
+        overlay = pd.concat([runs.curves(runs.Run(i.path).metrics()).assign(run=i.id) for i in chosen],
                             ignore_index=True)
         axis = st.segmented_control("Compare by", ["step", "training time"], default="step", key="compare_axis")
         st.altair_chart(charts.runs_overlay(overlay, "seconds" if axis == "training time" else "step"),
@@ -228,7 +228,7 @@ def run_actions(run, busy: bool):
     if damage := checkpoints.resume_message(inspection):
         st.warning(damage, icon=":material/warning:")
     try:
-        runs.training_corpus(run.path)
+        runs.Run(run.path).corpus()
         orphaned = False
     except runs.RunError as problem:  # its corpus was deleted: it can still generate
         st.warning(literal(problem), icon=":material/link_off:")
@@ -242,7 +242,7 @@ def run_actions(run, busy: bool):
             st.rerun(scope="app")
         except (jobs.JobError, runs.RunError) as problem:
             st.error(literal(problem), icon=":material/error:")
-    latest = runs.latest_checkpoint(run.path)
+    latest = runs.Run(run.path).latest_checkpoint()
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
                       disabled=latest is None or bool(run.status and run.status.active) or orphaned):
         from namuweb.language_model import trainer  # TensorFlow loads only when asked
@@ -252,7 +252,7 @@ def run_actions(run, busy: bool):
             except (runs.RunError, corpus.CorpusError) as problem:
                 st.error(literal(problem), icon=":material/error:")
     if latest:
-        checkpoint = run.path / runs.CHECKPOINTS / latest["file"]
+        checkpoint = runs.Run(run.path).checkpoints_dir / latest["file"]
         cols[2].download_button("Download checkpoint", lambda path=checkpoint: path.read_bytes(),  # read on click
                                 file_name=f"{run.id}-{latest['file']}", icon=":material/download:",
                                 key=f"download-{run.id}")

@@ -72,11 +72,11 @@ def main() -> None:
         from namuweb.language_model import runs, trainer
         from namuweb.language_model.charlm import TrainConfig
         from namuweb.language_model.generate import prepare_start
-        from namuweb.text.vocab import load_vocab
         run_dir = runs.create_run(TrainConfig.from_preset("builtin", "tutorial", steps=3))
         trainer.train(run_dir)
-        checkpoint = run_dir / runs.CHECKPOINTS / runs.latest_checkpoint(run_dir)["file"]
-        start_ids = prepare_start("한국에서는", load_vocab(run_dir / runs.VOCAB_FILE)).ids
+        run = runs.Run(run_dir)
+        checkpoint = run.checkpoint_file()
+        start_ids = prepare_start("한국에서는", run.vocab()).ids
         ours = namuweb_loop(run_dir, args.tokens)
         theirs = tutorial_loop(checkpoint, start_ids, args.tokens)
     print(f"generate {args.tokens} tokens, tutorial-sized model (E128, LSTM128), CPU")

@@ -124,8 +124,7 @@ for name, job in jobs["models"].items():
         model.load_weights(os.path.join(job["dir"], "port.weights.h5"))
     else:
         from namuweb.language_model import runs, trainer
-        from namuweb.text.vocab import load_vocab
-        vocab = load_vocab(os.path.join(job["dir"], runs.VOCAB_FILE))
+        vocab = runs.Run(job["dir"]).vocab()
         chars = [c for c in vocab.chars if c != vocab.unk]
         model = trainer.load_checkpoint(job["dir"])
     results[name] = score(model, chars)

@@ -160,8 +160,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.logical_cpus:
         os.environ[trainer.LOGICAL_CPUS_ENV] = str(args.logical_cpus)
     run_dir = _path_arg(args.run_dir, "--run-dir") if args.run_dir is not None else None
-    resuming = run_dir is not None and _is_file(run_dir / runs.CONFIG_FILE)
-    distributed = args.distribute == "multiworker" or resuming and runs.load_config(run_dir).distribute == "multiworker"
+    resuming = run_dir is not None and _is_file(runs.Run(run_dir).config_file)
+    distributed = args.distribute == "multiworker" or resuming and runs.Run(run_dir).config().distribute == "multiworker"
     cluster = _cluster(os.environ.get("TF_CONFIG", "")) if distributed else None
     if cluster is not None and not cluster.chief:
         return _train_as_worker(args, cluster)
@@ -228,9 +228,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def _run_dir(ref: str) -> Path:
     """A run folder given as a path, or a run id: a plain name looked up under the runs folder only."""
-    if _is_file(Path(ref) / runs.CONFIG_FILE):
+    if _is_file(runs.Run(ref).config_file):
         return Path(ref)
-    if _RUN_ID.fullmatch(ref) and _is_file(runs.runs_dir() / ref / runs.CONFIG_FILE):
+    if _RUN_ID.fullmatch(ref) and _is_file(runs.Run(runs.runs_dir() / ref).config_file):
         return runs.runs_dir() / ref
     raise UserError(f"no run {_shown(ref)}; see python -m namuweb runs")
 

@@ -175,8 +175,10 @@ def test_planned_steps_match_the_trainers_own_count(settings):
     config = TrainConfig.from_preset("builtin", **settings)
     run_dir = runs.create_run(config)
     config, split = trainer.load_split(run_dir)
-    tokens = runs.load_vocab(run_dir / runs.VOCAB_FILE).total
-    assert runs.planned_steps(config, tokens) == charlm.total_steps(config, split.steps_per_epoch(config.batch))
+    run = runs.Run(run_dir)
+    assert run.steps_per_epoch() == split.steps_per_epoch(config.batch)
+    assert run.planned_steps() == charlm.planned_steps(config, run.vocab().total) \
+        == charlm.total_steps(config, split.steps_per_epoch(config.batch))
 
 
 def test_a_run_created_outside_the_demo_cannot_be_started_past_its_limit(demo):

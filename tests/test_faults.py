@@ -66,7 +66,7 @@ def new_run(tiny_corpus, **changes) -> Path:
 
 
 def step_rows(run_dir):
-    return runs.read_metrics(run_dir).dropna(subset=["loss"])
+    return runs.Run(run_dir).metrics().dropna(subset=["loss"])
 
 
 # --- 1. SIGKILL mid-epoch, then resume ------------------------------------------------------------
@@ -86,12 +86,12 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
         jobs.start(trainer.TRAINING, new_run(tiny_corpus))
     # A checkpoint written by time while the worker trains on; then a stop, which checkpoints too.
     poll_until(lambda: jobs.read_status(run_dir).state == "running"
-               and (runs.latest_checkpoint(run_dir) or {}).get("step", 0) >= 10,
+               and (runs.Run(run_dir).latest_checkpoint() or {}).get("step", 0) >= 10,
                timeout=120, interval=0.02, what="a checkpoint by time at step 10 or later while the run trains")
     jobs.request_stop(run_dir)
     assert jobs.wait(run_dir, timeout=60).state == "stopped"
-    assert runs.latest_checkpoint(run_dir)["step"] == len(step_rows(run_dir)), "the stop checkpoints its last step"
-    assert runs.latest_checkpoint(run_dir)["step"] <= total - 20, "the run should be stopped well before its end"
+    assert runs.Run(run_dir).latest_checkpoint()["step"] == len(step_rows(run_dir)), "the stop checkpoints its last step"
+    assert runs.Run(run_dir).latest_checkpoint()["step"] <= total - 20, "the run should be stopped well before its end"
 
     # Resumed with checkpoints far apart, so that however slow this machine is the worker gets a few
     # steps past its checkpoint before it is killed (with one every second, a loaded machine wrote one
@@ -101,13 +101,13 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
 
     def caught_past_the_checkpoint():
         """Freeze the worker once it has trained a few steps past its checkpoint."""
-        latest, status = runs.latest_checkpoint(run_dir), jobs.read_status(run_dir)
+        latest, status = runs.Run(run_dir).latest_checkpoint(), jobs.read_status(run_dir)
         if status is None or status.pid is None or status.state != "running":
             return None
         if int(step_rows(run_dir)["step"].max()) < latest["step"] + 3:
             return None
         os.killpg(status.pid, signal.SIGSTOP)  # now nothing moves while we look
-        return status.pid, runs.latest_checkpoint(run_dir), int(step_rows(run_dir)["step"].max())
+        return status.pid, runs.Run(run_dir).latest_checkpoint(), int(step_rows(run_dir)["step"].max())
 
     pid, checkpoint, last_before_kill = poll_until(caught_past_the_checkpoint, timeout=120, interval=0.02,
                                                    what="worker a few steps past its checkpoint")
@@ -137,10 +137,10 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     # The resumed worker started from the checkpoint's weights, not from scratch.
     losses = steps.set_index("step")["loss"]
     assert losses.loc[resumed + 1:resumed + 5].mean() < 0.7 * losses.loc[1:5].mean()
-    val = runs.read_metrics(run_dir).dropna(subset=["val_loss"])
+    val = runs.Run(run_dir).metrics().dropna(subset=["val_loss"])
     assert val["step"].is_monotonic_increasing and val["step"].is_unique  # none repeated after the resume
     assert val["step"].iloc[-1] == total
-    assert runs.latest_checkpoint(run_dir)["step"] == total
+    assert runs.Run(run_dir).latest_checkpoint()["step"] == total
 
 
 # --- 2. the server goes away while its job runs -----------------------------------------------------
@@ -266,13 +266,13 @@ with storage.JsonlAppender(path) as log:
 def test_concurrent_writers_never_interleave_metrics_lines_and_readers_see_only_whole_rows(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
-    path = run_dir / runs.METRICS_FILE
+    path = runs.Run(run_dir).metrics_file
     writers, count = 4, 300
     procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(path), str(w), str(count)], cwd=ROOT)
              for w in range(writers)]
     reads = 0
     while any(p.poll() is None for p in procs):  # read while they write
-        rows = runs.read_metrics(run_dir)
+        rows = runs.Run(run_dir).metrics()
         if len(rows):
             assert (rows["pad"].str.len() == rows["size"]).all(), "a reader saw a partial row"
         reads += 1
@@ -322,10 +322,10 @@ def test_every_jsonl_log_is_appended_through_the_single_write_helper(tiny_corpus
     found = corpus.add_file(tagged, "tagged", source="tagged", parent=corpus.BUILTIN_ID)
     skipgram.train(skipgram.SkipGramConfig(corpus=found.id, dimensions=8, epochs=2), tmp_path / "vectors")
 
-    for path in (run_dir / runs.METRICS_FILE, tmp_path / "vectors" / skipgram.LOSS_FILE):
+    for path in (runs.Run(run_dir).metrics_file, tmp_path / "vectors" / skipgram.LOSS_FILE):
         rows = storage.read_jsonl(path)
         assert rows and rows == written.get(path), f"{path.name} holds rows that did not go through JsonlAppender"
         assert path.read_bytes().count(b"\n") == len(rows)  # one line per write, none split or merged
-    metrics = storage.read_jsonl(run_dir / runs.METRICS_FILE)
+    metrics = storage.read_jsonl(runs.Run(run_dir).metrics_file)
     assert [r["step"] for r in metrics if "loss" in r] == list(range(1, 7))
     assert [r.get("on_demand") for r in metrics if "val_loss" in r][-1] is True

@@ -29,8 +29,8 @@ def trained_run(tmp_path_factory):
 
 def test_numpy_step_matches_the_keras_model(trained_run):
     import keras
-    latest = runs.latest_checkpoint(trained_run)
-    model = keras.models.load_model(trained_run / runs.CHECKPOINTS / latest["file"])
+    latest = runs.Run(trained_run).latest_checkpoint()
+    model = keras.models.load_model(runs.Run(trained_run).checkpoints_dir / latest["file"])
     gen = generate.load_generator(trained_run)
     tokens = np.random.default_rng(0).integers(0, gen.vocab.size, size=(3, 25))
     expected = np.asarray(model(tokens, training=False))

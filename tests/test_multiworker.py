@@ -76,7 +76,7 @@ def finish(proc: subprocess.Popen, timeout: float = 180) -> tuple[int, str, str]
 
 
 def step_rows(run_dir: Path) -> list[dict]:
-    return [row for row in storage.read_jsonl(run_dir / runs.METRICS_FILE) if "loss" in row]
+    return [row for row in storage.read_jsonl(runs.Run(run_dir).metrics_file) if "loss" in row]
 
 
 def test_cluster_of_reads_the_workers_and_refuses_what_it_cannot_train():
@@ -158,7 +158,7 @@ def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(clu
     assert code1 == 0, err1[-3000:]
     assert "finished at step 6 of 6 on 2 workers" in out
     assert "the chief worker 0" in out1 and "finished at step 6" in out1
-    latest = runs.latest_checkpoint(cluster.run_dir)
+    latest = runs.Run(cluster.run_dir).latest_checkpoint()
     assert latest["step"] == 6
     assert [row["step"] for row in step_rows(cluster.run_dir)] == [1, 2, 3, 4, 5, 6]
     assert jobs.read_status(cluster.run_dir).progress.extra["workers"] == 2
@@ -176,7 +176,7 @@ def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(clu
 
 def test_a_killed_worker_fails_the_run_naming_it_and_resume_continues_for_the_whole_cluster(cluster):
     chief, other = cluster.start("--steps", "100000", env={"NAMUWEB_CHECKPOINT_EVERY_S": "0.5"})
-    checkpoint = poll_until(lambda: runs.latest_checkpoint(cluster.run_dir), timeout=120,
+    checkpoint = poll_until(lambda: runs.Run(cluster.run_dir).latest_checkpoint(), timeout=120,
                             what="the chief's first checkpoint")
     poll_until(lambda: step_rows(cluster.run_dir)[-1]["step"] > checkpoint["step"] if step_rows(cluster.run_dir)
                else False, timeout=60, what="a step past the checkpoint")
@@ -186,7 +186,7 @@ def test_a_killed_worker_fails_the_run_naming_it_and_resume_continues_for_the_wh
     named = f"worker 1 ({cluster.workers[1]}) stopped answering"
     assert named in err
     assert jobs.read_status(cluster.run_dir).state == "failed" and named in jobs.read_status(cluster.run_dir).error
-    saved = runs.latest_checkpoint(cluster.run_dir)["step"]
+    saved = runs.Run(cluster.run_dir).latest_checkpoint()["step"]
 
     # resume: the chief from its run folder, the other worker with the start command again
     chief = cluster.worker(0, "--run-dir", str(cluster.run_dir))
@@ -203,7 +203,7 @@ def test_a_killed_worker_fails_the_run_naming_it_and_resume_continues_for_the_wh
     assert code == 0, err[-3000:]
     code1, out1, err1 = finish(other)
     assert code1 == 0, err1[-3000:]
-    stopped_at = runs.latest_checkpoint(cluster.run_dir)["step"]
+    stopped_at = runs.Run(cluster.run_dir).latest_checkpoint()["step"]
     assert f"stopped at step {stopped_at}" in out and f"stopped at step {stopped_at} with the chief" in out1
     steps = [row["step"] for row in step_rows(cluster.run_dir)]
     assert steps == list(range(1, stopped_at + 1))  # resumed right after the checkpoint, no gap, no repeat

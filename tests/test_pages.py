@@ -153,7 +153,7 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     assert any("one training job at a time" in w.value for w in at.warning)
     button(at, "Stop").click().run()
     poll(at, lambda at: metrics(at).get("State") == "stopped")
-    assert runs.latest_checkpoint(info.path) is not None
+    assert runs.Run(info.path).latest_checkpoint() is not None
     table = at.dataframe[0].value
     assert list(table["state"]) == ["stopped"] and table["steps"].iloc[0] > 0
 

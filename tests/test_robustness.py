@@ -45,7 +45,7 @@ def make_saved_run(home):
         settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                                epochs=None, steps=2).validated()
         run_dir = runs.create_run(settings)
-        model = charlm.build_model(load_vocab(run_dir / runs.VOCAB_FILE).size, settings)
+        model = charlm.build_model(load_vocab(runs.Run(run_dir).vocab_file).size, settings)
         charlm.compile_model(model, settings)
         trainer.save_checkpoint(model, run_dir, step=1, per_epoch=10)
     return run_dir
@@ -65,7 +65,7 @@ def run_copy(saved_run, isolated_home):
 
 
 def checkpoint_file(run_dir):
-    return run_dir / runs.CHECKPOINTS / runs.latest_checkpoint(run_dir)["file"]
+    return runs.Run(run_dir).checkpoints_dir / runs.Run(run_dir).latest_checkpoint()["file"]
 
 
 def truncate(path, keep: float = 0.5):
@@ -299,8 +299,8 @@ def test_cli_train_on_a_tiny_file_says_so_before_storing_anything(tmp_path, caps
 
 def test_generate_refuses_a_vocabulary_of_another_model(run_copy, capsys):
     other = build_vocab("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)
-    assert other.size != load_vocab(run_copy / runs.VOCAB_FILE).size
-    other.save(run_copy / runs.VOCAB_FILE)
+    assert other.size != load_vocab(runs.Run(run_copy).vocab_file).size
+    other.save(runs.Run(run_copy).vocab_file)
     with pytest.raises(generate.CheckpointError, match="does not belong to this model"):
         generate.load_generator(run_copy)
     assert main(["generate", "--run", run_copy.name, "--length", "5"]) == 2
@@ -329,20 +329,20 @@ def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isol
     assert 1 <= per_epoch <= 4
     settings.steps = 2 * per_epoch
     run_dir = runs.create_run(settings.validated())
-    trained = lambda: len(runs.read_metrics(run_dir).dropna(subset=["loss"]))  # noqa: E731
+    trained = lambda: len(runs.Run(run_dir).metrics().dropna(subset=["loss"]))  # noqa: E731
     trainer.train(run_dir, should_stop=lambda: trained() >= per_epoch)  # a checkpoint at the stop…
     trainer.train(run_dir)  # … and one at the end
     names = [p.name for _, p in checkpoints.step_files(run_dir)]
     assert len(names) == 2
-    newest = run_dir / runs.CHECKPOINTS / names[0]
+    newest = runs.Run(run_dir).checkpoints_dir / names[0]
     truncate(newest)
 
     assert main(["train", "--run-dir", str(run_dir)]) == 0
     err = capsys.readouterr().err
     assert f"{names[0]} is damaged" in err and f"resuming from the intact checkpoint at step {per_epoch}" in err
     assert newest.with_name(names[0] + ".damaged").exists()  # kept aside, not deleted
-    assert checkpoints.verify(newest) is None and runs.latest_checkpoint(run_dir)["step"] == 2 * per_epoch
-    steps = runs.read_metrics(run_dir).dropna(subset=["loss"])["step"].tolist()
+    assert checkpoints.verify(newest) is None and runs.Run(run_dir).latest_checkpoint()["step"] == 2 * per_epoch
+    steps = runs.Run(run_dir).metrics().dropna(subset=["loss"])["step"].tolist()
     assert steps == list(range(1, 2 * per_epoch + 1))  # replayed from the fallback, no duplicates
 
     for _, path in checkpoints.step_files(run_dir):
@@ -441,7 +441,7 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
     from namuweb import jobs
     from namuweb.corpora import usage
     run_dir = make_saved_run(isolated_home)
-    source = runs.load_config(run_dir).corpus
+    source = runs.Run(run_dir).config().corpus
 
     found = usage.corpus_usage(source)
     assert found.runs == [run_dir.name] and not found.active
@@ -458,7 +458,7 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
     for args in (["train", "--run-dir", str(run_dir)], ["evaluate", run_dir.name]):
         assert main(args) == 2
         assert "has been deleted" in one_error_line(capsys)
-    assert os.listdir(run_dir / runs.CHECKPOINTS), "the run's checkpoints are kept"
+    assert os.listdir(runs.Run(run_dir).checkpoints_dir), "the run's checkpoints are kept"
 
 
 def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):

@@ -142,8 +142,8 @@ def test_generate_page_names_a_start_text_it_cannot_use_and_still_generates(run_
 
 def test_generate_page_refuses_a_vocabulary_of_another_model(run_copy):
     other = build_vocab("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)
-    assert other.size != load_vocab(run_copy / runs.VOCAB_FILE).size
-    other.save(run_copy / runs.VOCAB_FILE)
+    assert other.size != load_vocab(runs.Run(run_copy).vocab_file).size
+    other.save(runs.Run(run_copy).vocab_file)
     at = page("generate").run()
     assert not at.exception
     assert "does not belong to this model" in shown(at, "error")
@@ -291,7 +291,7 @@ def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_canno
     from namuweb import jobs
     run_dir = make_saved_run(isolated_home)
     jobs.write_status(run_dir, state="stopped", kind=trainer.TRAINING.name, created=0)
-    source = runs.load_config(run_dir).corpus
+    source = runs.Run(run_dir).config().corpus
 
     at = select_row(page("corpora").run(), "library_table", 1)
     assert "can no longer resume" in shown(at, "warning")

@@ -15,14 +15,14 @@ def run_dir():
 
 
 def write_metrics(run_dir, rows, tail=""):
-    with open(run_dir / runs.METRICS_FILE, "w", encoding="utf-8") as f:
+    with open(runs.Run(run_dir).metrics_file, "w", encoding="utf-8") as f:
         f.write("".join(json.dumps(r) + "\n" for r in rows) + tail)
 
 
 def test_create_run_stores_config_and_the_corpus_vocabulary(run_dir):
-    config = json.loads((run_dir / runs.CONFIG_FILE).read_text(encoding="utf-8"))
+    config = json.loads((runs.Run(run_dir).config_file).read_text(encoding="utf-8"))
     assert config["corpus"] == "builtin" and config["preset"] == "demo" and "konlpy" in config["corpus_name"]
-    vocab = json.loads((run_dir / runs.VOCAB_FILE).read_text(encoding="utf-8"))
+    vocab = json.loads((runs.Run(run_dir).vocab_file).read_text(encoding="utf-8"))
     assert len(vocab["chars"]) == 156
     assert config["tokens_per_char"] == pytest.approx(154_939 / 65_209, abs=1e-6)  # jamo tokens per character
     with pytest.raises(runs.RunError, match="already holds a run"):
@@ -32,7 +32,7 @@ def test_create_run_stores_config_and_the_corpus_vocabulary(run_dir):
 def test_read_metrics_ignores_a_half_written_last_line(run_dir):
     write_metrics(run_dir, [{"step": 1, "loss": 3.0, "time": 1.0}, {"step": 2, "loss": 2.5, "time": 2.0}],
                   tail='{"step": 3, "lo')
-    metrics = runs.read_metrics(run_dir)
+    metrics = runs.Run(run_dir).metrics()
     assert list(metrics["step"]) == [1, 2]
 
 
@@ -40,7 +40,7 @@ def test_curves_smooth_and_keep_validation_points(run_dir):
     rows = [{"step": s, "epoch": 1, "loss": 4.0 - 0.1 * s, "tokens_per_s": 10.0, "time": float(s)} for s in range(1, 21)]
     rows.append({"step": 20, "epoch": 1, "val_loss": 2.2, "time": 20.0})
     write_metrics(run_dir, rows)
-    curves = runs.curves(runs.read_metrics(run_dir))
+    curves = runs.curves(runs.Run(run_dir).metrics())
     assert set(curves["series"]) == {"loss", "loss (smoothed)", "val loss"}
     raw = curves[curves.series == "loss"]["value"].to_numpy()
     smooth = curves[curves.series == "loss (smoothed)"]["value"].to_numpy()
@@ -66,13 +66,13 @@ def test_bits_per_character_from_nats_per_token(run_dir):
 
 
 def test_progress_of_a_time_budget_counts_seconds(run_dir):
-    config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
+    config = json.loads((runs.Run(run_dir).config_file).read_text())
     assert config["max_seconds"] == 25 and config["steps"] is None  # the quick demo
     write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "seconds": 5.0 + s,
                              "time": 100.0 + s} for s in range(1, 11)])
     jobs.write_status(run_dir, state="running", kind="train",
                       progress=jobs.Progress(extra={"total_steps": charlm.UNBOUNDED_STEPS}))
-    where = runs.progress(runs.run_info(run_dir), runs.read_metrics(run_dir))
+    where = runs.progress(runs.run_info(run_dir), runs.Run(run_dir).metrics())
     assert where.fraction == pytest.approx(15 / 25) and where.eta_s == pytest.approx(10.0)
     assert (where.unit, where.extra["step"]) == ("s", 10) and where.line().startswith("60% · 15 of 25 s · step 10")
 
@@ -82,14 +82,14 @@ def test_progress_has_an_eta_from_recent_steps(run_dir):
                             for s in range(1, 11)])
     jobs.write_status(run_dir, state="running", kind="train", progress=jobs.Progress(extra={"total_steps": 50}))
     info = runs.run_info(run_dir)
-    where = runs.progress(info, runs.read_metrics(run_dir))
+    where = runs.progress(info, runs.Run(run_dir).metrics())
     assert where.done == 10 and where.total == 50 and where.fraction == pytest.approx(0.2)
     assert where.eta_s == pytest.approx(40.0) and where.rate == pytest.approx(1.0)
 
 
 def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):
     (runs.runs_dir() / "broken").mkdir()
-    (runs.runs_dir() / "broken" / runs.CONFIG_FILE).write_text("{not json")
+    runs.Run(runs.runs_dir() / "broken").config_file.write_text("{not json")
     assert [i.id for i in runs.list_runs()] == [run_dir.name]
     jobs.write_status(run_dir, state="queued", kind="train", created=9e12)
     with pytest.raises(runs.RunError, match="stop the run"):
@@ -107,7 +107,7 @@ def test_measured_speed_comes_from_recent_runs_else_the_reference(run_dir):
     write_metrics(run_dir, [{"step": s, "loss": 3.0, "tokens_per_s": 1000.0 * (2 if s > 4 else 1),
                              "time": started + 7.5 + s} for s in range(1, 12)])
     speed = runs.measured_speed()
-    config = TrainConfig.from_json(json.loads((run_dir / runs.CONFIG_FILE).read_text(encoding="utf-8")))
+    config = TrainConfig.from_json(json.loads((runs.Run(run_dir).config_file).read_text(encoding="utf-8")))
     per_token = charlm.flops_per_token(156, config)
     assert speed.flops_per_second == pytest.approx(2000.0 * per_token)  # the median after the first three steps
     assert speed.startup_seconds == pytest.approx(8.5)  # start to the first step's row

@@ -56,7 +56,7 @@ def evil(isolated_home):
     folder.mkdir(parents=True)
     (folder / "text.txt").write_text("secret", encoding="utf-8")
     (folder / "meta.json").write_text(json.dumps({"name": "evil"}), encoding="utf-8")
-    (folder / runs.CONFIG_FILE).write_text(json.dumps(TrainConfig(corpus="builtin").to_json()), encoding="utf-8")
+    (runs.Run(folder).config_file).write_text(json.dumps(TrainConfig(corpus="builtin").to_json()), encoding="utf-8")
     return folder
 
 
@@ -77,7 +77,7 @@ def test_deleting_a_run_outside_the_runs_folder_is_refused(evil):
         runs.delete_run(runs.runs_dir() / ".." / "evil")
     with pytest.raises(runs.RunError):
         runs.delete_run(evil)
-    assert (evil / runs.CONFIG_FILE).is_file()
+    assert (runs.Run(evil).config_file).is_file()
 
 
 def test_corpus_and_embedding_lookups_by_id_stay_inside_their_folders(evil):
@@ -103,8 +103,8 @@ def run_dir():
 
 
 def point_latest_at(run_dir: Path, name: str) -> None:
-    (run_dir / runs.CHECKPOINTS).mkdir(exist_ok=True)
-    storage.write_json(run_dir / runs.CHECKPOINTS / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
+    (runs.Run(run_dir).checkpoints_dir).mkdir(exist_ok=True)
+    storage.write_json(runs.Run(run_dir).checkpoints_dir / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
 
 
 @pytest.mark.parametrize("name", ["../../../evil/model.keras", "/etc/passwd", "../config.json",
@@ -112,9 +112,9 @@ def point_latest_at(run_dir: Path, name: str) -> None:
 def test_latest_json_cannot_point_outside_the_runs_checkpoints(run_dir, evil, name):
     (evil / "model.keras").write_bytes(b"PK")
     point_latest_at(run_dir, name)
-    assert runs.latest_checkpoint(run_dir) is None
+    assert runs.Run(run_dir).latest_checkpoint() is None
     with pytest.raises(runs.RunError):
-        runs.checkpoint_path(run_dir)
+        runs.Run(run_dir).checkpoint_file()
     with pytest.raises(runs.RunError):
         generate.load_generator(run_dir)
     with pytest.raises(runs.RunError):
@@ -124,11 +124,11 @@ def test_latest_json_cannot_point_outside_the_runs_checkpoints(run_dir, evil, na
 def test_a_symlinked_checkpoint_is_not_loaded(run_dir, evil):
     (evil / "model.keras").write_bytes(b"PK")
     point_latest_at(run_dir, "step-00000001.keras")
-    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").symlink_to(evil / "model.keras")
-    assert runs.latest_checkpoint(run_dir) is None
-    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").unlink()
-    (run_dir / runs.CHECKPOINTS / "step-00000001.keras").write_bytes(b"PK")  # a regular file is accepted
-    assert runs.latest_checkpoint(run_dir)["file"] == "step-00000001.keras"
+    (runs.Run(run_dir).checkpoints_dir / "step-00000001.keras").symlink_to(evil / "model.keras")
+    assert runs.Run(run_dir).latest_checkpoint() is None
+    (runs.Run(run_dir).checkpoints_dir / "step-00000001.keras").unlink()
+    (runs.Run(run_dir).checkpoints_dir / "step-00000001.keras").write_bytes(b"PK")  # a regular file is accepted
+    assert runs.Run(run_dir).latest_checkpoint()["file"] == "step-00000001.keras"
 
 
 def test_checkpoints_load_with_keras_safe_mode(run_dir):
@@ -137,7 +137,7 @@ def test_checkpoints_load_with_keras_safe_mode(run_dir):
     inputs = keras.Input(shape=(3,))
     model = keras.Model(inputs, keras.layers.Lambda(lambda x: x * 2)(inputs))
     point_latest_at(run_dir, "step-00000001.keras")
-    path = run_dir / runs.CHECKPOINTS / "step-00000001.keras"
+    path = runs.Run(run_dir).checkpoints_dir / "step-00000001.keras"
     model.save(path)
     with pytest.raises(ValueError, match="safe_mode"):
         trainer.load_checkpoint(run_dir)

@@ -34,7 +34,7 @@ def visible_gpus() -> int:
 
 
 def losses(run_dir):
-    metrics = runs.read_metrics(run_dir)
+    metrics = runs.Run(run_dir).metrics()
     return metrics.dropna(subset=["loss"])
 
 
@@ -44,7 +44,7 @@ def test_loss_falls_on_a_repetitive_corpus(tiny_corpus):
     steps = losses(run_dir)
     assert result["step"] == 40 and list(steps["step"]) == list(range(1, 41))
     assert steps["loss"].tail(5).mean() < 0.5 * steps["loss"].head(3).mean()
-    val = runs.read_metrics(run_dir)["val_loss"].dropna()
+    val = runs.Run(run_dir).metrics()["val_loss"].dropna()
     assert len(val) >= 1 and val.iloc[-1] < steps["loss"].iloc[0]
     assert {"step", "epoch", "loss", "tokens_per_s", "time"} <= set(steps.columns)
     assert list((run_dir / "tensorboard").iterdir()), "no TensorBoard event file"
@@ -76,10 +76,10 @@ def test_stop_then_resume_continues_the_step_count_with_optimizer_state(tiny_cor
     run_dir = new_run(tiny_corpus, steps=30)
     stopped = trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 12)
     assert stopped["stopped"] and stopped["step"] == 12
-    latest = runs.latest_checkpoint(run_dir)
+    latest = runs.Run(run_dir).latest_checkpoint()
     assert latest["step"] == 12
     import keras
-    restored = keras.models.load_model(run_dir / runs.CHECKPOINTS / latest["file"])
+    restored = keras.models.load_model(runs.Run(run_dir).checkpoints_dir / latest["file"])
     assert int(restored.optimizer.iterations.numpy()) == 12
     before = losses(run_dir)["loss"].tail(3).mean()
     finished = trainer.train(run_dir)
@@ -92,7 +92,7 @@ def test_stop_then_resume_continues_the_step_count_with_optimizer_state(tiny_cor
 def test_resume_after_a_kill_drops_the_steps_past_the_checkpoint(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=12)
     trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 6)
-    with open(run_dir / runs.METRICS_FILE, "a", encoding="utf-8") as f:  # a killed worker's extra steps
+    with open(runs.Run(run_dir).metrics_file, "a", encoding="utf-8") as f:  # a killed worker's extra steps
         f.write(json.dumps({"step": 7, "epoch": 1, "loss": 9.9, "tokens_per_s": 1, "time": 0}) + "\n")
         f.write('{"step": 8, "epo')  # and a half-written line
     trainer.train(run_dir)
@@ -106,20 +106,20 @@ def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):
     result = trainer.train(run_dir, started=began)
     elapsed = time.monotonic() - began
     assert not result["stopped"] and 0 < result["step"] < 100_000, result
-    latest = runs.latest_checkpoint(run_dir)
+    latest = runs.Run(run_dir).latest_checkpoint()
     assert latest["step"] == result["step"] and 3 <= latest["seconds"] <= elapsed
     rows = losses(run_dir)
     assert rows["seconds"].is_monotonic_increasing and rows["seconds"].iloc[-1] <= latest["seconds"]
     again = trainer.train(run_dir)  # the budget is spent: a resume trains nothing more
     assert again["step"] == result["step"] and not again["stopped"]
-    assert runs.latest_checkpoint(run_dir) == latest
+    assert runs.Run(run_dir).latest_checkpoint() == latest
 
 
 def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
     import numpy as np
     from namuweb.language_model import charlm
     run_dir = new_run(tiny_corpus, steps=100)
-    config = runs.load_config(run_dir)
+    config = runs.Run(run_dir).config()
     model = charlm.build_model(20, config)
     progress = trainer.RunProgress(run_dir, model, config, step=0, total=100, per_epoch=10, deadline=None,
                                  started=time.monotonic(), seconds_before=0.0, should_stop=lambda: False,
@@ -138,13 +138,13 @@ def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
         assert progress.keep_best() is None
     finally:
         progress.close()
-    assert runs.read_metrics(run_dir)["kept_step"].dropna().tolist() == [10]
+    assert runs.Run(run_dir).metrics()["kept_step"].dropna().tolist() == [10]
 
 
 def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
     run_dir = new_run(tiny_corpus, steps=4)
     trainer.train(run_dir)
-    good = runs.latest_checkpoint(run_dir)
+    good = runs.Run(run_dir).latest_checkpoint()
 
     def crash(self, path, *args, **kwargs):
         open(path, "wb").write(b"partial")
@@ -152,12 +152,12 @@ def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
 
     import keras
     monkeypatch.setattr(keras.Model, "save", crash)
-    run_config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
-    (run_dir / runs.CONFIG_FILE).write_text(json.dumps(run_config | {"steps": 8}))
+    run_config = json.loads((runs.Run(run_dir).config_file).read_text())
+    (runs.Run(run_dir).config_file).write_text(json.dumps(run_config | {"steps": 8}))
     with pytest.raises(OSError):
         trainer.train(run_dir)
-    assert runs.latest_checkpoint(run_dir) == good
-    assert (run_dir / runs.CHECKPOINTS / good["file"]).read_bytes()[:2] == b"PK"
+    assert runs.Run(run_dir).latest_checkpoint() == good
+    assert (runs.Run(run_dir).checkpoints_dir / good["file"]).read_bytes()[:2] == b"PK"
 
 
 def test_cli_trains_on_two_logical_cpus_with_mirrored_strategy(tiny_corpus, isolated_home):
@@ -211,12 +211,12 @@ def test_multiworker_with_a_broken_tf_config_is_refused_clearly_before_any_train
 def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=10)
     trainer.train(run_dir)
-    metrics = runs.read_metrics(run_dir)
+    metrics = runs.Run(run_dir).metrics()
     kept = metrics["kept_val_loss"].dropna() if "kept_val_loss" in metrics else []
     # the checkpoint holds the last weights, or the best ones where the run overfitted after them
     recorded = kept.iloc[-1] if len(kept) else metrics["val_loss"].dropna().iloc[-1]
     assert trainer.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
-    rows = runs.read_metrics(run_dir)
+    rows = runs.Run(run_dir).metrics()
     assert rows["on_demand"].fillna(False).astype(bool).sum() == 1
 
 

@@ -428,6 +428,12 @@ def estimate_seconds_per_step(vocab_size: int, config: TrainConfig, flops_per_se
 UNBOUNDED_STEPS = LIMITS["steps"][1]  # the "total" of a run that has only a time budget
 
 
+def planned_steps(config: TrainConfig, tokens: int) -> int:
+    """The steps a run of ``config`` on a corpus of ``tokens`` jamo tokens trains (``seq_len + 1``-token
+    chunks, the validation share held out, whole batches per epoch) unless a time budget ends it first."""
+    return total_steps(config, steps_per_epoch(tokens, config))
+
+
 def total_steps(config: TrainConfig, steps_per_epoch: int) -> int:
     """The steps a run trains unless its time budget ends it first (``UNBOUNDED_STEPS`` with only that)."""
     if config.steps is None and config.epochs is None:

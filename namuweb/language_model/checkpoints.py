@@ -64,7 +64,7 @@ def _verify(path: str, size: int, mtime_ns: int) -> str | None:
 
 def step_files(run_dir: Path) -> list[tuple[int, Path]]:
     """``(step, path)`` of the run's checkpoint files, newest first."""
-    folder = Path(run_dir) / runs.CHECKPOINTS
+    folder = runs.Run(run_dir).checkpoints_dir
     if not folder.is_dir():
         return []
     found = [(step, p) for p in folder.iterdir() if (step := runs.checkpoint_step(p.name)) is not None]
@@ -96,7 +96,7 @@ def inspect(run_dir: Path) -> Inspection:
             good = (step, path)
             break
         damaged.append((path, why))
-    latest = runs.latest_checkpoint(Path(run_dir))
+    latest = runs.Run(run_dir).latest_checkpoint()
     latest_ok = good is None or (latest is not None and latest.get("file") == good[1].name)
     return Inspection(good=good, damaged=damaged, latest_ok=latest_ok)
 
@@ -125,5 +125,5 @@ def repair(run_dir: Path, steps_per_epoch) -> Inspection:
     if inspection.good is not None and not inspection.latest_ok:
         step, path = inspection.good
         per_epoch = steps_per_epoch() if callable(steps_per_epoch) else steps_per_epoch
-        runs.point_latest(run_dir, path.name, step, per_epoch, recovered=True)
+        runs.Run(run_dir).point_latest(path.name, step, per_epoch, recovered=True)
     return inspection

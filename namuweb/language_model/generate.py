@@ -287,10 +287,11 @@ def check_match(weights: Weights, vocab: Vocabulary, where: str) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(run_dir: str, checkpoint: str) -> Generator:
-    path = Path(run_dir)
-    weights = read_weights(path / runs.CHECKPOINTS / checkpoint)
+    run = runs.Run(run_dir)
+    path = run.path
+    weights = read_weights(run.checkpoints_dir / checkpoint)
     try:
-        vocab = load_vocab(path / runs.VOCAB_FILE)
+        vocab = run.vocab()
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"run {path.name}: its vocab.json is missing or damaged ({error})") from None
     check_match(weights, vocab, f"run {path.name}")
@@ -299,7 +300,7 @@ def _load(run_dir: str, checkpoint: str) -> Generator:
 
 def load_generator(run_dir: Path) -> Generator:
     """The generator of a run's latest checkpoint, cached per run and checkpoint."""
-    latest = runs.latest_checkpoint(Path(run_dir))
+    latest = runs.Run(run_dir).latest_checkpoint()
     if latest is None:
         raise runs.RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
     return _load(str(Path(run_dir).resolve()), latest["file"])
@@ -308,5 +309,5 @@ def load_generator(run_dir: Path) -> Generator:
 def usable_runs(home: Path | None = None) -> list[runs.RunInfo]:
     """Runs with a checkpoint that are not training right now, newest first."""
     return [info for info in runs.list_runs(home)
-            if not (info.status and info.status.active) and runs.latest_checkpoint(info.path)]
+            if not (info.status and info.status.active) and runs.Run(info.path).latest_checkpoint()]
 

@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Callable
 
 from namuweb.language_model import charlm, runs, trainer
-from namuweb.text.vocab import load_vocab
 
 
 class ClusterError(RuntimeError):
@@ -112,7 +111,7 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     trainer.quiet_tensorflow()
     run_dir = Path(run_dir)
     config, split = trainer.load_split(run_dir)
-    vocab_size = load_vocab(run_dir / runs.VOCAB_FILE).size
+    vocab_size = runs.Run(run_dir).vocab().size
     strategy = tf.distribute.MultiWorkerMirroredStrategy(
         communication_options=tf.distribute.experimental.CommunicationOptions(timeout_seconds=None))
     workers = strategy.num_replicas_in_sync
@@ -133,7 +132,7 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
         charlm.compile_model(model, config)
         model.optimizer.build(model.trainable_variables)
     variables = model.weights + model.optimizer.variables
-    latest = runs.latest_checkpoint(run_dir) if cluster.chief else None
+    latest = runs.Run(run_dir).latest_checkpoint() if cluster.chief else None
     state = [0.0, 0.0]  # step, seconds trained before this session (the chief's, after the broadcast)
     if latest:
         saved = trainer.load_checkpoint(run_dir)
@@ -159,7 +158,7 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     # the chief's clock decides a time budget (and a schedule over it) for everyone
     deadline = started + config.max_seconds - seconds_before if config.max_seconds and cluster.chief else None
     if cluster.chief:
-        runs.truncate_metrics(run_dir, after_step=step)
+        runs.Run(run_dir).truncate_metrics(after_step=step)
     device = f"{workers} workers (MultiWorkerMirroredStrategy), {trainer.describe_device(None)}"
     # the cluster's batch in the metrics (tokens/s of the whole cluster); the model was built above
     progress = trainer.RunProgress(run_dir, model, dataclasses.replace(config, batch=global_batch), step=step, total=total, per_epoch=per_epoch,
@@ -236,7 +235,7 @@ def _detail(error: Exception) -> str:
 def _digest(run_dir: Path, config: charlm.TrainConfig, vocab_size: int) -> float:
     """A small number that equal runs share: vocabulary, training chunks and the settings that shape a step."""
     import zlib
-    text = json.dumps([(run_dir / runs.VOCAB_FILE).read_text(encoding="utf-8"), config.batch, config.seq_len,
+    text = json.dumps([runs.Run(run_dir).vocab_file.read_text(encoding="utf-8"), config.batch, config.seq_len,
                        config.embedding, config.units, config.layers, vocab_size])
     return float(zlib.crc32(text.encode()) % 1_000_003)
 

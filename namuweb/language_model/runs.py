@@ -49,15 +49,6 @@ def checkpoint_step(name: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def point_latest(run_dir: Path, name: str, step: int, per_epoch: int, **extra) -> dict:
-    """Make ``latest.json`` name checkpoint ``name``: its step and where in the data that is (epoch
-    ``step div per_epoch``, batch ``step mod per_epoch``); ``extra`` adds fields (``seconds`` trained)."""
-    epoch, epoch_step = divmod(step, per_epoch)
-    latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, **extra, "time": time.time()}
-    storage.write_json(Path(run_dir) / CHECKPOINTS / LATEST, latest)
-    return latest
-
-
 class RunError(ValueError):
     """A problem with a run the user can act on; one line."""
 
@@ -77,17 +68,6 @@ def find_run(ref: str, home: Path | None = None) -> Path:
     return folder
 
 
-
-
-def training_corpus(run_dir: Path, home: Path | None = None) -> corpus_library.Corpus:
-    """The corpus a run trains on; a deleted one is a RunError saying what the run can still do."""
-    config = load_config(run_dir)
-    try:
-        return corpus_library.get_corpus(config.corpus, home)
-    except corpus_library.CorpusNotFound:
-        name = storage.read_json(Path(run_dir) / CONFIG_FILE).get("corpus_name") or config.corpus
-        raise RunError(f"the corpus “{name}” this run trained on has been deleted: the run still generates "
-                       "text (a model carries its own vocabulary), but it cannot resume or be evaluated") from None
 
 
 def runs_using(corpus_id: str, home: Path | None = None) -> list[Path]:
@@ -118,71 +98,124 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     vocab = Vocabulary.from_counts(jamo_counts(characters))
     check_demo_limits(config, vocab.total)  # before the folder exists: a refused run leaves nothing
     folder.mkdir(parents=True, exist_ok=True)
-    vocab.save(folder / VOCAB_FILE)
+    run = Run(folder)
+    vocab.save(run.vocab_file)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp,
                                "tokens_per_char": round(vocab.total / max(sum(characters.values()), 1), 6)}
-    storage.write_json(folder / CONFIG_FILE, data)
+    storage.write_json(run.config_file, data)
     return folder
 
 
-def load_config(run_dir: Path) -> TrainConfig:
-    try:
-        return TrainConfig.from_json(json.loads((Path(run_dir) / CONFIG_FILE).read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise RunError(f"{run_dir} is not a training run (no {CONFIG_FILE})") from None
+@dataclass(frozen=True)
+class Run:
+    """One run folder, and the only code that knows its files (settings, vocabulary, token ids,
+    metrics, checkpoints and ``latest.json``) and how many steps its settings make."""
 
+    path: Path
 
-def read_metrics(run_dir: Path) -> pd.DataFrame:
-    """All metric rows; a half-written last line (a writer mid-append) is ignored."""
-    import pandas as pd
-    rows = storage.read_jsonl(Path(run_dir) / METRICS_FILE)
-    return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
+    def __post_init__(self):
+        object.__setattr__(self, "path", Path(self.path))
 
+    @property
+    def id(self) -> str:
+        return self.path.name
 
-def truncate_metrics(run_dir: Path, after_step: int) -> None:
-    """Drop rows past ``after_step`` — steps a killed worker trained after its last checkpoint,
-    which a resume trains again — so the curve continues without duplicate steps."""
-    path = Path(run_dir) / METRICS_FILE
-    if not path.exists():
-        return
-    kept = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if line.endswith("\n") and row.get("step", 0) <= after_step:
-                kept.append(line)
-    storage.atomic_write(path, "".join(kept))
+    config_file = property(lambda self: self.path / CONFIG_FILE)
+    vocab_file = property(lambda self: self.path / VOCAB_FILE)
+    tokens_file = property(lambda self: self.path / TOKENS_FILE)  # the corpus as token ids, written by the trainer
+    metrics_file = property(lambda self: self.path / METRICS_FILE)
+    checkpoints_dir = property(lambda self: self.path / CHECKPOINTS)
 
+    def settings(self) -> dict:
+        """The stored settings as written (with the corpus's name and tokens per character)."""
+        try:
+            return storage.read_json(self.config_file)
+        except FileNotFoundError:
+            raise RunError(f"{self.path} is not a training run (no {CONFIG_FILE})") from None
 
-def latest_checkpoint(run_dir: Path) -> dict | None:
-    """``{"file", "step", "epoch", "epoch_step"}`` of the newest complete checkpoint.
+    def config(self) -> TrainConfig:
+        return TrainConfig.from_json(self.settings())
 
-    ``file`` must be a name the trainer writes (``step-N.keras``) of a regular file in
-    the run's own ``checkpoints/`` folder: a ``latest.json`` naming ``../x`` or a symlink
-    to somewhere else counts as no checkpoint, so nothing outside the run is ever loaded."""
-    folder = Path(run_dir) / CHECKPOINTS
-    try:
-        latest = json.loads((folder / LATEST).read_text(encoding="utf-8"))
-        name = latest["file"]
-    except (FileNotFoundError, ValueError, TypeError, KeyError):
-        return None
-    if not isinstance(name, str) or not CHECKPOINT_NAME.fullmatch(name):
-        return None
-    path = folder / name
-    if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
-        return None
-    return latest
+    def vocab(self) -> Vocabulary:
+        return load_vocab(self.vocab_file)
 
+    def corpus(self, home: Path | None = None) -> corpus_library.Corpus:
+        """The corpus the run trains on; a deleted one is a RunError saying what the run can still do."""
+        config = self.config()
+        try:
+            return corpus_library.get_corpus(config.corpus, home)
+        except corpus_library.CorpusNotFound:
+            name = self.settings().get("corpus_name") or config.corpus
+            raise RunError(f"the corpus “{name}” this run trained on has been deleted: the run still generates "
+                           "text (a model carries its own vocabulary), but it cannot resume or be evaluated") from None
 
-def checkpoint_path(run_dir: Path) -> Path:
-    """The latest checkpoint's file, checked by :func:`latest_checkpoint`; RunError if there is none."""
-    latest = latest_checkpoint(run_dir)
-    if latest is None:
-        raise RunError("this run has no checkpoint yet")
-    return Path(run_dir) / CHECKPOINTS / latest["file"]
+    # --- step arithmetic: the trainer's, from the vocabulary's token count (no pass over the corpus)
+
+    def steps_per_epoch(self) -> int:
+        return charlm.steps_per_epoch(self.vocab().total, self.config())
+
+    def planned_steps(self) -> int:
+        return charlm.planned_steps(self.config(), self.vocab().total)
+
+    # --- metrics
+
+    def metrics(self) -> pd.DataFrame:
+        """All metric rows; a half-written last line (a writer mid-append) is ignored."""
+        import pandas as pd
+        rows = storage.read_jsonl(self.metrics_file)
+        return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss", "val_loss"}))
+
+    def truncate_metrics(self, after_step: int) -> None:
+        """Drop rows past ``after_step`` — steps a killed worker trained after its last checkpoint,
+        which a resume trains again — so the curve continues without duplicate steps."""
+        if not self.metrics_file.exists():
+            return
+        kept = []
+        with open(self.metrics_file, encoding="utf-8") as f:
+            for line in f:
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if line.endswith("\n") and row.get("step", 0) <= after_step:
+                    kept.append(line)
+        storage.atomic_write(self.metrics_file, "".join(kept))
+
+    # --- checkpoints
+
+    def latest_checkpoint(self) -> dict | None:
+        """``{"file", "step", "epoch", "epoch_step"}`` of the newest complete checkpoint.
+
+        ``file`` must be a name the trainer writes (``step-N.keras``) of a regular file in
+        the run's own ``checkpoints/`` folder: a ``latest.json`` naming ``../x`` or a symlink
+        to somewhere else counts as no checkpoint, so nothing outside the run is ever loaded."""
+        folder = self.checkpoints_dir
+        try:
+            latest = json.loads((folder / LATEST).read_text(encoding="utf-8"))
+            name = latest["file"]
+        except (FileNotFoundError, ValueError, TypeError, KeyError):
+            return None
+        if not isinstance(name, str) or not CHECKPOINT_NAME.fullmatch(name):
+            return None
+        path = folder / name
+        if path.is_symlink() or not path.is_file() or path.resolve().parent != folder.resolve():
+            return None
+        return latest
+
+    def checkpoint_file(self) -> Path:
+        """The latest checkpoint's file, checked by :meth:`latest_checkpoint`; RunError if there is none."""
+        latest = self.latest_checkpoint()
+        if latest is None:
+            raise RunError("this run has no checkpoint yet")
+        return self.checkpoints_dir / latest["file"]
+
+    def point_latest(self, name: str, step: int, per_epoch: int, **extra) -> dict:
+        """Make ``latest.json`` name checkpoint ``name``: its step and where in the data that is (epoch
+        ``step div per_epoch``, batch ``step mod per_epoch``); ``extra`` adds fields (``seconds`` trained)."""
+        epoch, epoch_step = divmod(step, per_epoch)
+        latest = {"file": name, "step": step, "epoch": epoch, "epoch_step": epoch_step, **extra, "time": time.time()}
+        storage.write_json(self.checkpoints_dir / LATEST, latest)
+        return latest
 
 
 @dataclass
@@ -226,12 +259,13 @@ def bits_per_char(nats_per_token: float | None, tokens_per_char: float | None) -
 def run_info(run_dir: Path) -> RunInfo:
     run_dir = Path(run_dir)
     status = jobs.enforce_stop(run_dir)  # the Train page watches runs through this
-    metrics = read_metrics(run_dir)
+    run = Run(run_dir)
+    metrics = run.metrics()
     steps = int(metrics["step"].max()) if metrics["step"].notna().any() else 0
     val = metrics["val_loss"].dropna()
     losses = metrics["loss"].dropna()
     return RunInfo(id=run_dir.name, path=run_dir,
-                   config=json.loads((run_dir / CONFIG_FILE).read_text(encoding="utf-8")),
+                   config=run.settings(),
                    status=status, steps=steps, best_val_loss=float(val.min()) if len(val) else None,
                    last_loss=float(losses.iloc[-1]) if len(losses) else None)
 
@@ -252,12 +286,6 @@ def active_runs(home: Path | None = None) -> list[RunInfo]:
             if (status := jobs.enforce_stop(folder)) and status.active]
 
 
-def planned_steps(config: TrainConfig, tokens: int) -> int:
-    """The steps a run of ``config`` on a corpus of ``tokens`` jamo tokens trains (the trainer's arithmetic:
-    ``seq_len + 1``-token chunks, the validation share held out, whole batches per epoch)."""
-    return charlm.total_steps(config, charlm.steps_per_epoch(tokens, config))
-
-
 def check_demo_limits(config: TrainConfig, tokens: int) -> None:
     """In demo mode, refuse training when it is off or when the run would exceed the demo's steps."""
     demo = app_config.demo_settings()
@@ -265,7 +293,7 @@ def check_demo_limits(config: TrainConfig, tokens: int) -> None:
         return
     if not demo.training_allowed:
         raise RunError("training is off in this demo; generate with the models already here")
-    steps = planned_steps(config, tokens)
+    steps = charlm.planned_steps(config, tokens)
     if config.max_seconds and steps >= UNBOUNDED_STEPS:  # only a time budget: the job's own clock limits it
         if config.max_seconds > demo.max_job_seconds:
             raise RunError(f"this demo trains for at most {demo.max_job_seconds:g} s per run, and these settings "
@@ -279,9 +307,10 @@ def check_demo_limits(config: TrainConfig, tokens: int) -> None:
 def check_startable(run_dir: Path) -> None:
     """Refuse to start (or resume) training ``run_dir`` before a worker starts only to fail: a deleted
     corpus, a demo's limits."""
-    training_corpus(run_dir)
+    run = Run(run_dir)
+    run.corpus()
     if app_config.demo_settings():
-        check_demo_limits(load_config(run_dir), load_vocab(Path(run_dir) / VOCAB_FILE).total)
+        check_demo_limits(run.config(), run.vocab().total)
 
 
 def max_training_jobs() -> int:
@@ -384,10 +413,11 @@ def measured_speed(home: Path | None = None, recent: int = 5) -> MeasuredSpeed:
     import pandas as pd
     rates, waits = [], []
     for info in list_runs(home)[:recent]:
-        metrics = read_metrics(info.path)
+        run = Run(info.path)
+        metrics = run.metrics()
         if "tokens_per_s" in metrics and metrics["tokens_per_s"].notna().sum() > 5:
             config = TrainConfig.from_json(info.config)
-            vocab_size = load_vocab(info.path / VOCAB_FILE).size
+            vocab_size = run.vocab().size
             rates.append(metrics["tokens_per_s"].dropna().iloc[3:].median() * charlm.flops_per_token(vocab_size, config))
         if info.status and info.status.started and "time" in metrics and "loss" in metrics \
                 and metrics["loss"].notna().any():

@@ -32,7 +32,6 @@ from typing import Callable
 from namuweb.language_model import charlm, fast_lstm, runs
 
 from namuweb import jobs, storage
-from namuweb.text.vocab import load_vocab
 
 KEEP_CHECKPOINTS = 2
 CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at most this much training
@@ -114,11 +113,11 @@ class _TensorBoard:
 def load_checkpoint(run_dir: Path):
     """The run's latest checkpoint as a Keras model.
 
-    Only a file :func:`runs.latest_checkpoint` accepts (``step-N.keras`` inside this run's
+    Only a file :meth:`runs.Run.latest_checkpoint` accepts (``step-N.keras`` inside this run's
     ``checkpoints/``) is opened, and with Keras's safe mode on, so a ``.keras`` file can never
     run code (a ``Lambda`` layer's pickled function is refused)."""
     import keras
-    return keras.models.load_model(runs.checkpoint_path(Path(run_dir)), safe_mode=True)
+    return keras.models.load_model(runs.Run(run_dir).checkpoint_file(), safe_mode=True)
 
 
 SAVE_STALL_S = 10.0  # a checkpoint save this slow leaves every thread's stack in the job's log
@@ -146,13 +145,13 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
 
     ``latest.json`` records where in the data the step is (epoch ``step div per_epoch``, batch
     ``step mod per_epoch``) and the seconds trained so far, which a time budget counts on resume."""
-    folder = run_dir / runs.CHECKPOINTS
+    folder = runs.Run(run_dir).checkpoints_dir
     folder.mkdir(exist_ok=True)
     name = runs.checkpoint_name(step)
     tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"  # Keras insists on the suffix
     model.save(tmp)
     os.replace(tmp, folder / name)
-    latest = runs.point_latest(run_dir, name, step, per_epoch, seconds=round(seconds, 3))
+    latest = runs.Run(run_dir).point_latest(name, step, per_epoch, seconds=round(seconds, 3))
     kept = sorted(p for p in folder.iterdir() if runs.checkpoint_step(p.name) is not None)
     for old in kept[:-KEEP_CHECKPOINTS]:
         old.unlink(missing_ok=True)
@@ -174,7 +173,7 @@ class RunProgress:
         self.seconds_before, self.session_start = seconds_before, started
         self.saved_at = time.monotonic()
         self.checkpoint_every = float(os.environ.get(CHECKPOINT_EVERY_ENV) or CHECKPOINT_EVERY_S)
-        self.metrics = storage.JsonlAppender(run_dir / runs.METRICS_FILE).open()  # one os.write per line
+        self.metrics = storage.JsonlAppender(runs.Run(run_dir).metrics_file).open()  # one os.write per line
         self.board = _TensorBoard(run_dir)
         self.stopped = False
         self.best: tuple[int, float, list] | None = None  # (step, validation loss, weights) of this session's best
@@ -273,9 +272,9 @@ class RunProgress:
 
 def load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
     """The run's settings and its chunks, read from a token file the first call writes next to them."""
-    config = runs.load_config(run_dir)
-    vocab = load_vocab(run_dir / runs.VOCAB_FILE)
-    ids = charlm.encode_to_file(runs.training_corpus(run_dir), vocab, run_dir / runs.TOKENS_FILE)
+    run = runs.Run(run_dir)
+    config = run.config()
+    ids = charlm.encode_to_file(run.corpus(), run.vocab(), run.tokens_file)
     return config, charlm.Split.of(ids, config.seq_len, config.val_share, config.batch)
 
 
@@ -285,14 +284,14 @@ def evaluate(run_dir: Path) -> float:
     quiet_tensorflow()
     run_dir = Path(run_dir)
     config, split = load_split(run_dir)
-    latest = runs.latest_checkpoint(run_dir)
+    latest = runs.Run(run_dir).latest_checkpoint()
     if latest is None:
         raise runs.RunError("this run has no checkpoint yet")
     if not len(split.val):
         raise runs.RunError("this run holds out no validation data (validation share 0)")
     model = load_checkpoint(run_dir)
     loss = validation_loss(model, charlm.validation_sample(split.val), config.batch)
-    storage.append_jsonl(run_dir / runs.METRICS_FILE, {"step": latest["step"], "val_loss": round(loss, 5),
+    storage.append_jsonl(runs.Run(run_dir).metrics_file, {"step": latest["step"], "val_loss": round(loss, 5),
                                                     "on_demand": True, "time": round(time.time(), 3)})
     return loss
 
@@ -320,7 +319,8 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     quiet_tensorflow()
     run_dir = Path(run_dir)
     config, split = load_split(run_dir)
-    vocab_size = load_vocab(run_dir / runs.VOCAB_FILE).size
+    run = runs.Run(run_dir)
+    vocab_size = run.vocab().size
     per_epoch = split.steps_per_epoch(config.batch)
     total = charlm.total_steps(config, per_epoch)
 
@@ -331,7 +331,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
-    latest = runs.latest_checkpoint(run_dir)
+    latest = run.latest_checkpoint()
     with strategy.scope() if strategy else contextlib.nullcontext():
         if latest:
             model = load_checkpoint(run_dir)
@@ -345,7 +345,7 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     step = latest["step"] if latest else 0
     seconds_before = float(latest.get("seconds", 0.0)) if latest else 0.0
     deadline = started + config.max_seconds - seconds_before if config.max_seconds else None
-    runs.truncate_metrics(run_dir, after_step=step)
+    run.truncate_metrics(after_step=step)
     device = describe_device(strategy) + (", fused LSTM pass" if trained is not model else "")
     progress = RunProgress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, deadline=deadline,
                          started=started, seconds_before=seconds_before, should_stop=should_stop, on_step=on_step)
@@ -375,7 +375,7 @@ def summary(result: dict, run_dir: Path) -> str:
     """What a finished or stopped session says: where it ended, and which weights it kept."""
     of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
     line = (f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
-            f"on {result['device']}; checkpoint in {Path(run_dir) / runs.CHECKPOINTS}")
+            f"on {result['device']}; checkpoint in {runs.Run(run_dir).checkpoints_dir}")
     if kept := result.get("kept"):
         line += (f"\nthe checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
                  f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
@@ -414,13 +414,8 @@ class StepReporter:
 def recover_checkpoints(run_dir: Path) -> None:
     """Resume past a damaged checkpoint from the newest intact one, or say that none is left."""
     from namuweb.language_model import checkpoints
-    from namuweb.text.vocab_report import report
-
-    def steps_per_epoch() -> int:
-        return charlm.steps_per_epoch(report(runs.training_corpus(run_dir)).tokens, runs.load_config(run_dir))
-
     try:
-        inspection = checkpoints.repair(run_dir, steps_per_epoch)
+        inspection = checkpoints.repair(run_dir, runs.Run(run_dir).steps_per_epoch)
     except checkpoints.DamagedCheckpoint as error:
         raise jobs.JobError(str(error)) from None
     if message := checkpoints.resume_message(inspection):
@@ -430,14 +425,14 @@ def recover_checkpoints(run_dir: Path) -> None:
 def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     """Train (or resume) a run as a job: on this machine, or as the chief of a multi-worker cluster
     (``TF_CONFIG``), until its budget is spent or a stop is requested."""
-    run_dir = Path(run_dir)
+    run = runs.Run(run_dir)
     try:
-        runs.training_corpus(run_dir)  # a deleted corpus: one line, before any training
+        run.corpus()  # a deleted corpus: one line, before any training
     except runs.RunError as error:
         raise jobs.JobError(str(error)) from None
     recover_checkpoints(run_dir)
     on_step = StepReporter(job.publish)
-    if runs.load_config(run_dir).distribute == "multiworker":
+    if run.config().distribute == "multiworker":
         from namuweb.language_model import multiworker
         try:
             cluster = multiworker.cluster_of(os.environ.get("TF_CONFIG", ""))
