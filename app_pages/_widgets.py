@@ -5,6 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 from namuweb import config, jobs
+from namuweb.corpora import corpus
 from namuweb.markup import literal
 
 
@@ -12,6 +13,18 @@ def demo_notice() -> None:
     """In demo mode, what is open and what is limited, at the top of a page whose limits bite."""
     if demo := config.demo_settings():
         st.info(demo.notice(), icon=":material/visibility:")
+
+
+def corpus_picker(label: str, corpora: list[corpus.Corpus], *, where=st, key: str | None = None,
+                  show_source: bool = False) -> corpus.Corpus:
+    """A corpus from ``corpora`` (not empty), listed by name and size; a remembered choice that has
+    since been deleted falls back to the first instead of breaking the page."""
+    by_id = {c.id: c for c in corpora}
+    if key is not None and st.session_state.get(key) not in by_id:
+        st.session_state[key] = next(iter(by_id))
+    chosen = where.selectbox(label, list(by_id), key=key, format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} "
+                             f"characters" + (f" · {by_id[i].source}" if show_source else ""))
+    return by_id[chosen]
 
 
 def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jobs.Progress | None = None,

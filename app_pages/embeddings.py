@@ -11,7 +11,7 @@ from namuweb.embeddings import embedding_library
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import job_progress
+from app_pages._widgets import corpus_picker, job_progress
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -32,9 +32,7 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
             st.switch_page("app_pages/tagger.py")
     else:
         from namuweb.embeddings.skipgram import SkipGramConfig  # no TensorFlow: the config is plain data
-        tagged_by_id = {c.id: c for c in tagged}
-        source = st.selectbox("Tagged corpus", list(tagged_by_id), format_func=lambda i: tagged_by_id[i].name,
-                              key="tagged_corpus")
+        source = corpus_picker("Tagged corpus", tagged, key="tagged_corpus").id
         cols = st.columns(5)
         defaults = SkipGramConfig(corpus=source)
         settings = dict(

@@ -11,7 +11,7 @@ from namuweb import jobs
 
 from namuweb.morphemes import morph, taggers, tagging, tagviz
 from namuweb.markup import literal
-from app_pages._widgets import job_progress
+from app_pages._widgets import corpus_picker, job_progress
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -157,11 +157,9 @@ def corpus_tab() -> None:
     st.caption("The tutorial's rule: every line is split on '.', each sentence is tagged, and sentences of more "
                "than one token are written as space-separated `word/Tag`. The result becomes a new corpus in the "
                "library (for the skip-gram trainer).")
-    library = [c for c in corpus.list_corpora() if c.source != "tagged"]
-    by_id = {c.id: c for c in library}
     cols = st.columns([3, 2])
-    source_id = cols[0].selectbox("Corpus to tag", list(by_id),
-                                  format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
+    source_id = corpus_picker("Corpus to tag", [c for c in corpus.list_corpora() if c.source != "tagged"],
+                              where=cols[0]).id
     job_engine = cols[1].selectbox("Engine", available, index=available.index(engine),
                                    format_func=lambda n: morph.LABELS[n], key="job_engine")
     busy = tagging.FOLDERS.active()

@@ -11,7 +11,7 @@ from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.text.vocab_report import report
-from app_pages._widgets import demo_notice, job_progress
+from app_pages._widgets import corpus_picker, demo_notice, job_progress
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -28,10 +28,9 @@ def corpus_tokens(corpus_id: str, created: str) -> tuple[int, int]:
 
 
 # --- a new run ---------------------------------------------------------------------
-library = corpus.list_corpora()
-by_id = {c.id: c for c in library}
 left, right = st.columns([2, 1])
-corpus_id = left.selectbox("Corpus", list(by_id), format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters")
+chosen = corpus_picker("Corpus", corpus.list_corpora(), where=left)
+corpus_id = chosen.id
 preset = right.segmented_control("Preset", charlm.PRESET_NAMES, default="demo",
                                  format_func=lambda p: charlm.PRESET_LABELS[p], key="preset") or "demo"
 defaults = charlm.preset_settings(preset)
@@ -83,34 +82,18 @@ if tf is None:
 else:
     device = ("GPU: " + tf.detail) if tf.ok and "GPU" in tf.detail and "no GPU" not in tf.detail else "CPU"
 if config:
-    tokens, vocab_size = corpus_tokens(corpus_id, by_id[corpus_id].created)
-    per_epoch = charlm.steps_per_epoch(tokens, config)
-    try:  # refused here, before any job starts: a corpus that cannot fill a batch, a model too big for memory
-        charlm.check_memory(vocab_size, config)
-        charlm.check_corpus_size(tokens, config)
-    except ValueError as problem:
-        error = str(problem)
+    plan = runs.plan_run(config, *corpus_tokens(corpus_id, chosen.created))
+    error = plan.problem
+    if plan.time_budget_only:
+        this_run = (f"this run: **{jobs.format_seconds(plan.seconds)}** from start to a finished model, "
+                    f"about {plan.steps_within_budget:,} steps")
     else:
-        speed = runs.measured_speed()  # this machine's recent runs calibrate the estimate
-        step_s = charlm.estimate_seconds_per_step(vocab_size, config, speed.flops_per_second)
-        steps = charlm.total_steps(config, per_epoch)
-        startup_s = speed.startup_seconds
-        if steps >= charlm.UNBOUNDED_STEPS:  # only a time budget
-            plan = (f"this run: **{jobs.format_seconds(config.max_seconds)}** from start to a finished model, "
-                    f"about {max(config.max_seconds - startup_s, 0) / step_s:,.0f} steps")
-        else:
-            seconds = startup_s + steps * step_s
-            if config.max_seconds:
-                seconds = min(seconds, config.max_seconds)
-            plan = f"this run: {steps:,} steps ≈ {jobs.format_seconds(seconds)} from start to a finished model"
+        this_run = f"this run: {plan.steps:,} steps ≈ {jobs.format_seconds(plan.seconds)} from start to a finished model"
+    if plan.feasible:
         st.info(f"**Device:** {device if tf is None or tf.ok else 'TensorFlow unavailable — ' + tf.detail} · "
-                f"**{per_epoch:,} steps per epoch** · about **{jobs.format_seconds(per_epoch * step_s)} per epoch** · "
-                f"{plan} (estimated from this machine's recent runs)", icon=":material/speed:")
-if config and not error:
-    try:  # demo mode: within its step budget, or training off
-        runs.check_demo_limits(config, tokens)
-    except runs.RunError as problem:
-        error = str(problem)
+                f"**{plan.steps_per_epoch:,} steps per epoch** · about "
+                f"**{jobs.format_seconds(plan.steps_per_epoch * plan.seconds_per_step)} per epoch** · "
+                f"{this_run} (estimated from this machine's recent runs)", icon=":material/speed:")
 if error:
     st.error(literal(error), icon=":material/error:")
 

@@ -12,6 +12,7 @@ from namuweb.text import hangul
 from namuweb.text.vocab_report import fold_summary, report, search
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
+from app_pages._widgets import corpus_picker
 
 st.title("Vocabulary")
 st.caption("Every Hangul syllable becomes its jamo plus the end-of-syllable mark ᴥ (`한국` → `ㅎㅏㄴᴥㄱㅜㄱᴥ`); "
@@ -43,14 +44,7 @@ if message := st.session_state.get("upload_message"):
     kind, text = message
     (st.error if kind == "error" else st.info)(text, icon=":material/error:" if kind == "error" else ":material/info:")
 
-library = corpus.list_corpora()
-ids = [c.id for c in library]
-by_id = {c.id: c for c in library}
-if st.session_state.get("corpus_id") not in by_id:
-    st.session_state.corpus_id = ids[0]
-chosen = by_id[st.selectbox(
-    "Corpus", ids, key="corpus_id",
-    format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} characters · {by_id[i].source}")]
+chosen = corpus_picker("Corpus", corpus.list_corpora(), key="corpus_id", show_source=True)
 
 
 @st.cache_resource

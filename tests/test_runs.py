@@ -111,3 +111,24 @@ def test_measured_speed_comes_from_recent_runs_else_the_reference(run_dir):
     per_token = charlm.flops_per_token(156, config)
     assert speed.flops_per_second == pytest.approx(2000.0 * per_token)  # the median after the first three steps
     assert speed.startup_seconds == pytest.approx(8.5)  # start to the first step's row
+
+
+def test_a_plan_says_steps_time_and_why_a_run_cannot_start(monkeypatch):
+    steps = TrainConfig.from_preset("builtin", "custom", epochs=2, batch=10, seq_len=9, val_share=0.0)
+    plan = runs.plan_run(steps, tokens=10_000, vocab_size=50)
+    assert (plan.steps_per_epoch, plan.steps, plan.problem, plan.feasible) == (100, 200, None, True)
+    assert plan.seconds == pytest.approx(plan.startup_seconds + 200 * plan.seconds_per_step)
+
+    timed = TrainConfig.from_preset("builtin", "demo")  # only a time budget
+    plan = runs.plan_run(timed, tokens=100_000, vocab_size=50)
+    assert plan.time_budget_only and plan.seconds == timed.max_seconds
+    assert plan.steps_within_budget == int((timed.max_seconds - plan.startup_seconds) / plan.seconds_per_step)
+
+    too_big = TrainConfig.from_preset("builtin", "custom", units=8192, layers=8, batch=4096, seq_len=10_000)
+    plan = runs.plan_run(too_big, tokens=100_000_000, vocab_size=50)
+    assert not plan.feasible and plan.problem.startswith("too large for this machine")
+
+    monkeypatch.setenv("NAMUWEB_DEMO", "1")
+    plan = runs.plan_run(TrainConfig.from_preset("builtin", "custom", epochs=50, batch=10, seq_len=9),
+                         tokens=10_000, vocab_size=50)
+    assert plan.feasible and "this demo trains at most" in plan.problem  # settings that run, past a demo's limit

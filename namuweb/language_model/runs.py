@@ -426,3 +426,56 @@ def measured_speed(home: Path | None = None, recent: int = 5) -> MeasuredSpeed:
                 waits.append(wait)
     return MeasuredSpeed(float(pd.Series(rates).median()) if rates else REFERENCE_SPEED.flops_per_second,
                          float(pd.Series(waits).median()) if waits else REFERENCE_SPEED.startup_seconds)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What a new run of some settings would do on this machine, said before anything starts: its
+    steps, how long they take (from this machine's recent runs), or why it cannot start."""
+
+    steps_per_epoch: int
+    steps: int                # UNBOUNDED_STEPS when only a time budget ends the run
+    seconds_per_step: float
+    startup_seconds: float
+    max_seconds: float | None
+    problem: str | None = None  # too big for memory, too little text for a batch, past a demo's limit
+    feasible: bool = True       # the settings can train here (at most a demo's limit refuses them)
+
+    @property
+    def time_budget_only(self) -> bool:
+        return self.steps >= UNBOUNDED_STEPS
+
+    @property
+    def seconds(self) -> float:
+        """From the job's start to a finished model."""
+        if self.time_budget_only:
+            return float(self.max_seconds)
+        seconds = self.startup_seconds + self.steps * self.seconds_per_step
+        return min(seconds, self.max_seconds) if self.max_seconds else seconds
+
+    @property
+    def steps_within_budget(self) -> int:
+        """The steps a time budget leaves room for (all planned steps without one)."""
+        if not self.time_budget_only:
+            return self.steps
+        return int(max(self.seconds - self.startup_seconds, 0) / self.seconds_per_step)
+
+
+def plan_run(config: TrainConfig, tokens: int, vocab_size: int, home: Path | None = None) -> RunPlan:
+    """The plan of a run of ``config`` on a corpus of ``tokens`` jamo tokens and ``vocab_size`` kinds."""
+    speed = measured_speed(home)  # this machine's recent runs calibrate the estimate
+    problem, feasible = None, True
+    try:  # refused before any job starts: a corpus that cannot fill a batch, a model too big for memory
+        charlm.check_memory(vocab_size, config)
+        charlm.check_corpus_size(tokens, config)
+    except ValueError as error:
+        problem, feasible = str(error), False
+    else:
+        try:
+            check_demo_limits(config, tokens)
+        except RunError as error:
+            problem = str(error)
+    return RunPlan(steps_per_epoch=charlm.steps_per_epoch(tokens, config), steps=charlm.planned_steps(config, tokens),
+                   seconds_per_step=charlm.estimate_seconds_per_step(vocab_size, config, speed.flops_per_second),
+                   startup_seconds=speed.startup_seconds, max_seconds=config.max_seconds, problem=problem,
+                   feasible=feasible)
