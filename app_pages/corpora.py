@@ -5,7 +5,7 @@ import streamlit as st
 
 from namuweb import config, jobs
 
-from namuweb.corpora import corpus, imports, usage
+from namuweb.corpora import corpus, uploads, deletion
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import demo_notice, job_progress
@@ -47,16 +47,16 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                    keep_code=cols[2].toggle("Keep code blocks", defaults.keep_code),
                    jamo=cols[3].toggle("Also write jamo", defaults.jamo))
     options["title_pattern"] = st.text_input("Only titles matching (regular expression, optional)") or None
-    upload = file_uploader("File", key="corpus_upload", type=imports.UPLOAD_TYPES, disabled=not demo.uploads_allowed)
+    upload = file_uploader("File", key="corpus_upload", type=uploads.UPLOAD_TYPES, disabled=not demo.uploads_allowed)
     if upload is not None:
         try:
             with st.spinner(f"Receiving {literal(upload.name)}…"):
-                received = imports.receive(upload, upload.name, ImportOptions(**options))
+                received = uploads.receive(upload, upload.name, ImportOptions(**options))
             if received.kind == "corpus":
                 st.session_state.corpora_message = ("info", literal(received.corpus.notice or
                                                                     f"Stored “{received.corpus.name}”."))
             else:
-                jobs.start(imports.IMPORT, received.job_dir)
+                jobs.start(uploads.IMPORT, received.job_dir)
                 st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
             st.session_state.corpora_message = ("error", literal(problem))
@@ -69,11 +69,11 @@ if message := st.session_state.get("corpora_message"):
 
 @st.fragment(run_every=2)
 def import_progress():
-    folders = imports.FOLDERS.all()
+    folders = uploads.FOLDERS.all()
     if not folders:
         return
     job = next((d for d in folders if (s := jobs.enforce_stop(d)) and s.active), folders[0])
-    status, settings = jobs.enforce_stop(job), imports.FOLDERS.read(job)
+    status, settings = jobs.enforce_stop(job), uploads.FOLDERS.read(job)
     if status is None:
         return
     name = literal(settings["name"])
@@ -95,7 +95,7 @@ def import_progress():
         elif report.get("stopped") or status.state in ("stopped", "interrupted"):
             st.warning(f"{name}: {status.state}.", icon=":material/warning:")
             if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
-                jobs.start(imports.IMPORT, job)
+                jobs.start(uploads.IMPORT, job)
 
 
 import_progress()
@@ -128,7 +128,7 @@ if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.
 cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
                         icon=":material/download:")
 with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
-    using = usage.corpus_usage(chosen.id)
+    using = deletion.corpus_usage(chosen.id)
     st.write(f"Delete **{literal(chosen.name)}**?")
     if using.active:
         st.warning(f"{literal(', '.join(using.active))} is reading it now: stop it or wait for it to end.",
@@ -137,7 +137,7 @@ with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source 
         st.warning(literal(warning), icon=":material/warning:")
     if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}", disabled=bool(using.active)):
         try:
-            usage.delete_corpus(chosen.id)
+            deletion.delete_corpus(chosen.id)
             st.rerun()
         except corpus.CorpusError as problem:
             st.error(literal(problem))

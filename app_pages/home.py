@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from namuweb import config, system, warmup
+from namuweb import config, machine, warmup
 
 st.title("namuweb")
 st.markdown(
@@ -54,7 +54,7 @@ for column, (path, title, icon, blurb) in zip(columns, TOOLS):
 
 st.subheader("This machine")
 st.markdown(f"**Data directory:** `{config.data_home()}`")
-java = system.java_status()
+java = machine.java_status()
 (st.success if java.ok else st.warning)(f"{java.summary} — {java.detail}", icon=":material/coffee:")
 
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from namuweb import charts, config
 
-from namuweb.corpora import corpus, imports
+from namuweb.corpora import corpus, uploads
 
 from namuweb.text import hangul
 from namuweb.text.vocab_report import fold_summary, report, search
@@ -24,7 +24,7 @@ def handle_upload(upload) -> None:
     if upload is None:
         return
     try:
-        stored = imports.receive(upload, upload.name).corpus
+        stored = uploads.receive(upload, upload.name).corpus
         st.session_state.corpus_id = stored.id
         st.session_state.upload_message = ("info", literal(stored.notice or f"Stored “{stored.name}” in the corpus library."))
     except corpus.CorpusError as error:

@@ -363,7 +363,7 @@ def cmd_embeddings(args: argparse.Namespace) -> int:
 
 
 def cmd_import_namuwiki(args: argparse.Namespace) -> int:
-    from namuweb.corpora import imports, namuwiki
+    from namuweb.corpora import uploads, namuwiki
 
     def create() -> Path:
         dump = Path(args.dump)
@@ -375,11 +375,11 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
             sample_rate=args.sample, seed=args.seed, keep_headings=not args.drop_headings,
             keep_tables=not args.drop_tables, keep_code=args.keep_code, footnotes=args.footnotes,
             jamo=args.jamo).validated()
-        return imports.create_job(dump, dump.name, options)
+        return uploads.create_job(dump, dump.name, options)
 
-    job_dir = _job_folder(args, imports.FOLDERS, "an import job", create if args.dump else None,
+    job_dir = _job_folder(args, uploads.FOLDERS, "an import job", create if args.dump else None,
                           "give a DUMP file, or --job-dir of an import job")
-    _run_job(imports.IMPORT, job_dir)
+    _run_job(uploads.IMPORT, job_dir)
     return 0
 
 

@@ -44,8 +44,8 @@ def _builtin_corpus() -> None:
 
 
 def _tensorflow():
-    from namuweb import system
-    return system.tensorflow_status(nice=10)
+    from namuweb import machine
+    return machine.tensorflow_status(nice=10)
 
 
 def _steps() -> dict[str, Step]:
@@ -114,9 +114,9 @@ def run_step(name: str) -> Step:
 # What the pages import (pandas and Altair take most of it): loaded by a server before its port opens,
 # in the seconds it waits for Okt anyway, so no first visit pays for Python imports.
 PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.charlm", "namuweb.charts", "namuweb.corpora.corpus",
-                "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.imports",
-                "namuweb.jobs", "namuweb.morphemes.morph", "namuweb.language_model.runs", "namuweb.system", "namuweb.morphemes.taggers",
-                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.corpora.usage", "namuweb.text.vocab", "namuweb.text.vocab_report")
+                "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.uploads",
+                "namuweb.jobs", "namuweb.morphemes.morph", "namuweb.language_model.runs", "namuweb.machine", "namuweb.morphemes.taggers",
+                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.corpora.deletion", "namuweb.text.vocab", "namuweb.text.vocab_report")
 
 
 def import_page_modules() -> None:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from namuweb import cli, config, jobs
 
-from namuweb.corpora import corpus, imports
+from namuweb.corpora import corpus, uploads
 
 from namuweb.embeddings import embedding_library
 
@@ -41,7 +41,7 @@ def notice_shown(at: AppTest) -> bool:
     return any("Public demo" in i.value for i in at.info)
 
 
-def uploads(home: Path) -> list[str]:
+def stored_uploads(home: Path) -> list[str]:
     folder = home / "corpora"
     return sorted(p.name for p in folder.iterdir() if p.name != corpus.BUILTIN_ID) if folder.exists() else []
 
@@ -114,10 +114,10 @@ def test_uploads_over_the_demo_limit_are_refused_and_store_nothing(demo, isolate
     with pytest.raises(corpus.UploadTooLarge, match="this demo"):
         corpus.add_text_file(path, "big.txt")
     with pytest.raises(corpus.CorpusError, match="limit"):
-        imports.receive(io.BytesIO(big), "big.txt")
+        uploads.receive(io.BytesIO(big), "big.txt")
     with pytest.raises(ValueError, match="this demo accepts"):
         embedding_library.import_file(b"1 2\n" + b"x 0.1 0.2\n" * 2000, "vectors.txt")
-    assert uploads(isolated_home) == [small.id]
+    assert stored_uploads(isolated_home) == [small.id]
 
 
 def test_uploads_can_be_turned_off(demo, isolated_home):
@@ -125,10 +125,10 @@ def test_uploads_can_be_turned_off(demo, isolated_home):
     with pytest.raises(corpus.CorpusError, match="uploads are off in this demo"):
         corpus.add_upload(KOREAN.encode(), "a.txt")
     with pytest.raises(corpus.CorpusError, match="uploads are off in this demo"):
-        imports.receive(io.BytesIO(KOREAN.encode()), "a.txt")
+        uploads.receive(io.BytesIO(KOREAN.encode()), "a.txt")
     with pytest.raises(ValueError, match="uploads are off in this demo"):
         embedding_library.import_file(b"1 2\nx 0.1 0.2\n", "vectors.txt")
-    assert uploads(isolated_home) == []
+    assert stored_uploads(isolated_home) == []
     assert embedding_library.entries() == []
 
 
@@ -298,8 +298,8 @@ def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, is
     packed = gzip.compress(json.dumps(articles, ensure_ascii=False).encode())
     assert len(packed) < 0.05 * config.MB  # small enough to be accepted as an upload
     with pytest.raises(corpus.CorpusError, match=r"unpacked is larger than the limit of 0.05 MB"):
-        imports.receive(io.BytesIO(packed), "dump.json.gz")
-    assert not imports.FOLDERS.all() and uploads(isolated_home) == []
+        uploads.receive(io.BytesIO(packed), "dump.json.gz")
+    assert not uploads.FOLDERS.all() and stored_uploads(isolated_home) == []
 
 
 # --- jobs of every kind together -------------------------------------------------------------------

@@ -282,10 +282,10 @@ def test_backend_does_not_import_streamlit(module):
 
 def test_every_kind_of_the_app_is_declared_once_where_its_folders_are():
     from namuweb.embeddings import embedding_library
-    from namuweb.corpora import imports
+    from namuweb.corpora import uploads
     from namuweb.morphemes import tagging
     from namuweb.language_model import trainer
-    kinds = [trainer.TRAINING, tagging.TAGGING, imports.IMPORT, embedding_library.SKIPGRAM]
+    kinds = [trainer.TRAINING, tagging.TAGGING, uploads.IMPORT, embedding_library.SKIPGRAM]
     assert len({k.name for k in kinds}) == len({k.folders.root for k in kinds}) == 4
     for kind in kinds:
         module, _, function = kind.entry.partition(":")

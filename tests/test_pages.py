@@ -39,10 +39,10 @@ def chart_titles(at: AppTest) -> list[str]:
 
 def tensorflow_probe(monkeypatch):
     """What TensorFlow itself says, imported in a fresh process, even where the page need not ask it."""
-    from namuweb import system
+    from namuweb import machine
     with monkeypatch.context() as patched:
-        patched.setattr(system, "gpu_driver_present", lambda: True)
-        return system.tensorflow_status()
+        patched.setattr(machine, "gpu_driver_present", lambda: True)
+        return machine.tensorflow_status()
 
 
 def test_home_page_shows_tools_pipeline_and_status(isolated_home, monkeypatch):
@@ -367,13 +367,13 @@ def test_corpora_page_lists_the_library_and_stores_a_text_upload():
 
 
 def test_corpora_page_imports_the_fixture_dump_into_the_library():
-    from namuweb.corpora import corpus, imports
+    from namuweb.corpora import corpus, uploads
     from namuweb import jobs
     dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
     at = page("corpora").run()
     at.file_uploader[0].upload("mini.json", dump.read_bytes(), "application/json").run()
     assert not at.exception
-    [job] = imports.FOLDERS.all()
+    [job] = uploads.FOLDERS.all()
     assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
     at.run()
     at.run()

@@ -17,7 +17,7 @@ from namuweb.language_model import charlm, checkpoints, generate, runs, trainer
 
 from namuweb import config, jobs, storage
 
-from namuweb.corpora import corpus, imports
+from namuweb.corpora import corpus, uploads
 from namuweb.language_model.charlm import TrainConfig
 from namuweb.cli import main
 from namuweb.text.vocab import Vocabulary, build_vocab, load_vocab
@@ -143,8 +143,8 @@ def corrupt_deflate() -> bytes:
     ("locked.zip", encrypted_zip()),
 ], ids=["truncated-gzip", "corrupt-deflate", "encrypted-zip"])
 def test_damaged_archives_are_refused_and_store_nothing(name, data, isolated_home):
-    with pytest.raises(imports.UploadError, match="truncated or damaged"):
-        imports.receive(io.BytesIO(data), name)
+    with pytest.raises(uploads.UploadError, match="truncated or damaged"):
+        uploads.receive(io.BytesIO(data), name)
     assert library_ids() == [corpus.BUILTIN_ID]
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 
@@ -153,22 +153,22 @@ def test_damaged_archives_are_refused_and_store_nothing(name, data, isolated_hom
 def test_zip_bomb_inside_a_zip_stops_at_the_cap(member, cap_mb, monkeypatch, isolated_home):
     """Text may unpack to the upload limit, a dump to EXPANSION_LIMIT times it: no more is ever written."""
     monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
-    monkeypatch.setattr(imports, "EXPANSION_LIMIT", 2)
+    monkeypatch.setattr(uploads, "EXPANSION_LIMIT", 2)
     written = []
-    real_copy = imports._copy_capped
+    real_copy = uploads._copy_capped
 
     def copy_and_measure(source, target, limit, what):
         try:
             return real_copy(source, target, limit, what)
         finally:
             written.append(target.stat().st_size)
-    monkeypatch.setattr(imports, "_copy_capped", copy_and_measure)
+    monkeypatch.setattr(uploads, "_copy_capped", copy_and_measure)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(member, b"a" * (5 * config.MB))
     assert len(buffer.getvalue()) < 100_000
-    with pytest.raises(imports.UploadError, match=f"larger than the limit of {cap_mb} MB"):
-        imports.receive(io.BytesIO(buffer.getvalue()), "bomb.zip")
+    with pytest.raises(uploads.UploadError, match=f"larger than the limit of {cap_mb} MB"):
+        uploads.receive(io.BytesIO(buffer.getvalue()), "bomb.zip")
     assert written[-1] <= cap_mb * config.MB, f"{written[-1]:,} bytes unpacked before the refusal"
     assert library_ids() == [corpus.BUILTIN_ID]
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
@@ -382,7 +382,7 @@ def test_a_failed_write_stores_nothing_and_says_why(stage, monkeypatch, isolated
         else:
             patch.setattr(corpus, "_write_atomic", fail_with(errno.ENOSPC))
         with pytest.raises(corpus.StorageError) as caught:
-            imports.receive(io.BytesIO("한국어 말뭉치\n".encode("utf-8")), "memo.txt")
+            uploads.receive(io.BytesIO("한국어 말뭉치\n".encode("utf-8")), "memo.txt")
     message = str(caught.value)
     assert "memo.txt" in message and "Nothing was stored" in message
     assert ("read-only" if stage == "folder" else "disk is full") in message
@@ -417,8 +417,8 @@ def test_a_dump_upload_on_a_full_disk_leaves_no_job(monkeypatch, isolated_home):
     with monkeypatch.context() as patch:
         patch.setattr(storage, "write_json", fail_with(errno.ENOSPC))
         with pytest.raises(corpus.StorageError, match="disk is full"):
-            imports.receive(io.BytesIO(b'{"title": "a", "text": "b", "namespace": 0}\n'), "dump.jsonl")
-    assert imports.FOLDERS.all() == []
+            uploads.receive(io.BytesIO(b'{"title": "a", "text": "b", "namespace": 0}\n'), "dump.jsonl")
+    assert uploads.FOLDERS.all() == []
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 
 
@@ -439,14 +439,14 @@ def test_cli_says_the_data_directory_is_read_only(tmp_path, monkeypatch, capsys)
 def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolated_home, capsys):
     import os
     from namuweb import jobs
-    from namuweb.corpora import usage
+    from namuweb.corpora import deletion
     run_dir = make_saved_run(isolated_home)
     source = runs.Run(run_dir).config().corpus
 
-    found = usage.corpus_usage(source)
+    found = deletion.corpus_usage(source)
     assert found.runs == [run_dir.name] and not found.active
     assert "can no longer resume" in found.warning()
-    usage.delete_corpus(source)
+    deletion.delete_corpus(source)
     assert source not in library_ids()
 
     samples = generate.load_generator(run_dir).generate("한국", 20, 0.8, seed=1)
@@ -465,12 +465,12 @@ def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     import os
     from namuweb import jobs
     from namuweb.morphemes import tagging
-    from namuweb.corpora import usage
+    from namuweb.corpora import deletion
     source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
     job = tagging.create_job(source.id, "kiwi")
     jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),
                       pid_start=jobs.state.pid_start(os.getpid()))  # this test process plays the worker
-    assert usage.corpus_usage(source.id).active == [f"tagging job {job.name}"]
+    assert deletion.corpus_usage(source.id).active == [f"tagging job {job.name}"]
     with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):
-        usage.delete_corpus(source.id)
+        deletion.delete_corpus(source.id)
     assert source.id in library_ids()

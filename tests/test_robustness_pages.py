@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from namuweb import config
 
-from namuweb.corpora import corpus, imports
+from namuweb.corpora import corpus, uploads
 
 from namuweb.language_model import runs, trainer
 from namuweb.text.vocab import build_vocab, load_vocab
@@ -86,7 +86,7 @@ def bomb_zip() -> bytes:
 ], ids=["truncated-gzip", "zip-bomb", "over-the-limit"])
 def test_corpora_page_bad_upload_is_an_error_and_stores_nothing(name, data, message, monkeypatch, isolated_home):
     monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
-    monkeypatch.setattr(imports, "EXPANSION_LIMIT", 2)
+    monkeypatch.setattr(uploads, "EXPANSION_LIMIT", 2)
     at = page("corpora").run()
     at.file_uploader[0].upload(name, data, "application/octet-stream").run()
     assert not at.exception

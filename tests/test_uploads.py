@@ -6,12 +6,12 @@ import pytest
 
 from namuweb import config
 
-from namuweb.corpora import corpus, imports
+from namuweb.corpora import corpus, uploads
 
 
 def test_gzipped_text_upload_becomes_a_corpus():
     data = gzip.compress("한국어 말뭉치\n둘째 줄".encode("cp949"))
-    received = imports.receive(io.BytesIO(data), "옛글.txt.gz")
+    received = uploads.receive(io.BytesIO(data), "옛글.txt.gz")
     assert received.kind == "corpus"
     assert received.corpus.read_text() == "한국어 말뭉치\n둘째 줄" and "CP949" in received.corpus.notice
     assert received.corpus.name == "옛글.txt"
@@ -22,16 +22,16 @@ def test_zipped_text_upload_takes_the_first_text_member():
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("readme.md", "not this")
         archive.writestr("data/본문.txt", "나무위키 말뭉치")
-    received = imports.receive(io.BytesIO(buffer.getvalue()), "bundle.zip")
+    received = uploads.receive(io.BytesIO(buffer.getvalue()), "bundle.zip")
     assert received.corpus.read_text() == "나무위키 말뭉치" and received.corpus.name == "본문.txt"
 
 
 def test_zip_bomb_stops_at_the_cap_and_stores_nothing(monkeypatch, isolated_home):
     monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
-    monkeypatch.setattr(imports, "EXPANSION_LIMIT", 2)
+    monkeypatch.setattr(uploads, "EXPANSION_LIMIT", 2)
     bomb = gzip.compress(b"a" * (3 * config.MB))
-    with pytest.raises(imports.UploadError, match="larger than the limit"):
-        imports.receive(io.BytesIO(bomb), "bomb.txt.gz")
+    with pytest.raises(uploads.UploadError, match="larger than the limit"):
+        uploads.receive(io.BytesIO(bomb), "bomb.txt.gz")
     assert [c.id for c in corpus.list_corpora()] == [corpus.BUILTIN_ID]
     assert not any((isolated_home / "jobs" / "incoming").iterdir())
 
@@ -43,13 +43,13 @@ def test_zip_bomb_stops_at_the_cap_and_stores_nothing(monkeypatch, isolated_home
 ])
 def test_bad_archives_and_empty_files_are_clear_errors(name, data, message):
     with pytest.raises(corpus.CorpusError, match=message):
-        imports.receive(io.BytesIO(data), name)
+        uploads.receive(io.BytesIO(data), name)
 
 
 def test_upload_over_the_limit_is_refused_while_copying(monkeypatch):
     monkeypatch.setenv("NAMUWEB_MAX_UPLOAD_MB", "1")
-    with pytest.raises(imports.UploadError, match="larger than the limit of 1 MB"):
-        imports.receive(io.BytesIO(b"x" * (config.MB + 10)), "big.txt")
+    with pytest.raises(uploads.UploadError, match="larger than the limit of 1 MB"):
+        uploads.receive(io.BytesIO(b"x" * (config.MB + 10)), "big.txt")
 
 
 def test_rename_keeps_the_id():
