@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from namuweb.corpora import corpus as corpus_library
+from namuweb.corpora import corpus
 from namuweb.embeddings import embedding_library
 from namuweb import jobs
 from namuweb.language_model import runs
@@ -59,7 +59,7 @@ def corpus_usage(corpus_id: str, home: Path | None = None) -> CorpusUsage:
             continue
         if reads_it and (status := jobs.current_status(job)) and status.active:
             usage.active.append(f"tagging job {job.name}")
-    usage.tagged = [c.name for c in corpus_library.list_corpora(home) if c.parent == corpus_id]
+    usage.tagged = [c.name for c in corpus.list_corpora(home) if c.parent == corpus_id]
     return usage
 
 
@@ -67,7 +67,7 @@ def delete_corpus(corpus_id: str, home: Path | None = None) -> CorpusUsage:
     """Delete a corpus unless a job is reading it; returns what used it."""
     usage = corpus_usage(corpus_id, home)
     if usage.active:
-        raise corpus_library.CorpusError(f"{_listed(usage.active)} is reading this corpus now: stop it or wait "
+        raise corpus.CorpusError(f"{_listed(usage.active)} is reading this corpus now: stop it or wait "
                                          "for it to end, then delete")
-    corpus_library.delete_corpus(corpus_id, home)
+    corpus.delete_corpus(corpus_id, home)
     return usage

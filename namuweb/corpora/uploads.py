@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from namuweb import config as app_config
-from namuweb.corpora import corpus as corpus_library
+from namuweb.corpora import corpus
 from namuweb import jobs, storage
 
 OUTPUT = "output.txt"
@@ -31,7 +31,7 @@ EXPANSION_LIMIT = 20  # unpacked size may be at most this many times the upload 
 CHUNK = 1 << 20
 
 
-class UploadError(corpus_library.CorpusError):
+class UploadError(corpus.CorpusError):
     """An upload or import problem, one line for the user."""
 
 
@@ -104,7 +104,7 @@ def _unpack(path: Path, name: str, limit: int) -> tuple[Path, str]:
 @dataclasses.dataclass
 class Received:
     kind: str                       # "corpus" (stored) or "dump" (an import job was created)
-    corpus: corpus_library.Corpus | None = None
+    corpus: corpus.Corpus | None = None
     job_dir: Path | None = None
 
 
@@ -112,7 +112,7 @@ def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None)
     """Store an upload: text becomes a corpus, a dump becomes an import job (not yet started)."""
     app_config.check_demo_upload(None, f"“{name}”", UploadError)  # uploads off in this demo?
     limit = app_config.max_upload_bytes()
-    with corpus_library.storing(f"“{corpus_library.display_name(name)}”", home):
+    with corpus.storing(f"“{corpus.display_name(name)}”", home):
         return _receive(stream, name, options, home, limit)
 
 
@@ -122,14 +122,14 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
     try:
         raw = staging / "upload"
         if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
-            raise corpus_library.EmptyUpload(f"“{name}” is empty")
+            raise corpus.EmptyUpload(f"“{name}” is empty")
         # A demo limits what an upload becomes, not only what it weighs: a 92 KB .json.gz was an 18 MB corpus.
         path, inner_name = _unpack(raw, name, limit)
         suffix = Path(inner_name).suffix.lower()
         if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
             if path.stat().st_size > limit:
                 raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
-            return Received("corpus", corpus=corpus_library.add_text_file(path, inner_name, home))
+            return Received("corpus", corpus=corpus.add_text_file(path, inner_name, home))
         return Received("dump", job_dir=create_job(path, inner_name, options, home=home, move=True))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -143,7 +143,7 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
     try:
         target = job_dir / ("dump" + Path(name).suffix.lower())
         (shutil.move if move else shutil.copyfile)(str(dump), str(target))
-        FOLDERS.write(job_dir, {"name": corpus_library.display_name(name), "dump": target.name,
+        FOLDERS.write(job_dir, {"name": corpus.display_name(name), "dump": target.name,
                              "options": dataclasses.asdict(options), "created": stamp, "result": None,
                              "report": None})
     except BaseException:
@@ -175,7 +175,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         if report.documents_kept == 0:
             settings["error"] = "no document passed the filters: " + report.summary()
         else:
-            imported = corpus_library.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
+            imported = corpus.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
                                                notice=report.summary())
             jamo = output.with_suffix(".jamo.txt")
             if jamo.exists():

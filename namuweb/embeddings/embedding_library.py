@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from namuweb import config as app_config
-from namuweb.corpora import corpus as corpus_library
+from namuweb.corpora import corpus
 from namuweb import jobs, storage
 
 META_FILE = "meta.json"
@@ -73,7 +73,7 @@ def get(ref: str, home: Path | None = None) -> Entry:
 
 def create(config, home: Path | None = None) -> Path:
     """A folder for a skip-gram training job on a tagged corpus."""
-    source = corpus_library.get_corpus(config.corpus, home)
+    source = corpus.get_corpus(config.corpus, home)
     if source.source != "tagged":
         raise ValueError(f"“{source.name}” is not a tagged corpus: tag it on the Tagger page first "
                          f"(python -m namuweb tag-corpus {source.id})")
@@ -118,7 +118,7 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
             raise ValueError(f"“{name}” is not a word2vec text or binary file: {error}") from None
     folder = FOLDERS.new("imported", home)
     embeddings.save(folder)
-    _write_meta(folder, {"name": f"{corpus_library.display_name(name)} (imported)", "source": "imported"})
+    _write_meta(folder, {"name": f"{corpus.display_name(name)} (imported)", "source": "imported"})
     return Entry(folder.name, folder, json.loads((folder / META_FILE).read_text(encoding="utf-8")), None)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from namuweb import config as app_config
-from namuweb.corpora import corpus as corpus_library
+from namuweb.corpora import corpus
 from namuweb import jobs, storage
 from namuweb.language_model import charlm
 from namuweb.language_model.charlm import UNBOUNDED_STEPS, TrainConfig
@@ -88,7 +88,7 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
 
     ``characters``: the corpus's character counts where the caller has just counted them (a
     pass over a large corpus takes seconds)."""
-    found = corpus_library.get_corpus(config.corpus, home)
+    found = corpus.get_corpus(config.corpus, home)
     config.corpus = found.id
     stamp = storage.utc_stamp()
     folder = Path(run_dir) if run_dir else runs_dir(home) / storage.new_name(config.preset, stamp=stamp)
@@ -139,12 +139,12 @@ class Run:
     def vocab(self) -> Vocabulary:
         return load_vocab(self.vocab_file)
 
-    def corpus(self, home: Path | None = None) -> corpus_library.Corpus:
+    def corpus(self, home: Path | None = None) -> corpus.Corpus:
         """The corpus the run trains on; a deleted one is a RunError saying what the run can still do."""
         config = self.config()
         try:
-            return corpus_library.get_corpus(config.corpus, home)
-        except corpus_library.CorpusNotFound:
+            return corpus.get_corpus(config.corpus, home)
+        except corpus.CorpusNotFound:
             name = self.settings().get("corpus_name") or config.corpus
             raise RunError(f"the corpus “{name}” this run trained on has been deleted: the run still generates "
                            "text (a model carries its own vocabulary), but it cannot resume or be evaluated") from None

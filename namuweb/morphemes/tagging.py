@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from namuweb.corpora import corpus as corpus_library
+from namuweb.corpora import corpus
 from namuweb import jobs, storage
 from namuweb.config import MB
 
@@ -23,7 +23,7 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
     from namuweb.morphemes import morph
     if engine not in morph.ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
-    source = corpus_library.get_corpus(corpus_ref, home)
+    source = corpus.get_corpus(corpus_ref, home)
     stamp = storage.utc_stamp()
     job_dir = FOLDERS.new(engine, home, stamp=stamp)
     FOLDERS.write(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
@@ -36,7 +36,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     from namuweb.morphemes import morph
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
-    source = corpus_library.get_corpus(settings["corpus"])
+    source = corpus.get_corpus(settings["corpus"])
     output = job_dir / OUTPUT
     options = {"norm": settings["norm"], "stem": settings["stem"]} if settings["engine"] == "okt" else {}
 
@@ -53,7 +53,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"
     label = morph.LABELS[settings["engine"]] + (" norm" if options.get("norm") else "") + \
         (" stem" if options.get("stem") else "")
-    tagged = corpus_library.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
+    tagged = corpus.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
                                      parent=source.id, notice=f"{stats['sentences']:,} sentences tagged with {label}")
     output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
     settings["result"] = tagged.id
