@@ -345,3 +345,30 @@ def test_querying_saved_vectors_needs_neither_the_trainer_nor_tensorflow(tmp_pat
     assert done.returncode == 0, done.stderr[-2000:]
     first, loaded = done.stdout.strip().splitlines()
     assert first in {"나라/Noun", "사람/Noun"} and loaded == "[]"
+
+
+def test_neighbour_overlap_measures_agreement_on_planted_clusters():
+    """Twenty planted clusters of five words: a rotated, slightly noisy copy of the same geometry agrees
+    fully; the same words with half the clusters' members swapped between clusters agree on the other half;
+    shuffled vectors agree only by chance."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(20, 16))
+    words = [f"w{c}-{m}/Noun" for c in range(20) for m in range(5)]
+    planted = np.repeat(centres, 5, axis=0) + 0.05 * rng.normal(size=(100, 16))
+    first = vectors.Embeddings(words, [1] * 100, planted.astype(np.float32))
+    rotation, _ = np.linalg.qr(rng.normal(size=(16, 16)))
+    rotated = vectors.Embeddings(words, [1] * 100, (planted @ rotation + 0.01 * rng.normal(size=(100, 16))).astype(np.float32))
+    assert vectors.neighbour_overlap(first, rotated, words, k=4) == 1.0
+
+    # clusters 10..19: their members' vectors dealt out so that no two share a cluster any more
+    mixed = planted.copy()
+    order = np.arange(50, 100).reshape(10, 5).T.ravel()
+    mixed[50:] = planted[order]
+    half = vectors.Embeddings(words, [1] * 100, mixed.astype(np.float32))
+    agreement = vectors.neighbour_overlap(first, half, words[:50], k=4)
+    assert agreement == 1.0 and vectors.neighbour_overlap(first, half, words[50:], k=4) < 0.2
+
+    shuffled = vectors.Embeddings(words, [1] * 100, planted[rng.permutation(100)].astype(np.float32))
+    assert vectors.neighbour_overlap(first, shuffled, words, k=4) < 0.15
+    with pytest.raises(ValueError):
+        vectors.neighbour_overlap(first, rotated, [])

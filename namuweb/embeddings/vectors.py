@@ -223,6 +223,22 @@ class Embeddings:
         _write_atomic(Path(metadata_tsv), metadata)
 
 
+def neighbour_overlap(first: Embeddings, second: Embeddings, words: list[str], k: int = 10) -> float:
+    """How far two embeddings agree: the mean share of each word's ``k`` nearest neighbours they have in
+    common, over ``words`` (each in both vocabularies, neighbours searched in both whole vocabularies).
+
+    Two word2vec trainings on the same text with different seeds agree only partly; that agreement
+    is the baseline another trainer is measured against (``bench/skipgram.py``)."""
+    if not words:
+        raise ValueError("no words to compare")
+    shared = 0
+    for word in words:
+        mine = {w for w, _ in first.neighbors(word, k)}
+        theirs = {w for w, _ in second.neighbors(word, k)}
+        shared += len(mine & theirs)
+    return shared / (k * len(words))
+
+
 def _tsv_cell(text: str) -> str:
     return text.replace("\t", " ").replace("\n", " ")
 
