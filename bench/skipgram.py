@@ -1,6 +1,6 @@
-"""Words/s training skip-gram on the built-in corpus tagged with Okt: namuweb vs gensim.
+"""Skip-gram at the defaults against gensim: words/s, and how far the vectors agree with word2vec's.
 
-    python bench/skipgram.py [--epochs 5] [--rounds 3]
+    python bench/skipgram.py [--epochs 5] [--rounds 3] [--text FILE ...] [--set learning_rate=0.025 ...]
 
 NAMUWEB_HOME is set to a fresh temporary directory, the built-in corpus is
 tagged there with Okt (the tutorial's rule: split at '.', keep sentences of
@@ -16,6 +16,13 @@ It trains twice, with its default — K negatives per step shared by the step's
 pairs — and with k negatives per pair as word2vec draws them.  gensim's time is
 its whole ``Word2Vec(...)`` call.  Rounds alternate; each figure is the median.
 Goal (issue 6): namuweb >= 0.5x gensim.
+
+Agreement (issue 18): for the 100 most frequent words, the overlap of their 10 nearest neighbours
+between namuweb and gensim (each with seeds 1 and 2, the mean of the four pairs), over the overlap
+between gensim with seed 1 and gensim with seed 2 — how close namuweb comes to being one more run of word2vec.  On the
+built-in corpus and on every ``--text`` (plain Korean text, tagged here with Okt the same way).
+``--set NAME=VALUE`` changes a namuweb setting (not gensim's) to try other defaults.
+Goal: ratio >= 0.9 on every corpus at the defaults.
 """
 
 from __future__ import annotations
@@ -36,10 +43,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(ROOT))
 
 from namuweb.corpora import corpus  # noqa: E402
-
-from namuweb.morphemes import morph
-
-from namuweb.embeddings import skipgram
+from namuweb.embeddings import skipgram, vectors  # noqa: E402
+from namuweb.morphemes import morph  # noqa: E402
 
 PROBES = ("국민/Noun", "대통령/Noun", "법률/Noun")
 
@@ -50,28 +55,29 @@ sys.path.insert(0, {root!r})
 from namuweb.embeddings import skipgram
 skipgram.configure_process()
 import tensorflow  # noqa: F401  (not part of the timing, as in the bench's gensim side)
-config = skipgram.SkipGramConfig(corpus={corpus!r}, epochs={epochs}, shared_negatives={shared})
+config = skipgram.SkipGramConfig(corpus={corpus!r}, **{settings!r})
 started = time.perf_counter()
 trained = skipgram.train(config, Path({out!r}))
 seconds = time.perf_counter() - started
-print(json.dumps({{"seconds": seconds, "words": int(sum(trained.counts)) * {epochs},
+print(json.dumps({{"seconds": seconds, "words": int(sum(trained.counts)) * config.epochs,
                   "vocabulary": len(trained.words),
-                  "neighbours": {{p: trained.neighbors(p, 5) for p in {probes!r}}}}}, ensure_ascii=False))
+                  "neighbours": {{p: trained.neighbors(p, 5) for p in {probes!r} if p in trained.index()}}}}, ensure_ascii=False))
 """
 
 
-def tagged_builtin() -> corpus.Corpus:
-    source = corpus.ensure_builtin()
-    path = Path(os.environ["NAMUWEB_HOME"]) / "tagged.txt"
+def tagged(source: corpus.Corpus, name: str) -> corpus.Corpus:
+    """``source`` tagged with Okt by the tutorial's rule, as a tagged library corpus."""
+    path = Path(os.environ["NAMUWEB_HOME"]) / f"tagged-{source.id}.txt"
     with path.open("w", encoding="utf-8") as out:
         for line in source.read_text().splitlines():
             for sentence in morph.tag_line(line, "okt"):
                 out.write(sentence + "\n")
-    return corpus.add_file(path, "builtin (Okt)", source="tagged", parent=source.id)
+    return corpus.add_file(path, name, source="tagged", parent=source.id)
 
 
-def train_namuweb(corpus_id: str, epochs: int, shared: int, out: Path) -> dict:
-    code = CHILD.format(root=str(ROOT), corpus=corpus_id, epochs=epochs, shared=shared, out=str(out), probes=PROBES)
+def train_namuweb(corpus_id: str, settings: dict, out: Path) -> dict:
+    code = CHILD.format(root=str(ROOT), corpus=corpus_id, settings=settings, epochs=settings.get("epochs", 5),
+                        out=str(out), probes=PROBES)
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(done.stderr[-3000:])
@@ -84,32 +90,76 @@ def show(name: str, neighbours: dict) -> None:
         print(f"  {probe:12s} " + ", ".join(f"{w} {s:.2f}" for w, s in found))
 
 
+def gensim_vectors(sentences: list[list[str]], epochs: int, seed: int):
+    """gensim's Word2Vec with the settings namuweb's defaults mirror, and its whole call's seconds."""
+    from gensim.models import Word2Vec
+    clock = time.perf_counter()
+    model = Word2Vec(sentences, sg=1, negative=5, window=5, vector_size=100, min_count=2, epochs=epochs,
+                     workers=2, seed=seed, sample=1e-3)
+    return model.wv, time.perf_counter() - clock
+
+
+def as_embeddings(wv) -> vectors.Embeddings:
+    return vectors.Embeddings(list(wv.index_to_key), [int(wv.get_vecattr(w, "count")) for w in wv.index_to_key],
+                              wv.vectors.astype("float32"))
+
+
+def agreement(source: corpus.Corpus, settings: dict, top: int = 100, k: int = 10) -> dict:
+    """Overlap@k of the ``top`` most frequent words: namuweb~gensim (namuweb with seeds 1 and 2 against
+    gensim with seeds 1 and 2, the mean of the four) and gensim~gensim (seed 1 against seed 2)."""
+    sentences = [line.split() for line in source.read_text().splitlines() if line.strip()]
+    ours = []
+    for seed in (1, 2):
+        out = Path(os.environ["NAMUWEB_HOME"]) / f"agree-{source.id}-{seed}"
+        train_namuweb(source.id, {**settings, "seed": seed}, out)
+        ours.append(vectors.Embeddings.load(out))
+    theirs = [as_embeddings(gensim_vectors(sentences, 5, seed)[0]) for seed in (1, 2)]
+    known = [embeddings.index() for embeddings in (*ours, theirs[1])]
+    words = [w for w in theirs[0].words if all(w in index for index in known)][:top]
+    with_gensim = statistics.mean(vectors.neighbour_overlap(a, b, words, k) for a in ours for b in theirs)
+    baseline = vectors.neighbour_overlap(theirs[0], theirs[1], words, k)
+    return {"corpus": source.name, "tokens": sum(map(len, sentences)), "words": len(words), "ours": with_gensim,
+            "baseline": baseline, "ratio": with_gensim / baseline}
+
+
+def setting(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    try:
+        return name, json.loads(value)
+    except ValueError:
+        return name, value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=5, help="for the words/s rounds")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--text", action="append", default=[], help="another plain Korean text for the agreement")
+    parser.add_argument("--set", action="append", default=[], type=setting, help="a namuweb setting NAME=VALUE")
     args = parser.parse_args()
+    overrides = dict(args.set)
     started = time.perf_counter()
-    tagged = tagged_builtin()
-    sentences = [line.split() for line in tagged.read_text().splitlines() if line.strip()]
+    builtin = tagged(corpus.ensure_builtin(), "builtin (Okt)")
+    sentences = [line.split() for line in builtin.read_text().splitlines() if line.strip()]
     print(f"tagged the built-in corpus with Okt in {time.perf_counter() - started:.1f} s: "
           f"{len(sentences):,} sentences, {sum(map(len, sentences)):,} tokens")
-    from gensim.models import Word2Vec
+    if overrides:
+        print(f"namuweb settings changed from the defaults: {overrides}")
 
-    shared = skipgram.SkipGramConfig(corpus=tagged.id).shared_negatives
-    sides = {"shared": shared, "per pair": 0}
+    defaults = skipgram.SkipGramConfig(corpus=builtin.id)
+    shared = overrides.get("shared_negatives", defaults.shared_negatives) or 32
+    sides = {"shared": {**overrides, "epochs": args.epochs, "shared_negatives": shared},
+             "per pair": {**overrides, "epochs": args.epochs, "shared_negatives": 0}}
     seconds: dict[str, list[float]] = {"shared": [], "per pair": [], "gensim": []}
     found: dict[str, dict] = {}
     for round_ in range(args.rounds):  # alternating, so a noisy neighbour slows all alike
-        for name, negatives in (sides.items() if round_ % 2 == 0 else reversed(sides.items())):
-            out = Path(os.environ["NAMUWEB_HOME"]) / f"skipgram-{round_}-{negatives}"
-            found[name] = train_namuweb(tagged.id, args.epochs, negatives, out)
+        for name, settings in (sides.items() if round_ % 2 == 0 else reversed(sides.items())):
+            out = Path(os.environ["NAMUWEB_HOME"]) / f"skipgram-{round_}-{settings['shared_negatives']}"
+            found[name] = train_namuweb(builtin.id, settings, out)
             seconds[name].append(found[name]["seconds"])
-        clock = time.perf_counter()
-        theirs = Word2Vec(sentences, sg=1, negative=5, window=5, vector_size=100, min_count=2, epochs=args.epochs,
-                          workers=2, seed=0, sample=1e-3)
-        seconds["gensim"].append(time.perf_counter() - clock)
-        assert len(theirs.wv) == found["shared"]["vocabulary"]
+        theirs, took = gensim_vectors(sentences, args.epochs, seed=0)
+        seconds["gensim"].append(took)
+        assert len(theirs) == found["shared"]["vocabulary"]
     median = {name: statistics.median(times) for name, times in seconds.items()}
     words = found["shared"]["words"]
 
@@ -124,7 +174,16 @@ def main() -> None:
           f"with negatives per pair {median['gensim'] / median['per pair']:.2f}x")
     show("namuweb, shared negatives", found["shared"]["neighbours"])
     show("namuweb, negatives per pair", found["per pair"]["neighbours"])
-    show("gensim", {p: theirs.wv.most_similar(p, topn=5) for p in PROBES})
+    show("gensim", {p: theirs.most_similar(p, topn=5) for p in PROBES})
+
+    corpora = [builtin] + [tagged(corpus.add_text_file(Path(text), Path(text).name), f"{Path(text).name} (Okt)")
+                           for text in args.text]
+    print("\nagreement with word2vec at namuweb's defaults: overlap@10 of the 100 most frequent words' neighbours")
+    print(f"{'corpus':28s} {'tokens':>8s} {'namuweb~gensim':>15s} {'gensim~gensim':>14s} {'ratio':>6s}")
+    for source in corpora:
+        row = agreement(source, overrides)
+        print(f"{row['corpus'][:28]:28s} {row['tokens']:8,d} {row['ours']:15.3f} {row['baseline']:14.3f} "
+              f"{row['ratio']:6.2f}  (goal >= 0.9: {'met' if row['ratio'] >= 0.9 else 'NOT met'})")
 
 
 if __name__ == "__main__":

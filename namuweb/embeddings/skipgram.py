@@ -35,9 +35,11 @@ of every pair is word2vec's, and the step's scores and gradients become small
 matmuls instead of k gathered rows per pair (``shared_negatives=0`` draws k per
 pair, exactly as word2vec does; ``bench/skipgram.py`` compares both).  The gradients of a batch
 are summed (each pair contributes what sequential SGD would have), so the
-learning rate means the same as word2vec's per pair.  The default rate is
-twice word2vec's: it was chosen on the small built-in corpus, where five
-epochs at word2vec's rate leave the vectors under-trained.
+learning rate means the same as word2vec's per pair, and the defaults are
+word2vec's (rate 0.025, 5 epochs): the vectors then agree with gensim's as
+closely as two gensim runs agree with each other (``bench/skipgram.py``), also
+on a small corpus, where word2vec's five epochs leave them under-trained (more
+epochs sharpen them there; a higher rate only moves them away from word2vec's).
 
 The vectors it saves are :class:`namuweb.embeddings.vectors.Embeddings`, which are
 queried without this module.  Backend code: no Streamlit import; TensorFlow
@@ -65,6 +67,7 @@ CONFIG_FILE = "config.json"
 LOSS_FILE = "loss.jsonl"
 
 TABLE_SIZE = 1 << 21   # slots of the negative-sampling table (word2vec uses 1e8 for far larger vocabularies)
+SLOTS_PER_WORD = 256   # a small vocabulary needs a smaller table for the same resolution
 MIN_LR_SHARE = 1e-4    # the learning rate decays linearly to this share of its start (gensim's min_alpha)
 BLOCK_TOKENS = 1 << 20  # pairs are generated for about this many tokens at a time, to bound memory
 LOG_EVERY_S = 0.25     # at most this often a loss.jsonl line and a progress call
@@ -98,7 +101,7 @@ class SkipGramConfig:
     min_count: int = 2
     subsample: float = 1e-3         # frequent-word subsampling threshold; 0 = off
     epochs: int = 5
-    learning_rate: float = 0.05     # SGD, decayed linearly like word2vec (see the module docstring)
+    learning_rate: float = 0.025    # word2vec's, decayed linearly as in word2vec (see the module docstring)
     batch: int = 1024               # pairs per step
     shared_negatives: int = 32      # negatives drawn per step and shared by its pairs; 0 = k per pair
     seed: int = 0
@@ -460,7 +463,8 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
     expected_pairs = len(data.ids) * kept_share * (config.window + 1)
     batch = effective_batch(config.batch, len(data.words))
     total_steps = max(1, math.ceil(expected_pairs / batch)) * config.epochs
-    model = _SkipGramModel(len(data.words), config, negative_table(data.counts), batch,
+    table = negative_table(data.counts, size=min(TABLE_SIZE, SLOTS_PER_WORD * len(data.words)))
+    model = _SkipGramModel(len(data.words), config, table, batch,
                            jit=compile_with_xla(expected_pairs * config.epochs))
 
     started = time.perf_counter()
