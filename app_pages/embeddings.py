@@ -26,9 +26,20 @@ busy = [e for e in embedding_library.entries() if e.status and e.status.active]
 with st.expander("Train new embeddings", expanded=not tagged or not embedding_library.entries(),
                  icon=":material/model_training:"):
     if not tagged:
-        st.info("No tagged corpus yet. Tag one on the **Tagger** page (tab *Tag a corpus*: the built-in corpus "
-                "with Okt takes a few seconds), then come back.", icon=":material/label:")
-        if st.button("Open the Tagger", icon=":material/label:"):
+        st.info("No tagged corpus yet. One click tags the built-in corpus and trains on it with the defaults, "
+                "as one job; or tag any corpus on the **Tagger** page (tab *Tag a corpus*) and come back.",
+                icon=":material/label:")
+        cols = st.columns([2, 1])
+        if cols[0].button("Build embeddings from the built-in corpus", type="primary", icon=":material/bolt:",
+                          disabled=bool(busy)):
+            try:
+                folder = embedding_library.create_build()
+                jobs.start(embedding_library.BUILD, folder)
+                st.session_state.open_embeddings = folder.name  # the explorer opens on it when it is ready
+                st.rerun()
+            except (ValueError, jobs.JobError) as problem:
+                st.error(literal(problem), icon=":material/error:")
+        if cols[1].button("Open the Tagger", icon=":material/label:"):
             st.switch_page("app_pages/tagger.py")
     else:
         from namuweb.embeddings.skipgram import SkipGramConfig  # no TensorFlow: the config is plain data
@@ -109,6 +120,8 @@ if not ready:
             "corpus) or import a word2vec file.", icon=":material/info:")
     st.stop()
 by_id = {e.id: e for e in ready}
+if st.session_state.get("open_embeddings") in by_id:  # a build just finished
+    st.session_state.embeddings = st.session_state.pop("open_embeddings")
 if st.session_state.get("embeddings") not in by_id:
     st.session_state.embeddings = ready[0].id
 chosen = by_id[st.selectbox("Embeddings", list(by_id), key="embeddings", format_func=lambda i: by_id[i].label)]
@@ -142,7 +155,17 @@ def resolve(word: str | None) -> str | None:
         return None
 
 
-first_word = next((w for w in ("국민/Noun", "대통령/Noun", "법률/Noun") if w in vocabulary), vocabulary[0])
+def opening_word() -> str:
+    """국민 in whatever tagset the vectors use (국민/Noun with Okt, 국민/NNG with Kiwi), else the most frequent word."""
+    for bare in ("국민", "대통령", "법률"):
+        try:
+            return vectors.find(bare)
+        except KeyError:
+            continue
+    return vocabulary[0]
+
+
+first_word = opening_word()
 near, relate, world, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Export"])
 
 with near:

@@ -340,6 +340,14 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_embeddings(args: argparse.Namespace) -> int:
+    from namuweb.embeddings import embedding_library
+    folder = _job_folder(args, embedding_library.BUILDS, "a build of embeddings",
+                         lambda: embedding_library.create_build(args.corpus, args.engine), "")
+    _run_job(embedding_library.BUILD, folder)
+    return 0
+
+
 def cmd_neighbors(args: argparse.Namespace) -> int:
     from namuweb.embeddings import embedding_library, vectors
     try:
@@ -470,6 +478,15 @@ def parser() -> argparse.ArgumentParser:
                          "pair, as word2vec does")
     sg.add_argument("--drop-tags", help="comma-separated tags to leave out, e.g. Josa,Punctuation")
     sg.set_defaults(handler=cmd_skipgram)
+
+    build = commands.add_parser("build-embeddings", help="tag a plain corpus and train skip-gram on it, as one job",
+                                description="From a plain corpus to embeddings in one go: tag it (Kiwi, or Okt "
+                                            "where Kiwi is missing), then train skip-gram with the defaults.")
+    build.add_argument("--corpus", default=corpus.BUILTIN_ID, help=f"a plain library corpus (default {corpus.BUILTIN_ID})")
+    build.add_argument("--engine", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"],
+                       help="the tagger (default: kiwi where installed, else okt)")
+    build.add_argument("--job-dir", help="resume this build's folder")
+    build.set_defaults(handler=cmd_build_embeddings)
 
     nb = commands.add_parser("neighbors", help="nearest words by cosine similarity")
     nb.add_argument("--embeddings", required=True, help="embeddings id or name")

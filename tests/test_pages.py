@@ -383,3 +383,21 @@ def test_corpora_page_imports_the_fixture_dump_into_the_library():
     vocabulary = page("vocabulary").run()
     assert imported.id in vocabulary.selectbox[0].options or any(
         imported.name in o for o in vocabulary.selectbox[0].options)
+
+
+def test_embeddings_page_builds_embeddings_from_nothing_with_one_click():
+    """A fresh server: one click tags the built-in corpus and trains on it, one job with one bar, and the
+    explorer opens on 국민 in the tagger's own tagset."""
+    from namuweb.embeddings import embedding_library
+    at = page("embeddings").run()
+    assert not at.exception and any("No tagged corpus yet" in i.value for i in at.info)
+    button(at, "Build embeddings from the built-in corpus").click().run()
+    assert not at.exception
+    [entry] = embedding_library.entries()
+    assert entry.status.kind == embedding_library.BUILD.name
+    poll(at, lambda at: embedding_library.get(entry.id).ready, timeout=180)
+    at.run()
+    assert not at.exception
+    assert next(s for s in at.selectbox if s.label == "Embeddings").value == entry.id
+    assert next(s for s in at.selectbox if s.label == "Word").value == "국민/NNG"
+    assert len(at.dataframe[0].value) == 10

@@ -372,3 +372,26 @@ def test_neighbour_overlap_measures_agreement_on_planted_clusters():
     assert vectors.neighbour_overlap(first, shuffled, words, k=4) < 0.15
     with pytest.raises(ValueError):
         vectors.neighbour_overlap(first, rotated, [])
+
+
+@pytest.mark.engines  # Kiwi runs in this process
+def test_a_build_tags_the_builtin_corpus_and_trains_on_it_as_one_job(isolated_home, capsys):
+    """From nothing to vectors in one job with one bar: tagging fills its first half, training the rest."""
+    from namuweb import cli, jobs
+    from namuweb.embeddings import embedding_library
+    seen = []
+    folder = embedding_library.create_build(engine="kiwi")
+    summary = jobs.run_here(embedding_library.BUILD, folder, show=seen.append)
+    assert summary.endswith(f"dimensions in {folder}")
+    assert {p.unit for p in seen} == {"%"} and seen[-1].done == 100
+    tagging = [p for p in seen if p.message.startswith("tagging with Kiwi")]
+    training = [p for p in seen if p.message.startswith("training")]
+    assert tagging and training and max(p.done for p in tagging) <= 50 <= min(p.done for p in training)
+    entry = embedding_library.get(folder.name)
+    assert entry.ready and entry.status.state == "finished"
+    tagged = corpus_library.get_corpus(embedding_library.BUILDS.read(folder)["tagged"])
+    assert tagged.source == "tagged" and tagged.parent == corpus_library.BUILTIN_ID  # kept in the library too
+    assert embedding_library.load(entry).find("국민") == "국민/NNG"  # Kiwi's tagset
+
+    assert cli.main(["build-embeddings", "--corpus", tagged.id]) == 2  # tagged already: train on it instead
+    assert "is tagged already" in capsys.readouterr().err

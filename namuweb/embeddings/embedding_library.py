@@ -85,19 +85,36 @@ def create(config, home: Path | None = None) -> Path:
     return folder
 
 
-def run(folder: Path, job: jobs.JobContext) -> str:
-    """Train the skip-gram job in ``folder``; its vectors are saved there, also at a stop."""
+def _train(folder: Path, job: jobs.JobContext, *, done_before: float | None = None) -> str:
+    """Train the skip-gram settings in ``folder``; its vectors are saved there, also at a stop.
+    Progress in steps, or, after ``done_before`` of a longer job (a build that tagged first), as the
+    rest of its percentage."""
     from namuweb.embeddings import skipgram
     skipgram.configure_process()  # before TensorFlow starts
     config = skipgram.SkipGramConfig.from_json(FOLDERS.read(folder))
 
-    def on_progress(row: dict) -> None:
-        job.report(row.get("step", 0), row.get("total_steps"), "steps",
-                   f"epoch {row.get('epoch', 1)} · loss {row.get('loss', float('nan')):.3f}",
-                   **{k: v for k, v in row.items() if isinstance(v, (int, float, str))})
+    def on_progress(row: dict, finished: bool = False) -> None:
+        figures = {k: v for k, v in row.items() if isinstance(v, (int, float, str))}
+        message = f"epoch {row.get('epoch', 1)} · loss {row.get('loss', float('nan')):.3f}"
+        total = row.get("total_steps") or 1  # planned from the expected pairs: subsampling leaves fewer
+        step = total if finished else min(row.get("step", 0), total)
+        if done_before is None:
+            job.report(step, total, "steps", message, **figures)
+        else:
+            job.report(round(100 * (done_before + (1 - done_before) * step / total), 1), 100, "%",
+                       "training · " + message, **figures)
+        last.update(row)
 
+    last: dict = {}
     embeddings = skipgram.train(config, folder, should_stop=lambda: job.stop_requested, on_progress=on_progress)
+    if last and not job.stop_requested:
+        on_progress(last, finished=True)
     return f"{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}"
+
+
+def run(folder: Path, job: jobs.JobContext) -> str:
+    """The skip-gram job: train on the tagged corpus its settings name."""
+    return _train(folder, job)
 
 
 SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)
@@ -130,3 +147,65 @@ def load(entry: Entry | Path):
 def loss_curve(folder: Path) -> pd.DataFrame:
     rows = storage.read_jsonl(Path(folder) / LOSS_FILE)
     return pd.DataFrame(rows, columns=sorted({k for r in rows for k in r} | {"step", "loss"}))
+
+
+# --- from nothing to a map in one job: tag a plain corpus, then train with the defaults ---------
+
+BUILD_FILE = "build.json"
+BUILDS = jobs.JobFolders("embeddings", BUILD_FILE)
+TAGGING_SHARE = 0.5  # of the one progress bar: tagging the built-in corpus takes about as long as training it
+
+
+def default_engine() -> str:
+    """Kiwi where it is installed (no Java to start), else Okt, the tutorial's."""
+    from namuweb.morphemes import morph
+    available = {e.name for e in morph.engines() if e.available}
+    return "kiwi" if "kiwi" in available else "okt"
+
+
+def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None, home: Path | None = None) -> Path:
+    """A folder for a build: a plain corpus to tag with ``engine`` and train skip-gram on, as one job."""
+    from namuweb.morphemes import morph
+    engine = engine or default_engine()
+    if engine not in morph.ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
+    source = corpus.get_corpus(corpus_ref, home)
+    if source.source == "tagged":
+        raise ValueError(f"“{source.name}” is tagged already: train on it (python -m namuweb skipgram --corpus "
+                         f"{source.id})")
+    folder = BUILDS.new("built", home)
+    BUILDS.write(folder, {"corpus": source.id, "engine": engine, "tagged": None})
+    _write_meta(folder, {"name": f"{source.name} · {morph.LABELS[engine]} · skip-gram", "source": "trained",
+                         "corpus": source.id, "corpus_name": source.name})
+    return folder
+
+
+def build(folder: Path, job: jobs.JobContext) -> str:
+    """Tag the build's corpus into a tagged library corpus (once; a resumed build goes on where it
+    stopped), then train skip-gram on it with the defaults."""
+    from namuweb.embeddings import skipgram
+    from namuweb.morphemes import morph, tagging
+    folder = Path(folder)
+    settings = BUILDS.read(folder)
+    if settings["tagged"] is None:
+        label = morph.LABELS[settings["engine"]]
+
+        def progress(done: int, total: int, lines: int, sentences: int) -> None:
+            job.report(round(100 * TAGGING_SHARE * done / max(total, 1), 1), 100, "%",
+                       f"tagging with {label} · {sentences:,} sentences")
+
+        try:
+            stats, tagged = tagging.tag_into_library(corpus.get_corpus(settings["corpus"]), settings["engine"],
+                                                     folder / tagging.OUTPUT, should_stop=lambda: job.stop_requested,
+                                                     progress=progress)
+        except morph.EngineUnavailable as error:
+            raise jobs.JobError(str(error)) from None
+        if tagged is None:
+            return f"stopped while tagging, after {stats['lines']:,} lines; resume to go on"
+        settings["tagged"] = tagged.id
+        FOLDERS.write(folder, skipgram.SkipGramConfig(corpus=tagged.id).validated().to_json())
+        BUILDS.write(folder, settings)
+    return _train(folder, job, done_before=TAGGING_SHARE)
+
+
+BUILD = jobs.JobKind("build-embeddings", BUILDS, build)

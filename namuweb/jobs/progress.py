@@ -44,11 +44,13 @@ class Progress:
     def line(self) -> str:
         """One line for a terminal, a log or a page: ``42% · 120 of 284 steps · 3.1 steps/s · epoch 2 · ETA 53 s``."""
         parts = []
-        if self.total:
+        if self.total and self.unit == "%":
+            parts.append(f"{self.fraction:.0%}")
+        elif self.total:
             parts.append(f"{self.fraction:.0%} · {_number(self.done)} of {_number(self.total)} {self.unit}".rstrip())
         elif self.done:
             parts.append(f"{_number(self.done)} {self.unit}".rstrip())
-        if self.rate and self.unit != "s":
+        if self.rate and self.unit not in ("s", "%"):
             parts.append(f"{_number(self.rate)} {self.unit or 'units'}/s")
         if self.message:
             parts.append(self.message)

@@ -31,13 +31,28 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
     return job_dir
 
 
+def tag_into_library(source: corpus.Corpus, engine: str, output: Path, *, should_stop, progress,
+                     **options) -> tuple[dict, corpus.Corpus | None]:
+    """Tag (or go on tagging) ``source`` into ``output``; a finished output becomes a tagged library
+    corpus linked to its source (None while stopped).  ``progress(done, total, lines, sentences)``
+    counts bytes of the source."""
+    from namuweb.morphemes import morph
+    stats = morph.tag_corpus(source.path, output, engine, progress=progress, should_stop=should_stop,
+                             resume=True, **options)
+    if stats.get("stopped"):
+        return stats, None
+    label = morph.LABELS[engine] + (" norm" if options.get("norm") else "") + (" stem" if options.get("stem") else "")
+    tagged = corpus.add_file(output, f"{source.name} · tagged ({label})", source="tagged", parent=source.id,
+                             notice=f"{stats['sentences']:,} sentences tagged with {label}")
+    output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
+    return stats, tagged
+
+
 def run(job_dir: Path, job: jobs.JobContext) -> str:
     """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus."""
     from namuweb.morphemes import morph
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
-    source = corpus.get_corpus(settings["corpus"])
-    output = job_dir / OUTPUT
     options = {"norm": settings["norm"], "stem": settings["stem"]} if settings["engine"] == "okt" else {}
 
     def progress(done: int, total: int, lines: int, sentences: int) -> None:
@@ -45,17 +60,12 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
                    lines=lines, sentences=sentences)
 
     try:
-        stats = morph.tag_corpus(source.path, output, settings["engine"], progress=progress,
-                                 should_stop=lambda: job.stop_requested, resume=True, **options)
+        stats, tagged = tag_into_library(corpus.get_corpus(settings["corpus"]), settings["engine"], job_dir / OUTPUT,
+                                         should_stop=lambda: job.stop_requested, progress=progress, **options)
     except morph.EngineUnavailable as error:
         raise jobs.JobError(str(error)) from None
-    if stats.get("stopped"):
+    if tagged is None:
         return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"
-    label = morph.LABELS[settings["engine"]] + (" norm" if options.get("norm") else "") + \
-        (" stem" if options.get("stem") else "")
-    tagged = corpus.add_file(output, f"{source.name} · tagged ({label})", source="tagged",
-                                     parent=source.id, notice=f"{stats['sentences']:,} sentences tagged with {label}")
-    output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
     settings["result"] = tagged.id
     FOLDERS.write(job_dir, settings)
     return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}"

@@ -144,6 +144,20 @@ def walk_phases(page, app, wait_for_app, phase):
     photograph(page, "vocabulary")
 
     phase("vocabulary")
+    # Embeddings from nothing: one click tags the built-in corpus and trains on it, then the explorer opens on 국민.
+    open_from_sidebar(page, "embeddings", wait_for_app)
+    page.get_by_role("button", name="Build embeddings from the built-in corpus").click()
+    word_box = page.get_by_role("combobox", name="Word")
+    expect(word_box).to_be_visible(timeout=240_000)
+    wait_for_app(page)
+    neighbours = page.locator('[data-testid="stDataFrame"]').first
+    expect(neighbours).to_be_visible()
+    expect(page.get_by_text(re.compile(r"국민/NNG"))).not_to_have_count(0)
+    page.get_by_role("tab", name="Map").click()
+    expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
+    photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
+
+    phase("embeddings in one click")
     # Tag a sentence typed by hand.
     open_from_sidebar(page, "tagger", wait_for_app)
     box = page.get_by_role("textbox", name="Text")
@@ -161,24 +175,6 @@ def walk_phases(page, app, wait_for_app, phase):
     photograph(page, "tagger")
 
     phase("tag the corpus")
-    # Train skip-gram on it (the defaults) and query a neighbour.
-    open_from_sidebar(page, "embeddings", wait_for_app)
-    page.get_by_role("button", name="Train embeddings").click()
-    word_box = page.get_by_role("combobox", name="Word")
-    expect(word_box).to_be_visible(timeout=240_000)
-    wait_for_app(page)
-    word_box.click()
-    word_box.fill("국민")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    neighbours = page.locator('[data-testid="stDataFrame"]').first
-    expect(neighbours).to_be_visible()
-    expect(page.get_by_text(re.compile(r"국민/Noun"))).not_to_have_count(0)
-    page.get_by_role("tab", name="Map").click()
-    expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
-    photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
-
-    phase("skip-gram")
     # The library: the built-in corpus and its tagged child, in a table.
     open_from_sidebar(page, "corpora", wait_for_app)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
