@@ -7,7 +7,7 @@ from namuweb import charts, jobs
 
 from namuweb.corpora import corpus
 
-from namuweb.embeddings import embedding_library
+from namuweb.embeddings import embedding_library, evaluation
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
@@ -17,6 +17,7 @@ st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
            "contexts end up close together. Train on a tagged corpus, or import word2vec vectors.")
 
+EVALUATION_FILE_LIMIT = 5 * 2**20
 DROPPABLE = ["Josa", "Punctuation", "Eomi", "PreEomi", "Foreign", "Number", "Alpha", "Suffix"]
 
 
@@ -166,7 +167,7 @@ def opening_word() -> str:
 
 
 first_word = opening_word()
-near, relate, world, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Export"])
+near, relate, world, judge, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Evaluate", "Export"])
 
 with near:
     cols = st.columns([3, 1, 2])
@@ -216,6 +217,62 @@ with world:
                + (f"Ringed: **{literal(shown[0])}** and its neighbours "
                   f"{literal(', '.join(shown[1:])) or '(none among these words)'}."
                   if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))
+
+with judge:
+    st.caption("As gensim evaluates: odd one out (`doesnt_match`), word-pair similarity (`evaluate_word_pairs`: "
+               "Spearman and Pearson correlation of human scores with cosine similarity) and analogies "
+               "(`evaluate_word_analogies`, word2vec's questions-words.txt format). Bare words such as 국민 and "
+               "tagged tokens such as 국민/Noun both work.")
+    odd_words = st.text_input("Odd one out — words separated by spaces",
+                              "", key="odd_words",
+                              placeholder="대통령 국회 법률 고양이")
+    if odd_words.split():
+        try:
+            odd, unknown = evaluation.doesnt_match(vectors, odd_words.split())
+            st.metric("Does not match", odd)
+            if unknown:
+                st.caption("Not in the vocabulary, left out: " + literal(", ".join(unknown)))
+        except ValueError as problem:
+            st.warning(literal(problem), icon=":material/search_off:")
+
+    def uploaded_lines(upload) -> list[str] | None:
+        """The upload's lines, or None after saying why they cannot be read."""
+        if upload.size > EVALUATION_FILE_LIMIT:
+            st.error(f"“{literal(upload.name)}” is larger than {EVALUATION_FILE_LIMIT // 2**20} MB; evaluation "
+                     "files are small text files", icon=":material/error:")
+            return None
+        try:
+            return upload.getvalue().decode("utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            st.error(f"“{literal(upload.name)}” is not UTF-8 text", icon=":material/error:")
+            return None
+
+    cols = st.columns(2)
+    pairs_file = cols[0].file_uploader("Word pairs (word1 TAB word2 TAB score)", type=["txt", "tsv", "csv"],
+                                       key="pairs_file")
+    analogy_file = cols[1].file_uploader("Analogies (questions-words.txt format)", type=["txt"], key="analogy_file")
+    if pairs_file is not None and (lines := uploaded_lines(pairs_file)) is not None:
+        scores = evaluation.evaluate_word_pairs(vectors, lines)
+        cols = st.columns(4)
+        cols[0].metric("Spearman", f"{scores.spearman:.3f}")
+        cols[1].metric("Pearson", f"{scores.pearson:.3f}")
+        cols[2].metric("Pairs scored", f"{len(scores.pairs):,}")
+        cols[3].metric("Out of vocabulary", f"{scores.oov_ratio:.1f}%", help=f"{len(scores.unknown):,} pairs")
+        if scores.pairs:
+            st.altair_chart(charts.pair_scores(pd.DataFrame(scores.pairs, columns=["a", "b", "gold", "cosine"])),
+                            width="stretch")
+    if analogy_file is not None and (lines := uploaded_lines(analogy_file)) is not None:
+        try:
+            result = evaluation.evaluate_word_analogies(vectors, lines)
+        except evaluation.AnalogyFileError as problem:
+            st.error(literal(problem), icon=":material/error:")
+        else:
+            table = pd.DataFrame([{"section": s.section, "correct": len(s.correct),
+                                   "asked": len(s.correct) + len(s.incorrect), "accuracy": s.accuracy,
+                                   "out of vocabulary": s.unknown} for s in [*result.sections, result.total]])
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                                    max_value=1)})
 
 with export:
     folder = chosen.path

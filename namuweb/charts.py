@@ -132,3 +132,11 @@ def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
         align="left", dx=9, dy=-6, fontSize=13, fontWeight="bold", color="#b71c1c", font=FONT).encode(text="word:N")
     return _style(alt.layer(dots, rings, labels).properties(height=560, title="Map of the most frequent words")
                   .interactive())
+
+
+def pair_scores(pairs: pd.DataFrame) -> alt.Chart:
+    """Human scores against the model's cosine similarity, one point per word pair (columns a, b, gold, cosine)."""
+    chart = alt.Chart(pairs).mark_circle(size=40, opacity=0.6).encode(
+        x=alt.X("gold:Q", title="human score"), y=alt.Y("cosine:Q", title="cosine similarity"),
+        tooltip=["a", "b", alt.Tooltip("gold:Q"), alt.Tooltip("cosine:Q", format=".3f")])
+    return _style(chart.properties(title="Word pairs: human score vs cosine", height=320))

@@ -401,3 +401,34 @@ def test_embeddings_page_builds_embeddings_from_nothing_with_one_click():
     assert next(s for s in at.selectbox if s.label == "Embeddings").value == entry.id
     assert next(s for s in at.selectbox if s.label == "Word").value == "국민/NNG"
     assert len(at.dataframe[0].value) == 10
+
+
+def test_embeddings_page_evaluates_like_gensim(tmp_path):
+    """The Evaluate tab: odd one out, word-pair correlations with their scatter, analogy accuracy by section."""
+    import numpy as np
+    from namuweb.embeddings import embedding_library, evaluation
+    from namuweb.embeddings.vectors import Embeddings
+    rng = np.random.default_rng(0)
+    words = [f"말{i}/Noun" for i in range(40)]
+    vectors = Embeddings(words, [1] * 40, rng.normal(size=(40, 8)).astype(np.float32))
+    vectors.to_word2vec_text(tmp_path / "v.txt")
+    embedding_library.import_file((tmp_path / "v.txt").read_bytes(), "v.txt")
+    at = page("embeddings").run()
+    next(t for t in at.text_input if t.key == "odd_words").input("말1 말2 말3 없는말").run()
+    assert not at.exception
+    odd = next(m for m in at.metric if m.label == "Does not match")
+    assert odd.value == evaluation.doesnt_match(vectors, ["말1", "말2", "말3"])[0]
+    pairs = "".join(f"말{i}\t말{i + 1}\t{i % 5}\n" for i in range(30)) + "없는말\t말1\t2\n"
+    next(u for u in at.file_uploader if u.label.startswith("Word pairs")).upload("pairs.tsv", pairs.encode(), "text/plain").run()
+    expected = evaluation.evaluate_word_pairs(vectors, pairs.splitlines())
+    assert next(m for m in at.metric if m.label == "Spearman").value == f"{expected.spearman:.3f}"
+    assert next(m for m in at.metric if m.label == "Out of vocabulary").value == f"{100 / 31:.1f}%"
+    assert "Word pairs: human score vs cosine" in chart_titles(at)
+    analogies = ": one\n말1 말2 말3 말4\n말5 말6 말7 없는말\n: two\n말8 말9 말10 말11\n"
+    next(u for u in at.file_uploader if u.label.startswith("Analogies")).upload("q.txt", analogies.encode(), "text/plain").run()
+    assert not at.exception
+    table = at.dataframe[-1].value
+    assert table["section"].tolist() == ["one", "two", "Total accuracy"]
+    assert table["out of vocabulary"].tolist() == [1, 0, 1] and table["asked"].tolist() == [1, 1, 2]
+    next(u for u in at.file_uploader if u.label.startswith("Analogies")).upload("bad.txt", b"a b c d\n", "text/plain").run()
+    assert any("comes before any" in e.value and "header" in e.value for e in at.error)  # shown literally
