@@ -28,7 +28,7 @@ import numpy as np
 from namuweb.text import hangul
 
 from namuweb.language_model import runs
-from namuweb.text.vocab import Vocabulary, load_vocab
+from namuweb.text.vocab import Vocabulary
 
 DEFAULT_START = "한국에서는"
 CHECK_EVERY = 16
