@@ -7,7 +7,7 @@ from namuweb import charts, jobs
 
 from namuweb.corpora import corpus
 
-from namuweb.embeddings import embedding_library, evaluation
+from namuweb.embeddings import embedding_library, evaluation, projections
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
@@ -206,14 +206,30 @@ with relate:
         st.dataframe(answers, hide_index=True, width="stretch",
                      column_config={"cosine": st.column_config.NumberColumn(format="%.3f")})
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def map_points(folder: str, stamp: float, n: int, method: str):
+    """A map per vectors file, size and method, shared by all sessions: t-SNE and UMAP take seconds."""
+    return load(folder, stamp).projection(n=n, method=method)
+
+
 with world:
     cols = st.columns([2, 1])
     n = cols[0].slider("Most frequent words", 50, min(2000, max(50, len(vocabulary))), min(300, len(vocabulary)))
-    points = vectors.projection(n=n, method="pca")
+    method = cols[1].segmented_control("Projection", list(projections.METHODS), default="pca", key="projection",
+                                       format_func=projections.METHODS.get) or "pca"
+    try:
+        with st.spinner(f"Computing the {projections.METHODS[method]} map of {min(n, len(vocabulary)):,} words…",
+                        show_time=True):
+            points = map_points(str(chosen.path), (chosen.path / embedding_library.VECTORS_FILE).stat().st_mtime,
+                                n, method)
+    except projections.ProjectionError as problem:
+        st.error(literal(problem), icon=":material/error:")
+        points = map_points(str(chosen.path), (chosen.path / embedding_library.VECTORS_FILE).stat().st_mtime, n, "pca")
+        method = "pca"
     highlight = st.session_state.get("highlight", [])
     st.altair_chart(charts.embedding_map(points, highlight), width="stretch")
     shown = [w for w in highlight if w in set(points["word"])]
-    st.caption("PCA of the vectors. Drag to pan, scroll to zoom. "
+    st.caption(f"{projections.METHODS[method]} of the vectors. Drag to pan, scroll to zoom. "
                + (f"Ringed: **{literal(shown[0])}** and its neighbours "
                   f"{literal(', '.join(shown[1:])) or '(none among these words)'}."
                   if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))

@@ -48,13 +48,19 @@ def _tensorflow():
     return machine.tensorflow_status(nice=10)
 
 
+def _maps() -> None:
+    from namuweb.embeddings import projections
+    projections.warm_up()  # in the maps' worker process (niced): UMAP compiles its kernels once, there
+
+
 def _steps() -> dict[str, Step]:
     # The Tagger's default engine first (a deep link to it is the slowest first visit), then the corpus
     # every other page lists, then the rest.
     steps = [Step("okt", "Starting Java and the Okt tagger", _okt),
              Step("corpus", "Preparing the built-in corpus", _builtin_corpus),
              Step("kiwi", "Loading Kiwi's model", _kiwi),
-             Step("tensorflow", "Checking TensorFlow and GPUs", _tensorflow)]
+             Step("tensorflow", "Checking TensorFlow and GPUs", _tensorflow),
+             Step("maps", "Preparing t-SNE and UMAP maps", _maps)]
     return {step.name: step for step in steps}
 
 

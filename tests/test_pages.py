@@ -432,3 +432,22 @@ def test_embeddings_page_evaluates_like_gensim(tmp_path):
     assert table["out of vocabulary"].tolist() == [1, 0, 1] and table["asked"].tolist() == [1, 1, 2]
     next(u for u in at.file_uploader if u.label.startswith("Analogies")).upload("bad.txt", b"a b c d\n", "text/plain").run()
     assert any("comes before any" in e.value and "header" in e.value for e in at.error)  # shown literally
+
+
+@pytest.mark.parametrize("method, name", [("tsne", "t-SNE"), ("umap", "UMAP")])
+def test_embeddings_map_offers_tsne_and_umap_with_the_same_rings(tmp_path, method, name):
+    import numpy as np
+    from namuweb.embeddings import embedding_library
+    from namuweb.embeddings.vectors import Embeddings
+    rng = np.random.default_rng(0)
+    words = [f"말{i}/Noun" for i in range(120)]
+    Embeddings(words, list(range(120, 0, -1)), rng.normal(size=(120, 8)).astype(np.float32)).to_word2vec_text(
+        tmp_path / "v.txt")
+    embedding_library.import_file((tmp_path / "v.txt").read_bytes(), "v.txt")
+    at = page("embeddings")
+    at.session_state["projection"] = method
+    at.run()
+    assert not at.exception and not at.error
+    assert "Map of the most frequent words" in chart_titles(at)
+    caption = next(c.value for c in at.caption if c.value.startswith(name))
+    assert "Ringed: **말0/Noun**" in caption.replace("\\", "")  # the Neighbours tab's word, ringed on this map too

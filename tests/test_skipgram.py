@@ -237,8 +237,8 @@ def test_projection_is_pca_of_the_most_frequent_words():
     assert list(frame["count"]) == [100, 50, 40, 7, 6]
     assert frame.loc[0, "tag"] == "Josa"
     assert abs(frame["x"].mean()) < 1e-6 and frame["x"].var() >= frame["y"].var()
-    with pytest.raises(ValueError, match="pca"):
-        emb.projection(method="umap")
+    with pytest.raises(ValueError, match="unknown projection"):
+        emb.projection(method="mds")
 
 
 # --- files ---------------------------------------------------------------------

@@ -154,19 +154,11 @@ class Embeddings:
         return self._nearest(direction, set(plus) | set(minus), k, None)
 
     def projection(self, n: int = 300, method: str = "pca") -> pd.DataFrame:
-        """The ``n`` most frequent words in 2-D: columns word, tag, count, x, y.
-
-        PCA by SVD of the centred vectors (principal axes, so the picture is the
-        largest variance); t-SNE is not offered since scikit-learn is not a dependency."""
-        if method != "pca":
-            raise ValueError(f"unknown projection {method!r}; only 'pca' is available")
+        """The ``n`` most frequent words in 2-D by ``method`` (``pca``, ``tsne``, ``umap``: see
+        :mod:`namuweb.embeddings.projections`): columns word, tag, count, x, y."""
+        from namuweb.embeddings import projections
         ids = self._by_frequency()[:max(0, n)]
-        points = self.vectors[ids].astype(np.float64)
-        points -= points.mean(axis=0) if len(points) else 0
-        xy = np.zeros((len(ids), 2))
-        if len(ids) > 1:
-            _, _, axes = np.linalg.svd(points, full_matrices=False)
-            xy[:, :min(2, len(axes))] = points @ axes[:2].T
+        xy = projections.project(self.vectors[ids], method)
         tags = self.tags()
         return pd.DataFrame({"word": [self.words[i] for i in ids], "tag": [tags[i] for i in ids],
                              "count": [int(self.counts[i]) for i in ids], "x": xy[:, 0], "y": xy[:, 1]})
