@@ -12,18 +12,12 @@ import json
 import os
 import sys
 import threading
-import time
+
+from namuweb import helpers
 
 # umap's package imports TensorFlow for its ParametricUMAP when it can: seconds and hundreds of MB
 # this process never uses.
 sys.modules.setdefault("tensorflow", None)
-
-
-def _exit_with_parent(parent: int) -> None:
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(0)
 
 
 def main() -> int:
@@ -31,7 +25,7 @@ def main() -> int:
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=helpers.exit_with_parent, args=(os.getppid(),), daemon=True).start()
     import numpy as np
     from namuweb.embeddings.projections import layout
     for line in iter(requests.readline, b""):

@@ -20,6 +20,8 @@ import threading
 
 import numpy as np
 
+from namuweb import helpers
+
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 TIME_LIMIT_S = 120.0
 
@@ -100,18 +102,7 @@ class _Worker:
         return answer
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self.log.close()
+        helpers.stop(self.proc, self.log)
 
 
 def stop_worker() -> None:

@@ -16,15 +16,8 @@ import os
 import resource
 import sys
 import threading
-import time
 
-
-def _exit_with_parent(parent: int) -> None:
-    """A worker whose server is gone exits, even in the middle of a hung call."""
-    while True:
-        time.sleep(1.0)
-        if os.getppid() != parent:
-            os._exit(0)
+from namuweb import helpers
 
 
 def limit_data(engine: str) -> None:
@@ -43,7 +36,7 @@ def main(argv: list[str]) -> int:
     limit_data(engine)
     answers = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     os.dup2(2, 1)  # whatever the engine prints (the JVM writes to fd 1) stays out of the answers
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=helpers.exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
     def say(message: dict) -> None:
         answers.write(json.dumps(message, ensure_ascii=False) + "\n")

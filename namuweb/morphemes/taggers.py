@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import replace
 
+from namuweb import helpers
 from namuweb.morphemes import morph
 from namuweb.morphemes.morph import EngineUnavailable
 
@@ -115,18 +116,7 @@ class _Worker:
         return f"{lines[-1].strip()[:200]} ({how})" if lines else how
 
     def kill(self) -> None:
-        if self.alive():
-            self.proc.kill()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
-        self.log.close()
+        helpers.stop(self.proc, self.log)
 
 
 _cond = threading.Condition()
