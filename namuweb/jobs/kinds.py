@@ -151,7 +151,7 @@ def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
 
 def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_active: int | None = None,
           env: dict | None = None) -> JobStatus:
-    """Spawn the worker for the job in ``job_dir`` and return its "queued" status.
+    """Spawn the worker for the job in ``job_dir`` and return its status: "queued", or already "running".
 
     With ``job_dir`` and its ``peers`` (by default every folder of the kind) at most ``max_active``
     jobs of the kind may be active, else :class:`JobBusy`.  The check and the spawn happen under a
