@@ -1,4 +1,4 @@
-"""namuweb.corpora.namuwiki: namu-mark conversion, streaming readers and the dump import."""
+"""namuweb.corpora.namuwiki: streaming readers and the dump import (the markup conversion: test_namumark.py)."""
 
 import json
 import subprocess
@@ -8,93 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from namuweb.corpora.namuwiki import (DumpError, ImportOptions, ImportReport, detect_format, import_dump, is_redirect,
-                              iter_documents, to_text)
+from namuweb.corpora.namuwiki import DumpError, ImportOptions, ImportReport, detect_format, import_dump, iter_documents
 
 FIXTURES = Path(__file__).parent / "fixtures" / "namuwiki"
 REPO = Path(__file__).resolve().parent.parent
 FORMATS = ("json", "jsonl", "parquet")
-
-
-# --- to_text: each construct --------------------------------------------------------
-
-@pytest.mark.parametrize("markup, expected", [
-    ("[[서울]]은 수도", "서울은 수도"),
-    ("[[대한민국|한국]]의 수도", "한국의 수도"),
-    ("[[:파일:지도.png]] 문서", "파일:지도.png 문서"),
-    ("[[파일:사진.jpg|width=100]]사진 [[File:a.png]][[분류:도시]][[이미지:b.png]]", "사진"),
-    ("[[https://example.com|누리집]]", "누리집"),
-    ("'''굵게''' ''기울임'' __밑줄__ ~~취소~~ --취소-- ^^위^^ ,,아래,,", "굵게 기울임 밑줄 취소 취소 위 아래"),
-    ("{{{+1 큰}}} {{{-2 작은}}} {{{#red 빨강}}} {{{#ff0000 빨강2}}} {{{#f00,#0f0 다크}}}", "큰 작은 빨강 빨강2 다크"),
-    ("{{{#!html <b>굵게</b>}}}본문", "본문"),
-    ('{{{#!wiki style="border:1px solid"\n안쪽 [[링크]] 글\n}}}', "안쪽 링크 글"),
-    ("{{{#!folding 더보기\n접힌 내용\n}}}", "더보기\n접힌 내용"),
-    ("앞 {{{#!syntax python\nprint(1)\n}}} 뒤", "앞 뒤"),
-    ("코드 {{{[[안링크]]}}} 끝", "코드 끝"),
-    ("= 제목 =\n== 개요 ==\n본문\n===# 접힘 #===\n내용\n====== 육 ======", "제목\n개요\n본문\n접힘\n내용\n육"),
-    ("||<tablebordercolor=#000><:> 이름 ||<-2> 값 ||\n|| a || b ||", "이름 값\na b"),
-    ("||<table align=center><|2> 칸 ||<bgcolor=#fff> 둘 ||", "칸 둘"),
-    ("본문[* 각주.]입니다.", "본문입니다."),
-    ("본문[*A 라벨 각주] 다시[*A]", "본문 다시"),
-    ("[목차]\n[tableofcontents]\n[include(틀:상위 문서, top1=x)]\n본문[각주][footnote]", "본문"),
-    ("첫줄[br]둘째줄[BR]셋째", "첫줄\n둘째줄\n셋째"),
-    ("a [youtube(abc, width=640)] [date] [datetime] [pagecount] [age(2000-01-01)] [dday(2030-01-01)] "
-     "[anchor(x)] [clearfix] [ruby(글,ruby=x)] b", "a b"),
-    ("## 주석 [[링크]]\n본문", "본문"),
-    ("> 인용문\n>> 겹인용", "인용문\n겹인용"),
-    (" * 별\n 1. 하나\n a. 가\n i. 로마\n  * 들여쓴 별", "별\n하나\n가\n로마\n들여쓴 별"),
-    ("위\n----\n아래", "위\n\n아래"),
-    ("한 줄<br>두 줄<br/>세 줄", "한 줄\n두 줄\n세 줄"),
-    ("가\n\n\n\n나   \n", "가\n\n나"),
-    ("[1] 대괄호 [참고]", "[1] 대괄호 [참고]"),
-    ("", ""),
-])
-def test_each_construct(markup, expected):
-    assert to_text(markup) == expected
-
-
-@pytest.mark.parametrize("markup, expected", [
-    ("본문[* 각주 [[링크|라벨]] 설명]끝", "본문끝"),
-    ("[[문서|'''굵은 [[파일:x.png]] 라벨''']]", "굵은 라벨"),
-    ("{{{#!wiki style=\"a\"\n{{{#!folding 제목\n{{{+1 '''[[깊은|링크]]'''}}}[* 주석 {{{#blue 파랑}}}]\n}}}\n}}}",
-     "제목\n링크"),
-    ("{{{#!syntax python\nx = '''{{{안}}}'''\n}}}뒤", "뒤"),
-    ("||{{{#red 빨강}}}||[[a|b]][* 주]||", "빨강 b"),
-    ("== [[서울]] 개요[* 주] ==", "서울 개요"),
-    ("[* 바깥 [br] 안쪽]뒤", "뒤"),
-    ("{{{#!folding 열기\n * [[가]]\n * {{{#red 나}}}\n}}}", "열기\n가\n나"),
-])
-def test_nested_constructs(markup, expected):
-    assert to_text(markup) == expected
-
-
-def test_options_change_the_output():
-    markup = "== 개요 ==\n본문[* 각주 [[링크]]] 문장\n|| a || b ||\n{{{#!syntax python\nx = '''1'''\n}}}\n코드 {{{[[그대로]]}}}"
-    assert to_text(markup) == "개요\n본문 문장\na b\n\n코드"
-    assert to_text(markup, ImportOptions(keep_headings=False)) == "본문 문장\na b\n\n코드"
-    assert to_text(markup, ImportOptions(keep_tables=False)) == "개요\n본문 문장\n\n코드"
-    assert to_text(markup, ImportOptions(keep_code=True)) == "개요\n본문 문장\na b\nx = '''1'''\n코드 [[그대로]]"
-    assert to_text(markup, ImportOptions(footnotes="inline")) == "개요\n본문 (각주 링크) 문장\na b\n\n코드"
-    assert to_text("본문 [* 각주]", ImportOptions(footnotes="inline")) == "본문 (각주)"
-    assert to_text("본문[*A 라벨 각주][*A]", ImportOptions(footnotes="inline")) == "본문 (라벨 각주)"
-
-
-def test_unbalanced_markup_keeps_its_words():
-    assert to_text("닫히지 않은 [[링크 글자") == "닫히지 않은 [[링크 글자"
-    assert to_text("{{{#!wiki style=\"a\"\n안쪽 글") == "안쪽 글"
-    assert to_text("남는 }}} 괄호 ]] 와 ]") == "남는 괄호 ]] 와 ]"
-
-
-def test_is_redirect():
-    assert is_redirect("#redirect 서울")
-    assert is_redirect("  #넘겨주기 가상도시#역사")
-    assert is_redirect("#REDIRECT 서울")
-    assert not is_redirect("본문 #redirect 서울")
-    assert not is_redirect("#redirect")
-    assert not is_redirect(None)
 
 
 def test_options_are_validated():
@@ -103,54 +22,6 @@ def test_options_are_validated():
                 dict(max_documents=0), dict(max_output_chars=-5), dict(title_pattern="("), dict(namespaces=())):
         with pytest.raises(ValueError):
             ImportOptions(**bad).validated()
-
-
-# --- to_text: robustness -------------------------------------------------------------
-
-_NAMU_PIECES = st.sampled_from(["[[", "]]", "[", "]", "[*", "{{{", "}}}", "|", "||", "'''", "''", "=", "==",
-                                "\n", " ", "#!wiki style=\"", "#!folding ", "#!syntax ", "#!html", "#red ", "+1 ",
-                                "[br]", "[include(", ")]", "<br>", "<-2>", ">", " * ", "##", "----", "가", "a",
-                                "\ue000", "\ue001", "\r", "^^", ",,"])
-
-
-@settings(max_examples=400, deadline=None)
-@given(st.lists(_NAMU_PIECES, max_size=60).map("".join))
-def test_fuzz_never_raises(markup):
-    for options in (ImportOptions(), ImportOptions(keep_code=True, footnotes="inline", keep_tables=False)):
-        assert isinstance(to_text(markup, options), str)
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.text(max_size=300))
-def test_fuzz_arbitrary_text_never_raises(markup):
-    assert isinstance(to_text(markup), str)
-    assert isinstance(is_redirect(markup), bool)
-
-
-@pytest.mark.parametrize("unit", ["[[", "{{{", "[[a|{{{#!wiki style=\"", "[*[", "{{{#!folding [[", "= ", "||<"])
-def test_adversarial_nesting_is_linear(unit):
-    markup = unit * (200_000 // len(unit))
-    started = time.process_time()  # CPU seconds: a loaded machine's pauses are not the parser's work
-    to_text(markup, ImportOptions(keep_code=True, footnotes="inline"))
-    assert time.process_time() - started < 1.0
-
-
-def test_doubling_input_about_doubles_time():
-    base = ("== 개요 ==\n'''[[가상|도시]]'''[* 각주 [[링크]]] {{{#!wiki style=\"a\"\n{{{+1 글}}}\n}}}\n"
-            "|| a || b ||\n [[[[{{{ ") * 2000
-
-    def best(markup):
-        """This process's CPU seconds, not wall time: on a loaded machine a run that the scheduler
-        pauses would look slower than its work (a 12 ms run once read 41 ms beside two busy cores)."""
-        times = []
-        for _ in range(5):
-            started = time.process_time()
-            to_text(markup)
-            times.append(time.process_time() - started)
-        return min(times)
-
-    small, large = best(base), best(base * 2)
-    assert large < 3.5 * small
 
 
 # --- reading the dump -------------------------------------------------------------------
@@ -194,6 +65,20 @@ def test_fixture_import(tmp_path, fmt):
     assert calls[-1] == (report.bytes_read, report.bytes_read, 12, 7)
     assert "kept 7 of 12 documents" in report.summary()
     assert not list(tmp_path.glob(".*part"))
+
+
+def test_the_report_counts_and_names_the_documents_whose_markup_was_repaired(tmp_path):
+    body = "정상 문장이 충분히 길게 이어지는 본문이다. " * 3
+    docs = [{"namespace": 0, "title": f"고장 {i}", "text": f"{body}\n{{{{{{닫히지 않은 블록 {i}\n{body}"} for i in range(12)]
+    docs += [{"namespace": 0, "title": "멀쩡", "text": f"[[링크]] {{{{{{#red 빨강}}}}}} {body}"}]
+    src = tmp_path / "dump.jsonl"
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
+    report = import_dump(src, tmp_path / "out.txt")
+    assert report.documents_kept == 13 and report.repaired == 12
+    assert report.repaired_titles == [f"고장 {i}" for i in range(10)]
+    assert "repaired broken markup in 12 documents (고장 0, 고장 1" in report.summary() and ", …)" in report.summary()
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert "닫히지 않은 블록 11" in text and "{" not in text
 
 
 def test_import_filters_and_limits(tmp_path):

@@ -6,26 +6,23 @@ holds the dump in memory: ``iter_documents`` streams records one at a time
 from the JSON array (ijson), JSON Lines or Parquet, and ``import_dump``
 converts and writes each document as soon as it is read.
 
-``to_text`` turns namu-mark into the plain prose the tutorial trains on.  It
-works in a fixed number of passes whose regular expressions cannot backtrack
-more than a bounded distance, and it matches nested ``[[ ]]`` / ``{{{ }}}``
-with explicit stacks capped at ``_MAX_DEPTH``, so its running time is linear
-in the input and a hostile document cannot stall an import.  Markup it does
-not understand is left as text rather than raising: a dump has millions of
-hand-written documents and one odd page must not end a long import.
+Each page goes through ``namumark.convert``; one odd page never ends a long
+import (a dump has millions of hand-written documents), and the report names
+the pages whose broken markup was repaired.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import operator
 import os
 import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
+
+from namuweb.corpora.namumark import TextOptions, convert, is_redirect
 
 FORMATS = ("json", "jsonl", "parquet")
 SKIP_REASONS = ("namespace", "title", "redirect", "sampled out", "too short", "limit")
@@ -34,7 +31,7 @@ _READ_CHUNK = 64 * 1024  # ijson read size: also how precisely a JSON error offs
 _LONG_TOKEN_READ = 64 * 1024 * 1024  # the most one read grows to inside a long string
 _PARQUET_BATCH_ROWS = 256
 _PROGRESS_S = 0.1
-_MAX_DEPTH = 32  # deeper nesting is treated as text: keeps to_text linear on hostile input
+REPAIRED_TITLES = 10  # how many repaired documents the report names
 
 
 class DumpError(ValueError):
@@ -50,7 +47,9 @@ class DumpError(ValueError):
 
 
 @dataclass
-class ImportOptions:
+class ImportOptions(TextOptions):
+    """Which documents of a dump become the corpus, and (from ``TextOptions``) what of each page becomes text."""
+
     namespaces: tuple[str, ...] = ("0",)  # articles only by default (compared as strings)
     min_chars: int = 50  # skip documents whose converted text is shorter
     title_pattern: str | None = None  # regex; keep only titles it matches (re.search)
@@ -58,10 +57,6 @@ class ImportOptions:
     max_output_chars: int | None = None  # stop once the text output reaches this size
     sample_rate: float = 1.0  # keep a document with this probability (stable per title and seed)
     seed: int = 0
-    keep_headings: bool = True  # "== 개요 ==" -> a line "개요", or dropped
-    keep_tables: bool = True  # "||a||b||" -> "a b", or dropped
-    keep_code: bool = False  # {{{#!syntax ...}}} and plain {{{ }}} kept as text, or dropped
-    footnotes: str = "remove"  # "remove" | "inline" ("본문[* 각주]" -> "본문 (각주)")
     jamo: bool = False  # also write the jamo form next to the text
 
     def validated(self) -> "ImportOptions":
@@ -309,261 +304,6 @@ def iter_documents(path, fmt: str | None = None, progress_bytes: Callable[[int],
     raise ValueError(f"fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
 
 
-# --- namu-mark -> text -----------------------------------------------------------
-
-# Private-use characters mark what later passes must not touch; any in the input are removed first.
-_CODE_OPEN, _CODE_CLOSE, _NEWLINE = "\ue000", "\ue001", "\ue002"
-_PRIVATE = re.compile("[\ue000-\ue002]")
-_CODE_SLOT = re.compile("\ue000(\\d+)\ue001")
-
-_REDIRECT = re.compile(r"\A\s*#(?:redirect|넘겨주기)[ \t]+\S", re.IGNORECASE)
-_COMMENT_LINE = re.compile(r"^##[^\n]*(?:\n|\Z)", re.MULTILINE)
-_BRACES = re.compile(r"(\{\{\{|\}\}\})")
-_COLOR = r"\#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3}|[A-Za-z]{1,30})"
-# What follows "{{{" says what the block is; every repetition is bounded so matching stays linear.
-_BLOCK_HEADER = re.compile(
-    r"(?P<html>\#!html)"
-    r"|(?P<wiki>\#!wiki)(?:[ \t]+[\w-]{1,40}[ \t]*=[ \t]*(?:\"[^\"\n]{0,2000}\"|'[^'\n]{0,2000}'))*[ \t]*\n?"
-    r"|(?P<folding>\#!folding)[ \t]*(?P<title>[^\n]{0,2000})\n?"
-    r"|(?P<syntax>\#!syntax)(?:[ \t][^\n]{0,200})?\n?"
-    r"|(?P<other>\#![^\n]{0,200}\n?)"
-    rf"|(?P<style>(?:[+-][1-5]|{_COLOR}(?:,{_COLOR})?))(?:[ \t]+|(?=\n)|\Z)",
-    re.IGNORECASE)
-# Fast paths, applied first, for the innermost and most common forms (same output as the stacks give them):
-# "{{{+1 글}}}" / "{{{#red 글}}}" with no braces inside, and links with no brackets inside.
-_SIMPLE_STYLE = re.compile(rf"\{{\{{\{{(?:[+-][1-5]|{_COLOR}(?:,{_COLOR})?)[ \t]+([^{{}}\n]*)\}}\}}\}}")
-_HIDDEN = r"(?![\s:])(?!(?i:파일|file|이미지|image|분류|category):)"
-_SIMPLE_LABELED_LINK = re.compile(rf"\[\[{_HIDDEN}[^\[\]|\n]*\|([^\[\]\s](?:[^\[\]\n]*[^\[\]\s])?)\]\]")
-_SIMPLE_LINK = re.compile(rf"\[\[{_HIDDEN}([^\[\]|\n]*[^\[\]|\s])\]\]")
-_GROUP_1 = operator.methodcaller("group", 1)  # a C-level callback: a "\1" template is expanded in Python
-_LITERAL_BLOCKS = ("html", "syntax", "other", "code")
-_BR_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_INLINE = re.compile(
-    r"(\[\[|\]\]|\[\*"
-    r"|\[(?:목차|tableofcontents|각주|footnote|br|clearfix|date|datetime|pagecount)\]"
-    r"|\[\w{1,40}\([^\[\]\n]{0,1000}\)\]"
-    r"|\[|\])", re.IGNORECASE)
-_HIDDEN_LINK_PREFIXES = ("파일:", "file:", "이미지:", "image:", "분류:", "category:")
-# Headings: the common form by a regex that cannot backtrack far (no "=" in the title), the rest in Python.
-_SIMPLE_HEADING = re.compile(r"^(={1,6})(#?)([^=\n]+)\2\1[ \t]*$", re.MULTILINE)
-_GROUP_3 = operator.methodcaller("group", 3)
-_HEADING_LINE = re.compile(r"^=[^\n]*", re.MULTILINE)
-_RULE = re.compile(r"^[ \t]*-{4,9}[ \t]*$", re.MULTILINE)
-_TABLE_LINE = re.compile(r"^(?:[ \t]*\|\|[^\n]*|[^\n]*\|\|[ \t]*)$", re.MULTILINE)
-_CELL_ATTRIBUTES = re.compile(r"\A(?:[ \t]*<(?:table[ \t]+)?[^<>\s]{1,80}>)+")
-_QUOTE = re.compile(r"^[ \t]*>+", re.MULTILINE)
-_LIST_MARKER = re.compile(r"^[ \t]+(?:\*|\d{1,9}\.|[aAiI]\.)(?:#\d{1,9})?", re.MULTILINE)
-_FORMATTING = ("'''", "''", "__", "~~", "--", "^^", ",,")
-_BLANK_RUNS = re.compile(r"\n{3,}")
-_SPACE_RUNS = re.compile(r"[ \t]{2,}")
-
-
-def is_redirect(markup: str) -> bool:
-    """A redirect page (``#redirect 대상`` / ``#넘겨주기 대상``) has no prose of its own."""
-    return isinstance(markup, str) and _REDIRECT.match(markup) is not None
-
-
-def _render_braces(text: str, options: ImportOptions, code: list[str]) -> str:
-    """Resolve ``{{{ }}}`` blocks with a stack: styled text keeps its words, html goes, code is kept whole."""
-    parts = _BRACES.split(text)
-    # a frame: [kind, pieces, extra, literal_depth]
-    stack: list[list] = [["root", [], "", 0]]
-    skipped_openers = 0
-    for i, part in enumerate(parts):
-        top = stack[-1]
-        if i % 2 == 0:
-            if part:
-                top[1].append(part)
-            continue
-        if top[0] in _LITERAL_BLOCKS:  # inside code: braces only count, for matching
-            if part == "{{{":
-                top[3] += 1
-                top[1].append(part)
-            elif top[3]:
-                top[3] -= 1
-                top[1].append(part)
-            else:
-                stack.pop()
-                stack[-1][1].append(_close_block(top, options, code))
-            continue
-        if part == "{{{":
-            if len(stack) > _MAX_DEPTH:
-                skipped_openers += 1
-                continue
-            following = parts[i + 1]
-            header = _BLOCK_HEADER.match(following)
-            kind, extra = "code", ""
-            if header is not None:
-                kind = header.lastgroup if header.lastgroup != "title" else "folding"
-                if header.group("folding"):
-                    kind, extra = "folding", header.group("title").strip()
-                parts[i + 1] = following[header.end():]
-            stack.append([kind, [], extra, 0])
-        elif skipped_openers:
-            skipped_openers -= 1
-        elif len(stack) > 1:
-            stack.pop()
-            stack[-1][1].append(_close_block(top, options, code))
-        # a "}}}" that closes nothing is dropped
-    while len(stack) > 1:  # unclosed blocks: keep their words, as if closed
-        frame = stack.pop()
-        stack[-1][1].append(_close_block(frame, options, code))
-    return "".join(stack[0][1])
-
-
-def _close_block(frame: list, options: ImportOptions, code: list[str]) -> str:
-    kind, pieces, extra, _ = frame
-    content = "".join(pieces)
-    if kind == "html" or kind == "other":
-        return ""
-    if kind in ("syntax", "code"):
-        if not options.keep_code:
-            return ""
-        code.append(content.strip("\n"))
-        return f"{_CODE_OPEN}{len(code) - 1}{_CODE_CLOSE}"
-    if kind == "folding":
-        return f"\n{extra}\n{content}\n" if extra else content
-    return content  # wiki, style
-
-
-def _render_brackets(text: str, options: ImportOptions) -> str:
-    """Resolve links, footnotes and macros with a stack, so ``[* [[링크]] 설명]`` nests correctly."""
-    parts = _INLINE.split(text)
-    stack: list[tuple[str, list[str]]] = [("root", [])]
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            if part:
-                stack[-1][1].append(part)
-            continue
-        if part in ("[[", "[*", "["):
-            if len(stack) > _MAX_DEPTH:
-                stack[-1][1].append(part)
-            else:
-                stack.append((part, []))
-        elif part == "]]":
-            kind = stack[-1][0]
-            if kind == "[[":
-                _, pieces = stack.pop()
-                stack[-1][1].append(_link_text("".join(pieces)))
-            elif kind == "root":
-                stack[-1][1].append(part)
-            else:  # "]]" here is "]" closing a "[" or "[*", then "]" for whatever encloses it
-                _close_single(stack, options)
-                if stack[-1][0] in ("[", "[*"):
-                    _close_single(stack, options)
-                else:
-                    stack[-1][1].append("]")
-        elif part == "]":
-            if stack[-1][0] in ("[", "[*"):
-                _close_single(stack, options)
-            else:
-                stack[-1][1].append(part)
-        else:  # a macro: only [br] leaves a trace
-            if part.lower() == "[br]":
-                stack[-1][1].append(_NEWLINE)
-    while len(stack) > 1:  # unclosed: the opener was just text
-        kind, pieces = stack.pop()
-        stack[-1][1].append(kind + "".join(pieces))
-    return "".join(stack[0][1])
-
-
-def _close_single(stack: list, options: ImportOptions) -> None:
-    kind, pieces = stack.pop()
-    content = "".join(pieces)
-    parent = stack[-1][1]
-    if kind == "[":
-        parent.append(f"[{content}]")
-        return
-    # footnote "[* 내용]" or "[*라벨 내용]"; "[*라벨]" alone only points at another footnote
-    body = content if not content or content[0].isspace() else content.partition(" ")[2]
-    body = body.strip()
-    if options.footnotes == "inline" and body:
-        before = parent[-1] if parent else ""
-        parent.append(f"({body})" if not before or before[-1].isspace() else f" ({body})")
-
-
-def _link_text(content: str) -> str:
-    target, bar, label = content.partition("|")
-    target = target.strip()
-    if target.lower().startswith(_HIDDEN_LINK_PREFIXES):
-        return ""
-    if target.startswith(":"):  # [[:파일:x.png]] is a plain link to the file's page
-        target = target[1:]
-    label = label.strip()
-    return label if bar and label else target
-
-
-def _heading_title(line: str) -> str | None:
-    """"== 개요 ==" and folded "==# 개요 #==" -> "개요"; None when the line is no heading."""
-    line = line.rstrip()
-    level = len(line) - len(line.lstrip("="))
-    if not 1 <= level <= 6 or len(line) < 2 * level + 1 or line[-level:] != "=" * level or line[-level - 1] == "=":
-        return None
-    inner = line[level:-level]
-    if inner.startswith("#") and inner.endswith("#") and len(inner) >= 2:
-        inner = inner[1:-1]
-    inner = inner.strip()
-    return inner or None
-
-
-def _heading(match: re.Match) -> str:
-    title = _heading_title(match.group(0))
-    return match.group(0) if title is None else title
-
-
-def _drop_heading(match: re.Match) -> str:
-    return match.group(0) if _heading_title(match.group(0)) is None else ""
-
-
-def _table_line(match: re.Match) -> str:
-    cells = match.group(0).strip().removeprefix("||").removesuffix("||").split("||")
-    if "<" in match.group(0):
-        cells = [_CELL_ATTRIBUTES.sub("", cell) for cell in cells]
-    return " ".join(cell.strip() for cell in cells if not cell.isspace() and cell)
-
-
-def to_text(markup: str, options: ImportOptions = ImportOptions()) -> str:
-    """namu-mark -> plain text, one paragraph per line; linear time, never raises.
-
-    The passes run in an order that lets each see clean input: comments
-    first (they may hold any markup), then ``{{{ }}}`` blocks (code inside is
-    set aside so no later pass rewrites it), then links/footnotes/macros, then
-    the line-level constructs (headings, tables, quotes, lists), then the
-    inline emphasis markers, which are plain character pairs by then.
-    """
-    if not isinstance(markup, str) or not markup:
-        return ""
-    text = _PRIVATE.sub("", markup.replace("\r\n", "\n").replace("\r", "\n"))
-    text = _COMMENT_LINE.sub("", text)
-    code: list[str] = []
-    if "{{{" in text or "}}}" in text:
-        text = _SIMPLE_STYLE.sub(_GROUP_1, text)
-        text = _render_braces(text, options, code)
-    text = _BR_TAG.sub(_NEWLINE, text)
-    if "[[" in text:
-        text = _SIMPLE_LINK.sub(_GROUP_1, _SIMPLE_LABELED_LINK.sub(_GROUP_1, text))
-    if "[" in text or "]" in text:
-        text = _render_brackets(text, options)
-    if "=" in text:
-        text = _SIMPLE_HEADING.sub(_GROUP_3 if options.keep_headings else "", text)
-        if text.startswith("=") or "\n=" in text:
-            text = _HEADING_LINE.sub(_heading if options.keep_headings else _drop_heading, text)
-    text = _RULE.sub("", text)
-    if "||" in text:
-        text = _TABLE_LINE.sub(_table_line if options.keep_tables else "", text)
-    text = _QUOTE.sub("", text)
-    text = _LIST_MARKER.sub("", text)
-    for marker in _FORMATTING:
-        text = text.replace(marker, "")
-    text = text.replace(_NEWLINE, "\n")
-    text = _SPACE_RUNS.sub(" ", text)  # what removed markup leaves behind: "코드 {{{x}}} 끝"
-    text = "\n".join(line.strip() for line in text.split("\n"))
-    text = _BLANK_RUNS.sub("\n\n", text).strip("\n")
-    if code:
-        text = _CODE_SLOT.sub(lambda m: code[int(m.group(1))], text)
-    return text
-
-
 # --- import ------------------------------------------------------------------------
 
 
@@ -576,6 +316,8 @@ class ImportReport:
     bytes_read: int = 0
     seconds: float = 0.0
     stopped: bool = False  # ended early: should_stop() or a limit
+    repaired: int = 0  # kept documents whose broken markup was dropped (an unclosed "{{{", a stray "]]" …)
+    repaired_titles: list[str] = field(default_factory=list)  # the first REPAIRED_TITLES of them
 
     def summary(self) -> str:
         skipped = ", ".join(f"{reason} {n:,}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1]))
@@ -585,6 +327,9 @@ class ImportReport:
                 f"in {self.seconds:,.1f} s ({rate:,.1f} MB/s)")
         if skipped:
             text += f"; skipped: {skipped}"
+        if self.repaired:
+            text += (f"; repaired broken markup in {self.repaired:,} document{'s' if self.repaired > 1 else ''} "
+                     f"({', '.join(self.repaired_titles)}{', …' if self.repaired > len(self.repaired_titles) else ''})")
         if self.stopped:
             text += "; stopped early"
         return text
@@ -649,7 +394,8 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
             elif not _sampled_in(title, options):
                 reason = "sampled out"
             else:
-                text = to_text(markup, options)
+                converted = convert(markup, options)
+                text = converted.text
                 if len(text) < options.min_chars:
                     reason = "too short"
             if reason is not None:
@@ -663,6 +409,10 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
                     outs[1].write(decompose(body, marker="replace"))
                 report.documents_kept += 1
                 report.characters_written += len(body)
+                if converted.repairs:
+                    report.repaired += 1
+                    if len(report.repaired_titles) < REPAIRED_TITLES:
+                        report.repaired_titles.append(title)
             now = time.monotonic()
             if progress is not None and now - last_progress >= _PROGRESS_S:
                 last_progress = now
