@@ -5,9 +5,11 @@ and a non-zero exit code, never a traceback."""
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -64,35 +66,71 @@ def _path_arg(value: str, flag: str) -> Path:
     return Path(value)
 
 
-def _source(ref: str):
-    """A library corpus (id or name) or a UTF-8 text file."""
+def _corpus_file(ref: str) -> Path | None:
+    """``ref`` as a file, None when it names no file (a library corpus, then)."""
     path = Path(ref)
     if _is_file(path):
-        visible = False
-        try:
-            with path.open(encoding="utf-8") as f:
-                while chunk := f.read(1 << 20):
-                    visible = visible or bool(chunk.strip())
-        except UnicodeDecodeError:
-            raise UserError(f"{ref} is not UTF-8 text; upload it in the app (CP949 and UTF-16 are converted) "
-                            "or convert it first") from None
-        if not visible:
-            raise UserError(f"{ref} is empty" + (" (only whitespace)" if path.stat().st_size else ""))
-        return path, path.stem
+        return path
     if _is_dir(path):
         raise UserError(f"{ref} is not a file")
+    return None
+
+
+def _library_entry(ref: str) -> corpus.Corpus:
     try:
-        found = corpus.get_corpus(ref)
+        return corpus.get_corpus(ref)
     except corpus.CorpusError as error:
         raise UserError(f"{_shown(ref)} is neither a file nor a library corpus: {error}") from None
-    return found, found.id
+
+
+def _decoded_copy(path: Path, scratch: Path) -> Path:
+    """A text file as UTF-8 in ``scratch``, judged and converted exactly as an upload is (UTF-8, UTF-16,
+    CP949/EUC-KR); what converting changed is one line on stderr, as the app shows it."""
+    encoding, notice = corpus.text_encoding(path, path.name)
+    copy = scratch / path.name
+    corpus.write_decoded(path, copy, encoding, path.name)
+    if notice:
+        print(f"{path.name}: {notice}", file=sys.stderr)
+    return copy
+
+
+def _source(ref: str, scratch: Path):
+    """A library corpus (id or name), or a text file read through a converted copy in ``scratch``;
+    with the name the outputs take."""
+    path = _corpus_file(ref)
+    if path is None:
+        found = _library_entry(ref)
+        return found, found.id
+    return _decoded_copy(path, scratch), path.stem
+
+
+def _library_corpus(ref: str, *, tagged: bool = False) -> corpus.Corpus:
+    """A library corpus by id or name, or a text file added to the library first, as an upload on the
+    Corpora page adds it (same encodings, notice, limits and demo rules); ``tagged``: word/Tag lines."""
+    path = _corpus_file(ref)
+    if path is None:
+        return _library_entry(ref)
+    added = corpus.add_text_file(path, path.name, source="tagged" if tagged else "upload")
+    if tagged:
+        from namuweb.embeddings import skipgram
+        with added.path.open(encoding="utf-8") as lines:
+            try:
+                skipgram.read_tagged(itertools.islice(lines, 2000), min_count=1)
+            except ValueError as error:
+                corpus.delete_corpus(added.id)
+                raise UserError(f"{path.name}: {error}") from None
+    if added.notice:
+        print(f"{path.name}: {added.notice}", file=sys.stderr)
+    print(f"{path.name}: added to the library as {added.id}", file=sys.stderr)
+    return added
 
 
 def cmd_vocab(args: argparse.Namespace) -> int:
     if args.min_count < 1:
         raise UserError("--min-count must be at least 1")
-    source, stem = _source(args.corpus)
-    result = report(source, jamo=not args.chars, min_count=args.min_count)
+    with tempfile.TemporaryDirectory() as scratch:
+        source, stem = _source(args.corpus, Path(scratch))
+        result = report(source, jamo=not args.chars, min_count=args.min_count)
     if result.characters == 0:
         raise UserError(f"{args.corpus} is empty")
     figures = result.figures()
@@ -126,20 +164,22 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
                      schedule=args.schedule)
     if args.mixed_precision:
         overrides["mixed_precision"] = True
-    source, _ = _source(args.corpus)
     try:
         config = TrainConfig.from_preset("", args.preset, **overrides)
     except ValueError as error:
         raise UserError(str(error)) from None
-    figures = report(source)  # one counting pass: tokens and vocabulary size, before any job starts
+    with tempfile.TemporaryDirectory() as scratch:
+        source, _ = _source(args.corpus, Path(scratch))
+        figures = report(source)  # one counting pass: tokens and vocabulary size, before any job starts
     try:
         charlm.check_memory(figures.vocab.size, config)
         charlm.check_corpus_size(figures.tokens, config)
     except ValueError as error:
         raise UserError(str(error)) from None
     counted = figures.char_counts
-    if isinstance(source, Path):
-        source, counted = corpus.add_upload(source.read_bytes(), source.name), None
+    if isinstance(source, Path):  # checked: now it joins the library, as an upload would
+        source, counted = corpus.add_text_file(Path(args.corpus), Path(args.corpus).name), None
+        print(f"{Path(args.corpus).name}: added to the library as {source.id}", file=sys.stderr)
     config.corpus = source.id
     return config, counted
 
@@ -314,7 +354,8 @@ def _job_folder(args: argparse.Namespace, folders: jobs.JobFolders, what: str, c
 def cmd_tag_corpus(args: argparse.Namespace) -> int:
     from namuweb.morphemes import tagging
     job_dir = _job_folder(args, tagging.FOLDERS, "a tagging job",
-                          (lambda: tagging.create_job(args.corpus, args.engine, norm=args.norm, stem=args.stem))
+                          (lambda: tagging.create_job(_library_corpus(args.corpus).id, args.engine, norm=args.norm,
+                                                      stem=args.stem))
                           if args.corpus else None, "give a CORPUS to tag, or --job-dir of a job to resume")
     _run_job(tagging.TAGGING, job_dir)
     return 0
@@ -331,7 +372,7 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
                     if v is not None}
         if args.drop_tags:
             settings["drop_tags"] = tuple(t.strip() for t in args.drop_tags.split(",") if t.strip())
-        found = corpus.get_corpus(args.corpus)
+        found = _library_corpus(args.corpus, tagged=True)
         return embedding_library.create(skipgram.SkipGramConfig(corpus=found.id, **settings).validated())
 
     folder = _job_folder(args, embedding_library.FOLDERS, "a skip-gram job", create if args.corpus else None,
@@ -343,7 +384,7 @@ def cmd_skipgram(args: argparse.Namespace) -> int:
 def cmd_build_embeddings(args: argparse.Namespace) -> int:
     from namuweb.embeddings import embedding_library
     folder = _job_folder(args, embedding_library.BUILDS, "a build of embeddings",
-                         lambda: embedding_library.create_build(args.corpus, args.engine), "")
+                         lambda: embedding_library.create_build(_library_corpus(args.corpus).id, args.engine), "")
     _run_job(embedding_library.BUILD, folder)
     return 0
 
@@ -391,6 +432,70 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
     return 0
 
 
+def _refuse_in_demo(action: str) -> None:
+    if config.demo_settings():
+        raise UserError(f"this is a public demo ({config.DEMO_ENV}): corpora cannot be {action}")
+
+
+def cmd_corpora(args: argparse.Namespace) -> int:
+    """The Corpora page's library: list, add (text or a dump, as an upload), show, rename, rm."""
+    from namuweb.corpora import deletion, uploads
+    action = args.action or "list"
+    if action == "list":
+        print(f"{'id':<36} {'source':<8} {'MB':>8} {'characters':>13}  name")
+        for entry in corpus.list_corpora():
+            print(f"{entry.id:<36} {entry.source:<8} {entry.bytes / config.MB:8.2f} {entry.chars:13,}  "
+                  f"{_shown(entry.name, 80)}")
+        return 0
+    if action == "add":
+        path = _corpus_file(args.file)
+        if path is None:
+            raise UserError(f"{_shown(args.file)} is not a file")
+        with path.open("rb") as stream:
+            received = uploads.receive(stream, args.name or path.name)
+        if received.kind == "dump":  # a Namuwiki dump becomes an import job, run here
+            _run_job(uploads.IMPORT, received.job_dir)
+            result = uploads.FOLDERS.read(received.job_dir).get("result")
+            if not result:
+                raise UserError("the import made no corpus")
+            added = corpus.get_corpus(result)
+        else:
+            added = received.corpus
+            if added.notice:
+                print(f"{path.name}: {added.notice}", file=sys.stderr)
+        print(f"{added.id}  {_shown(added.name, 80)}  {added.chars:,} characters")
+        return 0
+    found = _library_entry(args.id)
+    if action == "show":
+        usage = deletion.corpus_usage(found.id)
+        fields = [("id", found.id), ("name", _shown(found.name, 100)), ("source", found.source),
+                  ("created", found.created[:19].replace("T", " ")), ("characters", f"{found.chars:,}"),
+                  ("size", f"{found.bytes / config.MB:.2f} MB"), ("encoding", found.encoding or "utf-8"),
+                  ("notice", found.notice or "-"), ("tagged from", found.parent or "-"),
+                  ("used by", usage.warning() or "nothing"), ("read now by", ", ".join(usage.active) or "nothing")]
+        for label, value in fields:
+            print(f"{label:<12} {value}")
+        print("\n" + next(found.iter_chunks(600), "").rstrip())
+        return 0
+    if action == "rename":
+        _refuse_in_demo("renamed")
+        renamed = corpus.rename_corpus(found.id, args.name)
+        print(f"{renamed.id}  {_shown(renamed.name, 100)}")
+        return 0
+    _refuse_in_demo("deleted")  # rm
+    if found.source == "builtin":
+        raise UserError(f"{found.id} is the built-in corpus; it cannot be deleted")
+    usage = deletion.corpus_usage(found.id)
+    if usage.active:
+        raise UserError(f"{', '.join(usage.active)} is reading {found.id} now: stop it or wait for it to end, "
+                        "then delete")
+    if usage.warning() and not args.force:
+        raise UserError(f"deleting {found.id}: {usage.warning()} Add --force to delete it anyway")
+    deletion.delete_corpus(found.id)
+    print(f"deleted {found.id}")
+    return 0
+
+
 def cmd_stop(args: argparse.Namespace) -> int:
     run_dir = _run_dir(args.run)
     jobs.request_stop(run_dir)
@@ -404,7 +509,8 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True, metavar="COMMAND")
     vocab = commands.add_parser("vocab", help="figures and vocabulary JSON of a corpus",
                                 description="Print a corpus's figures and write its vocabulary as JSON.")
-    vocab.add_argument("corpus", help=f"a library corpus id or name (e.g. {corpus.BUILTIN_ID}) or a UTF-8 file")
+    vocab.add_argument("corpus", help=f"a library corpus id or name (e.g. {corpus.BUILTIN_ID}), or a text file "
+                                      "(UTF-8, UTF-16 or CP949/EUC-KR)")
     vocab.add_argument("--min-count", type=int, default=1, help="fold rarer tokens into <unk> (default 1)")
     vocab.add_argument("--chars", action="store_true", help="whole characters instead of jamo tokens")
     vocab.add_argument("--out", help="where to write the JSON (default: DATA/exports/NAME.vocab.json)")
@@ -459,7 +565,7 @@ def parser() -> argparse.ArgumentParser:
     tag_corpus = commands.add_parser("tag-corpus", help="tag a whole corpus into a new library corpus",
                                      description="The tutorial's rule: each line split on '.', each sentence "
                                                  "tagged, sentences of more than one token written as word/Tag.")
-    tag_corpus.add_argument("corpus", nargs="?", help="library corpus id or name")
+    tag_corpus.add_argument("corpus", nargs="?", help="library corpus id or name, or a text file (added to the library)")
     tag_corpus.add_argument("--engine", default="okt", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"])
     tag_corpus.add_argument("--norm", action="store_true")
     tag_corpus.add_argument("--stem", action="store_true")
@@ -467,7 +573,8 @@ def parser() -> argparse.ArgumentParser:
     tag_corpus.set_defaults(handler=cmd_tag_corpus)
 
     sg = commands.add_parser("skipgram", help="train skip-gram word embeddings on a tagged corpus")
-    sg.add_argument("--corpus", help="a tagged library corpus (see tag-corpus)")
+    sg.add_argument("--corpus", help="a tagged library corpus (see tag-corpus), or a file of word/Tag lines "
+                                     "(added to the library)")
     sg.add_argument("--job-dir", help="resume or run this embeddings job folder")
     for flag, kind in (("--dimensions", int), ("--window", int), ("--negatives", int), ("--min-count", int),
                        ("--subsample", float), ("--epochs", int), ("--learning-rate", float), ("--batch", int),
@@ -482,7 +589,7 @@ def parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build-embeddings", help="tag a plain corpus and train skip-gram on it, as one job",
                                 description="From a plain corpus to embeddings in one go: tag it (Kiwi, or Okt "
                                             "where Kiwi is missing), then train skip-gram with the defaults.")
-    build.add_argument("--corpus", default=corpus.BUILTIN_ID, help=f"a plain library corpus (default {corpus.BUILTIN_ID})")
+    build.add_argument("--corpus", default=corpus.BUILTIN_ID, help=f"a plain library corpus or a text file (default {corpus.BUILTIN_ID})")
     build.add_argument("--engine", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"],
                        help="the tagger (default: kiwi where installed, else okt)")
     build.add_argument("--job-dir", help="resume this build's folder")
@@ -520,6 +627,26 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", help="run id or folder")
     evaluate.set_defaults(handler=cmd_evaluate)
 
+    library = commands.add_parser("corpora", help="the corpus library: list, add, show, rename, rm",
+                                  description="What the Corpora page does: list the library, add a text file "
+                                              "(UTF-8, UTF-16 or CP949) or a Namuwiki dump, show, rename or "
+                                              "delete a corpus.")
+    library_actions = library.add_subparsers(dest="action", metavar="ACTION")
+    library_actions.add_parser("list", help="every corpus (the default)")
+    add = library_actions.add_parser("add", help="add a text file, or import a Namuwiki dump (.json/.jsonl/.parquet, "
+                                                 "also .gz/.zip)")
+    add.add_argument("file")
+    add.add_argument("--name", help="the name shown in the library (default: the file's name)")
+    show = library_actions.add_parser("show", help="a corpus's figures, what uses it, and its start")
+    show.add_argument("id", help="corpus id or name")
+    rename = library_actions.add_parser("rename", help="give a corpus a new name")
+    rename.add_argument("id", help="corpus id or name")
+    rename.add_argument("name")
+    remove = library_actions.add_parser("rm", help="delete a corpus (not while a job reads it)")
+    remove.add_argument("id", help="corpus id or name")
+    remove.add_argument("--force", action="store_true", help="delete it although runs or embeddings came from it")
+    library.set_defaults(handler=cmd_corpora)
+
     stop = commands.add_parser("stop", help="ask a running training job to stop")
     stop.add_argument("run", help="run id or folder")
     stop.add_argument("--wait", action="store_true")
@@ -532,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (UserError, corpus.CorpusError, OSError, RunError, JobError) as error:
+    except (UserError, corpus.CorpusError, config.DemoModeError, OSError, RunError, JobError) as error:
         print(f"namuweb {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -86,7 +86,7 @@ def test_cli_vocab_refuses_a_whitespace_only_file(tmp_path, capsys):
     blank = tmp_path / "blank.txt"
     blank.write_text(" \n\t\n  ", encoding="utf-8")
     assert main(["vocab", str(blank)]) == 2
-    assert "is empty (only whitespace)" in one_error_line(capsys)
+    assert "contains only whitespace" in one_error_line(capsys)  # the upload's words
     assert not (config.data_home() / "exports").exists()
 
 

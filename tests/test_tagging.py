@@ -29,7 +29,7 @@ def test_cli_tags_a_text_like_the_tutorial(capsys):
 
 
 @pytest.mark.engines  # Okt in this process
-def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, capsys):
+def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, tmp_path, capsys):
     assert main(["tag-corpus", small_corpus.id, "--engine", "okt"]) == 0
     tagged = [c for c in corpus.list_corpora() if c.source == "tagged"]
     assert len(tagged) == 1 and tagged[0].parent == small_corpus.id
@@ -37,6 +37,16 @@ def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, 
     assert lines[0] == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
     assert all(len(line.split(" ")) > 1 for line in lines)  # one-token sentences ("좋다", "끝") are dropped
     assert "Okt" in tagged[0].name
+
+    # The same text as a CP949 file: added to the library as the page's upload adds it, then tagged alike.
+    source = tmp_path / "small-cp949.txt"
+    source.write_bytes(TEXT.encode("cp949"))
+    assert main(["tag-corpus", str(source), "--engine", "okt"]) == 0
+    assert "small-cp949.txt: Converted from CP949 (EUC-KR) to UTF-8." in capsys.readouterr().err
+    added = [c for c in corpus.list_corpora() if c.original_name == "small-cp949.txt"]
+    assert len(added) == 1 and added[0].encoding == "cp949"
+    again = [c for c in corpus.list_corpora() if c.source == "tagged" and c.parent == added[0].id]
+    assert len(again) == 1 and again[0].read_text().splitlines() == lines
 
 
 def test_only_one_tag_job_at_a_time(small_corpus):

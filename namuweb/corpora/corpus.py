@@ -277,7 +277,7 @@ def get_corpus(ref: str, home: Path | None = None) -> Corpus:
     # Other corpora are not named: the message reaches visitors who did not upload them.
     shown = ref if len(ref) <= 60 else ref[:60] + "…"  # a pasted novel must not become the message
     raise CorpusNotFound(f"No corpus named {shown!r} (it may have been deleted); "
-                         "`python -m namuweb vocab --help` says how corpora are named")
+                         "`python -m namuweb corpora` lists them")
 
 
 def delete_corpus(id: str, home: Path | None = None) -> None:
@@ -313,14 +313,14 @@ def _detect(sample: bytes, whole: bool) -> tuple[str, str | None] | None:
 
 
 def add_text_file(path: Path, original_name: str, home: Path | None = None,
-                  max_bytes: int | None = None) -> Corpus:
+                  max_bytes: int | None = None, source: str = "upload") -> Corpus:
     """Store a text file of any size as a corpus, decoding it chunk by chunk.
 
     The encoding is guessed from the first 64 KiB the same way ``decode_text``
     guesses it for a whole upload; the rest streams through an incremental
     decoder, so a large upload never sits in memory whole.  A failed write
     (disk full, read-only data directory) is a ``StorageError`` and leaves
-    no folder behind."""
+    no folder behind.  ``source`` is "tagged" for a file of word/Tag lines."""
     path = Path(path)
     shown = display_name(original_name)
     limit = config.max_upload_bytes() if max_bytes is None else max_bytes
@@ -328,6 +328,15 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
     config.check_demo_upload(size, repr(shown), UploadTooLarge)
     if size > limit:
         raise UploadTooLarge(f"{shown!r} is {_megabytes(size)}, over the {_megabytes(limit)} upload limit.")
+    encoding, notice = text_encoding(path, shown)
+    with storing(repr(shown), home):
+        return _store_decoded(path, shown, original_name, encoding, notice, home, source)
+
+
+def text_encoding(path: Path, shown: str) -> tuple[str, str | None]:
+    """``(encoding, notice)`` of a text file, judged as an upload is: UTF-8, UTF-16 or CP949, the
+    notice saying what converting it to UTF-8 changes (None when nothing does); else a ``CorpusError``."""
+    size = Path(path).stat().st_size
     with open(path, "rb") as f:
         sample = f.read(_SAMPLE)
     if not sample:
@@ -338,23 +347,18 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
     if detected is None:
         raise UndecodableUpload(f"{shown!r} does not look like text (binary data); "
                                 "upload a UTF-8, UTF-16 or CP949 .txt file.")
-    encoding, notice = detected
-    with storing(repr(shown), home):
-        return _store_decoded(path, shown, original_name, encoding, notice, home)
+    return detected
 
 
-def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, notice: str | None,
-                   home: Path | None) -> Corpus:
+def write_decoded(path: Path, out_path: Path, encoding: str, shown: str) -> int:
+    """Stream ``path`` from ``encoding`` into ``out_path`` as UTF-8 with "\\n" newlines; returns the
+    characters written.  Binary data part-way, invalid bytes or only whitespace: a ``CorpusError``."""
     import codecs
 
-    corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-    folder = _corpora_dir(home) / corpus_id
-    folder.mkdir()
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    chars, visible, carry = 0, False, ""
     try:
-        decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-        chars, visible, carry = 0, False, ""
-        with open(path, "rb") as source, open(folder / f".{TEXT_FILE}.part", "w", encoding="utf-8",
-                                               newline="") as out:
+        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="") as out:
             while True:
                 block = source.read(1 << 20)
                 text = carry + decoder.decode(block, final=not block)
@@ -367,17 +371,26 @@ def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, no
                 out.write(text)
                 if not block:
                     break
-        if not visible:
-            raise EmptyUpload(f"{shown!r} contains only whitespace.")
+    except UnicodeDecodeError as error:
+        raise UndecodableUpload(f"{shown!r} is not valid {encoding} after byte {error.start:,} of a chunk; "
+                                "upload a UTF-8, UTF-16 or CP949 .txt file.") from None
+    if not visible:
+        raise EmptyUpload(f"{shown!r} contains only whitespace.")
+    return chars
+
+
+def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, notice: str | None,
+                   home: Path | None, source: str = "upload") -> Corpus:
+    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
+    folder = _corpora_dir(home) / corpus_id
+    folder.mkdir()
+    try:
+        chars = write_decoded(path, folder / f".{TEXT_FILE}.part", encoding, shown)
         os.replace(folder / f".{TEXT_FILE}.part", folder / TEXT_FILE)
-        corpus = Corpus(id=corpus_id, name=shown, source="upload", created=_now().isoformat(timespec="microseconds"),
+        corpus = Corpus(id=corpus_id, name=shown, source=source, created=_now().isoformat(timespec="microseconds"),
                         chars=chars, bytes=(folder / TEXT_FILE).stat().st_size, path=folder / TEXT_FILE,
                         original_name=original_name, encoding=encoding, notice=notice)
         _write_meta(corpus)
-    except UnicodeDecodeError as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise UndecodableUpload(f"{shown!r} is not valid {encoding} after byte {error.start:,} of a chunk; "
-                                "upload a UTF-8, UTF-16 or CP949 .txt file.") from None
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
