@@ -75,7 +75,7 @@ _BLOCK_HEADER = re.compile(
     re.IGNORECASE)
 _LITERAL_BLOCKS = ("html", "syntax", "hidden", "literal")  # no markup inside: braces only nest
 # A folded block's title is shown as written, markup and all: it is set aside before the braces are paired.
-_FOLDING_TITLE = re.compile(r"(\{\{\{\#!folding[ \t]*)([^\n]{1,2000})(?=\n)", re.IGNORECASE)
+_FOLDING_TITLE = re.compile(r"(\{\{\{\#!folding[ \t]*+)([^\n]{1,2000}+)(?=\n)", re.IGNORECASE)  # possessive: no backtracking
 # Fast paths, applied first, for the innermost and most common links (same output as the stack gives them):
 # no brackets or anchor inside.
 _HIDDEN = r"(?![\s:])(?!(?i:파일|file|이미지|image|분류|category):)"
