@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from namuweb import charts
 
@@ -8,6 +10,7 @@ from namuweb.corpora import corpus
 from namuweb.language_model import generate, runs, trainer
 from namuweb.language_model.charlm import TrainConfig
 from namuweb.language_model.generate import PreparedStart, prepare_start, probabilities
+from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary, build_vocab
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. 가나다라 마바사.\n" * 200
@@ -104,6 +107,33 @@ def test_empty_or_unknown_only_start_begins_at_a_newline():
     assert prepare_start("", vocab) == PreparedStart(text="", ids=[0])
     emoji_only = prepare_start("😀", vocab)
     assert emoji_only.ids == [0] and emoji_only.missing == ["😀"]
+
+
+_TOKENS = st.sampled_from(["ㄱ", "ㅏ", "ㄴ", "ㅎ", "ㅗ", "ㅇ", "ㄺ", "ᴥ", " ", "\n", "a", "1", "\ufffd", "."])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(_TOKENS, max_size=12), max_size=30))
+def test_a_samples_text_read_as_it_grows_is_the_composed_stream(chunks):
+    """The incremental text equals composing the whole stream, however the tokens arrive."""
+    sample = generate.Sample(start="앞")
+    for chunk in chunks:
+        sample.tokens.extend(chunk)
+        assert sample.continuation == hangul.compose(sample.stream)
+    assert sample.text == "앞" + hangul.compose(sample.stream)
+    sample.replace_tokens(list("ㄴㅏᴥ"))
+    assert sample.continuation == "나"
+
+
+def test_draw_follows_the_probabilities_at_each_temperature():
+    logits = np.log(np.array([0.5, 0.3, 0.15, 0.05], dtype=np.float32))
+    for temperature in (0.5, 1.0, 1.7):
+        rng = np.random.default_rng(0)
+        counts = np.bincount([generate.draw(logits, temperature, rng) for _ in range(20_000)], minlength=4) / 20_000
+        assert np.abs(counts - probabilities(logits, temperature)).max() < 0.015, (temperature, counts)
+    rng = np.random.default_rng(0)
+    assert {generate.draw(logits, 0.0, rng) for _ in range(50)} == {0}
+    assert {generate.draw(logits, 1.0, rng, top_k=2) for _ in range(500)} == {0, 1}
 
 
 def test_probabilities_temperature_top_k_top_p():

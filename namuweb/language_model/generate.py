@@ -150,6 +150,18 @@ def probabilities(logits: np.ndarray, temperature: float, top_k: int = 0, top_p:
     return probs
 
 
+def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, top_k: int = 0,
+         top_p: float = 1.0) -> int:
+    """One token id drawn from a row of logits at ``temperature`` (with top-k / top-p as in
+    ``probabilities``).  Plain sampling takes a short path: a few float32 operations on the row."""
+    if temperature <= 0 or top_k or top_p < 1.0:
+        probs = probabilities(logits, temperature, top_k, top_p)
+        return min(int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum())), len(probs) - 1)
+    weights = np.exp((logits - logits.max()) * (1.0 / temperature))
+    cumulative = np.cumsum(weights)
+    return min(int(cumulative.searchsorted(rng.random() * cumulative[-1])), len(cumulative) - 1)
+
+
 @dataclass
 class PreparedStart:
     text: str                 # what the output starts with
@@ -183,8 +195,16 @@ def prepare_start(start: str, vocab: Vocabulary) -> PreparedStart:
 
 @dataclass
 class Sample:
+    """One sample as it grows: its jamo tokens and their text.
+
+    The text is composed incrementally: everything up to the last token after which no later token
+    can change a syllable (a ``ᴥ`` or a token that is no jamo) is composed once and kept, so reading
+    the text after every few tokens costs time linear in the sample, not quadratic."""
+
     start: str
     tokens: list[str] = field(default_factory=list)
+    _settled_text: str = field(default="", repr=False, compare=False)
+    _settled: int = field(default=0, repr=False, compare=False)
 
     @property
     def stream(self) -> str:
@@ -192,11 +212,32 @@ class Sample:
 
     @property
     def continuation(self) -> str:
-        return hangul.compose(self.stream)
+        tokens, settled = self.tokens, self._settled
+        if settled > len(tokens):  # the tokens were replaced: start over
+            settled, self._settled_text = 0, ""
+        boundary = settled
+        jamo = _jamo()
+        for i in range(len(tokens) - 1, settled - 1, -1):
+            if tokens[i] == hangul.MARK or tokens[i] not in jamo:
+                boundary = i + 1
+                break
+        if boundary > settled:
+            self._settled_text += hangul.compose("".join(tokens[settled:boundary]))
+        self._settled = boundary
+        return self._settled_text + hangul.compose("".join(tokens[boundary:]))
 
     @property
     def text(self) -> str:
         return self.start + self.continuation
+
+    def replace_tokens(self, tokens: list[str]) -> None:
+        self.tokens, self._settled_text, self._settled = tokens, "", 0
+
+
+@functools.cache
+def _jamo() -> frozenset[str]:
+    initials, vowels, finals = hangul.jamo_classes()
+    return initials | vowels | finals
 
 
 class Generator:
@@ -240,11 +281,9 @@ class Generator:
         while not all(done) and step < max_tokens:
             choices = np.empty(batch, dtype=np.int64)
             for b, temperature in enumerate(temperatures):
-                probs = probabilities(logits[b], temperature, top_k, top_p)
-                choices[b] = int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum()))
-                choices[b] = min(choices[b], len(probs) - 1)
+                choices[b] = choice = draw(logits[b], temperature, rng, top_k, top_p)
                 if not done[b]:
-                    samples[b].tokens.append(self.symbols[choices[b]])
+                    samples[b].tokens.append(self.symbols[choice])
             logits = self.model.step(choices, state)
             step += 1
             if step % every == 0:
@@ -265,13 +304,12 @@ class Generator:
 
 def _complete(sample: Sample, length: int) -> bool:
     """Past ``length`` characters with no syllable still open, so the first ``length`` are final."""
-    initials, vowels, finals = hangul.jamo_classes()
-    return len(sample.continuation) > length and sample.tokens[-1] not in initials | vowels | finals
+    return len(sample.continuation) > length and sample.tokens[-1] not in _jamo()
 
 
 def _trim(sample: Sample, length: int) -> None:
     """Keep exactly ``length`` new characters; the token stream becomes that text's jamo."""
-    sample.tokens = list(hangul.decompose(sample.continuation[:length], marker="replace"))
+    sample.replace_tokens(list(hangul.decompose(sample.continuation[:length], marker="replace")))
 
 
 def check_match(weights: Weights, vocab: Vocabulary, where: str) -> None:
