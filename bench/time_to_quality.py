@@ -2,6 +2,7 @@
 same wall-clock budget, both scored on held-out text by one rule.
 
     python bench/time_to_quality.py [--budgets 60,300] [--presets tutorial,demo,better] [--text FILE ...]
+                                    [--tokenizations jamo,syllables]
 
 Each text (the built-in corpus, and any --text file) is split at a line boundary: the first 90 %
 trains, the last 10 % is held out.  For each budget, in fresh child processes one after another:
@@ -14,12 +15,14 @@ trains, the last 10 % is held out.  For each budget, in fresh child processes on
 
 Each side's ``wall s`` is from its process's launch to its finished checkpoint on disk.
 
-Scoring (one rule for both): the held-out text in jamo tokens, tokens missing from the model's
-vocabulary dropped, cut into chunks of 300 predictions each, every chunk from a zero state; the
-mean cross-entropy in nats per jamo token, and the same total in bits per character of the
-held-out text (comparable across tokenizations).  Each namuweb figure is divided by the port's
-figure in the same budget.  Goals (issue 15): tutorial preset <= 0.95x, the recommended preset
-<= 0.7x at 60 s and 300 s.
+Scoring (one rule for all): the held-out text in the model's own tokens (jamo and ᴥ; or whole
+syllables for a namuweb run with ``--tokenizations syllables``), cut into chunks of 300 predictions
+each, every chunk from a zero state; a token missing from the model's vocabulary (a syllable the
+training text never had) cannot be predicted and is charged log(V) nats, a uniform guess.  The mean
+cross-entropy in nats per token, and the same total in bits per character of the held-out text,
+which compares across tokenizations; each namuweb figure in bits per character is divided by the
+port's in the same budget.  With two tokenizations a last line says which one wins per preset and
+budget.  Goals (issue 15): tutorial preset <= 0.95x, the recommended preset <= 0.7x at 60 s and 300 s.
 """
 
 from __future__ import annotations
@@ -88,13 +91,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, {root!r})
 import numpy as np
 import keras
-from namuweb.text.hangul import decompose
+from namuweb.text.vocab import tokenize
 jobs = json.load(open(sys.argv[1]))
 text = open(jobs["held_out"], encoding="utf-8").read()
-stream = decompose(text, marker="replace")
 SPAN = 300
 
-def score(model, chars):
+def score(model, chars, tokenizer):
+    stream = tokenize(text, tokenizer)
     index = {{c: i for i, c in enumerate(chars)}}
     ids = np.array([index[t] for t in stream if t in index], dtype=np.int32)
     starts = range(0, len(ids) - 1, SPAN)
@@ -111,8 +114,10 @@ def score(model, chars):
         log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
         nats -= np.take_along_axis(log_probs, block[:, 1:, None], -1).sum()
         predicted += block[:, 1:].size
-    return {{"nats_per_token": nats / predicted, "bits_per_char": nats / math.log(2) / len(text),
-             "tokens": int(predicted), "dropped": len(stream) - len(ids)}}
+    dropped = len(stream) - len(ids)
+    nats += dropped * math.log(len(chars))  # an unknown token: the cost of a uniform guess
+    return {{"nats_per_token": nats / (predicted + dropped), "bits_per_char": nats / math.log(2) / len(text),
+             "tokens": int(predicted), "dropped": dropped}}
 
 results = {{}}
 for name, job in jobs["models"].items():
@@ -122,12 +127,14 @@ for name, job in jobs["models"].items():
         model = keras.Sequential([keras.Input(shape=(None,)), keras.layers.Embedding(len(chars), 128),
                                   keras.layers.LSTM(128, return_sequences=True), keras.layers.Dense(len(chars))])
         model.load_weights(os.path.join(job["dir"], "port.weights.h5"))
+        tokenizer = "jamo"
     else:
         from namuweb.language_model import runs, trainer
         vocab = runs.Run(job["dir"]).vocab()
         chars = [c for c in vocab.chars if c != vocab.unk]
         model = trainer.load_checkpoint(job["dir"])
-    results[name] = score(model, chars)
+        tokenizer = vocab.tokenizer
+    results[name] = score(model, chars, tokenizer)
 print(json.dumps(results))
 """
 
@@ -176,15 +183,17 @@ def main() -> None:
     parser.add_argument("--recommended", default="demo,better", help="the presets held to the 0.7x goal")
     parser.add_argument("--text", action="append", default=[], help="a second (third …) UTF-8 text")
     parser.add_argument("--no-builtin", action="store_true", help="only the --text files")
+    parser.add_argument("--tokenizations", default="jamo", help="namuweb runs on jamo, syllables or both")
     args = parser.parse_args()
     budgets = [float(b) for b in args.budgets.split(",")]
     presets = args.presets.split(",")
+    tokenizations = args.tokenizations.split(",")
     began = time.monotonic()
     from namuweb.corpora.corpus import ensure_builtin
     from namuweb.text.hangul import decompose
     texts = [] if args.no_builtin else [("built-in corpus", ensure_builtin().path.read_text(encoding="utf-8"))]
     texts += [(Path(t).name, Path(t).read_text(encoding="utf-8")) for t in args.text]
-    verdicts = []
+    verdicts, contests = [], []
     for label, text in texts:
         train_text, held_text = split_text(text)
         with tempfile.TemporaryDirectory() as tmp:
@@ -197,22 +206,33 @@ def main() -> None:
             for budget in budgets:
                 models = {"tutorial port": run_port(budget, train_file, work / f"port-{budget:g}")}
                 for preset in presets:
-                    models[f"namuweb {preset}"] = run_namuweb(budget, train_file, preset, work / "home",
-                                                              work / f"run-{preset}-{budget:g}")
+                    for tokens in tokenizations:
+                        name = f"namuweb {preset}" + (f" ({tokens})" if tokenizations != ["jamo"] else "")
+                        models[name] = run_namuweb(budget, train_file, preset, work / "home",
+                                                   work / f"run-{preset}-{tokens}-{budget:g}",
+                                                   ["--tokenization", tokens])
                 scores = score(held_out, models, work)
                 port = scores["tutorial port"]
                 print(f"budget {budget:g} s{'':<14}{'steps':>7} {'wall s':>7} {'nats/token':>11} {'bits/char':>10}"
                       f" {'ratio':>6}")
                 for name, model in models.items():
                     figure = scores[name]
-                    ratio = figure["nats_per_token"] / port["nats_per_token"]
+                    ratio = figure["bits_per_char"] / port["bits_per_char"]
                     print(f"  {name:<26}{model['steps']:>7,} {model['wall']:>7.1f} {figure['nats_per_token']:>11.3f} "
                           f"{figure['bits_per_char']:>10.3f} {ratio:>6.2f}x")
-                    preset = name.removeprefix("namuweb ")
+                    preset = name.removeprefix("namuweb ").split(" (")[0]
                     goal = GOALS.get(preset) or (RECOMMENDED_GOAL if preset in args.recommended.split(",") else None)
-                    if goal and name != "tutorial port":
+                    if goal and name != "tutorial port" and not name.endswith("(syllables)"):
                         verdicts.append((label, budget, preset, ratio, goal))
+                if len(tokenizations) > 1:
+                    for preset in presets:
+                        bits = {t: scores[f"namuweb {preset} ({t})"]["bits_per_char"] for t in tokenizations}
+                        winner = min(bits, key=bits.get)
+                        contests.append(f"{label}, {budget:g} s, {preset}: " + ", ".join(
+                            f"{t} {b:.3f}" for t, b in bits.items()) + f" bits/char; {winner} wins")
     print()
+    for line in contests:
+        print(f"tokenization at equal wall-clock: {line}")
     for label, budget, preset, ratio, goal in verdicts:
         print(f"{label}, {budget:g} s, {preset}: {ratio:.2f}x (goal <= {goal}x: {'met' if ratio <= goal else 'NOT met'})")
     print(f"bench took {time.monotonic() - began:.0f}s")

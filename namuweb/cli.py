@@ -161,7 +161,7 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
                      batch=args.batch, seq_len=args.seq_len, learning_rate=args.learning_rate,
                      epochs=args.epochs, steps=args.steps, val_share=args.val_share, seed=args.seed,
                      distribute=args.distribute, max_seconds=args.max_seconds,
-                     schedule=args.schedule)
+                     schedule=args.schedule, tokenization=args.tokenization)
     if args.mixed_precision:
         overrides["mixed_precision"] = True
     try:
@@ -170,7 +170,7 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
         raise UserError(str(error)) from None
     with tempfile.TemporaryDirectory() as scratch:
         source, _ = _source(args.corpus, Path(scratch))
-        figures = report(source)  # one counting pass: tokens and vocabulary size, before any job starts
+        figures = report(source, jamo=(args.tokenization or "jamo") == "jamo")  # one pass, before any job starts
     try:
         charlm.check_memory(figures.vocab.size, config)
         charlm.check_corpus_size(figures.tokens, config)
@@ -523,6 +523,8 @@ def parser() -> argparse.ArgumentParser:
     budget = train.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--steps", type=int, help="a step budget instead of epochs")
+    train.add_argument("--tokenization", choices=charlm.TOKENIZATIONS,
+                       help="jamo (the tutorial's: each syllable as its jamo and ᴥ, the default) or syllables")
     train.add_argument("--schedule", choices=["constant", "cosine"],
                        help="learning rate: constant, or a cosine decay to a tenth over the budget")
     train.add_argument("--max-seconds", type=float,

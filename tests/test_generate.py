@@ -159,6 +159,20 @@ def test_teaching_table_shows_both_temperatures(trained_run):
     assert spec["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.5"]
     same = generate.load_generator(trained_run).next_token_table("한국", 1.0)
     assert same[0]["temperature 1"] == pytest.approx(same[0]["your temperature 1"])
+    pickable = charts.next_token_chart(rows, pickable=True).to_dict()
+    [pick] = pickable["params"]  # Altair lifts a layer's selection to the top, naming its view
+    assert pick["name"] == "pick" and pick["select"] == {"type": "point", "fields": ["token"], "on": "click",
+                                                         "clear": False}
+    assert pick["views"] == [layer["name"] for layer in pickable["layer"] if "name" in layer]
+
+
+def test_picked_tokens_carry_on_the_text_and_the_models_state(trained_run):
+    gen = generate.load_generator(trained_run)
+    assert gen.written("한국", list("ㅇㅔᴥㅅ")) == "한국에ㅅ"
+    picked = gen.next_token_table("한국", 1.0, after=list("ㅇㅔᴥ"))
+    typed = gen.next_token_table("한국에", 1.0)  # the same tokens, typed instead of picked
+    assert [r["token"] for r in picked] == [r["token"] for r in typed]
+    assert picked[0]["temperature 1"] == pytest.approx(typed[0]["temperature 1"])
 
 
 def test_usable_runs_need_a_checkpoint(isolated_home):

@@ -39,6 +39,7 @@ PRESETS: dict[str, dict] = {
                      learning_rate=0.001, epochs=1, steps=None, val_share=0.05),
 }
 SCHEDULES = ("constant", "cosine")
+TOKENIZATIONS = ("jamo", "syllables")  # the tutorial's jamo and ᴥ, or whole characters
 QUICK_DEMO_SECONDS_ENV = "NAMUWEB_QUICK_DEMO_SECONDS"
 
 
@@ -100,6 +101,7 @@ class TrainConfig:
     distribute: str = "auto"          # auto | none | mirrored | multiworker
     max_seconds: float | None = None  # a wall-clock budget: training stops once the run has trained this long
     schedule: str = "constant"        # constant | cosine (the learning rate decays to a tenth over the budget)
+    tokenization: str = "jamo"        # jamo (the tutorial's: a syllable is its jamo and ᴥ) | syllables
 
     @classmethod
     def from_preset(cls, corpus: str, preset: str = "demo", **overrides) -> "TrainConfig":
@@ -129,6 +131,8 @@ class TrainConfig:
                                  f"not {value!r}")
         if self.epochs is None and self.steps is None and self.max_seconds is None:
             raise ValueError("give a number of epochs, a step budget or a time budget")
+        if self.tokenization not in TOKENIZATIONS:
+            raise ValueError(f"tokenization must be {' or '.join(TOKENIZATIONS)}, not {self.tokenization!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be {' or '.join(SCHEDULES)}, not {self.schedule!r}")
         if self.distribute not in ("auto", "none", "mirrored", "multiworker"):
@@ -256,7 +260,7 @@ class _CharacterEncoder:
         self.ids = np.zeros((0, self.WIDTH), dtype=vocab.dtype)
 
     def encode(self, text: str) -> np.ndarray:
-        from namuweb.text.hangul import decompose
+        from namuweb.text.vocab import tokenize
         points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
         if not len(points):
             return np.zeros(0, dtype=self.vocab.dtype)
@@ -266,7 +270,7 @@ class _CharacterEncoder:
             self.lengths = np.concatenate([self.lengths, np.zeros(grow, dtype=np.uint8)])
             self.ids = np.concatenate([self.ids, np.zeros((grow, self.WIDTH), dtype=self.ids.dtype)])
         for point in np.unique(points[self.lengths[points] == 0]):
-            ids = self.vocab.encode(decompose(chr(point), marker="replace"))  # unknown: UnknownTokensError
+            ids = self.vocab.encode(tokenize(chr(point), self.vocab.tokenizer))  # unknown: UnknownTokensError
             self.ids[point, :len(ids)] = ids
             self.lengths[point] = len(ids)
         rows, lengths = self.ids[points], self.lengths[points]

@@ -21,14 +21,14 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from namuweb.text import hangul
 
 from namuweb.language_model import runs
-from namuweb.text.vocab import Vocabulary
+from namuweb.text.vocab import Vocabulary, detokenize, tokenize
 
 DEFAULT_START = "한국에서는"
 CHECK_EVERY = 16
@@ -110,6 +110,16 @@ class CharLSTM:
 
     def step(self, tokens: np.ndarray, state: State) -> np.ndarray:
         """Logits for the next token after ``tokens`` (one per sample); updates ``state`` in place."""
+        return self.logits(self.advance(tokens, state))
+
+    def logits(self, output: np.ndarray) -> np.ndarray:
+        """The dense layer: next-token logits from the last layer's output."""
+        kernel, bias = self.weights.dense
+        return output @ kernel + bias
+
+    def advance(self, tokens: np.ndarray, state: State) -> np.ndarray:
+        """Read ``tokens`` (one per sample) through the LSTM layers, updating ``state`` in place;
+        returns the last layer's output."""
         x = None
         for layer, (kernel, recurrent, bias) in enumerate(self.weights.lstm):
             if layer == 0:
@@ -121,8 +131,7 @@ class CharLSTM:
             c = gates[:, u:2 * u] * state.c[layer] + gates[:, :u] * np.tanh(z[:, 2 * u:3 * u])
             x = gates[:, 3 * u:] * np.tanh(c)
             state.h[layer], state.c[layer] = x, c
-        kernel, bias = self.weights.dense
-        return x @ kernel + bias
+        return x
 
 
 def probabilities(logits: np.ndarray, temperature: float, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
@@ -174,11 +183,11 @@ def prepare_start(start: str, vocab: Vocabulary) -> PreparedStart:
     """Token ids of a start text; characters the model never saw are named, then mapped
     to ``<unk>`` (if the model has one) or skipped, so generation still runs."""
     index = vocab.index()
-    if hangul.MARK in start:
+    if hangul.MARK in start and vocab.tokenizer == "jamo":
         raise StartTextError(
             f"the start text contains {hangul.MARK} (U+1D25), the end-of-syllable mark the model writes after "
             "every syllable; it cannot be part of a start text — remove it")
-    stream = hangul.decompose(start)
+    stream = tokenize(start, vocab.tokenizer)
     missing = sorted({t for t in stream if t not in index})
     if vocab.unk:
         ids = [index.get(t, vocab.unk_id) for t in stream]
@@ -186,7 +195,7 @@ def prepare_start(start: str, vocab: Vocabulary) -> PreparedStart:
         ids = [index[t] for t in stream if t in index]
     text = start
     if not vocab.unk and missing:
-        text = hangul.compose("".join(t for t in stream if t in index))
+        text = detokenize("".join(t for t in stream if t in index), vocab.tokenizer)
     if not ids:
         fallback = "\n" if "\n" in index else vocab.chars[0]
         ids, text = [index[fallback]], text if text.strip() else ""
@@ -203,6 +212,7 @@ class Sample:
 
     start: str
     tokens: list[str] = field(default_factory=list)
+    tokenizer: str = "jamo"  # "char": each token is a character already
     _settled_text: str = field(default="", repr=False, compare=False)
     _settled: int = field(default=0, repr=False, compare=False)
 
@@ -212,6 +222,8 @@ class Sample:
 
     @property
     def continuation(self) -> str:
+        if self.tokenizer != "jamo":
+            return "".join(self.tokens)
         tokens, settled = self.tokens, self._settled
         if settled > len(tokens):  # the tokens were replaced: start over
             settled, self._settled_text = 0, ""
@@ -254,15 +266,22 @@ class Generator:
         return state, logits
 
     def next_token_table(self, start: str, temperature: float, top_k: int = 0, top_p: float = 1.0,
-                         top: int = 10) -> list[dict]:
-        """The ``top`` most likely next tokens after ``start`` at temperature 1 and at ``temperature``."""
+                         top: int = 10, after: Sequence[str] = ()) -> list[dict]:
+        """The ``top`` most likely next tokens after ``start`` (and the tokens ``after`` it, picked one
+        at a time) at temperature 1 and at ``temperature``."""
         prepared = prepare_start(start, self.vocab)
-        _, logits = self._prime(prepared.ids, 1)
+        index = self.vocab.index()
+        symbols = {symbol: i for i, symbol in enumerate(self.symbols)}
+        _, logits = self._prime(prepared.ids + [symbols.get(t, index.get(t, 0)) for t in after], 1)
         plain = probabilities(logits[0], 1.0)
         tuned = probabilities(logits[0], temperature, top_k, top_p)
         best = np.argsort(-np.maximum(plain, tuned))[:top]
         return [{"token": self.symbols[i], "temperature 1": float(plain[i]),
                  f"your temperature {temperature:g}": float(tuned[i])} for i in best]
+
+    def written(self, start: str, after: Sequence[str]) -> str:
+        """The text of ``start`` followed by tokens picked one at a time (jamo recomposed as they close)."""
+        return prepare_start(start, self.vocab).text + detokenize("".join(after), self.vocab.tokenizer)
 
     def stream(self, start: str, length: int, temperatures: list[float], *, seed: int | None = None,
                top_k: int = 0, top_p: float = 1.0, every: int = CHECK_EVERY) -> Iterator[list[Sample]]:
@@ -273,7 +292,7 @@ class Generator:
         prepared = prepare_start(start, self.vocab)
         batch = len(temperatures)
         rng = np.random.default_rng(seed)
-        samples = [Sample(start=prepared.text) for _ in temperatures]
+        samples = [Sample(start=prepared.text, tokenizer=self.vocab.tokenizer) for _ in temperatures]
         state, logits = self._prime(prepared.ids, batch)
         done = [False] * batch
         step = 0
@@ -309,7 +328,7 @@ def _complete(sample: Sample, length: int) -> bool:
 
 def _trim(sample: Sample, length: int) -> None:
     """Keep exactly ``length`` new characters; the token stream becomes that text's jamo."""
-    sample.replace_tokens(list(hangul.decompose(sample.continuation[:length], marker="replace")))
+    sample.replace_tokens(list(tokenize(sample.continuation[:length], sample.tokenizer)))
 
 
 def check_match(weights: Weights, vocab: Vocabulary, where: str) -> None:

@@ -95,7 +95,8 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     if (folder / CONFIG_FILE).exists():
         raise RunError(f"{folder} already holds a run; resume it or choose another folder")
     characters = count_characters(found) if characters is None else characters
-    vocab = Vocabulary.from_counts(jamo_counts(characters))
+    jamo = config.tokenization == "jamo"
+    vocab = Vocabulary.from_counts(jamo_counts(characters) if jamo else characters, tokenizer="jamo" if jamo else "char")
     check_demo_limits(config, vocab.total)  # before the folder exists: a refused run leaves nothing
     folder.mkdir(parents=True, exist_ok=True)
     run = Run(folder)
@@ -250,7 +251,8 @@ class RunInfo:
 
 def bits_per_char(nats_per_token: float | None, tokens_per_char: float | None) -> float | None:
     """A loss in nats per token as bits per character of the text (``None`` when either is unknown):
-    a character is ``tokens_per_char`` jamo tokens on average (about 2.4 for Korean text)."""
+    a character is ``tokens_per_char`` tokens on average (about 2.4 jamo tokens for Korean text; 1 for a
+    run on syllables), so runs on either tokenization compare."""
     if nats_per_token is None or not tokens_per_char:
         return None
     return nats_per_token * tokens_per_char / math.log(2)
@@ -330,6 +332,19 @@ def delete_run(run_dir: Path, home: Path | None = None) -> None:
     if not (run_dir / CONFIG_FILE).is_file():
         raise RunError(f"{run_dir} is not a training run")
     shutil.rmtree(run_dir)
+
+
+def compared_curves(infos: list[RunInfo]) -> tuple["pd.DataFrame", str]:
+    """The curves of several runs in one frame (a ``run`` column) and their unit: bits per character
+    when every run knows its tokens per character, so runs on jamo and on syllables compare fairly;
+    else nats per token."""
+    import pandas as pd
+    factors = [bits_per_char(1.0, info.config.get("tokens_per_char")) for info in infos]
+    in_bits = all(factors)
+    frames = [curves(Run(info.path).metrics()).assign(run=info.id) for info in infos]
+    if in_bits:
+        frames = [frame.assign(value=frame["value"] * factor) for frame, factor in zip(frames, factors)]
+    return pd.concat(frames, ignore_index=True), "bits / character" if in_bits else "nats / token"
 
 
 def curves(metrics: pd.DataFrame, smoothing: float = 0.9) -> pd.DataFrame:
@@ -462,7 +477,8 @@ class RunPlan:
 
 
 def plan_run(config: TrainConfig, tokens: int, vocab_size: int, home: Path | None = None) -> RunPlan:
-    """The plan of a run of ``config`` on a corpus of ``tokens`` jamo tokens and ``vocab_size`` kinds."""
+    """The plan of a run of ``config`` on a corpus of ``tokens`` tokens (jamo or characters, as
+    ``config.tokenization`` says) and ``vocab_size`` kinds."""
     speed = measured_speed(home)  # this machine's recent runs calibrate the estimate
     problem, feasible = None, True
     try:  # refused before any job starts: a corpus that cannot fill a batch, a model too big for memory

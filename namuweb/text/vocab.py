@@ -41,6 +41,17 @@ ENCODE_SLICE = 1 << 20
 Progress = Callable[[int, int], None]
 
 
+def tokenize(text: str, tokenizer: str) -> str:
+    """The token stream of ``text``, one token per character of the result: its jamo and ``ᴥ`` marks
+    ("jamo", a literal ``ᴥ`` becoming U+FFFD), or its characters themselves ("char")."""
+    return hangul.decompose(text, marker="replace") if tokenizer == "jamo" else text
+
+
+def detokenize(stream: str, tokenizer: str) -> str:
+    """The text of a token stream: jamo recomposed into syllables, or the characters as they are."""
+    return hangul.compose(stream) if tokenizer == "jamo" else stream
+
+
 class UnknownTokensError(KeyError):
     """Raised by ``encode`` for characters the vocabulary lacks (and no ``<unk>``)."""
 
