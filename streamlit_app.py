@@ -22,6 +22,7 @@ PAGES = [
     st.Page("app_pages/vocabulary.py", title="Vocabulary", icon=":material/abc:", url_path="vocabulary"),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
     st.Page("app_pages/generate.py", title="Generate", icon=":material/edit_note:", url_path="generate"),
+    st.Page("app_pages/inspect.py", title="Inspect", icon=":material/biotech:", url_path="inspect"),
 ]
 
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite

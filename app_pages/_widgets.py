@@ -27,6 +27,27 @@ def corpus_picker(label: str, corpora: list[corpus.Corpus], *, where=st, key: st
     return by_id[chosen]
 
 
+def run_label(info) -> str:
+    """A trained run as a picker lists it: id, corpus, tokens, steps, validation loss."""
+    val = f" · val loss {info.best_val_loss:.3f}" if info.best_val_loss is not None else ""
+    tokens = " · syllables" if info.config.get("tokenization") == "syllables" else ""
+    return f"{info.id} · {info.config.get('corpus_name', info.config.get('corpus'))}{tokens} · {info.steps:,} steps{val}"
+
+
+def model_picker(label: str, infos: list, *, where=st, key: str | None = None, optional: bool = False):
+    """A run from ``infos`` (runs with a checkpoint), or None where ``optional`` and none is picked;
+    a remembered run that has since gone falls back to the first."""
+    by_id = {info.id: info for info in infos}
+    choices = ([None] if optional else []) + list(by_id)
+    if not choices:
+        return None
+    if key is not None and st.session_state.get(key) not in choices:
+        st.session_state[key] = choices[0]
+    chosen = where.selectbox(label, choices, key=key,
+                             format_func=lambda i: "none" if i is None else run_label(by_id[i]))
+    return by_id.get(chosen)
+
+
 def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jobs.Progress | None = None,
                  stop_label: str = "Stop") -> None:
     """An active job's bar (done, rate, the kind's message, ETA) and its Stop button; call it from a

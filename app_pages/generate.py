@@ -9,7 +9,7 @@ from namuweb import charts, jobs
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._widgets import demo_notice, job_progress
+from app_pages._widgets import demo_notice, job_progress, model_picker
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -47,20 +47,16 @@ if not usable:
     st.stop()
 
 
-def describe(info) -> str:
-    val = f" · val loss {info.best_val_loss:.3f}" if info.best_val_loss is not None else ""
-    return f"{info.id} · {info.config.get('corpus_name', info.config.get('corpus'))} · {info.steps:,} steps{val}"
-
-
-by_id = {info.id: info for info in usable}
-run = by_id[st.selectbox("Model", list(by_id), format_func=lambda i: describe(by_id[i]))]
+run = model_picker("Model", usable)
 try:
     generator = generate.load_generator(run.path)
 except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
     st.error(f"This model cannot generate: {literal(problem)}", icon=":material/error:")
     st.stop()
 
-start = st.text_input("Start text", generate.DEFAULT_START, max_chars=500)
+if "start_text" not in st.session_state:
+    st.session_state.start_text = generate.DEFAULT_START
+start = st.text_input("Start text", key="start_text", max_chars=500)
 left, middle, right = st.columns(3)
 temperature = left.slider("Temperature", 0.0, 2.0, 0.8, step=0.05,
                           help="0 always picks the most likely next token; higher values take more risks.")
@@ -119,8 +115,37 @@ if result and result["run"] == run.id:
     st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
                        file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
 
-st.subheader("What the temperature does")
-st.altair_chart(charts.next_token_chart(generator.next_token_table(start, temperature, int(top_k), top_p)),
-                width="stretch")
-st.caption("After your start text, the model's ten most likely next jamo tokens at temperature 1 (grey) and at "
-           "your temperature (green). Low temperatures sharpen the favourite; high ones flatten the odds.")
+st.subheader("Write with the model, one token at a time")
+# The tokens picked by clicking the chart, after the start text; another model or start text begins anew.
+writing = st.session_state.get("writing")
+if not writing or writing["run"] != run.id or writing["start"] != start:
+    writing = st.session_state.writing = {"run": run.id, "start": start, "tokens": []}
+picked = writing["tokens"]
+table = generator.next_token_table(start, temperature, int(top_k), top_p, after=picked)
+event = st.altair_chart(charts.next_token_chart(table, pickable=True), on_select="rerun", width="stretch",
+                        key=f"next-token-{run.id}-{len(picked)}")  # a new key per token: each click counts once
+chosen = (event.selection.get("pick") or [{}])[0].get("token") if event and event.selection else None
+if chosen is not None:
+    picked.append(chosen)
+    st.rerun()
+st.caption("The model's ten most likely next tokens at temperature 1 (grey) and at your temperature (green): low "
+           "temperatures sharpen the favourite, high ones flatten the odds. Click a column to write that token "
+           "and see what the model expects next.")
+st.code(generator.written(start, picked) + "▌", language=None, wrap_lines=True)
+if picked:  # every click shows, also a token that changes no letter yet (a ᴥ that closes nothing)
+    st.caption(literal("Picked: " + " ".join(charts.token_label(t) for t in picked[-40:])
+                       + (f" (and {len(picked) - 40} before)" if len(picked) > 40 else "")))
+cols = st.columns([1, 1, 2, 4])
+if cols[0].button("Undo", icon=":material/undo:", disabled=not picked):
+    picked.pop()
+    st.rerun()
+if cols[1].button("Clear", icon=":material/clear:", disabled=not picked):
+    picked.clear()
+    st.rerun()
+
+
+def use_as_start() -> None:
+    st.session_state.start_text = generator.written(start, picked)
+
+
+cols[2].button("Use as start text", icon=":material/input:", disabled=not picked, on_click=use_as_start)

@@ -75,13 +75,13 @@ def loss_chart(curves: pd.DataFrame, title: str = "Loss") -> alt.Chart:
     return _style(alt.layer(lines, val).properties(title=title, height=320).interactive(bind_y=False))
 
 
-def runs_overlay(curves: pd.DataFrame, axis: str = "step") -> alt.Chart:
+def runs_overlay(curves: pd.DataFrame, axis: str = "step", unit: str = "nats / token") -> alt.Chart:
     """Smoothed loss (lines) and validation loss (points) of several runs, coloured by run, over
     steps or (``axis="seconds"``) over training time, where runs of different speed compare fairly."""
     x = alt.X("step:Q", title="step") if axis == "step" else alt.X("seconds:Q", title="training time (s)")
     base = alt.Chart(curves).encode(
         x=x,
-        y=alt.Y("value:Q", title="cross-entropy (nats / token)", scale=alt.Scale(zero=False)),
+        y=alt.Y("value:Q", title=f"cross-entropy ({unit})", scale=alt.Scale(zero=False)),
         color=alt.Color("run:N", legend=alt.Legend(orient="bottom", labelLimit=0)),
         tooltip=["run", "series", "step", alt.Tooltip("seconds:Q", format=".1f"), alt.Tooltip("value:Q", format=".4f")],
     )
@@ -90,20 +90,39 @@ def runs_overlay(curves: pd.DataFrame, axis: str = "step") -> alt.Chart:
     return _style(alt.layer(lines, val).properties(title="Runs compared", height=320).interactive(bind_y=False))
 
 
-def next_token_chart(rows: list[dict]) -> alt.Chart:
-    """Top next-token probabilities at temperature 1 beside those at the chosen temperature."""
+def next_token_chart(rows: list[dict], pickable: bool = False) -> alt.Chart:
+    """Top next-token probabilities at temperature 1 beside those at the chosen temperature.
+
+    ``pickable``: each token's whole column (not only its bars, which may be a pixel high) takes a
+    click, selecting that token in the selection ``pick`` (field ``token``)."""
     frame = pd.DataFrame(rows).melt(id_vars="token", var_name="setting", value_name="probability")
-    frame["label"] = frame["token"].map(lambda t: {" ": "␣", "\n": "\\n", "\u1d25": "ᴥ"}.get(t, t))
+    frame["label"] = frame["token"].map(token_label)
     order = list(dict.fromkeys(frame["label"]))
     settings = [key for key in rows[0] if key != "token"] if rows else []
-    return _style(alt.Chart(frame, title="Next token: what the temperature does").mark_bar().encode(
-        x=alt.X("label:N", sort=order, title="next token", axis=alt.Axis(labelAngle=0)),
-        xOffset=alt.XOffset("setting:N"),
-        y=alt.Y("probability:Q", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+    x = alt.X("label:N", sort=order, title="next token", axis=alt.Axis(labelAngle=0))
+    y_scale = alt.Scale(domain=[0, 1])
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=x, xOffset=alt.XOffset("setting:N"),
+        y=alt.Y("probability:Q", axis=alt.Axis(format="%", title="probability"), scale=y_scale),
         color=alt.Color("setting:N", legend=alt.Legend(orient="bottom", title=None),
                         scale=alt.Scale(domain=settings, range=["#9e9e9e", "#2e7d32"])),
-        tooltip=["label", "setting", alt.Tooltip("probability:Q", format=".2%")],
-    ).properties(height=260))
+        tooltip=["label", "setting", alt.Tooltip("probability:Q", format=".2%")])
+    if not pickable:
+        return _style(bars.properties(height=260, title="Next token: what the temperature does"))
+    wide = pd.DataFrame([{"token": row["token"], "label": token_label(row["token"]), "top": 1.0,
+                          "at 1": row[settings[0]], "at yours": row[settings[-1]]} for row in rows])
+    columns = alt.Chart(wide).mark_bar(opacity=0.01, cursor="pointer").encode(
+        x=x, y=alt.Y("top:Q", scale=y_scale, axis=alt.Axis(format="%", title="probability")),
+        tooltip=["label", alt.Tooltip("at 1:Q", format=".2%", title=settings[0]),
+                 alt.Tooltip("at yours:Q", format=".2%", title=settings[-1])],
+    ).add_params(alt.selection_point(name="pick", fields=["token"], on="click", clear=False))
+    return _style(alt.layer(bars, columns).properties(height=300,
+                                                      title="Next token: click one to write it"))
+
+
+def token_label(token: str) -> str:
+    """A token as a chart or caption shows it: a space as ␣, a line break as \\n."""
+    return {" ": "␣", "\n": "\\n", "\u1d25": "ᴥ"}.get(token, token)
 
 
 def neighbors_bars(rows: pd.DataFrame) -> alt.Chart:

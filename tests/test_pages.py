@@ -208,16 +208,45 @@ def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(
     assert tiny_trained_run.name in at.selectbox[0].format_func(at.selectbox[0].value)
     button(at, "Generate").click().run()
     assert not at.exception
-    [output] = at.code
+    output, written = at.code  # the sample, then the text written by clicking the chart
+    assert written.value == "한국에서는▌"
     expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=1)[0].text
     assert output.value == expected
     assert len(at.get("download_button")) == 1
-    chart_before = chart_specs(at)[-1]
+    chart_before = chart_specs(at)[-1]["layer"][0]
     temperature = next(s for s in at.slider if s.label == "Temperature")
     temperature.set_value(0.2).run()
-    settings = chart_specs(at)[-1]["encoding"]["color"]["scale"]["domain"]
+    settings = chart_specs(at)[-1]["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert settings == ["temperature 1", "your temperature 0.2"]
     assert chart_before["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.8"]
+
+
+def next_token_rows(at: AppTest) -> list[str]:
+    """The tokens of the next-token chart's columns, in order."""
+    from streamlit import dataframe_util
+    chart = at.get("vega_lite_chart")[-1]
+    frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+    return next(list(f["token"]) for f in frames if "at yours" in f)
+
+
+def test_generate_page_writes_the_picked_tokens_and_undoes_them(tiny_trained_run):
+    """Clicking a column appends its token (the browser walkthrough clicks); here the picked tokens are
+    set as a click leaves them, and the page writes them, asks the model what follows, undoes and reuses them."""
+    from namuweb.language_model import generate
+    generator = generate.load_generator(tiny_trained_run)
+    at = page("generate").run()
+    assert next_token_rows(at) == [row["token"] for row in generator.next_token_table("한국에서는", 0.8)]
+    at.session_state["writing"] = {"run": tiny_trained_run.name, "start": "한국에서는", "tokens": list("ㄴㅏᴥㅁ")}
+    at.run()
+    assert not at.exception
+    assert at.code[-1].value == "한국에서는나ㅁ▌"
+    after = generator.next_token_table("한국에서는", 0.8, after=list("ㄴㅏᴥㅁ"))
+    assert next_token_rows(at) == [row["token"] for row in after]
+    button(at, "Undo").click().run()
+    assert at.code[-1].value == "한국에서는나▌"
+    button(at, "Use as start text").click().run()
+    assert at.text_input[0].value == "한국에서는나" and at.code[-1].value == "한국에서는나▌"
+    assert at.session_state["writing"]["tokens"] == []  # a new start text: writing begins anew
 
 
 def test_generate_page_names_unknown_start_characters(tiny_trained_run):
@@ -226,6 +255,50 @@ def test_generate_page_names_unknown_start_characters(tiny_trained_run):
     assert any("😀" in w.value and "skipped" in w.value for w in at.warning)
     button(at, "Generate").click().run()
     assert at.code[0].value.startswith("한국")
+
+
+def html_bodies(at: AppTest) -> list[str]:
+    return [element.proto.body for element in at.get("html")]
+
+
+def test_inspect_page_colours_every_character_by_the_models_surprisal(tiny_trained_run):
+    import re
+    from namuweb.language_model import inspection
+    at = page("inspect").run()
+    assert not at.exception
+    text = at.text_area[0].value
+    expected = inspection.inspect(tiny_trained_run, text)
+    assert at.metric[0].value == f"{expected.bits_per_character:.2f} bits / character"
+    surprisal, cells = html_bodies(at)[0], html_bodies(at)[-1]
+    titles = re.findall(r'<span style="[^"]*" title="([^"]*)">', surprisal)
+    assert len(titles) == len(text.replace("\n", ""))
+    scored = next(c for c in expected.characters if c.bits is not None)
+    assert any(f"{scored.bits:.1f} bits" in t for t in titles)
+    # The cells tab colours the text by the table's first cell; another cell, another colouring.
+    first = at.dataframe[0].value.iloc[0]
+    assert next(n for n in at.number_input if n.label == "Cell").value == first["index"]
+    next(n for n in at.number_input if n.label == "Cell").set_value((int(first["index"]) + 1) % 16).run()
+    assert html_bodies(at)[-1] != cells
+    # A visitor's text is shown as text, never as HTML.
+    at.text_area[0].input('<b onmouseover="x">굵게</b> & "끝"').run()
+    assert not at.exception
+    body = html_bodies(at)[0]
+    assert "<b" not in body and "&lt;" in body and "onmouseover=&quot;" not in body.replace("&amp;", "&")
+
+
+def test_inspect_page_compares_two_runs_character_by_character(tiny_trained_run):
+    import re
+    import shutil
+    twin = shutil.copytree(tiny_trained_run, tiny_trained_run.with_name(tiny_trained_run.name + "-twin"))
+    at = page("inspect").run()
+    other = ({twin.name, tiny_trained_run.name} - {at.selectbox(key="inspect_model").value}).pop()
+    at.selectbox(key="inspect_compare").set_value(other).run()
+    assert not at.exception
+    first, second = at.metric[0].value, at.metric[1].value
+    assert first == second  # the same weights read the same text alike
+    difference = next(body for body in html_bodies(at) if "+0.0 bits" in body)
+    colours = re.findall(r'background:(rgb\([^)]*\));border-radius', difference)
+    assert colours and set(colours) == {"rgb(255,255,255)"}  # no character got easier or harder
 
 
 def test_generate_page_without_a_model_offers_the_quick_demo(kill_leftover_workers):

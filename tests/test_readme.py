@@ -25,7 +25,7 @@ def png_size(path: Path) -> tuple[int, int]:
 def test_every_page_has_a_screenshot_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     pages = navigation_pages()
-    assert len(pages) == 7
+    assert len(pages) == 8
     for name in pages:
         shot = ROOT / "docs" / "screenshots" / f"{name}.png"
         assert f"docs/screenshots/{name}.png" in readme, f"README does not show {shot.name}"

@@ -2,7 +2,8 @@
 
 home → vocabulary of the built-in corpus → tag a sentence → tag the built-in corpus → train
 skip-gram and query a neighbour → start the quick-demo char-LSTM and watch its chart get points →
-reload mid-training and find the job → generate at two temperatures.
+reload mid-training and find the job → generate at two temperatures, write by clicking the next-token
+chart → inspect the model: surprisal per character, then one cell's activation.
 
 Every page is photographed into ``test-artifacts/walkthrough/``; with
 ``NAMUWEB_UPDATE_SCREENSHOTS=1`` the photographs also replace the README's in ``docs/screenshots/``.
@@ -18,6 +19,7 @@ import time
 import pytest
 from playwright.sync_api import expect
 
+from polling import poll_until
 from ui import ARTIFACTS_DIR, PROJECT_ROOT, expect_state, metric_value, open_from_sidebar, wait_for_step
 
 SHOTS = ARTIFACTS_DIR / "walkthrough"
@@ -242,5 +244,44 @@ def walk_phases(page, app, wait_for_app, phase):
         assert hangul_count(texts[temperature]) >= 20, texts[temperature]
     assert texts["1"] != texts["1.2"], "the two temperatures gave the same text"
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
+    # Write with the model: a click on the first column (the likeliest token) writes it; Undo takes it back.
+    written = page.locator('[data-testid="stCode"]').last
+    expect(written).to_have_text("한국에서는▌")
+    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    first_column = (box["x"] + box["width"] * 0.14, box["y"] + box["height"] * 0.4)  # right of the y axis
+    picked = page.get_by_text(re.compile("^Picked: "))
+    page.mouse.click(*first_column)
+    wait_for_app(page)
+    expect(picked).to_be_visible()
+    once = picked.inner_text()
+    assert len(once.split()) == 2, once  # "Picked:" and one token
+    page.mouse.click(*first_column)  # the likeliest token after it
+    wait_for_app(page)
+    expect(picked).not_to_have_text(once)
+    assert len(picked.inner_text().split()) == 3 and written.inner_text().startswith("한국에서는")
+    page.get_by_role("button", name="Undo").click()
+    wait_for_app(page)
+    expect(picked).to_have_text(once)
     photograph(page, "generate")
     phase("generate")
+
+    # Inspect: the stopped run reads a text; each character's colour is its surprisal, its title the details.
+    open_from_sidebar(page, "inspect", wait_for_app)
+    characters = page.locator('[data-testid="stHtml"] span[title]')
+    expect(characters.first).to_be_visible(timeout=30_000)
+    titles = characters.evaluate_all("spans => spans.map(s => s.title)")
+    assert len(titles) > 40 and sum("bits" in t and "expected:" in t for t in titles) > 40, titles[:3]
+    expect(page.get_by_text(re.compile(r"\d\.\d\d bits / character"))).to_be_visible()
+    page.get_by_role("tab", name="Cells").click()
+    cell_map = page.locator('[data-testid="stHtml"]').last
+    before = cell_map.inner_html()
+    cell = page.get_by_role("spinbutton", name="Cell")
+    cell.fill(str(int(cell.input_value()) + 1 if int(cell.input_value()) < int(cell.get_attribute("max")) else 0))
+    cell.press("Enter")
+    wait_for_app(page)
+    poll_until(lambda: cell_map.inner_html() != before, timeout=30, what="another cell colouring the text")
+    page.get_by_role("tab", name="Surprisal").click()
+    photograph(page, "inspect")
+    phase("inspect")

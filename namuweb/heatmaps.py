@@ -1,0 +1,60 @@
+"""Text coloured character by character, as HTML for a page: a model's surprisal, one LSTM cell's
+activation, or how much easier one run found each character than another.
+
+Visual components apart from the app (as spacy-streamlit keeps its displaCy views): each function
+returns an HTML string, every character and tooltip escaped, so any text a visitor pastes is shown
+as text.  The hover title of a character carries its details (its jamo and their bits, the model's
+guesses there)."""
+
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+SURPRISAL_CAP = 12.0  # bits: a character this surprising or more gets the full colour
+_STYLE = ("font-size: 1.15rem; line-height: 2.0; white-space: pre-wrap; word-break: break-all; "
+          "font-family: 'Noto Sans KR', 'Apple SD Gothic Neo', sans-serif;")
+
+
+def _span(char: str, colour: str | None, title: str) -> str:
+    if char == "\n":
+        return "<br>"
+    shown = html.escape(char) if char != " " else "&nbsp;"
+    style = f"background:{colour};" if colour else ""
+    return f'<span style="{style}border-radius:3px;padding:0 1px" title="{html.escape(title, quote=True)}">{shown}</span>'
+
+
+def _mix(low: tuple[int, int, int], high: tuple[int, int, int], amount: float) -> str:
+    amount = min(1.0, max(0.0, amount))
+    r, g, b = (round(a + (z - a) * amount) for a, z in zip(low, high))
+    return f"rgb({r},{g},{b})"
+
+
+def surprisal_colour(bits: float | None) -> str | None:
+    """White (expected) to deep red (``SURPRISAL_CAP`` bits or more); None: the model could not score it."""
+    if bits is None:
+        return None
+    return _mix((255, 255, 255), (211, 47, 47), (bits / SURPRISAL_CAP) ** 0.8)
+
+
+def diverging_colour(value: float | None, limit: float = 1.0, negative=(25, 118, 210), positive=(211, 47, 47)) -> str | None:
+    """Blue for negative, white at zero, red for positive (or the colours given), full at ``limit``."""
+    if value is None:
+        return None
+    if value >= 0:
+        return _mix((255, 255, 255), positive, value / limit)
+    return _mix((255, 255, 255), negative, -value / limit)
+
+
+def coloured_text(chars: Sequence[str], colours: Sequence[str | None], titles: Sequence[str]) -> str:
+    """The text, each character on its colour with its hover title."""
+    body = "".join(_span(c, colour, title) for c, colour, title in zip(chars, colours, titles))
+    return f'<div style="{_STYLE}">{body}</div>'
+
+
+def legend(stops: Sequence[tuple[str, str]]) -> str:
+    """A row of colour swatches with their labels."""
+    items = "".join(f'<span style="display:inline-block;width:1.1em;height:1.1em;background:{colour};'
+                    f'border:1px solid #ccc;vertical-align:middle;margin:0 4px 0 12px"></span>{html.escape(label)}'
+                    for colour, label in stops)
+    return f'<div style="font-size:0.85rem;color:#555">{items}</div>'
