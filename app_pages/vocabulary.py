@@ -1,4 +1,4 @@
-"""Vocabulary: the jamo-level character vocabulary of a corpus."""
+"""Vocabulary: the jamo-level character vocabulary of a corpus (or, to compare, its syllables)."""
 
 import json
 
@@ -45,6 +45,11 @@ if message := st.session_state.get("upload_message"):
     (st.error if kind == "error" else st.info)(text, icon=":material/error:" if kind == "error" else ":material/info:")
 
 chosen = corpus_picker("Corpus", corpus.list_corpora(), key="corpus_id", show_source=True)
+tokens = st.segmented_control(
+    "Tokens", ["jamo", "syllables"], default="jamo", key="vocabulary_tokens",
+    format_func={"jamo": "jamo + ᴥ (the tutorial's)", "syllables": "whole syllables"}.get,
+    help="The tutorial splits syllables into jamo to shrink the vocabulary; see by how much. A run can "
+         "train on either (the Train page's Tokens setting).") or "jamo"
 
 
 @st.cache_resource
@@ -53,10 +58,10 @@ def reports() -> dict:
     return {}
 
 
-key = (chosen.id, chosen.created)
+key = (chosen.id, chosen.created, tokens)
 if key not in reports():
     bar = st.progress(0.0, text="Counting characters…")
-    reports()[key] = report(chosen, progress=lambda done, total: bar.progress(
+    reports()[key] = report(chosen, jamo=tokens == "jamo", progress=lambda done, total: bar.progress(
         min(done / max(total, 1), 1.0), text=f"Counting characters… {done:,} / {total:,} bytes"))
     bar.empty()
     while len(reports()) > 16:
@@ -70,7 +75,8 @@ shown = full.with_min_count(min_count) if min_count > 1 else full
 figures = full.figures()
 columns = st.columns(4)
 columns[0].metric("Characters", f"{figures['characters']:,}")
-columns[1].metric("Jamo tokens", f"{figures['jamo tokens']:,}")
+columns[1].metric("Jamo tokens" if tokens == "jamo" else "Tokens (syllables and other characters)",
+                  f"{figures['jamo tokens']:,}")
 columns[2].metric("Vocabulary size", f"{shown.vocab.size:,}",
                   delta=f"{shown.vocab.size - full.vocab.size:,} with min count {min_count}" if min_count > 1 else None,
                   delta_color="off")

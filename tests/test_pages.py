@@ -73,6 +73,20 @@ def test_vocabulary_page_shows_builtin_figures_table_and_charts():
     assert len(at.get("download_button")) == 2
 
 
+def test_vocabulary_page_counts_whole_syllables_to_compare_with_jamo():
+    from namuweb.corpora import corpus
+    from namuweb.text.vocab_report import report
+    at = page("vocabulary").run()
+    at.session_state["vocabulary_tokens"] = "syllables"
+    at.run()
+    assert not at.exception
+    syllables = report(corpus.get_corpus(corpus.BUILTIN_ID), jamo=False)
+    shown = metrics(at)
+    assert shown["Tokens (syllables and other characters)"] == "65,209"  # one token per character
+    assert shown["Vocabulary size"] == f"{syllables.vocab.size:,}" and syllables.vocab.size > 3 * 156  # 559 kinds against 156
+    assert "한" in set(at.dataframe[0].value["token"]) and "ㅎ" not in set(at.dataframe[0].value["token"])
+
+
 def test_vocabulary_search_filters_the_table():
     at = page("vocabulary").run()
     at.text_input[0].input("vowel").run()
