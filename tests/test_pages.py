@@ -192,6 +192,27 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
         ("better", "cosine", 512, 300)
 
 
+def test_train_page_trains_on_whole_syllables_when_asked(monkeypatch):
+    from namuweb import jobs
+    from namuweb.language_model import runs
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append(job_dir))  # training: test_inspection
+    at = page("train")
+    at.session_state["tokenization"] = "syllables"
+    at.run()
+    assert not at.exception
+    steps = next(i.value for i in at.info if "steps per epoch" in i.value)
+    at.session_state["tokenization"] = "jamo"
+    at.run()
+    assert next(i.value for i in at.info if "steps per epoch" in i.value) != steps  # a plan in its own tokens
+    at.session_state["tokenization"] = "syllables"
+    at.run()
+    button(at, "Train").click().run()
+    [info] = runs.list_runs()
+    assert started == [info.path] and info.config["tokenization"] == "syllables"
+    assert runs.Run(info.path).vocab().tokenizer == "char" and info.config["tokens_per_char"] == 1.0
+
+
 @pytest.fixture(scope="module")
 def trained_once(tmp_path_factory):
     """A tiny model trained once for this module's Generate page tests."""
@@ -298,6 +319,12 @@ def test_inspect_page_colours_every_character_by_the_models_surprisal(tiny_train
     assert not at.exception
     body = html_bodies(at)[0]
     assert "<b" not in body and "&lt;" in body and "onmouseover=&quot;" not in body.replace("&amp;", "&")
+
+
+def test_inspect_page_without_a_model_says_where_to_train_one(isolated_home):
+    at = page("inspect").run()
+    assert not at.exception
+    assert any("No trained model yet" in i.value for i in at.info) and not at.text_area
 
 
 def test_inspect_page_compares_two_runs_character_by_character(tiny_trained_run):
