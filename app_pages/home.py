@@ -22,7 +22,8 @@ st.graphviz_chart(
       sg [label="Skip-gram\\nword embeddings"];
       lstm [label="Char-LSTM\\nlanguage model"];
       gen [label="Generate text\\n(temperature)"];
-      text -> tag -> sg; text -> vocab -> lstm -> gen;
+      look [label="Inspect the model\\n(surprisal, cells)"];
+      text -> tag -> sg; text -> vocab -> lstm -> gen; lstm -> look;
     }
     """
 )
@@ -42,7 +43,11 @@ TOOLS = [
      "Train the tutorial's char-LSTM as a background job and watch its loss fall live; the quick demo takes "
      "about a minute."),
     ("app_pages/generate.py", "Generate", ":material/edit_note:",
-     "Type a Korean start, move the temperature slider, and read new text appear."),
+     "Type a Korean start, move the temperature slider, and read new text appear; or write with the model, "
+     "one token at a time."),
+    ("app_pages/inspect.py", "Inspect", ":material/biotech:",
+     "See a text as the model reads it: how surprised it is by each character, and which cells track "
+     "parentheses, quotes or the place in a syllable."),
 ]
 columns = st.columns(4) + st.columns(4)
 for column, (path, title, icon, blurb) in zip(columns, TOOLS):

@@ -106,6 +106,8 @@ def test_five_thousand_characters_of_a_tutorial_sized_model_in_a_second():
     inspection.characters(traced)
     assert time.process_time() - started < 1.0
     assert len(traced.tokens) > 10_000
+    with pytest.raises(ValueError, match="at most 20,000"):
+        inspection.trace(gen, "가" * (inspection.MAX_CHARACTERS + 1))
 
 
 def nested_parentheses(seed: int, lines: int) -> str:
