@@ -65,12 +65,13 @@ def hover(entry: inspection.CharacterSurprisal) -> str:
     return f"{charts.token_label(entry.char)}: {entry.bits:.1f} bits ({parts})\nexpected: {guesses}"
 
 
-def surprisal_map(result: inspection.Inspection) -> str:
-    return heatmaps.coloured_text([c.char for c in result.characters],
-                                  [heatmaps.surprisal_colour(c.bits) for c in result.characters],
-                                  [hover(c) for c in result.characters])
+def surprisal_map(result: inspection.Inspection) -> tuple[list, list, list]:
+    """Characters, colours and hover titles of a surprisal heatmap."""
+    return ([c.char for c in result.characters], [heatmaps.surprisal_colour(c.bits) for c in result.characters],
+            [hover(c) for c in result.characters])
 
 
+SURPRISAL_STOPS = [(heatmaps.surprisal_colour(b), f"{b:g} bits") for b in (0, 2, 4, 8, 12)]
 mine = read(run)
 if mine is None:
     st.stop()
@@ -78,19 +79,19 @@ theirs = read(other) if other else None
 surprisal_tab, cells_tab = st.tabs(["Surprisal", "Cells"])
 
 with surprisal_tab:
-    legend = heatmaps.legend([(heatmaps.surprisal_colour(b), f"{b:g} bits") for b in (0, 2, 4, 8, 12)])
+    legend = heatmaps.legend(SURPRISAL_STOPS)
     if theirs is None:
         st.metric("Mean surprisal", f"{mine.bits_per_character:.2f} bits / character"
                   if mine.bits_per_character is not None else "–", help="the model's cross-entropy on this text")
-        st.html(surprisal_map(mine) + legend)
+        st.html(heatmaps.coloured_text(*surprisal_map(mine)) + legend)
     else:
         columns = st.columns(2)
         for column, result in zip(columns, (mine, theirs)):
             column.metric(result.run, f"{result.bits_per_character:.2f} bits / character"
                           if result.bits_per_character is not None else "–")
             with column:
-                st.html(surprisal_map(result))
-        st.html(legend)
+                st.html(heatmaps.coloured_text(*surprisal_map(result)))
+        st.html(heatmaps.legend(SURPRISAL_STOPS))
         st.markdown(f"**Which characters got easier** — green: `{literal(other.id)}` was less surprised than "
                     f"`{literal(run.id)}`; red: more.")
         change = [None if a.bits is None or b.bits is None else b.bits - a.bits

@@ -9,8 +9,10 @@ guesses there)."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Sequence
 
+_COLOUR = re.compile(r"rgb\(\d{1,3},\d{1,3},\d{1,3}\)|#[0-9a-fA-F]{3,8}")  # what a style may carry
 SURPRISAL_CAP = 12.0  # bits: a character this surprising or more gets the full colour
 _STYLE = ("font-size: 1.15rem; line-height: 2.0; white-space: pre-wrap; word-break: break-all; "
           "font-family: 'Noto Sans KR', 'Apple SD Gothic Neo', sans-serif;")
@@ -20,7 +22,7 @@ def _span(char: str, colour: str | None, title: str) -> str:
     if char == "\n":
         return "<br>"
     shown = html.escape(char) if char != " " else "&nbsp;"
-    style = f"background:{colour};" if colour else ""
+    style = f"background:{colour};" if colour and _COLOUR.fullmatch(colour) else ""
     return f'<span style="{style}border-radius:3px;padding:0 1px" title="{html.escape(title, quote=True)}">{shown}</span>'
 
 
@@ -54,7 +56,8 @@ def coloured_text(chars: Sequence[str], colours: Sequence[str | None], titles: S
 
 def legend(stops: Sequence[tuple[str, str]]) -> str:
     """A row of colour swatches with their labels."""
-    items = "".join(f'<span style="display:inline-block;width:1.1em;height:1.1em;background:{colour};'
+    items = "".join(f'<span style="display:inline-block;width:1.1em;height:1.1em;'
+                    f'{"background:" + colour + ";" if _COLOUR.fullmatch(colour or "") else ""}'
                     f'border:1px solid #ccc;vertical-align:middle;margin:0 4px 0 12px"></span>{html.escape(label)}'
                     for colour, label in stops)
     return f'<div style="font-size:0.85rem;color:#555">{items}</div>'

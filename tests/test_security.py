@@ -256,14 +256,21 @@ def test_legend_shows_only_its_own_group_names():
     assert "<script" not in legend and "onerror" not in legend
 
 
-def test_unsafe_html_on_the_pages_only_carries_escaped_chips():
-    """Every ``unsafe_allow_html=True`` renders tagviz output; nothing uses st.html or components."""
+def test_unsafe_html_on_the_pages_only_carries_escaped_chips_and_heatmaps():
+    """Every ``unsafe_allow_html=True`` renders tagviz output, every st.html a heatmaps builder's (both
+    escape what they are given, tested below); nothing uses components."""
     unsafe = [(f, n) for name in ("markdown", "write", "caption") for f, n in calls(name)
               if keyword(n, "unsafe_allow_html") is True]
     assert unsafe, "the Tagger page shows its chips as HTML"
     for file, node in unsafe:
         assert "tagviz." in ast.unparse(node.args[0]), f"{file}: {ast.unparse(node)[:120]}"
-    assert not [f"{file}: {ast.unparse(node)[:120]}" for file, node in calls("html")]
+    html_calls = calls("html")
+    assert html_calls, "the Inspect page shows its heatmaps as HTML"
+    for file, node in html_calls:
+        argument = ast.unparse(node.args[0])
+        assert argument.startswith("heatmaps.") and all(
+            isinstance(part, ast.Name) or ast.unparse(part).startswith("heatmaps.")
+            for part in _summands(node.args[0])), f"{file}: {argument[:120]}"
     for path in SOURCES:  # no Streamlit components (custom HTML/JS), however imported or reached
         for node in nodes_of(path):
             if isinstance(node, ast.Import):
@@ -273,6 +280,25 @@ def test_unsafe_html_on_the_pages_only_carries_escaped_chips():
             else:
                 names = [node.attr] if isinstance(node, ast.Attribute) else []
             assert not [n for n in names if "components" in n.split(".")], f"{path.name}: {ast.unparse(node)[:120]}"
+
+
+def _summands(node: ast.expr) -> list[ast.expr]:
+    """The parts of ``a + b + c``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _summands(node.left) + _summands(node.right)
+    return [node]
+
+
+def test_a_heatmap_shows_hostile_text_and_titles_as_text():
+    from namuweb import heatmaps
+    text = '<script>alert(1)</script><img src=x onerror="alert(1)">"\'&amp;'
+    titles = ['"><script>alert(2)</script>', "' onmouseover='alert(3)"] * len(text)
+    out = heatmaps.coloured_text(list(text), ['red;"><script>'] + [None] * (len(text) - 1), titles[:len(text)])
+    out += heatmaps.legend([("#fff", "<b>bold</b>")])
+    assert "<script" not in out and "<img" not in out and "<b>" not in out
+    assert 'onmouseover=\'' not in out and 'onerror="' not in out
+    assert out.count("<span") == len(text) + 1  # one per character, one swatch: nothing else became a tag
+    assert "&lt;script&gt;" in out and "&quot;&gt;&lt;script&gt;" in out
 
 
 def test_tagger_page_renders_a_script_token_escaped(monkeypatch):

@@ -35,7 +35,8 @@ def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server
     expect(page.get_by_role("textbox", name="Text")).to_have_value("아버지가방에들어가신다")
     expect(page.get_by_text("Verb").first).to_be_visible()
     expect(page.get_by_text("Page not found")).to_have_count(0)
-    assert sidebar_links(page) == ["Home", "Corpora", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate"]
+    assert sidebar_links(page) == ["Home", "Corpora", "Tagger", "Embeddings", "Vocabulary", "Train", "Generate",
+                                   "Inspect"]
     assert seconds <= bound, f"the first visitor waited {seconds:.1f} s for the tagger deep link"
 
 
