@@ -1,5 +1,7 @@
 """Inspect: how surprised a trained model is by each character of a text, and what its cells track."""
 
+import random
+
 import pandas as pd
 import streamlit as st
 
@@ -35,7 +37,7 @@ if st.button("A line from the model's corpus", icon=":material/shuffle:"):
     except corpus.CorpusError:
         lines = []
     if lines:
-        st.session_state.inspect_text = lines[int(pd.Timestamp.now().value) % len(lines)][:2000]
+        st.session_state.inspect_text = random.choice(lines)[:2000]
     else:
         st.warning("The model's corpus is gone; paste a text instead.", icon=":material/warning:")
 text = st.text_area("Text", key="inspect_text", height=110, max_chars=inspection.MAX_CHARACTERS)
