@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from namuweb.corpora.namuwiki import DumpError, ImportOptions, ImportReport, detect_format, import_dump, iter_documents
+from namuweb.corpora.namuwiki import DumpError, ImportOptions, detect_format, import_dump, iter_documents
 
 FIXTURES = Path(__file__).parent / "fixtures" / "namuwiki"
 REPO = Path(__file__).resolve().parent.parent

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import re
 import zipfile
 import zlib
