@@ -46,8 +46,9 @@ if not text.strip():
     st.stop()
 
 
-@st.cache_data(show_spinner="The model reads the text…", max_entries=16)
+@st.cache_resource(show_spinner="The model reads the text…", max_entries=4)
 def inspected(run_dir: str, checkpoint: str, text: str) -> inspection.Inspection:
+    """Shared, never copied (a trace of 20,000 characters holds tens of MB of cell states): the page only reads it."""
     return inspection.inspect(run_dir, text)
 
 

@@ -39,7 +39,7 @@ class Trace:
     known: np.ndarray          # (T,) the model's vocabulary has the token (an unknown one is skipped)
     bits: np.ndarray           # (T,) surprisal of each token given all before it, in bits (nan: unknown)
     guesses: list[list[tuple[str, float]]]  # the model's top guesses before each token, with probabilities
-    cells: list[np.ndarray]    # per layer, (T, units): tanh of the cell state after each token
+    cells: list[np.ndarray]    # per layer, (T, units): tanh of the cell state after each token (float16)
 
     @property
     def layers(self) -> int:
@@ -97,7 +97,7 @@ def trace(generator: Generator, text: str) -> Trace:
             output = model.advance(step, state)
         for layer, c in enumerate(state.c):
             cells[layer][t] = c[0]
-    cells = [np.tanh(block) for block in cells]
+    cells = [np.tanh(block).astype(np.float16) for block in cells]  # enough for colours and correlations
     logits = model.logits(before).astype(np.float64)
     logits -= logits.max(axis=1, keepdims=True)
     log_probs = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
