@@ -23,7 +23,10 @@ def corpus_picker(label: str, corpora: list[corpus.Corpus], *, where=st, key: st
     if key is not None and st.session_state.get(key) not in by_id:
         st.session_state[key] = next(iter(by_id))
     chosen = where.selectbox(label, list(by_id), key=key, format_func=lambda i: f"{by_id[i].name} · {by_id[i].chars:,} "
-                             f"characters" + (f" · {by_id[i].source}" if show_source else ""))
+                             f"characters" + (f" · {by_id[i].source}" if show_source else "")
+                             + (f" · {by_id[i].licence}" if by_id[i].licence else ""))
+    if by_id[chosen].attribution:
+        where.caption(literal(f"{by_id[chosen].attribution} · {by_id[chosen].licence}"))
     return by_id[chosen]
 
 

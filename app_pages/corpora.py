@@ -5,17 +5,27 @@ import streamlit as st
 
 from namuweb import config, jobs
 
-from namuweb.corpora import corpus, uploads, deletion
+from namuweb.corpora import catalogue, corpus, deletion, downloads, uploads
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import demo_notice, job_progress
 
-SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import"}
+SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import", "download": "download"}
 
 st.title("Corpora")
 st.caption("Every text the app can use. The other pages pick from this same library.")
 demo = config.demo_settings()
 demo_notice()
+
+
+def start_download(source: str | None = None, job=None) -> None:
+    """A catalogue entry or URL as a new download job, or ``job`` resumed; its progress shows below."""
+    try:
+        jobs.start(downloads.DOWNLOAD, job or downloads.create(source))
+        st.session_state.corpora_message = ("info", "Downloading: progress below.")
+    except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
+        st.session_state.corpora_message = ("error", literal(problem))
+    st.rerun()
 
 
 def source_label(item) -> str:
@@ -27,9 +37,49 @@ def source_label(item) -> str:
     return SOURCES.get(item.source, item.source)
 
 
+# --- the catalogue: open Korean texts one click away --------------------------------------------
+with st.expander("Get an open Korean text", icon=":material/library_add:", expanded=len(corpus.list_corpora()) <= 1):
+    st.caption("Millions of characters to learn from, downloaded into the library with their licence and "
+               "attribution. Start with the novels for the char-LSTM.")
+    for entry in catalogue.entries():
+        cols = st.columns([5, 1])
+        cols[0].markdown(f"**{literal(entry.title)}** · about {entry.approx_bytes / config.MB:,.0f} MB · "
+                         f"{entry.approx_chars / 1e6:,.1f} M characters  \n{literal(entry.description)}  \n"
+                         f"*{literal(entry.licence_line)}* · {literal(entry.attribution)}")
+        if cols[1].button("Get", key=f"get-{entry.name}", icon=":material/download:"):
+            start_download(entry.name)
+    cols = st.columns([5, 1], vertical_alignment="bottom")
+    url = cols[0].text_input("Add from URL", placeholder="https://… a .txt, .gz/.zip or Namuwiki dump "
+                             "(add #sha256=… to check it)", disabled=bool(demo), key="download_url")
+    if cols[1].button("Add", key="get-url", icon=":material/add_link:", disabled=bool(demo) or not url.strip()):
+        start_download(url)
+
+
+@st.fragment(run_every=2)
+def download_progress():
+    for job in downloads.FOLDERS.all()[:3]:
+        status, settings = jobs.enforce_stop(job), downloads.FOLDERS.read(job)
+        if status is None:
+            continue
+        name = literal(settings["name"])
+        if status.active:
+            job_progress(job, status, f"Downloading {settings['name']}", stop_label="Stop the download")
+            st.session_state[f"downloading-{job.name}"] = True
+        elif st.session_state.pop(f"downloading-{job.name}", False):
+            st.rerun(scope="app")  # the new corpus belongs in the table
+        elif settings.get("error") or status.error:
+            st.warning(f"{name}: {literal(settings.get('error') or status.error)}", icon=":material/warning:")
+        elif status.state in ("stopped", "interrupted") and not settings.get("result"):
+            cols = st.columns([5, 1])
+            cols[0].warning(f"{name}: {status.state} at {literal(status.progress.line())}.", icon=":material/pause:")
+            if cols[1].button("Resume", icon=":material/replay:", key=f"resume-download-{job.name}"):
+                start_download(job=job)
+
+
+download_progress()
+
 # --- adding ---------------------------------------------------------------------------------
-with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material/upload:",
-                 expanded=len(corpus.list_corpora()) <= 1):
+with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material/upload:"):
     st.caption(f"`.txt` (UTF-8, UTF-16 or CP949), or a Namuwiki dump as `.json` / `.jsonl` / `.parquet`, "
                f"optionally as `.gz` or `.zip`. Up to {config.max_upload_bytes() // config.MB:,} MB.")
     from namuweb.corpora.namuwiki import ImportOptions  # plain data; the converter loads only in the job
@@ -102,8 +152,9 @@ import_progress()
 
 # --- the library ----------------------------------------------------------------------------
 library = corpus.list_corpora()
-table = pd.DataFrame([{"name": c.name, "source": source_label(c), "size (MB)": c.bytes / config.MB,
-                       "characters": c.chars, "created": c.created[:19].replace("T", " ")} for c in library])
+table = pd.DataFrame([{"name": c.name, "source": source_label(c), "licence": c.licence or "",
+                       "size (MB)": c.bytes / config.MB, "characters": c.chars,
+                       "created": c.created[:19].replace("T", " ")} for c in library])
 picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row",
                       key="library_table",
                       column_config={"size (MB)": st.column_config.NumberColumn(format="%.2f"),
@@ -116,6 +167,8 @@ chosen = library[rows[0]]
 st.subheader(literal(chosen.name))
 if chosen.notice:
     st.caption(literal(chosen.notice))
+for line in chosen.origin_lines():
+    st.caption(literal(line))
 st.code(next(chosen.iter_chunks(1500), ""), language=None, wrap_lines=True)
 cols = st.columns([3, 1, 1, 1])
 new_name = cols[0].text_input("Name", chosen.name, key=f"name-{chosen.id}", label_visibility="collapsed")
@@ -125,7 +178,8 @@ if cols[1].button("Rename", icon=":material/edit:", disabled=new_name == chosen.
         st.rerun()
     except corpus.CorpusError as problem:
         st.error(literal(problem))
-cols[2].download_button("Download", lambda path=chosen.path: path.read_bytes(), file_name=f"{chosen.id}.txt",
+cols[2].download_button("Download", lambda chosen=chosen: corpus.export(chosen)[0],
+                        file_name=f"{chosen.id}{'.zip' if chosen.origin_lines() else '.txt'}",
                         icon=":material/download:")
 with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
     using = deletion.corpus_usage(chosen.id)

@@ -444,8 +444,23 @@ def cmd_corpora(args: argparse.Namespace) -> int:
     if action == "list":
         print(f"{'id':<36} {'source':<8} {'MB':>8} {'characters':>13}  name")
         for entry in corpus.list_corpora():
+            licence = f"  [{entry.licence}]" if entry.licence else ""
             print(f"{entry.id:<36} {entry.source:<8} {entry.bytes / config.MB:8.2f} {entry.chars:13,}  "
-                  f"{_shown(entry.name, 80)}")
+                  f"{_shown(entry.name, 80)}{licence}")
+        return 0
+    if action == "catalogue":
+        from namuweb.corpora import catalogue
+        for entry in catalogue.entries():
+            print(f"{entry.name:<18} {entry.title}\n{'':<18} about {entry.approx_bytes / config.MB:,.0f} MB to "
+                  f"download, {entry.approx_chars / 1e6:,.1f} M characters · {entry.licence_line}\n"
+                  f"{'':<18} {entry.description}\n{'':<18} {entry.attribution} · {entry.homepage}")
+        return 0
+    if action == "get":
+        from namuweb.corpora import downloads
+        job_dir = _job_folder(args, downloads.FOLDERS, "a download job",
+                              (lambda: downloads.create(args.source, name=args.name)) if args.source else None,
+                              "give a catalogue entry's name or an http(s) URL, or --job-dir of a download to resume")
+        _run_job(downloads.DOWNLOAD, job_dir)
         return 0
     if action == "add":
         path = _corpus_file(args.file)
@@ -472,6 +487,8 @@ def cmd_corpora(args: argparse.Namespace) -> int:
                   ("created", found.created[:19].replace("T", " ")), ("characters", f"{found.chars:,}"),
                   ("size", f"{found.bytes / config.MB:.2f} MB"), ("encoding", found.encoding or "utf-8"),
                   ("notice", found.notice or "-"), ("tagged from", found.parent or "-"),
+                  ("from", found.source_url or "-"), ("licence", found.licence or "-"),
+                  ("attribution", found.attribution or "-"),
                   ("used by", usage.warning() or "nothing"), ("read now by", ", ".join(usage.active) or "nothing")]
         for label, value in fields:
             print(f"{label:<12} {value}")
@@ -629,12 +646,19 @@ def parser() -> argparse.ArgumentParser:
     evaluate.add_argument("run", help="run id or folder")
     evaluate.set_defaults(handler=cmd_evaluate)
 
-    library = commands.add_parser("corpora", help="the corpus library: list, add, show, rename, rm",
+    library = commands.add_parser("corpora", help="the corpus library: list, catalogue, get, add, show, rename, rm",
                                   description="What the Corpora page does: list the library, add a text file "
                                               "(UTF-8, UTF-16 or CP949) or a Namuwiki dump, show, rename or "
                                               "delete a corpus.")
     library_actions = library.add_subparsers(dest="action", metavar="ACTION")
     library_actions.add_parser("list", help="every corpus (the default)")
+    library_actions.add_parser("catalogue", help="open Korean texts that `corpora get` downloads")
+    get = library_actions.add_parser("get", help="download a catalogue entry or any http(s) URL into the library "
+                                                 "(foreground, with a progress bar)")
+    get.add_argument("source", nargs="?", help="a catalogue entry's name (see `corpora catalogue`) or an http(s) URL "
+                                               "of a text file, .gz/.zip or Namuwiki dump (#sha256=HEX checks it)")
+    get.add_argument("--name", help="the name shown in the library")
+    get.add_argument("--job-dir", help="resume this stopped download job instead")
     add = library_actions.add_parser("add", help="add a text file, or import a Namuwiki dump (.json/.jsonl/.parquet, "
                                                  "also .gz/.zip)")
     add.add_argument("file")

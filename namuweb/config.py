@@ -100,11 +100,13 @@ DEMO_MAX_CORPUS_MB_ENV = "NAMUWEB_DEMO_MAX_CORPUS_MB"
 DEMO_MAX_JOB_SECONDS_ENV = "NAMUWEB_DEMO_MAX_JOB_SECONDS"
 DEMO_MAX_JOBS_ENV = "NAMUWEB_DEMO_MAX_JOBS"
 DEMO_MAX_JOBS_PER_SESSION_ENV = "NAMUWEB_DEMO_MAX_JOBS_PER_SESSION"
+DEMO_MAX_DOWNLOAD_MB_ENV = "NAMUWEB_DEMO_MAX_DOWNLOAD_MB"
 DEFAULT_DEMO_MAX_STEPS = 400  # for step budgets; the quick demo's own budget is time (within the job limit)
 DEFAULT_DEMO_MAX_CORPUS_MB = 1.0
 DEFAULT_DEMO_MAX_JOB_SECONDS = 600.0
 DEFAULT_DEMO_MAX_JOBS = 2  # background jobs of all kinds at once, for the whole server: two cores
 DEFAULT_DEMO_MAX_JOBS_PER_SESSION = 1
+DEFAULT_DEMO_MAX_DOWNLOAD_MB = 25.0  # a catalogue text a demo fetches: the movie reviews (20 MB) fit, a dump does not
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
 
@@ -123,6 +125,7 @@ class DemoSettings:
     max_job_seconds: float = DEFAULT_DEMO_MAX_JOB_SECONDS  # any background job stops after this
     max_jobs: int = DEFAULT_DEMO_MAX_JOBS  # active jobs of every kind together
     max_jobs_per_session: int = DEFAULT_DEMO_MAX_JOBS_PER_SESSION  # active jobs one browser session started
+    max_download_bytes: int = int(DEFAULT_DEMO_MAX_DOWNLOAD_MB * MB)  # a catalogue download; other URLs are off
 
     def __bool__(self) -> bool:
         return self.enabled
@@ -142,8 +145,8 @@ class DemoSettings:
         uploads = (f"uploads to {_size(self.max_corpus_bytes)}" if self.uploads_allowed else "uploads are off")
         jobs = (f"at most {self.max_jobs} background job{'s' if self.max_jobs > 1 else ''} run at once "
                 f"({self.max_jobs_per_session} per visitor) and each stops after {self.max_job_seconds:g} s")
-        return (f"Public demo: generation and exploration are open; {training}, {uploads}, {jobs}, "
-                "and renaming and deleting are off.")
+        return (f"Public demo: generation and exploration are open; {training}, {uploads}, catalogue "
+                f"texts up to {_size(self.max_download_bytes)}, {jobs}, and renaming and deleting are off.")
 
 
 def _size(size: int) -> str:
@@ -186,6 +189,8 @@ def demo_settings() -> DemoSettings:
         max_jobs=int(_demo_number(DEMO_MAX_JOBS_ENV, DEFAULT_DEMO_MAX_JOBS, minimum=1, whole=True)),
         max_jobs_per_session=int(_demo_number(DEMO_MAX_JOBS_PER_SESSION_ENV, DEFAULT_DEMO_MAX_JOBS_PER_SESSION,
                                               minimum=1, whole=True)),
+        max_download_bytes=int(_demo_number(DEMO_MAX_DOWNLOAD_MB_ENV, DEFAULT_DEMO_MAX_DOWNLOAD_MB, minimum=0,
+                                            whole=False) * MB),
     )
 
 

@@ -120,7 +120,9 @@ def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("NAMUWEB_HOME", str(home))
     monkeypatch.delenv("NAMUWEB_MAX_UPLOAD_MB", raising=False)
     for name in ("NAMUWEB_DEMO", "NAMUWEB_DEMO_MAX_STEPS", "NAMUWEB_DEMO_MAX_CORPUS_MB", "NAMUWEB_DEMO_MAX_JOB_SECONDS",
-                 "NAMUWEB_DEMO_MAX_JOBS", "NAMUWEB_DEMO_MAX_JOBS_PER_SESSION"):
+                 "NAMUWEB_DEMO_MAX_JOBS", "NAMUWEB_DEMO_MAX_JOBS_PER_SESSION", "NAMUWEB_DEMO_MAX_DOWNLOAD_MB",
+                 "NAMUWEB_CORPUS_MIRROR", "NAMUWEB_ALLOW_LOCAL_URLS", "NAMUWEB_MAX_DOWNLOAD_MB",
+                 "NAMUWEB_DOWNLOAD_TIMEOUT_S", "NAMUWEB_DOWNLOAD_MIN_RATE", "NAMUWEB_DOWNLOAD_RATE_WINDOW_S"):
         monkeypatch.delenv(name, raising=False)  # demo mode only where a test turns it on
     return home
 

@@ -565,3 +565,41 @@ def test_embeddings_map_offers_tsne_and_umap_with_the_same_rings(tmp_path, metho
     assert "Map of the most frequent words" in chart_titles(at)
     caption = next(c.value for c in at.caption if c.value.startswith(name))
     assert "Ringed: **말0/Noun**" in caption.replace("\\", "")  # the Neighbours tab's word, ringed on this map too
+
+
+def test_corpora_page_gets_a_catalogue_text_with_progress_and_its_licence(tmp_path, monkeypatch):
+    """From an empty server: one click on KoCoNovel's Get starts a download job, and the text arrives in the
+    library with its licence in the table and its attribution beside the preview; the Train page's picker
+    names the licence too."""
+    from corpus_server import write_mirror
+    from namuweb import jobs
+    from namuweb.corpora import catalogue, downloads
+    from namuweb.markup import literal
+    monkeypatch.setenv("NAMUWEB_CORPUS_MIRROR", str(write_mirror(tmp_path / "mirror")))
+    at = page("corpora").run()
+    assert not at.exception
+    listed = " ".join(m.value for m in at.markdown)
+    for entry in catalogue.entries():
+        assert literal(entry.title) in listed and literal(entry.licence_line) in listed
+    at.button(key="get-koconovel").click().run()
+    assert not at.exception
+    [job] = downloads.FOLDERS.all()
+    assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
+    at.run()
+    table = at.dataframe[0].value
+    entry = catalogue.get("koconovel")
+    row = table[table["name"] == entry.title].iloc[0]
+    assert row["source"] == "download" and row["licence"] == entry.licence_line
+    train = page("train").run()
+    assert any(entry.licence_line in option for option in train.selectbox[0].options)
+
+
+def test_corpora_page_add_from_url_refuses_a_bad_address_and_stores_nothing():
+    from namuweb.corpora import downloads
+    from namuweb.markup import literal
+    at = page("corpora").run()
+    at.text_input(key="download_url").input("file:///etc/passwd").run()
+    at.button(key="get-url").click().run()
+    assert not at.exception
+    assert any(literal("only http:// and https://") in e.value for e in at.error), [e.value for e in at.error]
+    assert not downloads.FOLDERS.all()

@@ -112,6 +112,14 @@ class Corpus:
     encoding: str  # encoding the source was decoded from
     notice: str | None  # what decoding changed, for the user
     parent: str | None = None  # the corpus this one was derived from (a tagged corpus's source)
+    licence: str | None = None  # of a downloaded text: its licence, attribution and where it came from
+    attribution: str | None = None
+    source_url: str | None = None
+
+    def origin_lines(self) -> list[str]:
+        """Where a downloaded text came from and on what terms: shown beside it and shipped with its copies."""
+        return [f"{label}: {value}" for label, value in (("Source", self.source_url), ("Licence", self.licence),
+                                                         ("Attribution", self.attribution)) if value]
 
     def read_text(self) -> str:
         with self.path.open(encoding="utf-8", newline="") as f:
@@ -215,17 +223,18 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
 
 
 def add_file(path: Path, name: str, *, source: str, parent: str | None = None, notice: str | None = None,
-             home: Path | None = None) -> Corpus:
-    """Move a UTF-8 text file written by a job (a tagged corpus) into the library.
+             home: Path | None = None, **origin) -> Corpus:
+    """Move a UTF-8 text file written by a job (a tagged corpus, an import, a download) into the library;
+    ``origin``: a download's ``licence``, ``attribution`` and ``source_url``.
 
     The file is counted by streaming and moved, never read whole, so a large
     derived corpus costs no memory; it must be on the same filesystem."""
     with storing(repr(display_name(name)), home):
-        return _move_file(path, name, source=source, parent=parent, notice=notice, home=home)
+        return _move_file(path, name, source=source, parent=parent, notice=notice, home=home, **origin)
 
 
 def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice: str | None,
-               home: Path | None) -> Corpus:
+               home: Path | None, **origin) -> Corpus:
     chars = 0
     with open(path, encoding="utf-8", newline="") as f:
         while chunk := f.read(1 << 20):
@@ -238,7 +247,7 @@ def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice
         corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
                         created=_now().isoformat(timespec="microseconds"), chars=chars,
                         bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
-                        encoding="utf-8", notice=notice, parent=parent)
+                        encoding="utf-8", notice=notice, parent=parent, **origin)
         os.replace(path, folder / TEXT_FILE)
         _write_meta(corpus)
     except BaseException:
@@ -418,6 +427,29 @@ def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
     with storing(f"the new name of {found.name!r}", home):
         _write_meta(renamed)
     return renamed
+
+
+def export(found: Corpus) -> tuple[bytes, str]:
+    """What a visitor downloads of a corpus: its text, or, for a text with a licence, a zip of the text and
+    a SOURCE.txt naming where it came from and on what terms (so the terms travel with every copy)."""
+    if not found.origin_lines():
+        return found.path.read_bytes(), f"{found.id}.txt"
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        archive.write(found.path, f"{found.id}.txt")
+        archive.writestr("SOURCE.txt", "\n".join([found.name, *found.origin_lines()]) + "\n")
+    return buffer.getvalue(), f"{found.id}.zip"
+
+
+def set_origin(id: str, home: Path | None = None, **origin) -> Corpus:
+    """Record where a corpus came from (``licence``, ``attribution``, ``source_url``)."""
+    found = get_corpus(id, home)
+    updated = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)}, **origin})
+    with storing(f"where {found.name!r} came from", home):
+        _write_meta(updated)
+    return updated
 
 
 # --- decoding uploads ------------------------------------------------------

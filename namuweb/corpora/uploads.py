@@ -123,16 +123,27 @@ def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int
         raw = staging / "upload"
         if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
             raise corpus.EmptyUpload(f"“{name}” is empty")
-        # A demo limits what an upload becomes, not only what it weighs: a 92 KB .json.gz was an 18 MB corpus.
-        path, inner_name = _unpack(raw, name, limit)
-        suffix = Path(inner_name).suffix.lower()
-        if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
-            if path.stat().st_size > limit:
-                raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
-            return Received("corpus", corpus=corpus.add_text_file(path, inner_name, home))
-        return Received("dump", job_dir=create_job(path, inner_name, options, home=home, move=True))
+        return store_file(raw, name, options, home=home, limit=limit)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def store_file(path: Path, name: str, options=None, *, home: Path | None = None, limit: int,
+               source: str = "upload", **origin) -> Received:
+    """A file on disk (an upload's copy, a download) as the library takes it: unpacked (``.gz``, ``.zip``,
+    capped), then text becomes a corpus and a dump an import job (not yet started).  ``path`` is used up;
+    ``origin`` (licence, attribution, source URL) goes with a text corpus."""
+    # A demo limits what an upload becomes, not only what it weighs: a 92 KB .json.gz was an 18 MB corpus.
+    path, inner_name = _unpack(path, name, limit)
+    suffix = Path(inner_name).suffix.lower()
+    if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
+        if path.stat().st_size > limit:
+            raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
+        stored = corpus.add_text_file(path, inner_name, home, max_bytes=limit, source=source)
+        if origin:
+            stored = corpus.set_origin(stored.id, home=home, **origin)
+        return Received("corpus", corpus=stored)
+    return Received("dump", job_dir=create_job(path, inner_name, options, home=home, move=True))
 
 
 def create_job(dump: Path, name: str, options=None, *, home: Path | None = None, move: bool = False) -> Path:
