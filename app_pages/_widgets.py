@@ -31,10 +31,13 @@ def corpus_picker(label: str, corpora: list[corpus.Corpus], *, where=st, key: st
 
 
 def run_label(info) -> str:
-    """A trained run as a picker lists it: id, corpus, tokens, steps, validation loss."""
-    val = f" · val loss {info.best_val_loss:.3f}" if info.best_val_loss is not None else ""
+    """A trained run as a picker lists it: its name, tokens, steps, held-out bits per character."""
+    bits = info.best_val_bits_per_char
+    val = f" · {bits:.2f} bits/char" if bits is not None else (
+        f" · val loss {info.best_val_loss:.3f}" if info.best_val_loss is not None else " · not validated")
     tokens = " · syllables" if info.config.get("tokenization") == "syllables" else ""
-    return f"{info.id} · {info.config.get('corpus_name', info.config.get('corpus'))}{tokens} · {info.steps:,} steps{val}"
+    floor = " · below its quality floor" if info.below_floor else ""
+    return f"{info.name}{tokens} · {info.steps:,} steps{val}{floor}"
 
 
 def model_picker(label: str, infos: list, *, where=st, key: str | None = None, optional: bool = False):
@@ -61,3 +64,33 @@ def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jo
     if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
         jobs.request_stop(job_dir)
         st.rerun(scope="fragment")
+
+
+def floor_notice(info, *, key: str) -> None:
+    """A run that spent its budget below its quality floor: say so plainly, and offer to continue training it
+    (one more budget of the same size).  Nothing for a run that reached its floor."""
+    if not info.below_floor or (info.status and info.status.active):
+        return
+    from namuweb.language_model import runs
+    verdict = runs.Run(info.path).floor_verdict()
+    cols = st.columns([5, 1], vertical_alignment="center")
+    cols[0].warning(f"{literal(info.name)} is below its quality floor: {verdict.bits_text} on held-out text, where a "
+                    f"trigram count model of the same text scores {verdict.floor_bits_text}. Its text will read as "
+                    "noise. The machine was probably busy; continuing trains it for one more budget.",
+                    icon=":material/trending_down:")
+    if cols[1].button("Continue training", icon=":material/replay:", key=f"continue-{key}-{info.id}",
+                      disabled=info.state not in ("stopped", "interrupted", "failed")):
+        continue_training(info)
+
+
+def continue_training(info) -> None:
+    """Resume a run (one more budget where its own is spent) and show it on the Train page."""
+    from namuweb.language_model import runs, trainer
+    try:
+        trainer.TRAINING.check(info.path)
+        runs.Run(info.path).prepare_to_continue()
+        jobs.start(trainer.TRAINING, info.path)
+        st.session_state.focus_run = info.id
+        st.rerun(scope="app")
+    except (jobs.JobError, runs.RunError) as problem:
+        st.error(literal(problem), icon=":material/error:")

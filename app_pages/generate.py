@@ -1,5 +1,7 @@
 """Generate: new Korean text from a trained model, with a temperature knob."""
 
+import secrets
+
 import streamlit as st
 
 from namuweb.language_model import charlm, generate, runs, trainer
@@ -9,7 +11,7 @@ from namuweb import charts, jobs
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._widgets import demo_notice, job_progress, model_picker
+from app_pages._widgets import demo_notice, floor_notice, job_progress, model_picker
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -48,6 +50,7 @@ if not usable:
 
 
 run = model_picker("Model", usable)
+floor_notice(run, key="generate")
 try:
     generator = generate.load_generator(run.path)
 except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
@@ -67,7 +70,10 @@ with st.expander("More options"):
     cols = st.columns(4)
     top_k = cols[0].number_input("Top-k (0 = off)", 0, generator.vocab.size, 0)
     top_p = cols[1].slider("Top-p (1 = off)", 0.05, 1.0, 1.0, step=0.05)
-    seed = cols[2].number_input("Seed", 0, 2**31 - 1, 1, help="The same seed gives the same text.")
+    fixed_seed = cols[2].toggle("Fixed seed", False, help="Off: every press draws a new seed (shown with the text). "
+                                                         "On: the seed below, so the same text comes again.")
+    seed = cols[2].number_input("Seed", 0, 2**31 - 1, 1, disabled=not fixed_seed, key="seed",
+                                help="The same seed, model, start text and settings give the same text.")
     show_jamo = cols[3].toggle("Show the jamo stream", False)
     own = st.toggle("A temperature per sample", False, disabled=sample_count == 1)
     temperatures = [temperature] * sample_count
@@ -91,6 +97,7 @@ if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")
 
 if st.button("Generate", type="primary", icon=":material/edit_note:"):
+    seed = int(seed) if fixed_seed else secrets.randbelow(2**31)  # a fresh text on every press, reproducible
     columns = st.columns(len(temperatures))
     boxes = [(col.empty(), col.empty()) for col in columns]
     for samples in generator.stream(start, length, temperatures, seed=int(seed), top_k=int(top_k), top_p=top_p):
@@ -101,7 +108,7 @@ if st.button("Generate", type="primary", icon=":material/edit_note:"):
     for (text_box, jamo_box), _ in zip(boxes, samples):
         text_box.empty()
         jamo_box.empty()
-    st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples}
+    st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples, "seed": seed}
 
 result = st.session_state.get("generated")
 if result and result["run"] == run.id:
@@ -112,6 +119,8 @@ if result and result["run"] == run.id:
         if show_jamo:
             col.caption("jamo stream")
             col.code(sample.stream, language=None, wrap_lines=True)
+    st.caption(f"Seed {result['seed']}: turn on **Fixed seed** under More options and enter it to get this text "
+               "again.")
     st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
                        file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
 

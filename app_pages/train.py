@@ -11,7 +11,7 @@ from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.text.vocab_report import report
-from app_pages._widgets import corpus_picker, demo_notice, job_progress
+from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, job_progress
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -136,13 +136,13 @@ def live_view():
         return
     metrics = runs.Run(info.path).metrics()
     where = runs.progress(info, metrics)
-    st.subheader(f"Run {info.id}")
+    st.subheader(literal(info.name))
     val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
     last_val = float(val.iloc[-1]) if len(val) else None
     bits = runs.bits_per_char(last_val, info.config.get("tokens_per_char"))
     step, total, loss = where.extra["step"], where.extra["total_steps"], where.extra["loss"]
     step_budget = total and total < charlm.UNBOUNDED_STEPS  # not only a time budget
-    cols = st.columns(6)
+    cols = st.columns(7)
     cols[0].metric("State", info.state)
     cols[1].metric("Step", f"{step:,} / {total:,}" if step_budget else f"{step:,}",
                    help=f"epoch {where.extra['epoch']}")
@@ -153,8 +153,14 @@ def live_view():
     cols[4].metric("Bits/char", f"{bits:.2f}" if bits is not None else "–",
                    help="the validation loss in bits per character of the text: comparable across tokenizations")
     cols[5].metric("Tokens/s", f"{where.extra['tokens_per_s']:,.0f}" if where.extra["tokens_per_s"] else "–")
+    startup = metrics["startup_s"].dropna() if "startup_s" in metrics else metrics.iloc[0:0]
+    cols[6].metric("To first step", f"{startup.iloc[-1]:.1f} s" if len(startup) else "–",
+                   help="from pressing Train to the first training step (starting TensorFlow, building the model); "
+                        "a time budget counts only the training after it")
     if info.status and info.status.active:
         job_progress(info.path, info.status, f"Training on {info.device or 'starting…'}", where)
+    elif info.below_floor and info.state == "stopped" and info.status and info.status.error:
+        floor_notice(info, key="live")
     elif info.status and info.status.error:
         st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")
     st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
@@ -182,7 +188,8 @@ def all_runs():
         st.caption("Runs appear here once started.")
         return
     table = pd.DataFrame([{
-        "run": i.id, "state": i.state, "corpus": i.config.get("corpus_name", i.config.get("corpus")),
+        "name": i.name, "state": i.state + (" (below floor)" if i.below_floor and not (i.status and i.status.active) else ""),
+        "corpus": i.config.get("corpus_name", i.config.get("corpus")),
         "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
         "tokens": i.config.get("tokenization", "jamo"),
         "steps": i.steps, "best val loss": i.best_val_loss, "bits/char": i.best_val_bits_per_char,
@@ -210,7 +217,17 @@ def all_runs():
 
 
 def run_actions(run, busy: bool):
-    st.markdown(f"**{run.id}** — {run.state}, {run.steps:,} steps")
+    st.markdown(f"**{literal(run.name)}** — {run.state}, {run.steps:,} steps")
+    st.caption(f"folder runs/{run.id}")
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    new_name = cols[0].text_input("Name", run.name, key=f"run-name-{run.id}")
+    if cols[1].button("Rename", icon=":material/edit:", key=f"rename-{run.id}",
+                      disabled=new_name == run.name or bool(demo)):
+        try:
+            runs.Run(run.path).rename(new_name)
+            st.rerun(scope="app")
+        except runs.RunError as problem:
+            st.error(literal(problem), icon=":material/error:")
     cols = st.columns(4)
     from namuweb.language_model import checkpoints
     inspection = checkpoints.inspect(run.path)
@@ -225,16 +242,10 @@ def run_actions(run, busy: bool):
     if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
                       disabled=run.state not in ("stopped", "interrupted", "failed") or busy
                       or not inspection.resumable or orphaned):
-        try:
-            jobs.start(trainer.TRAINING, run.path)
-            st.session_state.focus_run = run.id
-            st.rerun(scope="app")
-        except (jobs.JobError, runs.RunError) as problem:
-            st.error(literal(problem), icon=":material/error:")
+        continue_training(run)
     latest = runs.Run(run.path).latest_checkpoint()
     if cols[1].button("Validation loss now", icon=":material/query_stats:", key=f"evaluate-{run.id}",
                       disabled=latest is None or bool(run.status and run.status.active) or orphaned):
-        from namuweb.language_model import trainer  # TensorFlow loads only when asked
         with st.spinner("Evaluating the latest checkpoint on the held-out chunks…"):
             try:
                 st.success(f"Validation loss at step {latest['step']:,}: {trainer.evaluate(run.path):.4f}")

@@ -212,6 +212,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
             raise UserError(f"{run_dir} is already being trained by process {status.pid}")
         trainer.TRAINING.check(run_dir)
+        if (added := runs.Run(run_dir).prepare_to_continue()) is not None:
+            unit = "s" if runs.Run(run_dir).config().max_seconds else "steps"
+            print(f"{run_dir.name}: its budget was spent; training {added:g} {unit} more", file=sys.stderr)
     elif args.corpus:
         if run_dir is not None and (run_dir.exists() and not _is_dir(run_dir)
                                     or _is_dir(run_dir) and any(run_dir.iterdir())):
@@ -221,7 +224,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"run folder: {run_dir}", file=sys.stderr)
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
-    _run_job(trainer.TRAINING, run_dir)
+    try:
+        _run_job(trainer.TRAINING, run_dir)
+    except jobs.JobIncomplete as below:  # not an error of the command: the machine was too busy for the budget
+        print(f"namuweb train: {below}", file=sys.stderr)
+        return 3
     return 0
 
 
@@ -257,12 +264,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not infos:
         print("no runs yet: python -m namuweb train --corpus builtin")
         return 0
-    print(f"{'run':<36} {'state':<12} {'preset':<9} {'steps':>7} {'best val':>9} {'bits/char':>9}  corpus")
+    print(f"{'run':<36} {'state':<12} {'preset':<9} {'steps':>7} {'best val':>9} {'bits/char':>9}  name")
     for info in infos:
         best = f"{info.best_val_loss:.3f}" if info.best_val_loss is not None else "-"
         bits = f"{info.best_val_bits_per_char:.3f}" if info.best_val_bits_per_char is not None else "-"
+        floor = "  (below its quality floor: resume to continue)" if info.below_floor and not (info.status and info.status.active) else ""
         print(f"{info.id:<36} {info.state:<12} {info.config.get('preset', ''):<9} {info.steps:>7} {best:>9} "
-              f"{bits:>9}  {info.config.get('corpus_name', info.config.get('corpus', ''))}")
+              f"{bits:>9}  {_shown(info.name, 80)}{floor}")
+    return 0
+
+
+def cmd_rename_run(args: argparse.Namespace) -> int:
+    name = runs.Run(_run_dir(args.run)).rename(args.name)
+    print(f"{args.run}: {_shown(name, 100)}")
     return 0
 
 
@@ -558,6 +572,10 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--logical-cpus", type=int, default=0, help=argparse.SUPPRESS)
     train.set_defaults(handler=cmd_train)
 
+    rename_run = commands.add_parser("rename-run", help="give a training run a readable name")
+    rename_run.add_argument("run", help="run id or folder")
+    rename_run.add_argument("name")
+    rename_run.set_defaults(handler=cmd_rename_run)
     listing = commands.add_parser("runs", help="list training runs")
     listing.set_defaults(handler=cmd_runs)
 

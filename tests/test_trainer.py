@@ -121,7 +121,7 @@ def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
     run_dir = new_run(tiny_corpus, steps=100)
     config = runs.Run(run_dir).config()
     model = charlm.build_model(20, config)
-    progress = trainer.RunProgress(run_dir, model, config, step=0, total=100, per_epoch=10, deadline=None,
+    progress = trainer.RunProgress(run_dir, model, config, step=0, total=100, per_epoch=10, budget_s=None,
                                  started=time.monotonic(), seconds_before=0.0, should_stop=lambda: False,
                                  on_step=None)
     try:
@@ -236,3 +236,62 @@ def test_a_stalled_save_leaves_every_threads_stack_in_the_log(tmp_path, monkeypa
         pass
     time.sleep(0.6)
     assert (tmp_path / "job.log").read_text() == report
+
+
+def test_a_time_budget_counts_training_not_the_start_up(tiny_corpus):
+    """A job whose start took 100 s (TensorFlow's import on a busy machine) still trains for its whole budget,
+    and the start-up is recorded apart."""
+    run_dir = new_run(tiny_corpus, steps=100_000, max_seconds=2)
+    result = trainer.train(run_dir, started=time.monotonic() - 100)
+    assert result["step"] > 5 and result["startup_s"] >= 100, result
+    metrics = runs.Run(run_dir).metrics()
+    assert metrics["startup_s"].dropna().tolist() == [result["startup_s"]]
+    assert 2 <= runs.Run(run_dir).latest_checkpoint()["seconds"] < 100
+
+
+def test_the_quality_floor_is_a_trigram_models_held_out_loss():
+    import numpy as np
+    from namuweb.language_model import charlm
+    rng = np.random.default_rng(0)
+    cycle = np.tile(np.array([3, 1, 4, 1, 5, 9, 2, 6]), 400)  # the next token follows from the two before it
+    chunks = cycle[: 21 * (len(cycle) // 21)].reshape(-1, 21)
+    assert charlm.trigram_floor(chunks[:-10], chunks[-10:], 10) < 0.1 * np.log(10)  # the fixed weights keep ~0.09
+    noise = rng.integers(0, 10, size=(300, 21))
+    assert abs(charlm.trigram_floor(noise[:-20], noise[-20:], 10) - np.log(10)) < 0.1
+
+
+def test_a_run_below_its_quality_floor_stops_instead_of_finishing_and_continues_with_one_more_budget(tiny_corpus):
+    from namuweb import jobs
+    run_dir = new_run(tiny_corpus, steps=2)
+    with pytest.raises(jobs.JobIncomplete, match="below its quality floor: after 2 steps"):
+        jobs.run_here(trainer.TRAINING, run_dir)
+    status = jobs.read_status(run_dir)
+    assert status.state == "stopped" and "python -m namuweb train --run-dir" in status.error
+    info = runs.run_info(run_dir)
+    floor = runs.Run(run_dir).settings()["quality_floor"]
+    assert info.below_floor and info.best_val_loss >= floor
+    assert runs.Run(run_dir).prepare_to_continue() == 2  # the budget was spent: one more of the same size
+    assert runs.Run(run_dir).config().steps == 4 and runs.Run(run_dir).prepare_to_continue() is None
+    run_dir_ok = new_run(tiny_corpus, steps=60)
+    assert "finished at step 60" in jobs.run_here(trainer.TRAINING, run_dir_ok)
+    assert jobs.read_status(run_dir_ok).state == "finished" and not runs.run_info(run_dir_ok).below_floor
+
+
+def test_the_cli_says_plainly_when_a_run_ends_below_its_floor_and_continues_it(tiny_corpus, isolated_home):
+    env = {**os.environ, "NAMUWEB_HOME": str(isolated_home)}
+    command = [sys.executable, "-m", "namuweb", "train", "--corpus", tiny_corpus.id, "--preset", "custom",
+               "--embedding", "16", "--units", "32", "--batch", "8", "--seq-len", "20", "--steps", "2"]
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 3, first.stderr
+    assert "namuweb train: below its quality floor" in first.stderr and "Traceback" not in first.stderr
+    [run_dir] = runs.run_dirs()
+    again = subprocess.run([sys.executable, "-m", "namuweb", "train", "--run-dir", str(run_dir), "--steps", "1"],
+                           env=env, capture_output=True, text=True, timeout=300)
+    assert "its budget was spent; training 2 steps more" in again.stderr, again.stderr
+    assert runs.run_info(run_dir).steps == 4
+    renamed = subprocess.run([sys.executable, "-m", "namuweb", "rename-run", run_dir.name, "첫 모델"], env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert renamed.returncode == 0 and runs.run_info(run_dir).name == "첫 모델"
+    listed = subprocess.run([sys.executable, "-m", "namuweb", "runs"], env=env, capture_output=True, text=True,
+                            timeout=300).stdout
+    assert "'첫 모델'" in listed

@@ -406,6 +406,18 @@ def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, no
     return corpus
 
 
+def checked_name(name: str, limit: int = MAX_NAME_CHARS) -> str:
+    """A name a visitor typed, as it will be shown; an empty one, one with control characters or one over
+    ``limit`` characters is refused with a message rather than silently changed."""
+    if not name.strip():
+        raise CorpusError("A corpus name cannot be empty.")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name):
+        raise CorpusError("A corpus name cannot contain control characters (such as NUL or a line break).")
+    if len(name.strip()) > limit:
+        raise CorpusError(f"A corpus name can be at most {limit} characters; this one has {len(name.strip()):,}.")
+    return display_name(name)
+
+
 def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
     """Give a corpus a new display name (the id, and so every reference to it, stays).
 
@@ -416,14 +428,8 @@ def rename_corpus(id: str, name: str, home: Path | None = None) -> Corpus:
     found = get_corpus(id, home)
     if found.id != id:
         raise CorpusNotFound(f"No corpus with id {id!r}.")
-    if not name.strip():
-        raise CorpusError("A corpus name cannot be empty.")
-    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs") for ch in name):
-        raise CorpusError("A corpus name cannot contain control characters (such as NUL or a line break).")
-    if len(name.strip()) > MAX_NAME_CHARS:
-        raise CorpusError(f"A corpus name can be at most {MAX_NAME_CHARS} characters; this one has "
-                          f"{len(name.strip()):,}.")
-    renamed = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)}, "name": display_name(name)})
+    renamed = Corpus(**{**{f.name: getattr(found, f.name) for f in fields(Corpus)},
+                        "name": checked_name(name, MAX_NAME_CHARS)})
     with storing(f"the new name of {found.name!r}", home):
         _write_meta(renamed)
     return renamed

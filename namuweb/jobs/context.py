@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from namuweb import config
 from namuweb.jobs import state
 from namuweb.jobs.progress import Progress
-from namuweb.jobs.state import STOP_FILE, JobBusy, JobError
+from namuweb.jobs.state import STOP_FILE, JobBusy, JobError, JobIncomplete
 
 if TYPE_CHECKING:
     from namuweb.jobs.kinds import JobKind
@@ -173,6 +173,8 @@ class JobContext:
             state_ = "stopped" if stop else "finished"
             if stop and self._timed_out:
                 error = f"stopped at this demo's limit of {self._limit:g} s per job"
+        elif isinstance(exc, JobIncomplete):
+            state_, error = "stopped", one_line(exc)
         elif isinstance(exc, KeyboardInterrupt):
             state_, swallow = "stopped", stop
         elif isinstance(exc, SystemExit) and exc.code in (0, None):

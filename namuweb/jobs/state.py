@@ -54,6 +54,11 @@ class JobBusy(JobError):
     """Another job of the same kind is active (or this one already is)."""
 
 
+class JobIncomplete(JobError):
+    """The work spent its budget without reaching what it promised (a training run below its quality
+    floor): the job ends "stopped", not "finished", and the message says why and how to continue."""
+
+
 @dataclass
 class JobStatus:
     state: str

@@ -388,6 +388,44 @@ def validation_sample(chunks: np.ndarray, tokens: int = VALIDATION_TOKENS) -> np
     return np.asarray(chunks[np.linspace(0, len(chunks) - 1, count).round().astype(int)])
 
 
+FLOOR_TRAINING_TOKENS = 5_000_000  # what the floor's counts are taken from: enough for a trigram, quick on any corpus
+FLOOR_WEIGHTS = (0.6, 0.3, 0.09, 0.01)  # trigram, bigram, unigram, uniform
+
+
+def trigram_floor(train: np.ndarray, sample: np.ndarray, vocab_size: int) -> float:
+    """The quality floor of a run: the held-out loss (nats per token, on the trainer's own validation
+    ``sample``, scored as it scores it: each chunk from its start) of an interpolated trigram count model of
+    the training chunks.  A run whose model does not beat it has learned no more than which token follows
+    the last two, and its text reads as noise; so it does not call itself finished.
+
+    Jelinek-Mercer interpolation with fixed weights (:data:`FLOOR_WEIGHTS`); an order whose context was
+    never seen gives its weight to the others.  Counts come from the first :data:`FLOOR_TRAINING_TOKENS`."""
+    flat = np.asarray(train[:max(1, FLOOR_TRAINING_TOKENS // max(train.shape[1], 1))]).astype(np.int64).reshape(-1)
+    v = np.int64(vocab_size)
+    unigrams = np.bincount(flat, minlength=vocab_size).astype(np.float64)
+    pairs = np.unique(flat[:-1] * v + flat[1:], return_counts=True)
+    triples = np.unique((flat[:-2] * v + flat[1:-1]) * v + flat[2:], return_counts=True)
+
+    def count(table, keys):
+        found = np.searchsorted(table[0], keys)
+        found = np.minimum(found, len(table[0]) - 1)
+        return np.where(table[0][found] == keys, table[1][found], 0).astype(np.float64)
+
+    block = np.asarray(sample).astype(np.int64)
+    a = np.concatenate([np.full((len(block), 1), -1), block[:, :-2]], axis=1)  # -1: no token before a chunk's start
+    b, c = block[:, :-1], block[:, 1:]
+    a, b, c = a.reshape(-1), b.reshape(-1), c.reshape(-1)
+    ab = np.where(a >= 0, count(pairs, np.maximum(a, 0) * v + b), 0.0)
+    abc = count(triples, (np.maximum(a, 0) * v + b) * v + c)
+    bc, nb = count(pairs, b * v + c), unigrams[b]
+    weights = np.array(FLOOR_WEIGHTS)[None, :] * np.stack([ab > 0, nb > 0, np.ones_like(nb), np.ones_like(nb)], axis=1)
+    weights /= weights.sum(axis=1, keepdims=True)
+    probabilities = np.stack([np.divide(abc, ab, out=np.zeros_like(ab), where=ab > 0),
+                              np.divide(bc, nb, out=np.zeros_like(nb), where=nb > 0),
+                              unigrams[c] / max(len(flat), 1), np.full_like(nb, 1.0 / vocab_size)], axis=1)
+    return float(-np.log((weights * probabilities).sum(axis=1)).mean())
+
+
 def inputs_and_targets(chunks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(chunk[:, :-1], chunk[:, 1:])`` as int32, the pairs every batch is made of."""
     block = np.asarray(chunks).astype(np.int32)

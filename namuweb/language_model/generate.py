@@ -363,7 +363,10 @@ def load_generator(run_dir: Path) -> Generator:
 
 
 def usable_runs(home: Path | None = None) -> list[runs.RunInfo]:
-    """Runs with a checkpoint that are not training right now, newest first."""
-    return [info for info in runs.list_runs(home)
-            if not (info.status and info.status.active) and runs.Run(info.path).latest_checkpoint()]
+    """Runs with a checkpoint that are not training right now, best first: lowest held-out bits per
+    character (comparable across tokenizations), runs never validated last, newest first among equals."""
+    usable = [info for info in runs.list_runs(home)
+              if not (info.status and info.status.active) and runs.Run(info.path).latest_checkpoint()]
+    return sorted(usable, key=lambda info: (info.best_val_bits_per_char is None,
+                                            info.best_val_bits_per_char or 0.0))
 

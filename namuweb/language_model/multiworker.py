@@ -156,13 +156,13 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
         return strategy.reduce("SUM", strategy.run(lambda: tf.stack([wants_stop, done * chief_only])), axis=None)
 
     # the chief's clock decides a time budget (and a schedule over it) for everyone
-    deadline = started + config.max_seconds - seconds_before if config.max_seconds and cluster.chief else None
+    budget_s = config.max_seconds - seconds_before if config.max_seconds and cluster.chief else None
     if cluster.chief:
         runs.Run(run_dir).truncate_metrics(after_step=step)
     device = f"{workers} workers (MultiWorkerMirroredStrategy), {trainer.describe_device(None)}"
     # the cluster's batch in the metrics (tokens/s of the whole cluster); the model was built above
     progress = trainer.RunProgress(run_dir, model, dataclasses.replace(config, batch=global_batch), step=step, total=total, per_epoch=per_epoch,
-                                 deadline=deadline, started=started, seconds_before=seconds_before,
+                                 budget_s=budget_s, started=started, seconds_before=seconds_before,
                                  should_stop=should_stop if cluster.chief else (lambda: False), on_step=on_step)
     if not cluster.chief:
         progress.checkpoint_every = float("inf")  # its run is a scratch copy: the chief keeps the checkpoints
@@ -175,7 +175,8 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     interval = trainer.validation_interval(total)
     sample = charlm.validation_sample(split.val) if cluster.chief else []
     try:
-        if step < total and (deadline is None or time.monotonic() < deadline):
+        if step < total and (budget_s is None or budget_s > 0):
+            progress.begin()
             tick = time.perf_counter()
             done = progress.done()
             for x, y in batches:

@@ -102,9 +102,49 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     run = Run(folder)
     vocab.save(run.vocab_file)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp,
-                               "tokens_per_char": round(vocab.total / max(sum(characters.values()), 1), 6)}
+                               "tokens_per_char": round(vocab.total / max(sum(characters.values()), 1), 6),
+                               "name": default_name(found.name, config.preset, stamp),
+                               "budget": {k: getattr(config, k) for k in ("epochs", "steps", "max_seconds")}}
     storage.write_json(run.config_file, data)
     return folder
+
+
+MAX_NAME_CHARS = 100
+
+
+def default_name(corpus_name: str, preset: str, stamp: str) -> str:
+    """What a run is called until a visitor renames it: its corpus, its preset and when it started
+    (``KoCoNovel · quick demo · 2026-12-07 15:51``), from a ``YYYYmmdd-HHMMSS`` stamp."""
+    when = f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}" if len(stamp) >= 13 else stamp
+    label = charlm.PRESET_LABELS.get(preset, preset)
+    return corpus.display_name(f"{corpus_name[:50]} · {label} · {when}")
+
+
+@dataclass(frozen=True)
+class FloorVerdict:
+    """How a run's best held-out loss compares with its quality floor (both nats per token)."""
+
+    best: float | None
+    floor: float
+    tokens_per_char: float | None
+
+    @property
+    def reached(self) -> bool:
+        return self.best is not None and self.best < self.floor
+
+    def _bits(self, loss: float | None) -> str:
+        if loss is None:
+            return "nothing yet (no validation)"
+        bits = bits_per_char(loss, self.tokens_per_char)
+        return f"{bits:.2f} bits per character" if bits is not None else f"{loss:.3f} nats per token"
+
+    @property
+    def bits_text(self) -> str:
+        return self._bits(self.best)
+
+    @property
+    def floor_bits_text(self) -> str:
+        return self._bits(self.floor)
 
 
 @dataclass(frozen=True)
@@ -210,6 +250,69 @@ class Run:
             raise RunError("this run has no checkpoint yet")
         return self.checkpoints_dir / latest["file"]
 
+    # --- budget and quality floor
+
+    def budget_spent(self, latest: dict) -> bool:
+        """Whether the checkpoint ``latest`` is at the end of the run's budget (steps, epochs or seconds)."""
+        config = self.config()
+        if latest["step"] >= charlm.total_steps(config, self.steps_per_epoch()):
+            return True
+        return bool(config.max_seconds) and float(latest.get("seconds", 0.0)) >= config.max_seconds
+
+    def prepare_to_continue(self) -> float | int | None:
+        """Before resuming: a run whose budget is spent (below its floor, or finished) gets one more budget of
+        the size it was started with; returns what was added (seconds or steps), None when nothing was."""
+        latest = self.latest_checkpoint()
+        if latest is None or not self.budget_spent(latest):
+            return None
+        before = self.config()
+        after = self.extend_budget()
+        return (after.max_seconds - before.max_seconds) if before.max_seconds else \
+            charlm.total_steps(after, self.steps_per_epoch()) - charlm.total_steps(before, self.steps_per_epoch())
+
+    def extend_budget(self) -> TrainConfig:
+        """One more budget of the size the run was started with (continuing a run that spent its own)."""
+        settings = self.settings()
+        first = settings.get("budget") or {k: settings.get(k) for k in ("epochs", "steps", "max_seconds")}
+        for key in ("epochs", "steps", "max_seconds"):
+            if settings.get(key) and first.get(key):
+                settings[key] = settings[key] + first[key]
+        settings["budget"] = first
+        storage.write_json(self.config_file, settings)
+        return TrainConfig.from_json(settings)
+
+    def quality_floor(self, compute=None) -> float | None:
+        """The run's quality floor (:func:`charlm.trigram_floor`, nats per token), computed by ``compute()``
+        the first time and kept in its settings."""
+        settings = self.settings()
+        if settings.get("quality_floor") is None and compute is not None:
+            settings["quality_floor"] = value = compute()
+            if value is not None:
+                storage.write_json(self.config_file, settings)
+        return settings.get("quality_floor")
+
+    def floor_verdict(self) -> FloorVerdict | None:
+        """The run's best validation loss against its floor; None when it has no floor (no held-out text).
+        Read without pandas: the training worker runs without it."""
+        settings = self.settings()
+        if settings.get("quality_floor") is None:
+            return None
+        losses = [row["val_loss"] for row in storage.read_jsonl(self.metrics_file)
+                  if isinstance(row.get("val_loss"), (int, float))]
+        return FloorVerdict(min(losses) if losses else None, settings["quality_floor"], settings.get("tokens_per_char"))
+
+    def rename(self, name: str) -> str:
+        """Give the run a new display name (its folder, and so every link to it, stays)."""
+        app_config.refuse_in_demo("renaming runs", RunError)
+        try:
+            shown = corpus.checked_name(name, MAX_NAME_CHARS)
+        except corpus.CorpusError as error:
+            raise RunError(str(error).replace("corpus name", "run name")) from None
+        settings = self.settings()
+        settings["name"] = shown
+        storage.write_json(self.config_file, settings)
+        return shown
+
     def point_latest(self, name: str, step: int, per_epoch: int, **extra) -> dict:
         """Make ``latest.json`` name checkpoint ``name``: its step and where in the data that is (epoch
         ``step div per_epoch``, batch ``step mod per_epoch``); ``extra`` adds fields (``seconds`` trained)."""
@@ -232,6 +335,18 @@ class RunInfo:
     @property
     def state(self) -> str:
         return self.status.state if self.status else "created"
+
+    @property
+    def name(self) -> str:
+        """Its display name: given by a visitor, or its corpus, preset and start."""
+        return self.config.get("name") or default_name(str(self.config.get("corpus_name", self.config.get("corpus", ""))),
+                                                       str(self.config.get("preset", "")), self.id)
+
+    @property
+    def below_floor(self) -> bool:
+        """Ended (or stopped) with its best validation no better than its quality floor."""
+        floor = self.config.get("quality_floor")
+        return floor is not None and (self.best_val_loss is None or self.best_val_loss >= floor)
 
     @property
     def duration(self) -> float | None:

@@ -164,13 +164,16 @@ class RunProgress:
     Keras reports the running mean of its epoch, so the batch loss is ``n·mean_n − (n−1)·mean_{n−1}``."""
 
     def __init__(self, run_dir: Path, model, config: charlm.TrainConfig, *, step: int, total: int,
-                 per_epoch: int, deadline: float | None, started: float, seconds_before: float,
+                 per_epoch: int, budget_s: float | None, started: float, seconds_before: float,
                  should_stop: Callable[[], bool], on_step: Callable[[dict], None] | None):
         import keras
         self.run_dir, self.model_to_save, self.config = run_dir, model, config
-        self.step, self.total, self.per_epoch, self.deadline = step, total, per_epoch, deadline
+        self.step, self.total, self.per_epoch = step, total, per_epoch
         self.should_stop, self.on_step = should_stop, on_step
-        self.seconds_before, self.session_start = seconds_before, started
+        # A time budget counts training, from the first step on: not the job's start (TensorFlow's import and
+        # the model's build take seconds, many more on a busy machine), which is reported as ``startup_s``.
+        self.budget_s, self.deadline, self.job_started = budget_s, None, started
+        self.seconds_before, self.session_start, self.startup_s = seconds_before, None, None
         self.saved_at = time.monotonic()
         self.checkpoint_every = float(os.environ.get(CHECKPOINT_EVERY_ENV) or CHECKPOINT_EVERY_S)
         self.metrics = storage.JsonlAppender(runs.Run(run_dir).metrics_file).open()  # one os.write per line
@@ -178,6 +181,7 @@ class RunProgress:
         self.stopped = False
         self.best: tuple[int, float, list] | None = None  # (step, validation loss, weights) of this session's best
         self.last_val: float | None = None
+        self.validated_step: int | None = None
         progress = self
 
         class Callback(keras.callbacks.Callback):
@@ -186,6 +190,7 @@ class RunProgress:
                 self.tick = time.perf_counter()
 
             def on_train_batch_begin(self, batch, logs=None):
+                progress.begin()
                 if progress.config.schedule != "constant":
                     self.model.optimizer.learning_rate.assign(charlm.scheduled_rate(progress.config, progress.done()))
 
@@ -208,10 +213,20 @@ class RunProgress:
     def data_epoch(self) -> int:
         return self.step // self.per_epoch + 1
 
+    def begin(self) -> None:
+        """The first step of this session starts now: the time budget's clock starts, and the seconds from
+        the job's start to here are recorded as its start-up."""
+        if self.session_start is not None:
+            return
+        self.session_start = time.monotonic()
+        self.deadline = self.session_start + self.budget_s if self.budget_s is not None else None
+        self.startup_s = round(self.session_start - self.job_started, 2)
+        self.metrics.write({"step": self.step, "startup_s": self.startup_s, "time": round(time.time(), 3)})
+
     def trained_seconds(self) -> float:
         """Seconds this run has trained, over all its sessions (what a time budget counts; the
         wall-clock axis of its curves)."""
-        return self.seconds_before + time.monotonic() - self.session_start
+        return self.seconds_before + (time.monotonic() - self.session_start if self.session_start is not None else 0.0)
 
     def done(self) -> float:
         """The share of the run's budget spent: steps, or time when that runs out first."""
@@ -229,7 +244,8 @@ class RunProgress:
         self.metrics.write(row)
         self.board.scalar("loss", loss, self.step)
         if self.on_step:
-            self.on_step(row | {"total": self.total, "epoch_step": self.step % self.per_epoch})
+            self.on_step(row | {"total": self.total, "epoch_step": self.step % self.per_epoch,
+                                "startup_s": self.startup_s})
         out_of_time = self.deadline is not None and time.monotonic() >= self.deadline
         if self.step >= self.total or out_of_time or self.should_stop():
             self.stopped = self.step < self.total and not out_of_time
@@ -239,6 +255,7 @@ class RunProgress:
         return False
 
     def validated(self, val_loss: float) -> None:
+        self.validated_step = self.step
         self.metrics.write({"step": self.step, "epoch": self.data_epoch, "val_loss": round(val_loss, 5),
                             "seconds": round(self.trained_seconds(), 2), "time": round(time.time(), 3)})
         self.board.scalar("val_loss", val_loss, self.step)
@@ -322,7 +339,10 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     run = runs.Run(run_dir)
     vocab_size = run.vocab().size
     per_epoch = split.steps_per_epoch(config.batch)
+    latest = run.latest_checkpoint()
     total = charlm.total_steps(config, per_epoch)
+    sample = charlm.validation_sample(split.val)
+    floor = run.quality_floor(lambda: charlm.trigram_floor(split.train, sample, vocab_size) if len(sample) else None)
 
     configure_devices(logical_cpus)
     fast_lstm.configure_threads(config, logical_cpus)
@@ -331,7 +351,6 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
     if config.mixed_precision:
         keras.mixed_precision.set_global_policy("mixed_float16")
     keras.utils.set_random_seed(config.seed)
-    latest = run.latest_checkpoint()
     with strategy.scope() if strategy else contextlib.nullcontext():
         if latest:
             model = load_checkpoint(run_dir)
@@ -344,31 +363,34 @@ def train(run_dir: Path, *, should_stop: Callable[[], bool] = lambda: False,
         trained.compile(optimizer=model.optimizer, loss=model.loss)  # one optimizer, same variables
     step = latest["step"] if latest else 0
     seconds_before = float(latest.get("seconds", 0.0)) if latest else 0.0
-    deadline = started + config.max_seconds - seconds_before if config.max_seconds else None
+    budget_s = config.max_seconds - seconds_before if config.max_seconds else None
     run.truncate_metrics(after_step=step)
     device = describe_device(strategy) + (", fused LSTM pass" if trained is not model else "")
-    progress = RunProgress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, deadline=deadline,
+    progress = RunProgress(run_dir, model, config, step=step, total=total, per_epoch=per_epoch, budget_s=budget_s,
                          started=started, seconds_before=seconds_before, should_stop=should_stop, on_step=on_step)
     if on_step:
         on_step({"step": step, "total": total, "epoch": progress.data_epoch, "device": device,
                  "steps_per_epoch": per_epoch, "max_seconds": config.max_seconds, "seconds": seconds_before})
     interval = validation_interval(total)
-    sample = charlm.validation_sample(split.val)
     val_data = charlm.inputs_and_targets(sample) if len(sample) else None
     try:
-        if step < total and (deadline is None or time.monotonic() < deadline):
+        if step < total and (budget_s is None or budget_s > 0):
             trained.fit(charlm.training_data(split.train, config.batch, seed=config.seed, start_step=step),
                         epochs=math.ceil((total - step) / interval), steps_per_epoch=interval, verbose=0,
                         shuffle=False,
                         validation_data=val_data, validation_batch_size=config.batch,
                         callbacks=[progress.callback])
+        if not progress.stopped and progress.step > step and val_data is not None \
+                and progress.validated_step != progress.step:  # a budget ended between validations: how good is it?
+            progress.validated(float(trained.evaluate(*val_data, batch_size=config.batch, verbose=0)))
         kept = progress.keep_best() if not progress.stopped and progress.step > step else None
         if progress.step > step or latest is None:
             progress.save()
     finally:
         progress.close()
     return {"step": progress.step, "total": total, "stopped": progress.stopped, "device": device,
-            "seconds": round(progress.trained_seconds(), 3), "kept": kept}
+            "seconds": round(progress.trained_seconds(), 3), "kept": kept, "startup_s": progress.startup_s,
+            "floor": floor}
 
 
 def summary(result: dict, run_dir: Path) -> str:
@@ -376,10 +398,28 @@ def summary(result: dict, run_dir: Path) -> str:
     of = f" of {result['total']}" if result["total"] < charlm.UNBOUNDED_STEPS else ""
     line = (f"{'stopped' if result['stopped'] else 'finished'} at step {result['step']}{of} "
             f"on {result['device']}; checkpoint in {runs.Run(run_dir).checkpoints_dir}")
+    if result.get("startup_s") is not None:
+        line += f"\n{result['startup_s']:.1f} s from the job's start to its first step (not counted in a time budget)"
     if kept := result.get("kept"):
         line += (f"\nthe checkpoint holds the weights of step {kept['kept_step']}, the best validation loss of this "
                  f"run ({kept['kept_val_loss']:.4f}): it overfitted after that")
     return line
+
+
+def check_floor(result: dict, run_dir: Path) -> None:
+    """A run that spent its budget below its quality floor does not call itself finished: a
+    :class:`jobs.JobIncomplete` says so plainly, with how to continue."""
+    if result["stopped"] or result.get("floor") is None:
+        return
+    run = runs.Run(run_dir)
+    verdict = run.floor_verdict()
+    if verdict is None or verdict.reached:
+        return
+    raise jobs.JobIncomplete(
+        f"below its quality floor: after {result['step']:,} steps the model scores {verdict.bits_text} on held-out "
+        f"text, and a trigram count model of the same text scores {verdict.floor_bits_text} — this machine was too "
+        f"busy, or the budget too short, to train it further ({result['seconds']:.0f} s of training). Its text would "
+        f"read as noise. Continue training: the Train page's Continue button, or python -m namuweb train --run-dir {run_dir}")
 
 
 class StepReporter:
@@ -393,6 +433,8 @@ class StepReporter:
         self.max_seconds: float | None = None
 
     def __call__(self, row: dict) -> None:
+        if row.get("startup_s") is not None:
+            self.facts["startup_s"] = row["startup_s"]
         if "loss" not in row:
             self.facts = {k: row[k] for k in ("device", "steps_per_epoch", "workers") if k in row}
             self.max_seconds = row.get("max_seconds")
@@ -443,6 +485,7 @@ def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     else:
         result = train(run_dir, should_stop=lambda: job.stop_requested, on_step=on_step,
                        logical_cpus=int(os.environ.get(LOGICAL_CPUS_ENV, "0") or 0), started=job.started)
+    check_floor(result, run_dir)
     return summary(result, run_dir)
 
 
