@@ -49,8 +49,14 @@ def model_picker(label: str, infos: list, *, where=st, key: str | None = None, o
         return None
     if key is not None and st.session_state.get(key) not in choices:
         st.session_state[key] = choices[0]
-    chosen = where.selectbox(label, choices, key=key,
-                             format_func=lambda i: "none" if i is None else run_label(by_id[i]))
+    names = [info.name for info in infos]
+    twins = {name for name in names if names.count(name) > 1}  # the same name twice: the folder tells them apart
+
+    def shown(i) -> str:
+        if i is None:
+            return "none"
+        return run_label(by_id[i]) + (f" · {i}" if by_id[i].name in twins else "")
+    chosen = where.selectbox(label, choices, key=key, format_func=shown)
     return by_id.get(chosen)
 
 

@@ -188,7 +188,9 @@ def all_runs():
         st.caption("Runs appear here once started.")
         return
     table = pd.DataFrame([{
-        "name": i.name, "state": i.state + (" (below floor)" if i.below_floor and not (i.status and i.status.active) else ""),
+        "name": i.name, "state": i.state,
+        "quality floor": "–" if i.config.get("quality_floor") is None or (i.status and i.status.active)
+        else "below" if i.below_floor else "reached",
         "corpus": i.config.get("corpus_name", i.config.get("corpus")),
         "preset": charlm.PRESET_LABELS.get(i.config.get("preset"), i.config.get("preset")),
         "tokens": i.config.get("tokenization", "jamo"),

@@ -238,14 +238,16 @@ def tiny_trained_run(trained_once, isolated_home):
 
 def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(tiny_trained_run):
     from namuweb.language_model import generate
+    from namuweb.language_model import runs
     at = page("generate").run()
     assert not at.exception
-    assert tiny_trained_run.name in at.selectbox[0].format_func(at.selectbox[0].value)
+    assert at.selectbox[0].value == tiny_trained_run.name
+    assert runs.run_info(tiny_trained_run).name in at.selectbox[0].format_func(at.selectbox[0].value)
     button(at, "Generate").click().run()
     assert not at.exception
     output, written = at.code  # the sample, then the text written by clicking the chart
     assert written.value == "한국에서는▌"
-    expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=1)[0].text
+    expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=shown_seed(at))[0].text
     assert output.value == expected
     assert len(at.get("download_button")) == 1
     chart_before = chart_specs(at)[-1]["layer"][0]
@@ -254,6 +256,67 @@ def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(
     settings = chart_specs(at)[-1]["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert settings == ["temperature 1", "your temperature 0.2"]
     assert chart_before["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.8"]
+
+
+def shown_seed(at: AppTest) -> int:
+    """The seed the Generate page says it drew for the text on show."""
+    import re
+    return int(next(re.match(r"Seed (\d+)", c.value).group(1) for c in at.caption if c.value.startswith("Seed ")))
+
+
+def test_generate_page_draws_a_fresh_seed_each_press_and_a_fixed_seed_repeats_a_text(tiny_trained_run):
+    at = page("generate").run()
+    seeds, texts = [], []
+    for _ in range(2):
+        button(at, "Generate").click().run()
+        seeds.append(shown_seed(at))
+        texts.append(at.code[0].value)
+    assert seeds[0] != seeds[1] and texts[0] != texts[1]
+    next(t for t in at.toggle if t.label == "Fixed seed").set_value(True).run()
+    at.number_input(key="seed").set_value(seeds[0]).run()
+    for _ in range(2):
+        button(at, "Generate").click().run()
+        assert (shown_seed(at), at.code[0].value) == (seeds[0], texts[0])
+
+
+def test_generate_and_inspect_open_on_the_best_run_not_the_newest(tiny_trained_run):
+    import shutil
+    older_but_better = Path(shutil.copytree(tiny_trained_run, tiny_trained_run.with_name("20000101-000000-custom-best")))
+    with open(older_but_better / "metrics.jsonl", "a") as metrics_file:
+        metrics_file.write(json.dumps({"step": 10, "val_loss": 0.01}) + "\n")
+    assert page("generate").run().selectbox[0].value == older_but_better.name
+    assert page("inspect").run().selectbox(key="inspect_model").value == older_but_better.name
+
+
+def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_trained_run, monkeypatch):
+    """The below-floor notice's Continue button trains one more budget; the runs table's Resume button starts
+    the run again (it once failed on a local import); a run's name is shown and can be changed."""
+    from namuweb import jobs, storage
+    from namuweb.corpora import corpus
+    from namuweb.language_model import runs
+    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+    settings = runs.Run(tiny_trained_run).settings()
+    storage.write_json(runs.Run(tiny_trained_run).config_file,
+                       settings | {"quality_floor": 0.0, "corpus": source.id})  # a floor out of reach
+    jobs.write_status(tiny_trained_run, state="stopped", kind="train", created=0,
+                      error="below its quality floor: after 10 steps …")
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, Path(job_dir))))
+    at = page("train").run()
+    assert not at.exception and metrics(at)["To first step"].endswith(" s")
+    assert any("below its quality floor" in w.value for w in at.warning)
+    button(at, "Continue training").click().run()
+    assert not at.exception and started == [("train", tiny_trained_run)], [e.value for e in at.error]
+    assert runs.Run(tiny_trained_run).config().steps == 20  # one more budget of the size it began with
+    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    button(at, "Resume").click().run()
+    assert not at.exception and started[-1] == ("train", tiny_trained_run) and len(started) == 2
+    assert runs.Run(tiny_trained_run).config().steps == 20  # its budget was not spent: nothing added
+    at.text_input(key=f"run-name-{tiny_trained_run.name}").input("나무위키 첫 모델").run()
+    button(at, "Rename").click().run()
+    assert not at.exception and runs.run_info(tiny_trained_run).name == "나무위키 첫 모델"
+    assert "나무위키 첫 모델" in list(at.dataframe[0].value["name"])
 
 
 def next_token_rows(at: AppTest) -> list[str]:
