@@ -57,11 +57,20 @@ with st.expander("Get an open Korean text", icon=":material/library_add:", expan
 
 @st.fragment(run_every=2)
 def download_progress():
-    for job in downloads.FOLDERS.all()[:3]:
+    for number, job in enumerate(downloads.FOLDERS.all()[:3]):
         status, settings = jobs.enforce_stop(job), downloads.FOLDERS.read(job)
         if status is None:
             continue
         name = literal(settings["name"])
+        if settings.get("result") and number == 0:
+            try:
+                got = corpus.get_corpus(settings["result"])
+                st.success(f"Downloaded {name}: {got.chars:,} characters · {literal(got.licence or '')}",
+                           icon=":material/check_circle:")
+            except corpus.CorpusNotFound:
+                pass
+        if settings.get("result"):
+            continue
         if status.active:
             job_progress(job, status, f"Downloading {settings['name']}", stop_label="Stop the download")
             st.session_state[f"downloading-{job.name}"] = True

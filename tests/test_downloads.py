@@ -153,10 +153,10 @@ def test_a_namuwiki_dump_url_is_imported(server, mirror):
     assert found.read_text().startswith("굵은 글자가 있는 문서다.") and found.source_url.endswith("/dump.json")
 
 
-def _zip(members: dict) -> bytes:
+def _zip(members: dict, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
     import io
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
         for name, text in members.items():
             archive.writestr(name, text)
     return buffer.getvalue()
@@ -318,7 +318,7 @@ def test_a_download_job_stops_and_resumes_in_the_background(server, mirror, monk
     entry = catalogue.get("namuwikitext-dev")
     member = entry.files[0].member
     text = "".join(f" = 문서 {i} =\n\n이 문서는 {i}번째 시험 문서이다. 내용이 이어진다.\n" for i in range(20_000))
-    (mirror / entry.name / entry.files[0].name).write_bytes(_zip_stored({member: text}))
+    (mirror / entry.name / entry.files[0].name).write_bytes(_zip({member: text}, zipfile.ZIP_STORED))
     monkeypatch.setenv("NAMUWEB_CORPUS_MIRROR", f"{server.url}/gated")
     server.ungated = False  # one block, then one more each time the test lets one through
     job_dir = downloads.create(entry.name)
@@ -338,15 +338,6 @@ def test_a_download_job_stops_and_resumes_in_the_background(server, mirror, monk
     found = corpus.get_corpus(downloads.FOLDERS.read(job_dir)["result"])
     assert found.licence == entry.licence_line and "문서 19999" in found.read_text()
     assert not (job_dir / "files").exists()
-
-
-def _zip_stored(members: dict) -> bytes:
-    import io
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, text in members.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def _wait_for(job_dir, condition, timeout=60, tick=lambda: None):

@@ -24,7 +24,7 @@ def test_a_running_job_is_found_after_a_server_restart(serve_app, browser, wait_
             expect(page.get_by_text(re.compile("steps per epoch"))).to_be_visible(timeout=60_000)
             page.get_by_role("button", name="Train").click()
             expect_state(page, "running")
-            heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
+            heading = page.get_by_role("heading", name=re.compile(" · quick demo · ")).inner_text()
         # The server is gone; the worker, in its own session, is not.
         (run,) = runs.list_runs()
         assert run.state == "running", run.state

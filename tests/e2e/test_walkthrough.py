@@ -28,9 +28,13 @@ README_SHOTS = PROJECT_ROOT / "docs" / "screenshots"
 
 @pytest.fixture(scope="module")
 def fresh_server(tmp_path_factory, serve_app):
+    from corpus_server import write_mirror
     home = tmp_path_factory.mktemp("walkthrough-home")
-    with serve_app(home, tmp_path_factory.mktemp("walkthrough-log") / "streamlit.log") as base_url:
-        yield base_url
+    mirror = write_mirror(tmp_path_factory.mktemp("walkthrough-mirror"))  # the catalogue, with no internet
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NAMUWEB_CORPUS_MIRROR", str(mirror))
+        with serve_app(home, tmp_path_factory.mktemp("walkthrough-log") / "streamlit.log") as base_url:
+            yield base_url
 
 
 # Every Vega-Lite chart on the page has drawn its canvas or SVG, and the fonts have loaded.
@@ -182,6 +186,11 @@ def walk_phases(page, app, wait_for_app, phase):
     # The library: the built-in corpus and its tagged child, in a table.
     open_from_sidebar(page, "corpora", wait_for_app)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+    # An open text from the catalogue: one click on Get, and it arrives with its licence.
+    page.get_by_text("Get an open Korean text").click()
+    page.get_by_text("KoCoNovel: 50 Korean novels and short stories").first.scroll_into_view_if_needed()
+    page.locator('[class*="st-key-get-koconovel"] button').click()
+    expect(page.get_by_text(re.compile("Downloaded KoCoNovel.*CC BY-SA 4.0"))).to_be_visible(timeout=120_000)
     photograph(page, "corpora")
 
     phase("corpora")
@@ -199,7 +208,7 @@ def walk_phases(page, app, wait_for_app, phase):
     while chart.screenshot() == before:
         assert time.monotonic() < redrawn, "the loss chart did not change while training"
         page.wait_for_timeout(250)
-    run_heading = page.get_by_role("heading", name=re.compile("^Run ")).inner_text()
+    run_heading = page.get_by_role("heading", name=re.compile(" · quick demo · ")).inner_text()
 
     phase("train to a live chart")
     # Reload mid-training: the job is still there and still running; a second tab sees it too.
