@@ -189,7 +189,7 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
     [info] = runs.list_runs()
     assert [("train", info.path)] == started
     assert (info.config["preset"], info.config["schedule"], info.config["units"], info.config["max_seconds"]) == \
-        ("better", "cosine", 512, 300)
+        ("better", "cosine", 256, 300)
 
 
 def test_train_page_trains_on_whole_syllables_when_asked(monkeypatch):
