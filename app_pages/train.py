@@ -155,8 +155,8 @@ def live_view():
     cols[5].metric("Tokens/s", f"{where.extra['tokens_per_s']:,.0f}" if where.extra["tokens_per_s"] else "–")
     startup = metrics["startup_s"].dropna() if "startup_s" in metrics else metrics.iloc[0:0]
     cols[6].metric("To first step", f"{startup.iloc[-1]:.1f} s" if len(startup) else "–",
-                   help="from pressing Train to the first training step (starting TensorFlow, building the model); "
-                        "a time budget counts only the training after it")
+                   help="from pressing Train to the end of the first training step (starting TensorFlow, building the "
+                        "model and tracing its step); a time budget counts only the training after it")
     if info.status and info.status.active:
         job_progress(info.path, info.status, f"Training on {info.device or 'starting…'}", where)
     elif info.below_floor and info.state == "stopped" and info.status and info.status.error:

@@ -176,7 +176,6 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     sample = charlm.validation_sample(split.val) if cluster.chief else []
     try:
         if step < total and (budget_s is None or budget_s > 0):
-            progress.begin()
             tick = time.perf_counter()
             done = progress.done()
             for x, y in batches:

@@ -170,8 +170,8 @@ class RunProgress:
         self.run_dir, self.model_to_save, self.config = run_dir, model, config
         self.step, self.total, self.per_epoch = step, total, per_epoch
         self.should_stop, self.on_step = should_stop, on_step
-        # A time budget counts training, from the first step on: not the job's start (TensorFlow's import and
-        # the model's build take seconds, many more on a busy machine), which is reported as ``startup_s``.
+        # A time budget counts training after the first step: not the job's start (TensorFlow's import, the
+        # model's build, the step's tracing take seconds, many more on a busy machine), reported as ``startup_s``.
         self.budget_s, self.deadline, self.job_started = budget_s, None, started
         self.seconds_before, self.session_start, self.startup_s = seconds_before, None, None
         self.saved_at = time.monotonic()
@@ -190,7 +190,6 @@ class RunProgress:
                 self.tick = time.perf_counter()
 
             def on_train_batch_begin(self, batch, logs=None):
-                progress.begin()
                 if progress.config.schedule != "constant":
                     self.model.optimizer.learning_rate.assign(charlm.scheduled_rate(progress.config, progress.done()))
 
@@ -214,8 +213,9 @@ class RunProgress:
         return self.step // self.per_epoch + 1
 
     def begin(self) -> None:
-        """The first step of this session starts now: the time budget's clock starts, and the seconds from
-        the job's start to here are recorded as its start-up."""
+        """The first step of this session is done: the time budget's clock starts now, and the seconds from
+        the job's start to here (importing TensorFlow, building the model, tracing its step: seconds on a quiet
+        machine, a minute on a crowded one) are recorded as its start-up."""
         if self.session_start is not None:
             return
         self.session_start = time.monotonic()
@@ -237,6 +237,7 @@ class RunProgress:
 
     def after_step(self, loss: float, seconds: float) -> bool:
         """Record one step; True when training should stop."""
+        self.begin()
         self.step += 1
         row = {"step": self.step, "epoch": self.data_epoch, "loss": round(loss, 5),
                "tokens_per_s": round(self.config.batch * self.config.seq_len / max(seconds, 1e-9), 1),
@@ -416,7 +417,7 @@ def check_floor(result: dict, run_dir: Path) -> None:
     if verdict is None or verdict.reached:
         return
     raise jobs.JobIncomplete(
-        f"below its quality floor: after {result['step']:,} steps the model scores {verdict.bits_text} on held-out "
+        f"below its quality floor: after {result['step']:,} step{'s' if result['step'] != 1 else ''} the model scores {verdict.bits_text} on held-out "
         f"text, and a trigram count model of the same text scores {verdict.floor_bits_text} — this machine was too "
         f"busy, or the budget too short, to train it further ({result['seconds']:.0f} s of training). Its text would "
         f"read as noise. Continue training: the Train page's Continue button, or python -m namuweb train --run-dir {run_dir}")
