@@ -82,10 +82,9 @@ def floor_notice(info, *, key: str) -> None:
     cols = st.columns([5, 1], vertical_alignment="center")
     cols[0].warning(f"{literal(info.name)} is below its quality floor: {verdict.bits_text} on held-out text, where a "
                     f"trigram count model of the same text scores {verdict.floor_bits_text}. Its text will read as "
-                    "noise. The machine was probably busy; continuing trains it for one more budget.",
-                    icon=":material/trending_down:")
-    if cols[1].button("Continue training", icon=":material/replay:", key=f"continue-{key}-{info.id}",
-                      disabled=info.state not in ("stopped", "interrupted", "failed")):
+                    "noise. It needs more training (a busy machine fits fewer steps into a time budget); continuing "
+                    "trains it for one more budget.", icon=":material/trending_down:")
+    if cols[1].button("Continue training", icon=":material/replay:", key=f"continue-{key}-{info.id}"):
         continue_training(info)
 
 

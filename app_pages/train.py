@@ -154,12 +154,12 @@ def live_view():
                    help="the validation loss in bits per character of the text: comparable across tokenizations")
     cols[5].metric("Tokens/s", f"{where.extra['tokens_per_s']:,.0f}" if where.extra["tokens_per_s"] else "–")
     startup = metrics["startup_s"].dropna() if "startup_s" in metrics else metrics.iloc[0:0]
-    cols[6].metric("To first step", f"{startup.iloc[-1]:.1f} s" if len(startup) else "–",
+    cols[6].metric("Start-up", f"{startup.iloc[-1]:.1f} s" if len(startup) else "–",
                    help="from pressing Train to the end of the first training step (starting TensorFlow, building the "
                         "model and tracing its step); a time budget counts only the training after it")
     if info.status and info.status.active:
         job_progress(info.path, info.status, f"Training on {info.device or 'starting…'}", where)
-    elif info.below_floor and info.state == "stopped" and info.status and info.status.error:
+    elif info.below_floor and info.state in ("stopped", "finished"):
         floor_notice(info, key="live")
     elif info.status and info.status.error:
         st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")

@@ -69,7 +69,7 @@ def test_the_better_model_preset_is_five_minutes_with_a_decaying_rate_and_the_cl
     from namuweb.cli import parser
     better = TrainConfig.from_preset("builtin", "better")
     assert (better.max_seconds, better.steps, better.epochs, better.schedule) == (300, None, None, "cosine")
-    assert better.dropout > TrainConfig.from_preset("builtin", "demo").dropout
+    assert better.units > TrainConfig.from_preset("builtin", "demo").units  # wider than the quick demo's
     assert charlm.PRESET_NAMES[-1] == "custom" and set(charlm.PRESET_NAMES) == set(charlm.PRESET_LABELS)
     args = parser().parse_args(["train", "--corpus", "builtin", "--preset", "better"])
     assert args.schedule is None  # no --schedule given: the preset's cosine decay stands

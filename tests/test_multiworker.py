@@ -165,7 +165,8 @@ def test_two_local_workers_train_a_run_only_the_chief_keeps_and_it_generates(clu
     monkeypatch.setenv("NAMUWEB_HOME", str(cluster.homes[0]))  # the chief's Train page
     page = AppTest.from_file(str(ROOT / "app_pages" / "train.py"), default_timeout=60).run()
     [table] = [frame.value for frame in page.dataframe if "device" in frame.value]
-    assert table.set_index("run").loc["cluster-run", "device"].startswith("2 workers")
+    name = runs.run_info(cluster.run_dir).name
+    assert table.set_index("name").loc[name, "device"].startswith("2 workers")
     # the other worker's data folder holds nothing once it is done, and its scratch run is gone from its
     # temporary folder (where TensorFlow's autograph also leaves the modules it generated, not ours)
     assert list(cluster.homes[1].iterdir()) == []

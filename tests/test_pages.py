@@ -303,7 +303,7 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     started = []
     monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, Path(job_dir))))
     at = page("train").run()
-    assert not at.exception and metrics(at)["To first step"].endswith(" s")
+    assert not at.exception and metrics(at)["Start-up"].endswith(" s")
     assert any("below its quality floor" in w.value for w in at.warning)
     button(at, "Continue training").click().run()
     assert not at.exception and started == [("train", tiny_trained_run)], [e.value for e in at.error]

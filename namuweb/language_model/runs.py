@@ -262,9 +262,10 @@ class Run:
     def prepare_to_continue(self) -> float | int | None:
         """Before resuming: a run whose budget is spent (below its floor, or finished) gets one more budget of
         the size it was started with; returns what was added (seconds or steps), None when nothing was."""
+        from namuweb.language_model import checkpoints
         latest = self.latest_checkpoint()
-        if latest is None or not self.budget_spent(latest):
-            return None
+        if latest is None or not self.budget_spent(latest) or checkpoints.verify(self.checkpoint_file()) is not None:
+            return None  # a damaged last checkpoint: the trainer falls back past it, within the budget
         before = self.config()
         after = self.extend_budget()
         return (after.max_seconds - before.max_seconds) if before.max_seconds else \

@@ -408,11 +408,15 @@ def summary(result: dict, run_dir: Path) -> str:
 
 
 def check_floor(result: dict, run_dir: Path) -> None:
-    """A run that spent its budget below its quality floor does not call itself finished: a
-    :class:`jobs.JobIncomplete` says so plainly, with how to continue."""
+    """A run that spent its time budget below its quality floor does not call itself finished: a
+    :class:`jobs.JobIncomplete` says so plainly, with how to continue.  A time budget is what a busy machine
+    breaks (the same seconds buy fewer steps); a step or epoch budget trains as asked on any machine, so such
+    a run finishes, and the pages still mark it below its floor."""
     if result["stopped"] or result.get("floor") is None:
         return
     run = runs.Run(run_dir)
+    if not run.config().max_seconds:
+        return
     verdict = run.floor_verdict()
     if verdict is None or verdict.reached:
         return
