@@ -84,7 +84,8 @@ def floor_notice(info, *, key: str) -> None:
                     f"trigram count model of the same text scores {verdict.floor_bits_text}. Its text will read as "
                     "noise. It needs more training (a busy machine fits fewer steps into a time budget); continuing "
                     "trains it for one more budget.", icon=":material/trending_down:")
-    if cols[1].button("Continue training", icon=":material/replay:", key=f"continue-{key}-{info.id}"):
+    if cols[1].button("Continue", icon=":material/replay:", key=f"continue-{key}-{info.id}",
+                      help="train it for one more budget of the size it began with"):
         continue_training(info)
 
 

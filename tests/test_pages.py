@@ -305,7 +305,7 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     at = page("train").run()
     assert not at.exception and metrics(at)["Start-up"].endswith(" s")
     assert any("below its quality floor" in w.value for w in at.warning)
-    button(at, "Continue training").click().run()
+    button(at, "Continue").click().run()
     assert not at.exception and started == [("train", tiny_trained_run)], [e.value for e in at.error]
     assert runs.Run(tiny_trained_run).config().steps == 20  # one more budget of the size it began with
     at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": []}}
