@@ -1,8 +1,8 @@
-"""namuweb.corpora.namumark: namu-mark -> the text a reader sees, checked construct by construct
-and against the public namu-mark parsers' own test inputs (tests/fixtures/namumark/)."""
+"""namuweb.corpora.namumark: namu-mark -> the text a reader sees, checked construct by construct on cases
+written for namuweb (the public namu-mark parsers' own test inputs are benchmark data in ../shared:
+bench/namumark_cases.py runs them)."""
 
-import difflib
-import json
+import sys
 import time
 from pathlib import Path
 
@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from namuweb.corpora.namumark import TextOptions, convert, is_redirect, to_text
 
-CASES = Path(__file__).parent / "fixtures" / "namumark"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+from namumark_cases import lost_and_left  # noqa: E402  (the benchmark's comparison, checked here)
 
 
 # --- broken markup never swallows a page ----------------------------------------------
@@ -90,53 +91,13 @@ def test_constructs_the_public_parsers_render(markup, expected):
     assert to_text(markup) == expected
 
 
-# --- the public parsers' test inputs --------------------------------------------------------
-
-MARKUP_CHARACTERS = set("[]{}|'=~^,_*#\\<>-!")
-
-
-def _cases() -> list[dict]:
-    return [case for path in sorted(CASES.glob("*.json")) for case in json.loads(path.read_text(encoding="utf-8"))]
-
-
-def lost_and_left(visible: str, text: str, code: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
-    """What of ``visible`` is missing from ``text``, and what ``text`` adds that holds markup characters,
-    whitespace aside (a reader cannot see it).  Code a renderer shows as a block may be kept or left out:
-    text found in ``code`` is not leftover markup."""
-    want, got = "".join(visible.split()), "".join(text.split())
-    blocks = ["".join(block.split()) for block in code]
-    lost, left = [], []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, want, got, autojunk=False).get_opcodes():
-        if tag in ("delete", "replace"):
-            lost.append(want[i1:i2])
-        added = got[j1:j2]
-        if tag in ("insert", "replace") and set(added) & MARKUP_CHARACTERS and not any(added in b for b in blocks):
-            left.append(added)
-    return lost, left
-
+# --- the comparison bench/namumark_cases.py makes -------------------------------------------
 
 def test_the_comparison_sees_loss_and_leftover_markup():
     assert lost_and_left("서울 은 수도", "서울은\n수도") == ([], [])
     assert lost_and_left("열린 링크 정상 문장", "[[열린 링크") == (["정상문장"], ["[["])
     assert lost_and_left("가 나", "가 각주 나") == ([], [])  # extra words are neither
     assert lost_and_left("가", "가 {{{x}}}", code=("{{{x}}}\n",)) == ([], [])
-
-
-def test_every_public_parser_case_keeps_its_visible_text_and_leaves_no_markup(figure):
-    cases = _cases()
-    assert len(cases) >= 250, "the collection: ShapeLayer/namumark, python-namumark and Danue1/namumark tests"
-    losing, leaving = [], []
-    for case in cases:
-        lost, left = lost_and_left(case["visible"], to_text(case["markup"]), tuple(case["code"]))
-        if lost:
-            losing.append((case["source"], lost))
-        if left:
-            leaving.append((case["source"], left))
-    sources = sorted({case["source"].split(" ")[0] for case in cases})
-    figure(f"public namu-mark parser cases ({', '.join(sources)}): {len(cases)}, losing visible text "
-           f"{len(losing)}, leaving markup {len(leaving)}")
-    assert not losing, losing
-    assert not leaving, leaving
 
 
 # --- each construct --------------------------------------------------------
