@@ -78,7 +78,7 @@ def floor_notice(info, *, key: str) -> None:
     if not info.below_floor or (info.status and info.status.active):
         return
     from namuweb.language_model import runs
-    verdict = runs.Run(info.path).floor_verdict()
+    verdict = runs.FloorVerdict(info.best_val_loss, info.config["quality_floor"], info.config.get("tokens_per_char"))
     cols = st.columns([5, 1], vertical_alignment="center")
     cols[0].warning(f"{literal(info.name)} is below its quality floor: {verdict.bits_text} on held-out text, where a "
                     f"trigram count model of the same text scores {verdict.floor_bits_text}. Its text will read as "

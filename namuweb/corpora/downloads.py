@@ -202,10 +202,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         result = _store(settings, paths, job_dir, job)
         if result is None:
             return "stopped while converting; resume to convert again"
-    except fetch.FetchError as error:
-        _forget(job_dir, settings, str(error))
-        raise jobs.JobError(str(error)) from None
-    except (corpus.CorpusError, jobs.JobError) as error:
+    except (fetch.FetchError, corpus.CorpusError, jobs.JobError) as error:
         _forget(job_dir, settings, str(error))
         raise jobs.JobError(str(error)) from None
     except OSError as error:
