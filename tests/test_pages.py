@@ -666,3 +666,18 @@ def test_corpora_page_add_from_url_refuses_a_bad_address_and_stores_nothing():
     assert not at.exception
     assert any(literal("only http:// and https://") in e.value for e in at.error), [e.value for e in at.error]
     assert not downloads.FOLDERS.all()
+
+
+def test_corpora_page_resumes_a_stopped_download(monkeypatch):
+    """A download stopped part-way shows where it stopped and a Resume button that starts the same job again."""
+    from namuweb import jobs
+    from namuweb.corpora import downloads
+    job_dir = downloads.create("koconovel")
+    jobs.write_status(job_dir, state="stopped", kind=downloads.DOWNLOAD.name, created=0,
+                      progress=jobs.Progress(done=0.4, total=2.1, unit="MB"))
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda kind, folder: started.append((kind.name, Path(folder))))
+    at = page("corpora").run()
+    assert not at.exception and any("stopped at" in w.value for w in at.warning)
+    at.button(key=f"resume-download-{job_dir.name}").click().run()
+    assert not at.exception and started == [("download", job_dir)]
