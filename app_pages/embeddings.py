@@ -273,7 +273,7 @@ with judge:
         cols[0].metric("Spearman", f"{scores.spearman:.3f}")
         cols[1].metric("Pearson", f"{scores.pearson:.3f}")
         cols[2].metric("Pairs scored", f"{len(scores.pairs):,}")
-        cols[3].metric("Out of vocabulary", f"{scores.oov_ratio:.1f}%", help=f"{len(scores.unknown):,} pairs")
+        cols[3].metric("Out of vocabulary", f"{scores.oov_ratio:.1f}%", help=f"{scores.unknown_count:,} pairs")
         if scores.pairs:
             st.altair_chart(charts.pair_scores(pd.DataFrame(scores.pairs, columns=["a", "b", "gold", "cosine"])),
                             width="stretch")
@@ -283,8 +283,8 @@ with judge:
         except evaluation.AnalogyFileError as problem:
             st.error(literal(problem), icon=":material/error:")
         else:
-            table = pd.DataFrame([{"section": s.section, "correct": len(s.correct),
-                                   "asked": len(s.correct) + len(s.incorrect), "accuracy": s.accuracy,
+            table = pd.DataFrame([{"section": s.section, "correct": s.correct,
+                                   "asked": s.correct + s.incorrect, "accuracy": s.accuracy,
                                    "out of vocabulary": s.unknown} for s in [*result.sections, result.total]])
             st.dataframe(table, hide_index=True, width="stretch",
                          column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,

@@ -9,8 +9,9 @@ two correlations are a few lines of NumPy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterable
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -44,27 +45,60 @@ def _pearson(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.corrcoef(x, y)[0, 1])
 
 
+EXAMPLES = 10  # questions or pairs out of vocabulary named to the visitor (the rest are counted)
+BLOCK_SCORES = 2**23  # scores held at once while answering analogies (a block of questions × the vocabulary)
+
+
 @dataclass
 class PairScores:
     """gensim's ``evaluate_word_pairs`` figures: the correlations of human scores with cosine
-    similarities over the pairs in the vocabulary, and the share of pairs out of it (in %)."""
+    similarities over the pairs in the vocabulary, and the share of pairs out of it (in %).  Pairs out
+    of vocabulary are counted, and the first few named with the words that were not found."""
 
     pearson: float
     spearman: float
     oov_ratio: float
     pairs: list[tuple[str, str, float, float]] = field(default_factory=list)  # (a, b, gold, cosine) in vocabulary
-    unknown: list[tuple[str, str]] = field(default_factory=list)
+    unknown: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (a, b, words not found), the first few
+    unknown_count: int = 0
     skipped_lines: int = 0  # lines that are not WORD<TAB>WORD<TAB>SCORE
+    scored: int = 0  # pairs in the vocabulary; ``pairs`` may hold a sample of them (see :meth:`sampled`)
+    read: int = 0  # pair lines read: all of the file's, or its first ones where a cap applies
+    in_file: int = 0  # pair lines in the file
+
+    def sampled(self, most: int) -> "PairScores":
+        """The same figures with at most ``most`` of the scored pairs kept, evenly spaced through the
+        file, for a chart and for carrying between processes (a 5 MB file holds 200,000 pairs)."""
+        if len(self.pairs) <= most:
+            return self
+        keep = np.linspace(0, len(self.pairs) - 1, most).round().astype(int)
+        return replace(self, pairs=[self.pairs[i] for i in keep])
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PairScores":
+        data = dict(data)
+        data["pairs"] = [tuple(p) for p in data["pairs"]]
+        data["unknown"] = [(a, b, list(missing)) for a, b, missing in data["unknown"]]
+        return cls(**data)
 
 
-def evaluate_word_pairs(embeddings: Embeddings, lines: Iterable[str], delimiter: str = "\t") -> PairScores:
-    """Lines ``word1<TAB>word2<TAB>score``; ``#`` starts a comment line."""
+def evaluate_word_pairs(embeddings: Embeddings, lines: Iterable[str], delimiter: str = "\t", *,
+                        max_pairs: int | None = None) -> PairScores:
+    """Lines ``word1<TAB>word2<TAB>score``; ``#`` starts a comment line.  With ``max_pairs`` only the
+    first pair lines count (a public demo's cap); the rest are only counted, so the page can say so."""
     resolve, unit = _resolver(embeddings), embeddings.unit_vectors()
     index = embeddings.index()
-    pairs, unknown, skipped = [], [], 0
+    found: list[tuple[str, str, float]] = []
+    unknown, unknown_count, skipped, in_file = [], 0, 0, 0
     for line in lines:
         line = line.rstrip("\r\n")
         if not line or line.startswith("#"):
+            continue
+        in_file += 1
+        if max_pairs is not None and in_file > max_pairs:
             continue
         try:
             a, b, gold = line.split(delimiter)
@@ -72,51 +106,86 @@ def evaluate_word_pairs(embeddings: Embeddings, lines: Iterable[str], delimiter:
         except ValueError:
             skipped += 1
             continue
-        first, second = resolve(a.strip()), resolve(b.strip())
+        a, b = a.strip(), b.strip()
+        first, second = resolve(a), resolve(b)
         if first is None or second is None:
-            unknown.append((a.strip(), b.strip()))
+            unknown_count += 1
+            if len(unknown) < EXAMPLES:
+                unknown.append((a, b, [w for w, t in ((a, first), (b, second)) if t is None]))
             continue
-        pairs.append((first, second, gold, float(unit[index[first]] @ unit[index[second]])))
-    gold = np.array([p[2] for p in pairs], dtype=float)
-    model = np.array([p[3] for p in pairs], dtype=float)
-    counted = len(pairs) + len(unknown)
-    return PairScores(pearson=_pearson(gold, model), spearman=_pearson(_ranks(gold), _ranks(model)),
-                      oov_ratio=100.0 * len(unknown) / counted if counted else 0.0, pairs=pairs, unknown=unknown,
-                      skipped_lines=skipped)
+        found.append((first, second, gold))
+    left = np.array([index[p[0]] for p in found], dtype=np.int64)
+    right = np.array([index[p[1]] for p in found], dtype=np.int64)
+    cosine = np.einsum("ij,ij->i", unit[left], unit[right]).astype(float) if len(found) else np.zeros(0)
+    gold = np.array([p[2] for p in found], dtype=float)
+    counted = len(found) + unknown_count
+    return PairScores(pearson=_pearson(gold, cosine), spearman=_pearson(_ranks(gold), _ranks(cosine)),
+                      oov_ratio=100.0 * unknown_count / counted if counted else 0.0,
+                      pairs=[(a, b, g, c) for (a, b, g), c in zip(found, cosine.tolist())], unknown=unknown,
+                      unknown_count=unknown_count, skipped_lines=skipped, scored=len(found),
+                      read=min(in_file, max_pairs) if max_pairs is not None else in_file, in_file=in_file)
 
 
 @dataclass
 class AnalogySection:
     section: str
-    correct: list[tuple[str, str, str, str]] = field(default_factory=list)
-    incorrect: list[tuple[str, str, str, str]] = field(default_factory=list)
+    correct: int = 0
+    incorrect: int = 0
     unknown: int = 0  # questions with a word out of vocabulary: not asked, as in gensim
 
     @property
     def accuracy(self) -> float | None:
-        asked = len(self.correct) + len(self.incorrect)
-        return len(self.correct) / asked if asked else None
+        asked = self.correct + self.incorrect
+        return self.correct / asked if asked else None
 
 
 @dataclass
 class AnalogyScores:
     sections: list[AnalogySection]
     total: AnalogySection
-    oov_ratio: float  # % of all questions
+    oov_ratio: float  # % of the questions read
     skipped_lines: int = 0
+    unknown: list[tuple[str, list[str]]] = field(default_factory=list)  # (question, words not found), the first few
+    read: int = 0  # question lines read: all of the file's, or its first ones where a cap applies
+    in_file: int = 0  # question lines in the file
+    unscored: int = 0  # questions in the vocabulary the time limit left unanswered (the last ones read)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> "AnalogyScores":
+        data = dict(data)
+        data["sections"] = [AnalogySection(**s) for s in data["sections"]]
+        data["total"] = AnalogySection(**data["total"])
+        data["unknown"] = [(question, list(missing)) for question, missing in data["unknown"]]
+        return cls(**data)
 
 
 class AnalogyFileError(ValueError):
     """Not word2vec's analogy format; one line for the user."""
 
 
-def evaluate_word_analogies(embeddings: Embeddings, lines: Iterable[str]) -> AnalogyScores:
+def evaluate_word_analogies(embeddings: Embeddings, lines: Iterable[str], *, max_questions: int | None = None,
+                            progress: Callable[[int, int], None] | None = None,
+                            deadline: float | None = None) -> AnalogyScores:
     """word2vec's ``questions-words.txt``: ``: section`` headers, then ``a b c d`` lines meaning a is
     to b as c is to d.  A question counts as correct when the nearest word to b − a + c, the three
-    inputs left out, is d (gensim's 3CosAdd over its top 5)."""
+    inputs left out, is d (gensim's 3CosAdd).
+
+    The questions are scored as gensim does it in spirit: a block of them at a time, as one product of
+    their directions with every unit vector, not one nearest-word search each (a file of 190,000
+    questions took minutes that way).  ``progress(done, total)`` hears after each block; past
+    ``deadline`` (``time.monotonic()``) the remaining questions are left unscored and counted, so a
+    time limit ends with the accuracy of the questions answered so far.  With ``max_questions`` only
+    the first question lines are read (a public demo's cap); the rest are only counted."""
     resolve = _resolver(embeddings)
+    index = embeddings.index()
     sections: list[AnalogySection] = []
-    questions, unknown, skipped = 0, 0, 0
+    asked_ids: list[tuple[int, int, int, int]] = []  # (a, b, c, expected) word ids
+    asked_section: list[int] = []
+    unknown: list[tuple[str, list[str]]] = []
+    unknown_count, skipped, in_file = 0, 0, 0
     for number, line in enumerate(lines, 1):
         line = line.strip()
         if not line:
@@ -131,19 +200,57 @@ def evaluate_word_analogies(embeddings: Embeddings, lines: Iterable[str]) -> Ana
         if len(words) != 4:
             skipped += 1
             continue
-        questions += 1
+        in_file += 1
+        if max_questions is not None and in_file > max_questions:
+            continue
         tokens = [resolve(w) for w in words]
         if None in tokens:
-            unknown += 1
+            unknown_count += 1
             sections[-1].unknown += 1
+            if len(unknown) < EXAMPLES:
+                unknown.append((" ".join(words), [w for w, t in zip(words, tokens) if t is None]))
             continue
-        a, b, c, expected = tokens
-        answers = embeddings.analogy([b, c], [a], k=5)  # inputs are excluded already
-        predicted = answers[0][0] if answers else None
-        (sections[-1].correct if predicted == expected else sections[-1].incorrect).append(tuple(words))
-    total = AnalogySection("Total accuracy", correct=[q for s in sections for q in s.correct],
-                           incorrect=[q for s in sections for q in s.incorrect], unknown=unknown)
-    return AnalogyScores(sections, total, 100.0 * unknown / questions if questions else 0.0, skipped)
+        asked_ids.append(tuple(index[t] for t in tokens))
+        asked_section.append(len(sections) - 1)
+    right = _answer_analogies(embeddings.unit_vectors(), np.array(asked_ids, dtype=np.int64).reshape(-1, 4),
+                              progress, deadline)
+    scored = np.array(asked_section[:len(right)], dtype=np.int64)
+    correct = np.bincount(scored[right], minlength=len(sections))
+    answered = np.bincount(scored, minlength=len(sections))
+    for i, section in enumerate(sections):
+        section.correct, section.incorrect = int(correct[i]), int(answered[i] - correct[i])
+    total = AnalogySection("Total accuracy", correct=int(right.sum()), incorrect=int(len(right) - right.sum()),
+                           unknown=unknown_count)
+    read = min(in_file, max_questions) if max_questions is not None else in_file
+    return AnalogyScores(sections, total, 100.0 * unknown_count / read if read else 0.0, skipped, unknown=unknown,
+                         read=read, in_file=in_file, unscored=len(asked_ids) - len(right))
+
+
+def _answer_analogies(unit: np.ndarray, questions: np.ndarray, progress, deadline) -> np.ndarray:
+    """Whether each question (rows of word ids a, b, c, expected) is answered right, block by block; fewer
+    rows than questions when ``deadline`` passed first.  Each direction b − a + c is compared with every
+    unit vector at once; its length does not change which word is nearest, so it is not normalised.
+    A block holds as many questions as keep its scores within :data:`BLOCK_SCORES` (large blocks keep
+    the matrix product efficient; the vectors transposed once make it faster still)."""
+    right = np.zeros(len(questions), dtype=bool)
+    columns = np.ascontiguousarray(unit.T)
+    block_rows = max(16, BLOCK_SCORES // max(1, len(unit)))
+    rows = np.arange(block_rows)
+    done = 0
+    while done < len(questions):
+        block = questions[done:done + block_rows]
+        a, b, c, expected = block.T
+        scores = (unit[b] + unit[c] - unit[a]) @ columns
+        here = rows[:len(block)]
+        scores[here, a] = scores[here, b] = scores[here, c] = -np.inf  # the inputs are never the answer
+        best = scores.argmax(axis=1)
+        right[done:done + len(block)] = (best == expected) & np.isfinite(scores[here, best])
+        done += len(block)
+        if progress is not None:
+            progress(done, len(questions))
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    return right[:done]
 
 
 def doesnt_match(embeddings: Embeddings, words: list[str]) -> tuple[str, list[str]]:
