@@ -7,7 +7,7 @@ from namuweb import charts, jobs
 
 from namuweb.corpora import corpus
 
-from namuweb.embeddings import embedding_library, evaluation, projections
+from namuweb.embeddings import embedding_library, evaluation, evaluator, projections
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
@@ -17,7 +17,6 @@ st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
            "contexts end up close together. Train on a tagged corpus, or import word2vec vectors.")
 
-EVALUATION_FILE_LIMIT = 5 * 2**20
 DROPPABLE = ["Josa", "Punctuation", "Eomi", "PreEomi", "Foreign", "Number", "Alpha", "Suffix"]
 
 
@@ -251,44 +250,93 @@ with judge:
         except ValueError as problem:
             st.warning(literal(problem), icon=":material/search_off:")
 
-    def uploaded_lines(upload) -> list[str] | None:
-        """The upload's lines, or None after saying why they cannot be read."""
-        if upload.size > EVALUATION_FILE_LIMIT:
-            st.error(f"“{literal(upload.name)}” is larger than {EVALUATION_FILE_LIMIT // 2**20} MB; evaluation "
-                     "files are small text files", icon=":material/error:")
-            return None
-        try:
-            return upload.getvalue().decode("utf-8-sig").splitlines()
-        except UnicodeDecodeError:
-            st.error(f"“{literal(upload.name)}” is not UTF-8 text", icon=":material/error:")
-            return None
-
+    cap, limit = evaluator.demo_max_questions(), evaluator.time_limit()
+    bounds = (f"UTF-8 text up to {evaluator.FILE_LIMIT_BYTES // 2**20} MB, evaluated in the background for at most "
+              f"{limit:g} s." + (f" This public demo reads the first {cap:,} questions or pairs of a file." if cap else ""))
+    uploads_open = demo_settings().uploads_allowed
     cols = st.columns(2)
-    pairs_file = cols[0].file_uploader("Word pairs (word1 TAB word2 TAB score)", type=["txt", "tsv", "csv"],
-                                       key="pairs_file")
-    analogy_file = cols[1].file_uploader("Analogies (questions-words.txt format)", type=["txt"], key="analogy_file")
-    if pairs_file is not None and (lines := uploaded_lines(pairs_file)) is not None:
-        scores = evaluation.evaluate_word_pairs(vectors, lines)
+    files = {"pairs": cols[0].file_uploader("Word pairs (word1 TAB word2 TAB score)", type=["txt", "tsv", "csv"],
+                                            key="pairs_file", help=bounds, disabled=not uploads_open),
+             "analogies": cols[1].file_uploader("Analogies (questions-words.txt format)", type=["txt"],
+                                                key="analogy_file", help=bounds, disabled=not uploads_open)}
+    clicked = {"pairs": cols[0].button("Evaluate word pairs", key="evaluate_pairs", icon=":material/functions:",
+                                       disabled=files["pairs"] is None),
+               "analogies": cols[1].button("Evaluate analogies", key="evaluate_analogies", icon=":material/functions:",
+                                           disabled=files["analogies"] is None)}
+    if cap:
+        st.caption(f"Public demo: an evaluation reads the first {cap:,} questions or pairs of a file and stops "
+                   f"after {limit:g} s.")
+    elif not uploads_open:
+        st.caption("Uploads are off in this demo, evaluation files too.")
+
+    def evaluated(what: str) -> evaluator.Evaluation | None:
+        """The file's evaluation: computed with a progress bar when its button was clicked, else the one
+        already made for this file and these vectors (by any visitor), else None."""
+        upload = files[what]
+        if upload is None:
+            return None
+        if not clicked[what]:
+            return evaluator.cached(what, chosen.path, upload.getvalue())
+        unit = "questions" if what == "analogies" else "pairs"
+        bar = st.progress(0.0, text=f"Waiting for a free evaluator for “{literal(upload.name)}”…")
+
+        def progress(done: int, total: int) -> None:
+            if total:
+                bar.progress(done / total, text=f"{done:,} of {total:,} {unit} answered")
+        try:
+            return evaluator.evaluate(what, chosen.path, upload.getvalue(), progress)
+        except evaluator.EvaluationError as problem:
+            st.error(f"“{literal(upload.name)}”: {literal(problem)}", icon=":material/error:")
+            return None
+        finally:
+            bar.empty()
+
+    def provenance(result: evaluator.Evaluation, unit: str) -> None:
+        scores = result.scores
+        if scores.read < scores.in_file:
+            st.info(f"This demo evaluated the first {scores.read:,} of the file's {scores.in_file:,} {unit}.",
+                    icon=":material/info:")
+        st.caption(f"Evaluated in {result.seconds:.1f} s" + (", shown from the cache." if result.cached else "."))
+
+    def not_scored(examples: list[dict], count: int, unit: str) -> None:
+        """Issue 34: what could not be scored, named, not only counted."""
+        if count:
+            st.caption(f"Not scored, a word out of vocabulary: {count:,} {unit}"
+                       + (f"; the first {len(examples)}:" if count > len(examples) else ":"))
+            st.dataframe(pd.DataFrame(examples), hide_index=True, width="stretch")
+
+    if (result := evaluated("pairs")) is not None:
+        scores = result.scores
         cols = st.columns(4)
         cols[0].metric("Spearman", f"{scores.spearman:.3f}")
         cols[1].metric("Pearson", f"{scores.pearson:.3f}")
-        cols[2].metric("Pairs scored", f"{len(scores.pairs):,}")
+        cols[2].metric("Pairs scored", f"{scores.scored:,}")
         cols[3].metric("Out of vocabulary", f"{scores.oov_ratio:.1f}%", help=f"{scores.unknown_count:,} pairs")
         if scores.pairs:
             st.altair_chart(charts.pair_scores(pd.DataFrame(scores.pairs, columns=["a", "b", "gold", "cosine"])),
                             width="stretch")
-    if analogy_file is not None and (lines := uploaded_lines(analogy_file)) is not None:
-        try:
-            result = evaluation.evaluate_word_analogies(vectors, lines)
-        except evaluation.AnalogyFileError as problem:
-            st.error(literal(problem), icon=":material/error:")
-        else:
-            table = pd.DataFrame([{"section": s.section, "correct": s.correct,
-                                   "asked": s.correct + s.incorrect, "accuracy": s.accuracy,
-                                   "out of vocabulary": s.unknown} for s in [*result.sections, result.total]])
-            st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,
-                                                                                    max_value=1)})
+            if scores.scored > len(scores.pairs):
+                st.caption(f"The chart shows {len(scores.pairs):,} of the {scores.scored:,} pairs, evenly through "
+                           "the file; the correlations are over all of them.")
+        not_scored([{"pair": f"{a} – {b}", "not in the vocabulary": ", ".join(missing)}
+                    for a, b, missing in scores.unknown], scores.unknown_count, "pairs")
+        provenance(result, "pairs")
+    if (result := evaluated("analogies")) is not None:
+        scores = result.scores
+        if result.stopped_by_time_limit:
+            answered = scores.total.correct + scores.total.incorrect
+            st.warning(f"The time limit ({result.time_limit_s:g} s) ended this evaluation: {answered:,} of the "
+                       f"{answered + scores.unscored:,} questions in the vocabulary were answered, in file order, "
+                       "and the accuracy below is theirs. Try a smaller file.", icon=":material/timer_off:")
+        table = pd.DataFrame([{"section": s.section, "correct": s.correct, "asked": s.correct + s.incorrect,
+                               "accuracy": s.accuracy, "out of vocabulary": s.unknown}
+                              for s in [*scores.sections, scores.total]])
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                                max_value=1)})
+        not_scored([{"question": question, "not in the vocabulary": ", ".join(missing)}
+                    for question, missing in scores.unknown], scores.total.unknown, "questions")
+        provenance(result, "questions")
 
 with export:
     folder = chosen.path
