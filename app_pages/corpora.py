@@ -168,7 +168,7 @@ picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun"
                       key="library_table",
                       column_config={"size (MB)": st.column_config.NumberColumn(format="%.2f"),
                                      "characters": st.column_config.NumberColumn(format="localized")})
-rows = picked.selection.rows if picked else []
+rows = [r for r in (picked.selection.rows if picked else []) if r < len(library)]  # a deleted row's selection
 if not rows:
     st.caption("Select a corpus to preview, rename, download or delete it.")
     st.stop()

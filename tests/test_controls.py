@@ -94,3 +94,262 @@ def test_a_button_in_a_live_part_that_raises_keeps_saying_so_until_dismissed(tin
     assert metrics(at)["State"] == "finished"  # the rest of the page still works
     at.button(key="dismiss-failure-the runs table").click().run()
     assert not at.error and not at.exception
+
+
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """``downloads(at, label)`` → (file name, bytes) a download button gives a visitor after ``at``'s last run: its
+    file in the run's media store, or what its callable makes when clicked (as the server makes it)."""
+    from streamlit.runtime import media_file_manager
+    from streamlit.testing.v1 import app_test
+    managers = []
+
+    class Recorded(media_file_manager.MediaFileManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            managers.append(self)
+    monkeypatch.setattr(app_test, "MediaFileManager", Recorded)
+
+    def given(at: AppTest, label: str) -> tuple[str, bytes]:
+        [proto] = [b.proto for b in at.get("download_button") if b.proto.label == label]
+        manager = managers[-1]
+        url = manager.execute_deferred(proto.deferred_file_id) if proto.deferred_file_id else proto.url
+        stored = manager._storage.get_file(url.rsplit("/", 1)[-1])
+        return stored.filename, stored.content
+    return given
+
+
+def running_as_this_process(job_dir: Path, kind: str) -> None:
+    """A job that is running as far as every page can tell (its worker is this live test process): what a
+    page draws for a running job, and where its Stop button's request lands, without a worker to wait for."""
+    from namuweb import jobs
+    jobs.write_status(job_dir, state="running", kind=kind, created=0, pid=os.getpid(),
+                      pid_start=jobs.state.pid_start(os.getpid()), progress=jobs.Progress(done=1, total=10, unit="steps"))
+
+
+def stop_was_requested(job_dir: Path) -> bool:
+    from namuweb import jobs
+    status = jobs.read_status(job_dir)
+    return status.state == "stopping" and (job_dir / jobs.state.STOP_FILE).exists()
+
+
+def select_rows(at: AppTest, table_key: str, *rows: int) -> AppTest:
+    at.session_state[table_key] = {"selection": {"rows": list(rows), "columns": []}}
+    return at.run()
+
+
+def recorded_starts(monkeypatch) -> list:
+    """Jobs the page starts, recorded instead of run (what each job does is tested where its kind is)."""
+    from namuweb import jobs
+    started = []
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, Path(job_dir))))
+    return started
+
+
+# --- Home ------------------------------------------------------------------------------------------------
+
+
+OPENED_TITLES = {"Corpora": "Corpora", "Tagger": "Morpheme tagger", "Embeddings": "Word embeddings",
+                 "Vocabulary": "Vocabulary", "Train": "Train a char-LSTM", "Generate": "Generate text",
+                 "Inspect": "Inspect a model"}
+
+
+@pytest.mark.engines  # the Tagger page tags its example with Okt
+def test_home_open_buttons_open_each_tool():
+    at = app().run()
+    for tool, title in OPENED_TITLES.items():
+        at.switch_page("app_pages/home.py").run()
+        at.button(key=f"open-{tool}").click().run()
+        assert not at.exception and not at.error, (tool, at.exception, at.error)
+        assert at.title[0].value == title, tool
+    opened = {key.removeprefix("open-") for key in (b.key for b in at.switch_page("app_pages/home.py").run().button)
+              if key and key.startswith("open-")}
+    assert opened == set(OPENED_TITLES)  # a tool added to Home is added here too
+
+
+# --- Corpora ------------------------------------------------------------------------------------------
+
+
+def test_corpora_import_options_reach_the_import_job(monkeypatch):
+    from namuweb.corpora import uploads
+    started = recorded_starts(monkeypatch)
+    at = page("corpora").run()
+    for label, value in (("Min. characters per document", 7), ("Sampling rate", 0.5),
+                         ("Max. documents (0 = all)", 3)):
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    next(s for s in at.selectbox if s.label == "Footnotes").select("inline")
+    for label in ("Keep headings", "Keep tables", "Keep code blocks", "Also write jamo"):
+        toggle = next(t for t in at.toggle if t.label == label)
+        toggle.set_value(not toggle.value)
+    next(t for t in at.text_input if t.label.startswith("Only titles matching")).input("^나무")
+    at.run()
+    dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
+    at.file_uploader[0].upload("mini.json", dump.read_bytes(), "application/json").run()
+    assert not at.exception and not at.error
+    [job] = uploads.FOLDERS.all()
+    assert started == [(uploads.IMPORT.name, job)]
+    from namuweb.corpora.namuwiki import ImportOptions
+    defaults = ImportOptions()
+    options = uploads.FOLDERS.read(job)["options"]
+    assert {k: options[k] for k in ("min_chars", "sample_rate", "max_documents", "footnotes", "title_pattern")} == {
+        "min_chars": 7, "sample_rate": 0.5, "max_documents": 3, "footnotes": "inline", "title_pattern": "^나무"}
+    assert (options["keep_headings"], options["keep_tables"], options["keep_code"], options["jamo"]) == (
+        not defaults.keep_headings, not defaults.keep_tables, not defaults.keep_code, not defaults.jamo)
+
+
+def test_corpora_stop_buttons_ask_a_running_download_and_import_to_stop():
+    from namuweb.corpora import downloads, uploads
+    download = downloads.create("koconovel")
+    running_as_this_process(download, downloads.DOWNLOAD.name)
+    at = page("corpora").run()
+    at.button(key=f"stop-{download.name}").click().run()
+    assert not at.exception and stop_was_requested(download)
+
+    dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
+    imported = uploads.create_job(dump, "mini.json")
+    running_as_this_process(imported, uploads.IMPORT.name)
+    at = page("corpora").run()
+    at.button(key=f"stop-{imported.name}").click().run()
+    assert not at.exception and stop_was_requested(imported)
+
+
+def test_corpora_resume_the_import_starts_the_stopped_import_again(monkeypatch):
+    from namuweb import jobs
+    from namuweb.corpora import uploads
+    dump = ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json"
+    job = uploads.create_job(dump, "mini.json")
+    jobs.write_status(job, state="stopped", kind=uploads.IMPORT.name, created=0)
+    started = recorded_starts(monkeypatch)
+    at = page("corpora").run()
+    assert [w.value for w in at.warning] == [f"{literal('mini.json')}: stopped."]
+    at.button(key=f"resume-{job.name}").click().run()
+    assert not at.exception and started == [(uploads.IMPORT.name, job)]
+
+
+def test_corpora_download_gives_the_selected_corpus_and_delete_removes_it(downloads):
+    from namuweb.corpora import corpus
+    text = "내려받을 글\n둘째 줄\n"
+    stored = corpus.add_upload(text.encode("utf-8"), "memo.txt")
+    at = select_rows(page("corpora").run(), "library_table", 1)
+    name, data = downloads(at, "Download")
+    assert name == f"{stored.id}.txt" and data.decode("utf-8") == text
+    at = select_rows(page("corpora").run(), "library_table", 1)
+    at.button(key=f"delete-{stored.id}").click().run()
+    assert not at.exception and [c.id for c in corpus.list_corpora()] == [corpus.BUILTIN_ID]
+    assert list(at.dataframe[0].value["source"]) == ["built-in"]
+
+
+# --- Vocabulary --------------------------------------------------------------------------------------
+
+
+def test_vocabulary_corpus_picker_preview_slider_and_downloads(downloads):
+    import io
+    import pandas as pd
+    from namuweb.corpora import corpus
+    from namuweb.text.vocab_report import report
+    text = "가나다라마바사 " * 100
+    stored = corpus.add_upload(text.encode("utf-8"), "가나다.txt")
+    at = page("vocabulary").run()
+    at.selectbox(key="corpus_id").set_value(stored.id).run()
+    assert metrics(at)["Characters"] == f"{len(text):,}"
+    next(s for s in at.slider if s.label == "Characters to preview").set_value(200).run()
+    assert next(t for t in at.text_area if t.label == "Raw text").value == text[:200]
+    expected = report(stored, jamo=True)
+    name, data = downloads(at, "Vocabulary (JSON)")
+    assert name == f"{stored.id}.vocab.json" and json.loads(data) == expected.vocab.to_json()
+    name, data = downloads(at, "Token table (CSV)")
+    table = pd.read_csv(io.BytesIO(data), keep_default_na=False)
+    assert name == f"{stored.id}.tokens.csv" and len(table) == expected.vocab.size
+    assert list(table["count"]) == list(at.dataframe[0].value["count"])
+
+
+# --- the inventory ----------------------------------------------------------------------------------
+
+WIDGETS = {"button", "download_button", "form_submit_button", "link_button", "page_link", "toggle", "checkbox",
+           "selectbox", "multiselect", "radio", "select_slider", "slider", "number_input", "text_input", "text_area",
+           "date_input", "time_input", "color_picker", "file_uploader", "camera_input", "chat_input", "data_editor",
+           "segmented_control", "pills", "feedback", "audio_input"}
+# Elements that are controls only where the server hears them: a table or chart with on_select, tabs with on_change.
+SELECTABLE = {"dataframe", "altair_chart", "vega_lite_chart", "plotly_chart", "pydeck_chart", "tabs"}
+APP_FILES = sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "streamlit_app.py"]
+
+
+def called_name(call: ast.Call) -> tuple[str, bool] | None:
+    """(name, is a method) of what ``call`` calls: ``st.button`` / ``cols[0].button`` → ("button", True)."""
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr, True
+    if isinstance(call.func, ast.Name):
+        return call.func.id, False
+    return None
+
+
+def label_of(call: ast.Call, position: int = 0, keyword: str = "label", default: ast.expr | None = None):
+    arg = call.args[position] if len(call.args) > position else next(
+        (k.value for k in call.keywords if k.arg == keyword), default)
+    return arg
+
+
+def is_control(call: ast.Call, name: str) -> bool:
+    keywords = {k.arg: k.value for k in call.keywords}
+    if isinstance(keywords.get("disabled"), ast.Constant) and keywords["disabled"].value is True:
+        return False  # shown for reading, never changed (the Vocabulary page's raw and jamo text boxes)
+    return name in WIDGETS or (name in SELECTABLE and ("on_select" in keywords or "on_change" in keywords))
+
+
+def wrappers(trees: dict[str, ast.Module]) -> dict[str, tuple[str, int, str, ast.expr | None]]:
+    """Functions that draw a widget labelled by one of their parameters (``corpus_picker(label, …)``,
+    ``job_progress(…, stop_label="Stop")``): each call of one is a control of the page that calls it.
+    Name → (widget, parameter position, parameter name, its default)."""
+    found = {}
+    for tree in trees.values():
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef):
+                continue
+            params = [a.arg for a in function.args.args]
+            defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults))
+            for call in ast.walk(function):
+                if isinstance(call, ast.Call) and (name := called_name(call)) and is_control(call, name[0]):
+                    label = label_of(call)
+                    if isinstance(label, ast.Name) and label.id in params:
+                        found[function.name] = (name[0], params.index(label.id), label.id, defaults.get(label.id))
+    return found
+
+
+def app_controls() -> dict[str, int]:
+    """Every control the pages draw, as "file: widget label" → line; the same label twice in a file gets #2."""
+    trees = {path.name: ast.parse(path.read_text(encoding="utf-8")) for path in APP_FILES}
+    wrapping = wrappers(trees)
+    found = {}
+    for file, tree in trees.items():
+        inside_wrappers = {id(node) for function in ast.walk(tree) if isinstance(function, ast.FunctionDef)
+                           and function.name in wrapping for node in ast.walk(function)}
+        for call in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: n.lineno):
+            name = called_name(call)
+            if name is None:
+                continue
+            if not name[1] and name[0] in wrapping and id(call) not in inside_wrappers:
+                widget, position, keyword, default = wrapping[name[0]]
+                label, kind = label_of(call, position, keyword, default), f"{name[0]} ({widget})"
+            elif name[1] and is_control(call, name[0]) and id(call) not in inside_wrappers:
+                label, kind = label_of(call), name[0]
+                if name[0] in SELECTABLE:
+                    label = label_of(call, 99, "key")  # a table or chart is named by its key
+            else:
+                continue
+            text = label.value if isinstance(label, ast.Constant) else ast.unparse(label)
+            control = f"{file}: {kind} {text}"
+            number = 2
+            while control in found:
+                control = f"{file}: {kind} {text} #{number}"
+                number += 1
+            found[control] = call.lineno
+    return found
+
+
+if __name__ == "__main__":
+    for control, line in app_controls().items():
+        print(f"{control!r}:  # {line}")
