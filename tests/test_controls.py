@@ -267,6 +267,171 @@ def test_vocabulary_corpus_picker_preview_slider_and_downloads(downloads):
     assert list(table["count"]) == list(at.dataframe[0].value["count"])
 
 
+
+# --- Train ------------------------------------------------------------------------------------------------
+
+
+def test_train_custom_settings_reach_the_run(monkeypatch):
+    from namuweb.language_model import runs
+    started = recorded_starts(monkeypatch)
+    at = page("train")
+    at.session_state["preset"] = "custom"
+    at.run()
+    wanted = {"Embedding size": 24, "LSTM units": 32, "LSTM layers": 2, "Dropout": 0.3, "Batch size": 16,
+              "Sequence length": 40, "Learning rate": 0.005, "Validation share": 0.1, "Seed": 7}
+    for label, value in wanted.items():
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    next(r for r in at.radio if r.label == "Budget").set_value("steps")
+    at.run()
+    next(n for n in at.number_input if n.label == "Steps").set_value(123)
+    next(s for s in at.selectbox if s.label == "Rate schedule").select("cosine")
+    next(t for t in at.toggle if t.label == "Mixed precision").set_value(True)
+    at.run()
+    button(at, "Train").click().run()
+    assert not at.exception and not at.error
+    [info] = runs.list_runs()
+    assert started == [("train", info.path)]
+    config = info.config
+    assert {k: config[k] for k in ("embedding", "units", "layers", "dropout", "batch", "seq_len", "learning_rate",
+                                   "val_share", "seed", "steps", "epochs", "schedule", "mixed_precision")} == {
+        "embedding": 24, "units": 32, "layers": 2, "dropout": 0.3, "batch": 16, "seq_len": 40,
+        "learning_rate": 0.005, "val_share": 0.1, "seed": 7, "steps": 123, "epochs": None, "schedule": "cosine",
+        "mixed_precision": True}
+
+
+def test_train_runs_table_compares_evaluates_downloads_and_deletes(tiny_trained_run, downloads):
+    """Two runs selected: their curves overlaid, by step or by training time. The last selected: Validation loss
+    now (the trainer's own figure), its checkpoint as a download, and Yes, delete."""
+    import shutil
+    from namuweb import jobs
+    from namuweb.language_model import runs, trainer
+    with_its_corpus(tiny_trained_run)
+    jobs.write_status(tiny_trained_run, state="finished", kind="train", created=0)
+    twin = Path(shutil.copytree(tiny_trained_run, tiny_trained_run.with_name("20000101-000000-custom-twin")))
+    at = select_rows(page("train").run(), "runs_table", 0, 1)
+    assert not at.exception
+    overlay = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "Runs compared" in c.proto.spec)
+    assert overlay["layer"][0]["encoding"]["x"]["field"] == "step"
+    at.segmented_control(key="compare_axis").set_value("training time").run()
+    overlay = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "Runs compared" in c.proto.spec)
+    assert overlay["layer"][0]["encoding"]["x"]["field"] == "seconds"
+
+    last = runs.list_runs()[1].path
+    at.button(key=f"evaluate-{last.name}").click().run()
+    assert not at.exception and not at.error
+    latest = runs.Run(last).latest_checkpoint()
+    assert [s.value for s in at.success] == [f"Validation loss at step {latest['step']:,}: {trainer.evaluate(last):.4f}"]
+    name, data = downloads(at, "Download checkpoint")
+    assert name == f"{last.name}-{latest['file']}"
+    assert data == (runs.Run(last).checkpoints_dir / latest["file"]).read_bytes()
+    at.button(key=f"delete-{last.name}").click().run()
+    assert not at.exception and not last.exists()
+    assert [i.path for i in runs.list_runs()] == [p for p in (tiny_trained_run, twin) if p != last]
+
+
+
+# --- Generate ---------------------------------------------------------------------------------------------
+
+
+def test_generate_every_option_reaches_the_text_and_its_download(tiny_trained_run, downloads):
+    """Length, samples side by side with a temperature each, top-k, top-p, a fixed seed and the jamo stream:
+    the texts are what the model's own generator gives for those settings, and Download text gives them."""
+    from namuweb.language_model import generate
+    at = page("generate").run()
+    next(s for s in at.slider if s.label == "Length (characters)").set_value(30)
+    next(n for n in at.number_input if n.label == "Samples side by side").set_value(2)
+    next(n for n in at.number_input if n.label == "Top-k (0 = off)").set_value(5)
+    next(s for s in at.slider if s.label == "Top-p (1 = off)").set_value(0.9)
+    next(t for t in at.toggle if t.label == "Fixed seed").set_value(True)
+    next(t for t in at.toggle if t.label == "Show the jamo stream").set_value(True)
+    at.run()
+    at.number_input(key="seed").set_value(5)
+    next(t for t in at.toggle if t.label == "A temperature per sample").set_value(True)
+    at.run()
+    at.slider(key="temperature-1").set_value(1.5).run()
+    button(at, "Generate").click().run()
+    assert not at.exception and not at.error
+    temperatures = [at.slider(key="temperature-0").value, 1.5]
+    *_, samples = generate.load_generator(tiny_trained_run).stream("한국에서는", 30, temperatures, seed=5, top_k=5,
+                                                                    top_p=0.9)  # one batch, as the page asks
+    shown = [m.value for m in at.markdown if m.value.startswith("**temperature")]
+    assert shown == [f"**temperature {t:g}** · 30 new characters" for t in temperatures]
+    assert [(s.text, s.stream) for s in at.session_state["generated"]["samples"]] == [(s.text, s.stream) for s in samples]
+    assert [c.value for c in at.code][:4] == [samples[0].text.rstrip("\n"), samples[0].stream.rstrip("\n"),
+                                              samples[1].text.rstrip("\n"), samples[1].stream.rstrip("\n")]
+    name, data = downloads(at, "Download text")
+    assert name == f"namuweb-{tiny_trained_run.name}.txt"
+    assert data.decode("utf-8") == "\n\n".join(s.text for s in at.session_state["generated"]["samples"])
+
+
+def test_generate_model_picker_and_clear(tiny_trained_run):
+    import shutil
+    twin = Path(shutil.copytree(tiny_trained_run, tiny_trained_run.with_name("20000101-000000-custom-twin")))
+    at = page("generate").run()
+    other = ({twin.name, tiny_trained_run.name} - {at.selectbox[0].value}).pop()
+    at.selectbox[0].set_value(other).run()
+    button(at, "Generate").click().run()
+    assert not at.exception and at.session_state["generated"]["run"] == other
+    at.session_state["writing"] = {"run": other, "start": "한국에서는", "tokens": list("ㄴㅏᴥ")}
+    at.run()
+    assert at.code[-1].value == "한국에서는나▌"
+    button(at, "Clear").click().run()
+    assert at.session_state["writing"]["tokens"] == [] and at.code[-1].value == "한국에서는▌"
+    assert button(at, "Clear").disabled and button(at, "Undo").disabled
+
+
+def test_generate_stop_ends_the_quick_demo_it_waits_for():
+    from namuweb.corpora import corpus
+    from namuweb.language_model import charlm, runs
+    corpus.ensure_builtin()
+    run_dir = runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo"))
+    running_as_this_process(run_dir, "train")
+    at = page("generate").run()
+    assert any("A model is training" in i.value for i in at.info)
+    at.button(key=f"stop-{run_dir.name}").click().run()
+    assert not at.exception and stop_was_requested(run_dir)
+
+
+# --- Inspect ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_layers_once(tmp_path_factory):
+    """A tiny model of two LSTM layers, trained once for this module: the Layer box has a second layer to pick."""
+    from namuweb.corpora import corpus
+    from namuweb.language_model import runs, trainer
+    from namuweb.language_model.charlm import TrainConfig
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NAMUWEB_HOME", str(tmp_path_factory.mktemp("two-layers-home")))
+        source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+        run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, layers=2,
+                                              batch=8, seq_len=20, learning_rate=0.02, epochs=None,
+                                              steps=4).validated())
+        trainer.train(run_dir)
+    return run_dir
+
+
+def test_inspect_model_picker_corpus_line_layer_and_cells_table(two_layers_once, tiny_trained_run):
+    import shutil
+    from namuweb.language_model import runs
+    two_layers = with_its_corpus(Path(shutil.copytree(two_layers_once, runs.runs_dir() / "20000101-000000-two")))
+    at = page("inspect").run()
+    at.selectbox(key="inspect_model").set_value(two_layers.name).run()
+    from app_pages._widgets import run_label
+    assert at.selectbox(key="inspect_compare").options == ["none", run_label(runs.run_info(tiny_trained_run))]
+    button(at, "A line from the model's corpus").click().run()
+    assert not at.exception and at.text_area[0].value == "한국에서는 나무위키 말뭉치를 만들어보자."
+    layer = next(n for n in at.number_input if n.label == "Layer")
+    assert layer.max == 2
+    first_layer = at.get("html")[-1].proto.body
+    layer.set_value(2).run()
+    assert at.get("html")[-1].proto.body != first_layer  # the second layer's cells colour the text
+    table = at.dataframe[0].value
+    select_rows(at, "cells_table", 1)
+    assert next(n for n in at.number_input if n.label == "Cell").value == table.iloc[1]["index"]
+    assert next(n for n in at.number_input if n.label == "Layer").value == table.iloc[1]["layer"] + 1
+
+
 # --- the inventory ----------------------------------------------------------------------------------
 
 WIDGETS = {"button", "download_button", "form_submit_button", "link_button", "page_link", "toggle", "checkbox",
