@@ -432,6 +432,176 @@ def test_inspect_model_picker_corpus_line_layer_and_cells_table(two_layers_once,
     assert next(n for n in at.number_input if n.label == "Layer").value == table.iloc[1]["layer"] + 1
 
 
+
+# --- Tagger -----------------------------------------------------------------------------------------------
+
+
+def tutorial_line(text: str, engine: str, **options) -> str:
+    from namuweb.morphemes import morph, taggers
+    return " ".join(morph.flat(taggers.pos(text, engine, **options)))
+
+
+@pytest.mark.engines
+def test_tagger_examples_engine_and_okt_options():
+    at = page("tagger").run()
+    examples = [b.key.removeprefix("example-") for b in at.button if b.key and b.key.startswith("example-")]
+    assert len(examples) == 4
+    for example in examples:
+        at.button(key=f"example-{example}").click().run()
+        assert at.text_area(key="text").value == example
+        assert at.code[0].value == tutorial_line(example, "okt")
+    slang = "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"
+    at.button(key=f"example-{slang}").click().run()
+    plain = at.code[0].value
+    next(t for t in at.toggle if t.label == "norm").set_value(True).run()
+    assert at.code[0].value == tutorial_line(slang, "okt", norm=True) != plain
+    verbs = "아버지가방에들어가신다"
+    at.button(key=f"example-{verbs}").click().run()
+    next(t for t in at.toggle if t.label == "stem").set_value(True).run()
+    assert at.code[0].value == tutorial_line(verbs, "okt", norm=True, stem=True) != tutorial_line(verbs, "okt", norm=True)
+    at.segmented_control(key="engine").set_value("kiwi").run()
+    assert not at.exception and at.code[0].value == tutorial_line(verbs, "kiwi")
+    assert not at.toggle  # norm and stem are Okt's
+
+
+@pytest.mark.engines
+def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypatch, kill_leftover_workers):
+    from namuweb import jobs
+    from namuweb.corpora import corpus
+    from namuweb.morphemes import tagging
+    source = corpus.add_upload("나무위키 말뭉치를 만들어보자. 아버지가 방에 들어가신다.\n".encode("utf-8") * 3, "짧은.txt")
+    at = page("tagger")
+    at.session_state["tagger_tab"] = "Tag a corpus"
+    at.run()
+    next(s for s in at.selectbox if s.label == "Corpus to tag").set_value(source.id)
+    at.selectbox(key="job_engine").set_value("kiwi").run()
+    button(at, "Tag the corpus").click().run()
+    assert not at.exception and not at.error
+    [job] = tagging.FOLDERS.all()
+    assert {k: tagging.FOLDERS.read(job)[k] for k in ("corpus", "engine")} == {"corpus": source.id, "engine": "kiwi"}
+    assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
+    at.run()
+    assert any("Saved as the corpus" in s.value for s in at.success)
+    tagged = corpus.get_corpus(tagging.FOLDERS.read(job)["result"])
+    name, data = downloads(at, "Download the tagged corpus")
+    assert name == f"{tagged.id}.txt" and data == tagged.path.read_bytes() and b"/NNG" in data
+
+    stopped = tagging.create_job(source.id, "kiwi")
+    jobs.write_status(stopped, state="stopped", kind=tagging.TAGGING.name, created=0)
+    at.session_state["tag_job"] = stopped.name
+    started = recorded_starts(monkeypatch)
+    at.run()
+    at.button(key=f"resume-{stopped.name}").click().run()
+    assert not at.exception and started == [(tagging.TAGGING.name, stopped)]
+    running_as_this_process(stopped, tagging.TAGGING.name)
+    at.run()
+    at.button(key=f"stop-{stopped.name}").click().run()
+    assert not at.exception and stop_was_requested(stopped)
+
+
+# --- Embeddings -------------------------------------------------------------------------------------------
+
+
+def test_embeddings_training_settings_reach_the_job(monkeypatch):
+    from namuweb import config
+    from namuweb.corpora import corpus
+    from namuweb.embeddings import embedding_library
+    from test_pages import planted_tagged_corpus
+    planted_tagged_corpus()
+    other = config.data_home() / "other.txt"
+    other.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb\n" * 50, encoding="utf-8")
+    second = corpus.add_file(other, "other · tagged", source="tagged", parent=None)
+    started = recorded_starts(monkeypatch)
+    at = page("embeddings").run()
+    at.selectbox(key="tagged_corpus").set_value(second.id).run()
+    wanted = {"Dimensions": 12, "Window": 3, "Negatives": 4, "Min count": 2, "Epochs": 6, "Learning rate": 0.05,
+              "Subsampling": 0.002, "Seed": 11}
+    for label, value in wanted.items():
+        next(n for n in at.number_input if n.label == label).set_value(value)
+    next(m for m in at.multiselect if m.label == "Leave out tokens tagged").set_value(["Josa", "Eomi"])
+    at.run()
+    button(at, "Train embeddings").click().run()
+    assert not at.exception and not at.error
+    [entry] = embedding_library.entries()
+    assert started == [("skipgram", entry.path)]
+    settings = json.loads((entry.path / embedding_library.CONFIG_FILE).read_text())
+    assert {k: settings[k] for k in ("corpus", "dimensions", "window", "negatives", "min_count", "epochs",
+                                     "learning_rate", "subsample", "seed")} == {
+        "corpus": second.id, "dimensions": 12, "window": 3, "negatives": 4, "min_count": 2, "epochs": 6,
+        "learning_rate": 0.05, "subsample": 0.002, "seed": 11}
+    assert sorted(settings["drop_tags"]) == ["Eomi", "Josa"]
+
+
+def test_embeddings_stop_asks_the_training_to_stop():
+    from namuweb.embeddings import embedding_library
+    from namuweb.embeddings.skipgram import SkipGramConfig
+    from test_pages import planted_tagged_corpus
+    folder = embedding_library.create(SkipGramConfig(corpus=planted_tagged_corpus().id).validated())
+    running_as_this_process(folder, embedding_library.SKIPGRAM.name)
+    at = page("embeddings").run()
+    at.button(key=f"stop-{folder.name}").click().run()
+    assert not at.exception and stop_was_requested(folder)
+
+
+@pytest.mark.engines  # the Tagger page tags its example with Okt
+def test_embeddings_open_the_tagger_opens_it():
+    at = app().run()
+    at.switch_page("app_pages/embeddings.py").run()
+    button(at, "Open the Tagger").click().run()
+    assert not at.exception and at.title[0].value == "Morpheme tagger"
+
+
+def test_embeddings_explorer_and_export(tmp_path, downloads):
+    """An import through the page, the picker between two, and every explorer control against the vectors' own
+    answers; the three export files are what the vectors write."""
+    import numpy as np
+    from namuweb.embeddings import embedding_library
+    from namuweb.embeddings.vectors import Embeddings
+    rng = np.random.default_rng(1)
+    words = [f"말{i}/{'Noun' if i % 2 else 'Verb'}" for i in range(120)]
+    vectors = Embeddings(words, list(range(120, 0, -1)), rng.normal(size=(120, 8)).astype(np.float32))
+    vectors.to_word2vec_text(tmp_path / "v.txt")
+    Embeddings(words[:60], [1] * 60, rng.normal(size=(60, 4)).astype(np.float32)).to_word2vec_text(tmp_path / "w.txt")
+    embedding_library.import_file((tmp_path / "w.txt").read_bytes(), "w.txt")
+    at = page("embeddings").run()
+    at.file_uploader(key="vectors_upload-0").upload("v.txt", (tmp_path / "v.txt").read_bytes(), "text/plain").run()
+    imported = at.session_state["embeddings"]
+    assert not at.exception and [s.value for s in at.success] == [
+        f"Imported “{literal(embedding_library.get(imported).label)}”."]
+    at.selectbox(key="embeddings").set_value(next(e.id for e in embedding_library.entries() if e.id != imported)).run()
+    assert "60 words × 4 dimensions" in [c.value for c in at.caption]
+    at.selectbox(key="embeddings").set_value(imported).run()
+    assert "120 words × 8 dimensions" in [c.value for c in at.caption]
+
+    at.selectbox(key="query").set_value("말3/Noun").run()
+    next(n for n in at.number_input if n.label == "How many").set_value(4).run()
+    assert at.dataframe[0].value["word"].tolist() == [w for w, _ in vectors.neighbors("말3/Noun", k=4)]
+    at.selectbox(key="only_tag").set_value("Verb").run()
+    assert at.dataframe[0].value["word"].tolist() == [w for w, _ in vectors.neighbors("말3/Noun", k=4, tag="Verb")]
+    assert all(w.endswith("/Verb") for w in at.dataframe[0].value["word"])
+
+    at.selectbox(key="sim_a").set_value("말5/Noun")
+    at.selectbox(key="sim_b").set_value("말8/Verb").run()
+    assert next(m.value for m in at.metric if m.label == "Cosine similarity") == \
+        f"{vectors.similarity('말5/Noun', '말8/Verb'):.3f}"
+    at.selectbox(key="an_a").set_value("말1/Noun")
+    at.selectbox(key="an_b").set_value("말2/Verb")
+    at.selectbox(key="an_c").set_value("말4/Verb").run()
+    answers = at.dataframe[1].value
+    assert answers["word"].tolist() == [w for w, _ in vectors.analogy(["말1/Noun", "말4/Verb"], ["말2/Verb"], k=10)]
+
+    next(s for s in at.slider if s.label == "Most frequent words").set_value(60).run()
+    assert not at.exception
+    from test_pages import chart_rows, chart_titles
+    assert chart_rows(at, chart_titles(at).index("Map of the most frequent words")) == 60
+
+    vectors.to_projector(tmp_path / "vectors.tsv", tmp_path / "metadata.tsv")
+    vectors.to_word2vec_text(tmp_path / "export.txt")
+    assert downloads(at, "vectors.tsv") == ("vectors.tsv", (tmp_path / "vectors.tsv").read_bytes())
+    assert downloads(at, "metadata.tsv") == ("metadata.tsv", (tmp_path / "metadata.tsv").read_bytes())
+    assert downloads(at, "word2vec text") == (f"{imported}.txt", (tmp_path / "export.txt").read_bytes())
+
+
 # --- the inventory ----------------------------------------------------------------------------------
 
 WIDGETS = {"button", "download_button", "form_submit_button", "link_button", "page_link", "toggle", "checkbox",
