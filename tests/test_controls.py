@@ -635,10 +635,10 @@ def is_control(call: ast.Call, name: str) -> bool:
     return name in WIDGETS or (name in SELECTABLE and ("on_select" in keywords or "on_change" in keywords))
 
 
-def wrappers(trees: dict[str, ast.Module]) -> dict[str, tuple[str, int, str, ast.expr | None]]:
+def wrappers(trees: dict[str, ast.Module]) -> dict[str, list[tuple[str, int, str, ast.expr | None]]]:
     """Functions that draw a widget labelled by one of their parameters (``corpus_picker(label, …)``,
     ``job_progress(…, stop_label="Stop")``): each call of one is a control of the page that calls it.
-    Name → (widget, parameter position, parameter name, its default)."""
+    Name → [(widget, parameter position, parameter name, its default), …]."""
     found = {}
     for tree in trees.values():
         for function in ast.walk(tree):
@@ -650,7 +650,8 @@ def wrappers(trees: dict[str, ast.Module]) -> dict[str, tuple[str, int, str, ast
                 if isinstance(call, ast.Call) and (name := called_name(call)) and is_control(call, name[0]):
                     label = label_of(call)
                     if isinstance(label, ast.Name) and label.id in params:
-                        found[function.name] = (name[0], params.index(label.id), label.id, defaults.get(label.id))
+                        found.setdefault(function.name, []).append(
+                            (name[0], params.index(label.id), label.id, defaults.get(label.id)))
     return found
 
 
@@ -667,24 +668,62 @@ def app_controls() -> dict[str, int]:
             if name is None:
                 continue
             if not name[1] and name[0] in wrapping and id(call) not in inside_wrappers:
-                widget, position, keyword, default = wrapping[name[0]]
-                label, kind = label_of(call, position, keyword, default), f"{name[0]} ({widget})"
+                drawn = [(label_of(call, position, keyword, default), f"{name[0]} ({widget})")
+                         for widget, position, keyword, default in wrapping[name[0]]]
             elif name[1] and is_control(call, name[0]) and id(call) not in inside_wrappers:
-                label, kind = label_of(call), name[0]
-                if name[0] in SELECTABLE:
-                    label = label_of(call, 99, "key")  # a table or chart is named by its key
+                # a table or chart is named by its key
+                drawn = [(label_of(call, 99, "key") if name[0] in SELECTABLE else label_of(call), name[0])]
             else:
                 continue
-            text = label.value if isinstance(label, ast.Constant) else ast.unparse(label)
-            control = f"{file}: {kind} {text}"
-            number = 2
-            while control in found:
-                control = f"{file}: {kind} {text} #{number}"
-                number += 1
-            found[control] = call.lineno
+            for label, kind in drawn:
+                text = label.value if isinstance(label, ast.Constant) else ast.unparse(label)
+                control = f"{file}: {kind} {text}"
+                number = 2
+                while control in found:
+                    control = f"{file}: {kind} {text} #{number}"
+                    number += 1
+                found[control] = call.lineno
     return found
 
 
-if __name__ == "__main__":
-    for control, line in app_controls().items():
-        print(f"{control!r}:  # {line}")
+def defined_tests(reference: str) -> bool:
+    """Whether ``file.py::test_name`` (under tests/) names a test function that exists."""
+    file, name = reference.split("::")
+    path = TESTS / file
+    return path.exists() and any(isinstance(node, ast.FunctionDef) and node.name == name
+                                 for node in ast.parse(path.read_text(encoding="utf-8")).body)
+
+
+def test_every_control_on_every_page_is_listed_with_a_test_that_exists():
+    from controls_inventory import CONTROLS
+    found = app_controls()
+    assert not set(found) - set(CONTROLS), ("controls without a test: add each to tests/controls_inventory.py "
+                                            f"with the test that clicks it: {sorted(set(found) - set(CONTROLS))}")
+    assert not set(CONTROLS) - set(found), f"listed but no longer on a page: {sorted(set(CONTROLS) - set(found))}"
+    assert all(CONTROLS.values()), [control for control, tests in CONTROLS.items() if not tests]
+    missing = sorted({test for tests in CONTROLS.values() for test in tests if not defined_tests(test)})
+    assert not missing, f"tests named in the inventory that do not exist: {missing}"
+
+
+def test_the_inventory_finds_controls_however_they_are_drawn(tmp_path, monkeypatch):
+    """The scan sees a method call on any container, a helper labelled by its parameter (with its default), a
+    selectable table, and leaves out read-only boxes and tables nobody can select in."""
+    page_file = tmp_path / "page.py"
+    page_file.write_text('''
+def picker(label, options, stop_label="Stop"):
+    st.selectbox(label, options)
+    st.button(stop_label)
+cols[0].button("Go", key="go")
+picker("Corpus", [])
+picker("Run", [], stop_label="Halt")
+st.dataframe(table, key="rows", on_select="rerun")
+st.dataframe(table, key="plain")
+st.text_area("Raw", "x", disabled=True)
+st.toggle("Fast")
+st.toggle("Fast")
+''', encoding="utf-8")
+    monkeypatch.setitem(globals(), "APP_FILES", [page_file])
+    assert list(app_controls()) == ["page.py: button Go", "page.py: picker (selectbox) Corpus",
+                                    "page.py: picker (button) Stop", "page.py: picker (selectbox) Run",
+                                    "page.py: picker (button) Halt", "page.py: dataframe rows",
+                                    "page.py: toggle Fast", "page.py: toggle Fast #2"]
