@@ -11,6 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from namuweb.corpora import corpus as storage
 from namuweb import jobs, warmup
 from namuweb.config import demo_settings
+from app_pages._widgets import show_failure
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 
@@ -35,7 +36,8 @@ try:
     warmup.page_served()  # the server's warm-up holds its heavier half back until a first page is out
 except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page
     st.error(str(error), icon=":material/hard_drive:")
-except OSError as error:
-    if error.errno not in storage.UNWRITABLE:
-        raise
-    st.error(storage.storage_message(error, "the data this page needs"), icon=":material/hard_drive:")
+except Exception as error:
+    if isinstance(error, OSError) and error.errno in storage.UNWRITABLE:
+        st.error(storage.storage_message(error, "the data this page needs"), icon=":material/hard_drive:")
+    else:  # anything else: one line where the page stopped, the traceback in the server's log
+        show_failure(f"The {page.title} page", error)

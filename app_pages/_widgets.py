@@ -1,12 +1,64 @@
 """What several pages show the same way: one place, so the pages stay widgets → one call → rendering."""
 
+import functools
+import logging
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from namuweb import config, jobs
 from namuweb.corpora import corpus
 from namuweb.markup import literal
+
+PAGE_LOG = logging.getLogger("namuweb.pages")
+
+
+def logged_failure(what: str, error: Exception) -> str:
+    """Log ``error`` with its traceback for the server's log, and return one line for the visitor saying what
+    failed (Streamlit's own traceback box is long, and inside a fragment that reruns every few seconds it is gone
+    before anyone reads it), as Markdown-safe text."""
+    PAGE_LOG.error("%s failed", what, exc_info=error)
+    return literal(f"{what} failed: {type(error).__name__}: {error}. This was logged on the server, with the details.")
+
+
+def show_failure(what: str, error: Exception) -> None:
+    """A page that raised: log it and say so in one line where the page stopped."""
+    st.error(logged_failure(what, error), icon=":material/bug_report:")
+
+
+def fragment(part: str, *, run_every: float | None = None):
+    """``st.fragment`` for a live part of a page, named ``part`` ("the runs table"), whose failures stay in view.
+
+    A fragment that reruns every few seconds replaces whatever an exception drew in it at its next run, so a
+    button in it that raises looked like a button that did nothing (Train's Resume once did).  Here the failure
+    is logged, shown in one line and remembered in the session: the part shows it on every run after, until the
+    visitor dismisses it; the rest of the page goes on working."""
+    remembered = f"failure-{part}"
+
+    def decorate(body):
+        @st.fragment(run_every=run_every)
+        @functools.wraps(body)
+        def live_part(*args, **kwargs):
+            try:
+                body(*args, **kwargs)
+            except Exception as error:  # control flow (st.rerun, st.stop) is not an Exception
+                st.session_state[remembered] = logged_failure(part[:1].upper() + part[1:], error)
+            if message := st.session_state.get(remembered):
+                cols = st.columns([8, 1], vertical_alignment="center")
+                cols[0].error(message, icon=":material/bug_report:")
+                if cols[1].button("Dismiss", key=f"dismiss-{remembered}"):
+                    del st.session_state[remembered]
+                    rerun_this_part()
+        return live_part
+    return decorate
+
+
+def rerun_this_part() -> None:
+    """Rerun the fragment a click came from, or the whole page where the fragment ran as part of it: a browser
+    reruns only the fragment after a click in it, AppTest the whole page, where ``scope="fragment"`` raises."""
+    context = get_script_run_ctx()
+    st.rerun(scope="fragment" if context is not None and context.fragment_ids_this_run else "app")
 
 
 def demo_notice() -> None:
@@ -69,7 +121,7 @@ def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jo
     st.progress(progress.fraction, text=literal(f"{label}: {progress.line() or status.state + '…'}"))
     if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
         jobs.request_stop(job_dir)
-        st.rerun(scope="fragment")
+        rerun_this_part()
 
 
 def floor_notice(info, *, key: str) -> None:

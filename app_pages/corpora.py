@@ -8,7 +8,7 @@ from namuweb import config, jobs
 from namuweb.corpora import catalogue, corpus, deletion, downloads, uploads
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import demo_notice, job_progress
+from app_pages._widgets import demo_notice, fragment, job_progress
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import", "download": "download"}
 
@@ -55,7 +55,7 @@ with st.expander("Get an open Korean text", icon=":material/library_add:", expan
         start_download(url)
 
 
-@st.fragment(run_every=2)
+@fragment("the downloads", run_every=2)
 def download_progress():
     for number, job in enumerate(downloads.FOLDERS.all()[:3]):
         status, settings = jobs.enforce_stop(job), downloads.FOLDERS.read(job)
@@ -126,7 +126,7 @@ if message := st.session_state.get("corpora_message"):
     (st.error if message[0] == "error" else st.info)(message[1])
 
 
-@st.fragment(run_every=2)
+@fragment("the import", run_every=2)
 def import_progress():
     folders = uploads.FOLDERS.all()
     if not folders:
@@ -168,7 +168,7 @@ picked = st.dataframe(table, hide_index=True, width="stretch", on_select="rerun"
                       key="library_table",
                       column_config={"size (MB)": st.column_config.NumberColumn(format="%.2f"),
                                      "characters": st.column_config.NumberColumn(format="localized")})
-rows = picked.selection.rows if picked else []
+rows = [r for r in (picked.selection.rows if picked else []) if r < len(library)]  # a deleted row's selection
 if not rows:
     st.caption("Select a corpus to preview, rename, download or delete it.")
     st.stop()

@@ -11,7 +11,7 @@ from namuweb.embeddings import embedding_library, evaluation, evaluator, project
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import corpus_picker, job_progress
+from app_pages._widgets import corpus_picker, fragment, job_progress
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -75,7 +75,7 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
                 st.error(literal(problem), icon=":material/error:")
 
 
-@st.fragment(run_every=2)
+@fragment("the embeddings training", run_every=2)
 def training_progress():
     active = [e for e in embedding_library.entries() if e.status and e.status.active]
     if not active:

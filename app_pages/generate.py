@@ -11,7 +11,7 @@ from namuweb import charts, jobs
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._widgets import demo_notice, floor_notice, job_progress, model_picker
+from app_pages._widgets import demo_notice, floor_notice, fragment, job_progress, model_picker
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -20,7 +20,7 @@ demo = demo_settings()
 demo_notice()
 
 
-@st.fragment(run_every=2)
+@fragment("the quick demo's training", run_every=2)
 def demo_training(run):
     info = runs.run_info(run.path)
     if info.status is not None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from namuweb import config, machine, warmup
+from app_pages._widgets import fragment
 
 st.title("namuweb")
 st.markdown(
@@ -68,7 +69,7 @@ java = machine.java_status()
 tensorflow_pending = warmup.available("tensorflow") is None
 
 
-@st.fragment(run_every=2.0 if tensorflow_pending else None)
+@fragment("the TensorFlow panel", run_every=2.0 if tensorflow_pending else None)
 def tensorflow_panel():
     tf = warmup.available("tensorflow")
     if tf is None:

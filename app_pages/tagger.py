@@ -11,7 +11,7 @@ from namuweb import jobs
 
 from namuweb.morphemes import morph, taggers, tagging, tagviz
 from namuweb.markup import literal
-from app_pages._widgets import corpus_picker, job_progress
+from app_pages._widgets import corpus_picker, fragment, job_progress, rerun_this_part
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -172,7 +172,7 @@ def corpus_tab() -> None:
         except (jobs.JobError, ValueError) as problem:
             st.error(literal(problem), icon=":material/error:")
 
-    @st.fragment(run_every=2)
+    @fragment("the tagging job", run_every=2)
     def tagging_progress():
         folders = tagging.FOLDERS.all()
         if not folders:
@@ -202,7 +202,7 @@ def corpus_tab() -> None:
             if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}",
                          disabled=bool(tagging.FOLDERS.active())):
                 jobs.start(tagging.TAGGING, job)
-                st.rerun(scope="fragment")
+                rerun_this_part()
 
     tagging_progress()
 

@@ -11,7 +11,7 @@ from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.text.vocab_report import report
-from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, job_progress
+from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, fragment, job_progress
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -128,7 +128,7 @@ def focused_run():
     return runs.run_info(chosen) if chosen else None
 
 
-@st.fragment(run_every=2)
+@fragment("the live view of the run", run_every=2)
 def live_view():
     info = focused_run()
     if info is None:
@@ -180,7 +180,7 @@ live_view()
 
 
 # --- all runs ------------------------------------------------------------------------
-@st.fragment(run_every=5)
+@fragment("the runs table", run_every=5)
 def all_runs():
     st.subheader("All runs")
     infos = runs.list_runs()

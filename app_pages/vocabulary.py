@@ -112,7 +112,8 @@ st.dataframe(
 
 st.subheader("Charts")
 top_left, top_right = st.columns([3, 1])
-top_n = top_right.slider("Top N", 10, min(200, max(10, shown.vocab.size)), min(30, shown.vocab.size))
+most = min(200, shown.vocab.size)  # a slider from 10 to 10 or fewer raises: a tiny vocabulary is shown whole
+top_n = top_right.slider("Top N", 10, most, min(30, most)) if most > 10 else most
 log_scale = top_right.toggle("Log scale", value=False)
 top_left.altair_chart(charts.frequency_bars(table, top_n, log_scale), width="stretch")
 left, right = st.columns(2)
