@@ -181,7 +181,11 @@ def _convert(settings: dict, paths: list[Path], output: Path, job: jobs.JobConte
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Fetch the job's files, convert them, and add the text to the library."""
+    """Fetch the job's files, convert them, and add the text to the library.
+
+    Refused at its first start, the job folder goes.  Failed, whatever the cause, it removes the
+    fetched files (partial ones too) and the converted text; ``job.json`` (with the error), the
+    status and the log stay as the record of why.  Stopped, the files stay for Resume."""
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     folder = job_dir / FILES
@@ -260,4 +264,4 @@ def check_startable(job_dir: Path) -> None:
         raise jobs.JobError(str(error)) from None
 
 
-DOWNLOAD = jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2)
+DOWNLOAD = jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2, partial=(FILES, OUTPUT))

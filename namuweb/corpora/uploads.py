@@ -164,7 +164,12 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Import the job's dump; the finished text moves into the library as a corpus."""
+    """Import the job's dump; the finished text moves into the library as a corpus.
+
+    Refused at its first start, the job folder goes, the uploaded dump with it.  Failed (a dump
+    malformed part-way, nothing passing the filters), it removes the dump, which cannot be imported,
+    and the text written so far, which never joins the library; ``job.json`` (with the error and
+    the report), the status and the log stay as the record of why."""
     from namuweb.corpora import namuwiki
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
@@ -198,4 +203,4 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     return report.summary() + (f"\ncorpus {settings['result']}" if settings.get("result") else "")
 
 
-IMPORT = jobs.JobKind("import", FOLDERS, run)
+IMPORT = jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"))
