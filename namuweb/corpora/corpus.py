@@ -139,8 +139,7 @@ class Corpus:
 
 def _corpora_dir(home: Path | None) -> Path:
     directory = (home if home is not None else config.data_home()) / "corpora"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return storage.make_private_dirs(directory)
 
 
 _write_atomic = storage.atomic_write  # one name here, so a test can make this module's writes fail alone
@@ -217,7 +216,7 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
         notice=None,
     )
     with storing("the built-in corpus", home):
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(mode=config.PRIVATE_DIR, exist_ok=True)
         _write_corpus(folder, text, corpus)
     return corpus
 
@@ -242,13 +241,14 @@ def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice
     corpora = _corpora_dir(home)
     corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     folder = corpora / corpus_id
-    folder.mkdir()
+    folder.mkdir(mode=config.PRIVATE_DIR)
     try:
         corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
                         created=_now().isoformat(timespec="microseconds"), chars=chars,
                         bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
                         encoding="utf-8", notice=notice, parent=parent, **origin)
         os.replace(path, folder / TEXT_FILE)
+        os.chmod(folder / TEXT_FILE, config.PRIVATE_FILE)  # a move keeps the mode the file was made with
         _write_meta(corpus)
     except BaseException:
         if (folder / TEXT_FILE).exists() and not Path(path).exists():
@@ -367,7 +367,8 @@ def write_decoded(path: Path, out_path: Path, encoding: str, shown: str) -> int:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     chars, visible, carry = 0, False, ""
     try:
-        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="") as out:
+        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="",
+                                                              opener=storage.private_opener) as out:
             while True:
                 block = source.read(1 << 20)
                 text = carry + decoder.decode(block, final=not block)
@@ -392,7 +393,7 @@ def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, no
                    home: Path | None, source: str = "upload") -> Corpus:
     corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     folder = _corpora_dir(home) / corpus_id
-    folder.mkdir()
+    folder.mkdir(mode=config.PRIVATE_DIR)
     try:
         chars = write_decoded(path, folder / f".{TEXT_FILE}.part", encoding, shown)
         os.replace(folder / f".{TEXT_FILE}.part", folder / TEXT_FILE)
@@ -571,7 +572,7 @@ def _store_text(text: str, shown: str, original_name: str, encoding: str, notice
         corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         folder = corpora / corpus_id
         try:
-            folder.mkdir()
+            folder.mkdir(mode=config.PRIVATE_DIR)
             break
         except FileExistsError:
             continue

@@ -166,7 +166,7 @@ def _convert(settings: dict, paths: list[Path], output: Path, job: jobs.JobConte
     """A catalogue entry's files as plain text in ``output``; False when a stop came first."""
     converter = catalogue.CONVERTERS[settings["format"]]
     total = sum(p.stat().st_size for p in paths)
-    with open(output, "w", encoding="utf-8", newline="\n") as out:
+    with open(output, "w", encoding="utf-8", newline="\n", opener=storage.private_opener) as out:
         try:
             for written in converter(paths, out, lambda: job.stop_requested):
                 job.report(written, None, "characters", f"converting {settings['name']}")
@@ -189,7 +189,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     folder = job_dir / FILES
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=app_config.PRIVATE_DIR, exist_ok=True)
     files = settings["files"]
     known = [f.get("size") for f in files]
     total = sum(known) if all(s is not None for s in known) else None

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from namuweb import config
+from namuweb import config, storage
 from namuweb.jobs import leftovers, state
 from namuweb.jobs.progress import Progress
 from namuweb.jobs.state import STOP_FILE, JobBusy, JobError, JobIncomplete
@@ -96,7 +96,7 @@ class JobContext:
         demo = config.demo_settings()
         self._limit = demo.max_job_seconds
         self._deadline = time.monotonic() + self._limit if demo else None
-        self.job_dir.mkdir(parents=True, exist_ok=True)
+        storage.make_private_dirs(self.job_dir)
         now, pid = time.time(), os.getpid()
         with state.flock(self.job_dir):
             current = state.read_status(self.job_dir)

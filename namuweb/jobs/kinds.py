@@ -51,7 +51,7 @@ class JobFolders:
 
     def root_dir(self, home: Path | None = None) -> Path:
         path = (home or config.data_home()) / self.root
-        path.mkdir(parents=True, exist_ok=True)
+        storage.make_private_dirs(path)
         return path
 
     def all(self, home: Path | None = None) -> list[Path]:
@@ -61,7 +61,7 @@ class JobFolders:
 
     def new(self, prefix: str = "", home: Path | None = None, stamp: str | None = None) -> Path:
         folder = self.root_dir(home) / storage.new_name(prefix, stamp=stamp)
-        folder.mkdir()
+        folder.mkdir(mode=config.PRIVATE_DIR)
         return folder
 
     def read(self, job_dir: Path) -> dict:
@@ -143,7 +143,7 @@ def _check_demo_capacity(demo: config.DemoSettings, owner: str | None) -> None:
 
 def _lock_path(name: str) -> Path:
     directory = config.data_home() / "jobs"
-    directory.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(directory)
     return directory / f"{name}.lock"
 
 
@@ -189,7 +189,7 @@ def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_ac
                            started=None, updated=None, ended=None, stop_requested=None, error=None,
                            progress=Progress(), owner=owner)
         (job_dir / STOP_FILE).unlink(missing_ok=True)
-        with open(job_dir / LOG_FILE, "ab") as log:
+        with open(job_dir / LOG_FILE, "ab", opener=storage.private_opener) as log:
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             log.write(f"--- {stamp} start: {shlex.join(command)}\n".encode())
             log.flush()

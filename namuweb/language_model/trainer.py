@@ -146,7 +146,7 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
     ``latest.json`` records where in the data the step is (epoch ``step div per_epoch``, batch
     ``step mod per_epoch``) and the seconds trained so far, which a time budget counts on resume."""
     folder = runs.Run(run_dir).checkpoints_dir
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=storage.PRIVATE_DIR, exist_ok=True)
     name = runs.checkpoint_name(step)
     tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"  # Keras insists on the suffix
     model.save(tmp)
