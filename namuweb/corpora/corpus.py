@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
@@ -319,6 +320,34 @@ def _detect(sample: bytes, whole: bool) -> tuple[str, str | None] | None:
         if decoded is not None:
             return (None if _looks_binary(decoded[0]) else (decoded[1], decoded[2]))
     return None
+
+
+def private_source(path: Path) -> str | None:
+    """Why the file at ``path`` is private to its owner (and group), or None when it is not.
+
+    The rule: a file that others may not read (no ``o+r`` bit) is private.  Its owner has kept it
+    to themselves or their group, and this process may read it only by being that owner, in that
+    group, or root -- ``/etc/shadow`` (0640, root and group shadow) is the example -- whereas the
+    library shows every corpus, with a Download button, to everyone who opens the app.  So adding
+    such a file is refused unless asked for (``corpora add --allow-private``).  Only the file's own
+    bits count, not the folders above it: a home folder closed to others (0750 on Ubuntu) holds
+    files its owner means to share."""
+    mode = Path(path).stat().st_mode
+    if mode & stat.S_IROTH:
+        return None
+    info = Path(path).stat()
+    try:
+        import pwd
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except (ImportError, KeyError):
+        owner = str(info.st_uid)
+    try:
+        import grp
+        group = grp.getgrgid(info.st_gid).gr_name
+    except (ImportError, KeyError):
+        group = str(info.st_gid)
+    who = f"its owner ({owner})" + (f" and group ({group})" if mode & stat.S_IRGRP else "")
+    return f"{path} is private to {who}: mode {stat.S_IMODE(mode):04o}, not readable by others"
 
 
 def add_text_file(path: Path, original_name: str, home: Path | None = None,
