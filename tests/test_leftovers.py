@@ -123,6 +123,17 @@ def test_a_refused_resume_keeps_what_the_job_did_before(tmp_path, monkeypatch):
     assert files_in(job_dir) == before
 
 
+def test_a_refused_start_keeps_a_folder_holding_work_done_without_a_job(tmp_path, monkeypatch):
+    """Domain code called directly (a test, a notebook) writes outputs but no status: they are not the start's."""
+    job_dir = config.data_home() / "jobs" / "sleep" / "worked"
+    sleeper(job_dir, 0.2)
+    (job_dir / "vectors.npy").write_bytes(b"work")
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-such-python"))
+    with pytest.raises(jobs.JobError, match="could not start"):
+        jobs.start(SLEEP, job_dir)
+    assert (job_dir / "vectors.npy").read_bytes() == b"work"
+
+
 @contextlib.contextmanager
 def disk_fills_at(size: int):
     """Processes spawned in this block cannot write a file past ``size`` bytes (RLIMIT_FSIZE, inherited by

@@ -3,8 +3,8 @@
 Two rules, one per way a job can come to nothing:
 
 * **Refused at its start** (busy, a demo's limit, bad settings, a worker that cannot be spawned): a
-  job folder that had never been started -- no status file yet, so nothing but what its page or
-  command prepared for this start: settings, an uploaded dump -- is removed whole, uploads
+  job folder that had never been started -- no status file yet, and nothing in it but what its
+  page or command prepared for this start: settings, an uploaded dump -- is removed whole, uploads
   included.  The visitor has the refusal's message; a folder that never ran would only sit in the
   lists as a job that is neither queued nor done.  A folder that has run before (a Resume that is
   refused) keeps everything: its earlier work is still its own.
@@ -18,6 +18,7 @@ A stopped or interrupted job keeps its partial outputs: they are what Resume con
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import shutil
 from pathlib import Path
@@ -29,9 +30,22 @@ if TYPE_CHECKING:
     from namuweb.jobs.kinds import JobKind
 
 
+# What a page or command writes into a job folder before its first start: settings and metadata
+# (JSON), and an uploaded dump.  Anything else is work, done by a job or by the domain code called directly.
+PREPARED = ("*.json", "dump.*")
+
+
 def never_started(job_dir: Path) -> bool:
-    """No start and no run has ever written this folder's status."""
-    return not (Path(job_dir) / state.STATUS_FILE).exists()
+    """Nothing has run in ``job_dir``: no status was ever written, and it holds only what is prepared
+    for a start (a run trained by calling the trainer directly has checkpoints but no status)."""
+    job_dir = Path(job_dir)
+    if (job_dir / state.STATUS_FILE).exists():
+        return False
+    try:
+        return all(p.is_file() and not p.is_symlink() and any(fnmatch.fnmatch(p.name, g) for g in PREPARED)
+                   for p in job_dir.iterdir())
+    except OSError:
+        return False
 
 
 def discard_refused(kind: JobKind, job_dir: Path) -> bool:
