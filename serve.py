@@ -12,11 +12,12 @@ import os
 import sys
 from pathlib import Path
 
-from namuweb import warmup
+from namuweb import config, warmup
 
 READY_WAIT_S = 10.0
 
 if __name__ == "__main__":
+    config.keep_files_private()  # the server, and every worker it spawns, creates owner-only files
     warm = os.environ.get("NAMUWEB_WARMUP", "1") != "0"  # 0: no warm-up (a server short of memory, say)
     if warm:
         warmup.start()  # before Streamlit's own import: Java gets those seconds too

@@ -8,6 +8,7 @@ import argparse
 import itertools
 import os
 import re
+import shlex
 import sys
 import tempfile
 import time
@@ -76,6 +77,16 @@ def _corpus_file(ref: str) -> Path | None:
     return None
 
 
+def _refuse_private(path: Path, allowed: bool = False) -> None:
+    """A file its owner has not let others read is not copied into the library unasked
+    (:func:`namuweb.corpora.corpus.private_source` says why); the message says how to ask."""
+    reason = None if allowed else corpus.private_source(path)
+    if reason:
+        raise UserError(f"{reason}, and the library shows every corpus to everyone who opens the app; to add it "
+                        f"anyway: python -m namuweb corpora add {shlex.quote(str(path))} --allow-private "
+                        "(or copy it to a file others may read)")
+
+
 def _library_entry(ref: str) -> corpus.Corpus:
     try:
         return corpus.get_corpus(ref)
@@ -110,6 +121,7 @@ def _library_corpus(ref: str, *, tagged: bool = False) -> corpus.Corpus:
     path = _corpus_file(ref)
     if path is None:
         return _library_entry(ref)
+    _refuse_private(path)
     added = corpus.add_text_file(path, path.name, source="tagged" if tagged else "upload")
     if tagged:
         from namuweb.embeddings import skipgram
@@ -168,6 +180,8 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
         config = TrainConfig.from_preset("", args.preset, **overrides)
     except ValueError as error:
         raise UserError(str(error)) from None
+    if (path := _corpus_file(args.corpus)) is not None:
+        _refuse_private(path)
     with tempfile.TemporaryDirectory() as scratch:
         source, _ = _source(args.corpus, Path(scratch))
         figures = report(source, jamo=(args.tokenization or "jamo") == "jamo")  # one pass, before any job starts
@@ -432,6 +446,7 @@ def cmd_import_namuwiki(args: argparse.Namespace) -> int:
         dump = Path(args.dump)
         if not _is_file(dump):
             raise UserError(f"{_shown(str(dump))} is not a file")
+        _refuse_private(dump)
         options = namuwiki.ImportOptions(
             namespaces=tuple(n.strip() for n in args.namespaces.split(",")), min_chars=args.min_chars,
             title_pattern=args.title, max_documents=args.max_documents, max_output_chars=args.max_chars,
@@ -480,6 +495,7 @@ def cmd_corpora(args: argparse.Namespace) -> int:
         path = _corpus_file(args.file)
         if path is None:
             raise UserError(f"{_shown(args.file)} is not a file")
+        _refuse_private(path, allowed=args.allow_private)
         with path.open("rb") as stream:
             received = uploads.receive(stream, args.name or path.name)
         if received.kind == "dump":  # a Namuwiki dump becomes an import job, run here
@@ -681,6 +697,9 @@ def parser() -> argparse.ArgumentParser:
                                                  "also .gz/.zip)")
     add.add_argument("file")
     add.add_argument("--name", help="the name shown in the library (default: the file's name)")
+    add.add_argument("--allow-private", action="store_true",
+                     help="add a file that others may not read (no o+r bit): the library shows it to everyone "
+                          "who opens the app")
     show = library_actions.add_parser("show", help="a corpus's figures, what uses it, and its start")
     show.add_argument("id", help="corpus id or name")
     rename = library_actions.add_parser("rename", help="give a corpus a new name")

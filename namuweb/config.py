@@ -22,15 +22,40 @@ DEFAULT_MAX_UPLOAD_MB = 200
 MB = 1024 * 1024  # Streamlit multiplies server.maxUploadSize by 1024 * 1024 too.
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PRIVATE_DIR = 0o700   # what the data directory and every folder in it are created as
+PRIVATE_FILE = 0o600  # and every file
 STREAMLIT_CONFIG = PROJECT_ROOT / ".streamlit" / "config.toml"
 
 
 def data_home() -> Path:
-    """The data directory (created on demand): ``$NAMUWEB_HOME`` or ``./namuweb-data``."""
+    """The data directory (created on demand): ``$NAMUWEB_HOME`` or ``./namuweb-data``.
+
+    It is kept to its owner (0700): the corpora, runs and embeddings in it are whatever this user
+    fed the app, and other users of the machine have no business reading them.  A directory found
+    open to others is closed when this user owns it."""
     configured = os.environ.get(HOME_ENV)
     home = Path(configured).expanduser() if configured else Path.cwd() / "namuweb-data"
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    try:
+        found = home.stat()
+        if found.st_mode & 0o077 and found.st_uid == os.geteuid():
+            home.chmod(PRIVATE_DIR)
+    except OSError:  # a read-only mount: its files cannot be made private now, nor written
+        pass
     return home.resolve()
+
+
+def keep_files_private() -> None:
+    """Make every file and folder this process creates from now on owner-only (umask 077).
+
+    Called first thing by each process namuweb starts -- the server (``serve.py``), the command line
+    and the job workers (the taggers' and projections' workers inherit the server's) -- because
+    not every file is namuweb's own code's to open: Keras writes the checkpoints, TensorFlow the
+    event files.  namuweb's own writes also ask for owner-only modes, so the library stays private
+    when it runs inside another program (a test runner, a notebook) that keeps its own umask."""
+    previous = os.umask(0o077)
+    if previous & ~0o077:  # a stricter umask stays as strict
+        os.umask(previous | 0o077)
 
 
 def _streamlit_max_upload_mb() -> int:

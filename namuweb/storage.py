@@ -19,11 +19,38 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
 
+from namuweb.config import PRIVATE_DIR, PRIVATE_FILE
+
+
+def private_opener(path, flags: int) -> int:
+    """``open(..., opener=private_opener)``: a new file is readable by its owner only."""
+    return os.open(path, flags, PRIVATE_FILE)
+
+
+def make_private_dirs(path) -> Path:
+    """``mkdir -p`` whose every new folder is owner-only (``Path.mkdir`` gives new parents the
+    umask's mode); FileExistsError when ``path`` is a file."""
+    path = Path(path)
+    missing = []
+    while not path.is_dir() and not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            pass  # made by another process meanwhile
+    target = missing[0] if missing else path
+    if not target.is_dir():
+        raise FileExistsError(f"{target} exists and is not a folder")
+    return target
+
 
 def atomic_write(path, data: str | bytes | Callable[[BinaryIO], None], *, durable: bool = False) -> Path:
     """Write ``data`` (text as UTF-8, bytes, or a function given the open binary file) to a unique
     temporary file beside ``path``, then move it into place.  ``durable`` also syncs it to disk
-    first, for files whose loss after a power cut would lose work."""
+    first, for files whose loss after a power cut would lose work.  The file is its owner's only
+    (``mkstemp`` creates it so)."""
     path = Path(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -83,7 +110,7 @@ class JsonlAppender:
 
     def open(self) -> JsonlAppender:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, PRIVATE_FILE)
         return self
 
     def write(self, row: dict) -> None:

@@ -28,7 +28,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     return "slept"
 
 
-SLEEP = jobs.JobKind("sleep", FOLDERS, run)
+SLEEP = jobs.JobKind("sleep", FOLDERS, run)  # creates only its settings: nothing is partial
 
 
 def sleeper(job_dir: Path, seconds: float, *, fail: bool = False, ignore_stop: bool = False,

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import unicodedata
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
@@ -139,8 +140,7 @@ class Corpus:
 
 def _corpora_dir(home: Path | None) -> Path:
     directory = (home if home is not None else config.data_home()) / "corpora"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+    return storage.make_private_dirs(directory)
 
 
 _write_atomic = storage.atomic_write  # one name here, so a test can make this module's writes fail alone
@@ -217,7 +217,7 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
         notice=None,
     )
     with storing("the built-in corpus", home):
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(mode=config.PRIVATE_DIR, exist_ok=True)
         _write_corpus(folder, text, corpus)
     return corpus
 
@@ -242,13 +242,14 @@ def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice
     corpora = _corpora_dir(home)
     corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     folder = corpora / corpus_id
-    folder.mkdir()
+    folder.mkdir(mode=config.PRIVATE_DIR)
     try:
         corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
                         created=_now().isoformat(timespec="microseconds"), chars=chars,
                         bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
                         encoding="utf-8", notice=notice, parent=parent, **origin)
         os.replace(path, folder / TEXT_FILE)
+        os.chmod(folder / TEXT_FILE, config.PRIVATE_FILE)  # a move keeps the mode the file was made with
         _write_meta(corpus)
     except BaseException:
         if (folder / TEXT_FILE).exists() and not Path(path).exists():
@@ -321,6 +322,34 @@ def _detect(sample: bytes, whole: bool) -> tuple[str, str | None] | None:
     return None
 
 
+def private_source(path: Path) -> str | None:
+    """Why the file at ``path`` is private to its owner (and group), or None when it is not.
+
+    The rule: a file that others may not read (no ``o+r`` bit) is private.  Its owner has kept it
+    to themselves or their group, and this process may read it only by being that owner, in that
+    group, or root -- ``/etc/shadow`` (0640, root and group shadow) is the example -- whereas the
+    library shows every corpus, with a Download button, to everyone who opens the app.  So adding
+    such a file is refused unless asked for (``corpora add --allow-private``).  Only the file's own
+    bits count, not the folders above it: a home folder closed to others (0750 on Ubuntu) holds
+    files its owner means to share."""
+    mode = Path(path).stat().st_mode
+    if mode & stat.S_IROTH:
+        return None
+    info = Path(path).stat()
+    try:
+        import pwd
+        owner = pwd.getpwuid(info.st_uid).pw_name
+    except (ImportError, KeyError):
+        owner = str(info.st_uid)
+    try:
+        import grp
+        group = grp.getgrgid(info.st_gid).gr_name
+    except (ImportError, KeyError):
+        group = str(info.st_gid)
+    who = f"its owner ({owner})" + (f" and group ({group})" if mode & stat.S_IRGRP else "")
+    return f"{path} is private to {who}: mode {stat.S_IMODE(mode):04o}, not readable by others"
+
+
 def add_text_file(path: Path, original_name: str, home: Path | None = None,
                   max_bytes: int | None = None, source: str = "upload") -> Corpus:
     """Store a text file of any size as a corpus, decoding it chunk by chunk.
@@ -367,7 +396,8 @@ def write_decoded(path: Path, out_path: Path, encoding: str, shown: str) -> int:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     chars, visible, carry = 0, False, ""
     try:
-        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="") as out:
+        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="",
+                                                              opener=storage.private_opener) as out:
             while True:
                 block = source.read(1 << 20)
                 text = carry + decoder.decode(block, final=not block)
@@ -392,7 +422,7 @@ def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, no
                    home: Path | None, source: str = "upload") -> Corpus:
     corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
     folder = _corpora_dir(home) / corpus_id
-    folder.mkdir()
+    folder.mkdir(mode=config.PRIVATE_DIR)
     try:
         chars = write_decoded(path, folder / f".{TEXT_FILE}.part", encoding, shown)
         os.replace(folder / f".{TEXT_FILE}.part", folder / TEXT_FILE)
@@ -571,7 +601,7 @@ def _store_text(text: str, shown: str, original_name: str, encoding: str, notice
         corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
         folder = corpora / corpus_id
         try:
-            folder.mkdir()
+            folder.mkdir(mode=config.PRIVATE_DIR)
             break
         except FileExistsError:
             continue

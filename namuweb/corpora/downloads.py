@@ -166,7 +166,7 @@ def _convert(settings: dict, paths: list[Path], output: Path, job: jobs.JobConte
     """A catalogue entry's files as plain text in ``output``; False when a stop came first."""
     converter = catalogue.CONVERTERS[settings["format"]]
     total = sum(p.stat().st_size for p in paths)
-    with open(output, "w", encoding="utf-8", newline="\n") as out:
+    with open(output, "w", encoding="utf-8", newline="\n", opener=storage.private_opener) as out:
         try:
             for written in converter(paths, out, lambda: job.stop_requested):
                 job.report(written, None, "characters", f"converting {settings['name']}")
@@ -181,11 +181,15 @@ def _convert(settings: dict, paths: list[Path], output: Path, job: jobs.JobConte
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Fetch the job's files, convert them, and add the text to the library."""
+    """Fetch the job's files, convert them, and add the text to the library.
+
+    Refused at its first start, the job folder goes.  Failed, whatever the cause, it removes the
+    fetched files (partial ones too) and the converted text; ``job.json`` (with the error), the
+    status and the log stay as the record of why.  Stopped, the files stay for Resume."""
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     folder = job_dir / FILES
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=app_config.PRIVATE_DIR, exist_ok=True)
     files = settings["files"]
     known = [f.get("size") for f in files]
     total = sum(known) if all(s is not None for s in known) else None
@@ -260,4 +264,4 @@ def check_startable(job_dir: Path) -> None:
         raise jobs.JobError(str(error)) from None
 
 
-DOWNLOAD = jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2)
+DOWNLOAD = jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2, partial=(FILES, OUTPUT))

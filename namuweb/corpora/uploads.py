@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import os
 import secrets
 import shutil
 import zipfile
@@ -40,7 +41,7 @@ FOLDERS = jobs.JobFolders("jobs/import", "job.json")
 
 def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
     written = 0
-    with open(target, "wb") as out:
+    with open(target, "wb", opener=storage.private_opener) as out:
         while block := source.read(CHUNK):
             written += len(block)
             if written > limit:
@@ -118,7 +119,8 @@ def receive(stream: BinaryIO, name: str, options=None, home: Path | None = None)
 
 def _receive(stream: BinaryIO, name: str, options, home: Path | None, limit: int) -> Received:
     staging = FOLDERS.root_dir(home).parent / "incoming" / secrets.token_hex(6)
-    staging.mkdir(parents=True)
+    storage.make_private_dirs(staging.parent)
+    staging.mkdir(mode=app_config.PRIVATE_DIR)
     try:
         raw = staging / "upload"
         if _copy_capped(stream, raw, limit, f"“{name}”") == 0:
@@ -154,6 +156,7 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
     try:
         target = job_dir / ("dump" + Path(name).suffix.lower())
         (shutil.move if move else shutil.copyfile)(str(dump), str(target))
+        os.chmod(target, app_config.PRIVATE_FILE)  # a copy or a move has the mode of the file it came from
         FOLDERS.write(job_dir, {"name": corpus.display_name(name), "dump": target.name,
                              "options": dataclasses.asdict(options), "created": stamp, "result": None,
                              "report": None})
@@ -164,7 +167,12 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Import the job's dump; the finished text moves into the library as a corpus."""
+    """Import the job's dump; the finished text moves into the library as a corpus.
+
+    Refused at its first start, the job folder goes, the uploaded dump with it.  Failed (a dump
+    malformed part-way, nothing passing the filters), it removes the dump, which cannot be imported,
+    and the text written so far, which never joins the library; ``job.json`` (with the error and
+    the report), the status and the log stay as the record of why."""
     from namuweb.corpora import namuwiki
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
@@ -198,4 +206,4 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     return report.summary() + (f"\ncorpus {settings['result']}" if settings.get("result") else "")
 
 
-IMPORT = jobs.JobKind("import", FOLDERS, run)
+IMPORT = jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"))

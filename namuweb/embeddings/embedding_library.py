@@ -113,11 +113,17 @@ def _train(folder: Path, job: jobs.JobContext, *, done_before: float | None = No
 
 
 def run(folder: Path, job: jobs.JobContext) -> str:
-    """The skip-gram job: train on the tagged corpus its settings name."""
+    """The skip-gram job: train on the tagged corpus its settings name.
+
+    Refused at its first start, the folder goes.  Failed (a diverging loss, an unreadable corpus),
+    it has nothing partial to remove: the vectors are written only when training ends, each file
+    whole (through a temporary file that a failed write removes itself).  The settings,
+    ``meta.json``, the loss curve (which shows a divergence), the status and the log stay as the
+    record of why."""
     return _train(folder, job)
 
 
-SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)
+SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)  # nothing partial: see run
 
 
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
@@ -182,7 +188,12 @@ def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None,
 
 def build(folder: Path, job: jobs.JobContext) -> str:
     """Tag the build's corpus into a tagged library corpus (once; a resumed build goes on where it
-    stopped), then train skip-gram on it with the defaults."""
+    stopped), then train skip-gram on it with the defaults.
+
+    Refused at its first start, the folder goes.  Failed, it removes the partial tagged text and its
+    resume sidecar.  A tagged corpus it had finished stays in the library: it is whole, and a
+    Resume trains on it instead of tagging again.  The settings, ``meta.json``, the
+    loss curve, the status and the log stay as the record of why."""
     from namuweb.embeddings import skipgram
     from namuweb.morphemes import morph, tagging
     folder = Path(folder)
@@ -208,4 +219,4 @@ def build(folder: Path, job: jobs.JobContext) -> str:
     return _train(folder, job, done_before=TAGGING_SHARE)
 
 
-BUILD = jobs.JobKind("build-embeddings", BUILDS, build)
+BUILD = jobs.JobKind("build-embeddings", BUILDS, build, partial=("tagged.txt", "tagged.txt.progress"))

@@ -443,7 +443,7 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
 
     config = config.validated()
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(out_dir)
     found = get_corpus(config.corpus)
     with found.path.open(encoding="utf-8") as f:
         data = read_tagged(f, config.min_count, config.drop_tags)
@@ -451,7 +451,7 @@ def train(config: SkipGramConfig, out_dir: Path, *, should_stop: Callable[[], bo
                                       "tokens": int(len(data.ids)),
                                       "effective_batch": effective_batch(config.batch, len(data.words))}
     storage.write_json(out_dir / CONFIG_FILE, config_json)
-    (out_dir / LOSS_FILE).write_text("", encoding="utf-8")
+    storage.atomic_write(out_dir / LOSS_FILE, b"")
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     rng = np.random.default_rng(config.seed)

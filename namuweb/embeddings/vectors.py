@@ -43,7 +43,7 @@ def split_tag(token: str) -> tuple[str, str]:
 
 def _write_atomic(path: Path, write: Callable) -> None:
     """``storage.atomic_write`` into a folder made on demand (exports may name a new one)."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(Path(path).parent)
     storage.atomic_write(path, write)
 
 

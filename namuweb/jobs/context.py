@@ -18,8 +18,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from namuweb import config
-from namuweb.jobs import state
+from namuweb import config, storage
+from namuweb.jobs import leftovers, state
 from namuweb.jobs.progress import Progress
 from namuweb.jobs.state import STOP_FILE, JobBusy, JobError, JobIncomplete
 
@@ -70,16 +70,18 @@ class JobContext:
     It reports "running", heartbeats and the final state, and turns SIGTERM, SIGINT and the stop
     file into :attr:`stop_requested`, which the work loop polls so it can save and leave cleanly.
     ``started`` is when the job's process started (a time budget counts from there); ``show``
-    receives every report (a progress line).  It also works for a run no :func:`~namuweb.jobs.start`
+    receives every report (a progress line); ``partial`` (globs in the folder) is removed when the
+    work fails, before the status says so.  It also works for a run no :func:`~namuweb.jobs.start`
     prepared: it then writes the status itself.
     """
 
     def __init__(self, job_dir, kind: str, *, started: float | None = None,
-                 show: Callable[[Progress], None] | None = None):
+                 show: Callable[[Progress], None] | None = None, partial: tuple[str, ...] = ()):
         self.job_dir = Path(job_dir)
         self.kind = kind
         self.started = time.monotonic() if started is None else started
         self.show = show
+        self.partial = partial
         self.progress = Progress()
         self._first: tuple[float, float] | None = None  # (time, done) of the first report: the rate's base
         self._signalled = False
@@ -94,7 +96,7 @@ class JobContext:
         demo = config.demo_settings()
         self._limit = demo.max_job_seconds
         self._deadline = time.monotonic() + self._limit if demo else None
-        self.job_dir.mkdir(parents=True, exist_ok=True)
+        storage.make_private_dirs(self.job_dir)
         now, pid = time.time(), os.getpid()
         with state.flock(self.job_dir):
             current = state.read_status(self.job_dir)
@@ -184,6 +186,10 @@ class JobContext:
             if not isinstance(exc, JobError):  # a user's problem needs no traceback, a bug does
                 traceback.print_exception(exc_type, exc, tb, file=sys.stderr)
             sys.stderr.flush()
+            try:  # while the status still says "running", so no Resume can start before the clean-up ends
+                leftovers.discard_partial(self.job_dir, self.partial)
+            except OSError as problem:
+                print(f"could not remove the failed job's partial outputs: {problem}", file=sys.stderr, flush=True)
         now = time.time()
         state.write_status(self.job_dir, state=state_, error=error, ended=now, updated=now, progress=self.progress)
         return swallow
@@ -193,5 +199,5 @@ def run_here(kind: JobKind, job_dir: Path, *, started: float | None = None,
              show: Callable[[Progress], None] | None = None) -> str:
     """Run a job in this process (the worker's, or the command line's foreground) and return its
     summary line."""
-    with JobContext(job_dir, kind.name, started=started, show=show) as job:
+    with JobContext(job_dir, kind.name, started=started, show=show, partial=kind.partial) as job:
         return kind.run(Path(job_dir), job)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from namuweb import config, storage
-from namuweb.jobs import state
+from namuweb.jobs import leftovers, state
 from namuweb.jobs.progress import Progress
 from namuweb.jobs.state import LOG_FILE, STATUS_FILE, STOP_FILE, JobBusy, JobError, JobStatus
 
@@ -51,7 +51,7 @@ class JobFolders:
 
     def root_dir(self, home: Path | None = None) -> Path:
         path = (home or config.data_home()) / self.root
-        path.mkdir(parents=True, exist_ok=True)
+        storage.make_private_dirs(path)
         return path
 
     def all(self, home: Path | None = None) -> list[Path]:
@@ -61,7 +61,7 @@ class JobFolders:
 
     def new(self, prefix: str = "", home: Path | None = None, stamp: str | None = None) -> Path:
         folder = self.root_dir(home) / storage.new_name(prefix, stamp=stamp)
-        folder.mkdir()
+        folder.mkdir(mode=config.PRIVATE_DIR)
         return folder
 
     def read(self, job_dir: Path) -> dict:
@@ -80,13 +80,16 @@ class JobKind:
     """One kind of long work, declared beside its domain function.  ``run(job_dir, job)`` does the
     work, reporting through the :class:`~namuweb.jobs.context.JobContext` it is handed, and returns
     one summary line; ``check(job_dir)``, if given, refuses a start before any process is spawned
-    (a deleted corpus, a demo's limits); ``max_active`` caps the jobs of the kind at once."""
+    (a deleted corpus, a demo's limits); ``max_active`` caps the jobs of the kind at once;
+    ``partial`` names (globs inside the job folder) the outputs a failed job removes -- each kind's
+    docstring says what it keeps as the record of the failure (:mod:`~namuweb.jobs.leftovers`)."""
 
     name: str                 # the status's kind and the name of the lock that keeps starts apart
     folders: JobFolders
     run: Callable[[Path, JobContext], str]
     check: Callable[[Path], None] | None = None
     max_active: int | Callable[[], int] = 1
+    partial: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not _NAME.fullmatch(self.name):
@@ -140,7 +143,7 @@ def _check_demo_capacity(demo: config.DemoSettings, owner: str | None) -> None:
 
 def _lock_path(name: str) -> Path:
     directory = config.data_home() / "jobs"
-    directory.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(directory)
     return directory / f"{name}.lock"
 
 
@@ -149,6 +152,7 @@ def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
     return [sys.executable, "-m", "namuweb.jobs.worker", kind.name, str(job_dir), "--run", kind.entry]
 
 
+@leftovers.removed_if_refused  # a first start that is refused leaves no folder behind
 def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_active: int | None = None,
           env: dict | None = None) -> JobStatus:
     """Spawn the worker for the job in ``job_dir`` and return its status: "queued", or already "running".
@@ -185,7 +189,7 @@ def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_ac
                            started=None, updated=None, ended=None, stop_requested=None, error=None,
                            progress=Progress(), owner=owner)
         (job_dir / STOP_FILE).unlink(missing_ok=True)
-        with open(job_dir / LOG_FILE, "ab") as log:
+        with open(job_dir / LOG_FILE, "ab", opener=storage.private_opener) as log:
             stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
             log.write(f"--- {stamp} start: {shlex.join(command)}\n".encode())
             log.flush()

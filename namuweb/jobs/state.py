@@ -106,7 +106,7 @@ def flock(path: Path) -> Iterator[None]:
     this process as well as other processes, and dies with a killed holder.
     """
     flags = os.O_RDONLY if path.is_dir() else os.O_RDWR | os.O_CREAT
-    fd = os.open(path, flags, 0o644)
+    fd = os.open(path, flags, storage.PRIVATE_FILE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -133,7 +133,7 @@ def write_locked(job_dir: Path, changes: dict) -> JobStatus:
 def write_status(job_dir, **changes) -> JobStatus:
     """Merge ``changes`` into the status (field by field) and store it atomically."""
     job_dir = Path(job_dir)
-    job_dir.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(job_dir)
     with flock(job_dir):
         return write_locked(job_dir, changes)
 

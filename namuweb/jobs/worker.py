@@ -20,6 +20,7 @@ if sys.argv[1:2] == ["train"]:
     # worker without it starts sooner and holds less memory (bench/large_corpus.py measures the worker).
     sys.modules.setdefault("pandas", None)
 
+from namuweb.config import keep_files_private
 from namuweb.jobs.context import ProgressPrinter, run_here
 from namuweb.jobs.kinds import JobKind
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_dir")
     parser.add_argument("--run", required=True, help="MODULE:FUNCTION of the kind's domain function")
     args = parser.parse_args(argv)
+    keep_files_private()  # Keras and TensorFlow write files of their own in the job's folder
     faulthandler.enable()  # a crash inside TensorFlow or the JVM leaves the Python stack in the job's log
     kind = _kind(args.kind, args.run)
     printer = ProgressPrinter(sys.stdout)

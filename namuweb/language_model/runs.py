@@ -98,7 +98,7 @@ def create_run(config: TrainConfig, home: Path | None = None, run_dir: Path | No
     jamo = config.tokenization == "jamo"
     vocab = Vocabulary.from_counts(jamo_counts(characters) if jamo else characters, tokenizer="jamo" if jamo else "char")
     check_demo_limits(config, vocab.total)  # before the folder exists: a refused run leaves nothing
-    folder.mkdir(parents=True, exist_ok=True)
+    storage.make_private_dirs(folder)
     run = Run(folder)
     vocab.save(run.vocab_file)
     data = config.to_json() | {"corpus_name": found.name, "created": stamp,

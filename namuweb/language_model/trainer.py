@@ -146,7 +146,7 @@ def save_checkpoint(model, run_dir: Path, step: int, per_epoch: int, seconds: fl
     ``latest.json`` records where in the data the step is (epoch ``step div per_epoch``, batch
     ``step mod per_epoch``) and the seconds trained so far, which a time budget counts on resume."""
     folder = runs.Run(run_dir).checkpoints_dir
-    folder.mkdir(exist_ok=True)
+    folder.mkdir(mode=storage.PRIVATE_DIR, exist_ok=True)
     name = runs.checkpoint_name(step)
     tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp.keras"  # Keras insists on the suffix
     model.save(tmp)
@@ -471,7 +471,13 @@ def recover_checkpoints(run_dir: Path) -> None:
 
 def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     """Train (or resume) a run as a job: on this machine, or as the chief of a multi-worker cluster
-    (``TF_CONFIG``), until its budget is spent or a stop is requested."""
+    (``TF_CONFIG``), until its budget is spent or a stop is requested.
+
+    Refused at its first start (busy, a demo's limits, a deleted corpus), the run folder goes.
+    Failed, it removes the corpus encoded as token ids (as large as the corpus or larger, and made
+    again by a Resume) and a checkpoint cut off in the middle of its save (Keras writes it under a
+    temporary name first); its finished checkpoints stay: each was saved whole, and a Resume
+    continues from the newest.  The config, vocabulary, metrics, samples, status and log stay as the record of why."""
     run = runs.Run(run_dir)
     try:
         run.corpus()  # a deleted corpus: one line, before any training
@@ -494,4 +500,5 @@ def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     return summary(result, run_dir)
 
 
-TRAINING = jobs.JobKind("train", runs.FOLDERS, run_job, check=runs.check_startable, max_active=runs.max_training_jobs)
+TRAINING = jobs.JobKind("train", runs.FOLDERS, run_job, check=runs.check_startable, max_active=runs.max_training_jobs,
+                        partial=(runs.TOKENS_FILE, f"{runs.CHECKPOINTS}/.*.tmp*"))

@@ -49,7 +49,11 @@ def tag_into_library(source: corpus.Corpus, engine: str, output: Path, *, should
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus."""
+    """Tag (or go on tagging) the job's corpus; a finished output becomes a library corpus.
+
+    Refused at its first start, the job folder goes.  Failed (an engine that gave up, a damaged
+    source), it removes the partial tagged text and its resume sidecar, so a Resume tags from the
+    start; ``job.json``, the status and the log stay as the record of why."""
     from namuweb.morphemes import morph
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
@@ -71,4 +75,4 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}"
 
 
-TAGGING = jobs.JobKind("tag", FOLDERS, run)
+TAGGING = jobs.JobKind("tag", FOLDERS, run, partial=(OUTPUT, OUTPUT + ".progress"))

@@ -137,7 +137,7 @@ class Vocabulary:
 
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        storage.make_private_dirs(path.parent)
         return storage.atomic_write(path, json.dumps(self.to_json(), ensure_ascii=False))
 
     @classmethod
