@@ -4,7 +4,7 @@ import secrets
 
 import streamlit as st
 
-from namuweb.language_model import charlm, generate, runs, trainer
+from namuweb.language_model import charlm, generate, runs, sampling, trainer
 
 from namuweb import charts, jobs
 
@@ -52,9 +52,12 @@ if not usable:
 run = model_picker("Model", usable)
 floor_notice(run, key="generate")
 try:
-    generator = generate.load_generator(run.path)
+    generator = sampling.Model(run.path)  # the network runs in a sampler process, never in the server's
 except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
     st.error(f"This model cannot generate: {literal(problem)}", icon=":material/error:")
+    st.stop()
+except sampling.GenerationError as problem:
+    st.error(f"The model could not be loaded: {literal(problem)}", icon=":material/error:")
     st.stop()
 
 if "start_text" not in st.session_state:
@@ -98,27 +101,34 @@ if not start.strip():
 
 if st.button("Generate", type="primary", icon=":material/edit_note:"):
     seed = int(seed) if fixed_seed else secrets.randbelow(2**31)  # a fresh text on every press, reproducible
-    columns = st.columns(len(temperatures))
-    boxes = [(col.empty(), col.empty()) for col in columns]
-    for samples in generator.stream(start, length, temperatures, seed=int(seed), top_k=int(top_k), top_p=top_p):
-        for (text_box, jamo_box), sample, t in zip(boxes, samples, temperatures):
-            text_box.markdown(f"**temperature {t:g}**\n\n{sample.text}▌")
+    boxes = [(col.empty(), col.empty()) for col in st.columns(len(temperatures))]
+
+    def show_growing(samples: list[tuple[str, str]]) -> None:
+        for (text_box, jamo_box), (text, jamo), t in zip(boxes, samples, temperatures):
+            with text_box.container():
+                st.markdown(f"**temperature {t:g}**")
+                st.text(text + "▌")
             if show_jamo:
-                jamo_box.caption(sample.stream[-400:])
-    for (text_box, jamo_box), _ in zip(boxes, samples):
+                jamo_box.caption(literal(jamo))
+    try:
+        samples = generator.stream(start, length, temperatures, seed=seed, top_k=int(top_k), top_p=top_p,
+                                   on_update=show_growing)
+        st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples, "seed": seed}
+    except sampling.GenerationError as problem:
+        st.error(f"No text this time: {literal(problem)}", icon=":material/error:")
+    for text_box, jamo_box in boxes:
         text_box.empty()
         jamo_box.empty()
-    st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples, "seed": seed}
 
 result = st.session_state.get("generated")
 if result and result["run"] == run.id:
     columns = st.columns(len(result["temperatures"]))
     for col, sample, t in zip(columns, result["samples"], result["temperatures"]):
         col.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
-        col.code(sample.text, language=None, wrap_lines=True)
+        col.text(sample.text)
         if show_jamo:
             col.caption("jamo stream")
-            col.code(sample.stream, language=None, wrap_lines=True)
+            col.text(sample.stream)
     st.caption(f"Seed {result['seed']}: turn on **Fixed seed** under More options and enter it to get this text "
                "again.")
     st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
@@ -130,7 +140,11 @@ writing = st.session_state.get("writing")
 if not writing or writing["run"] != run.id or writing["start"] != start:
     writing = st.session_state.writing = {"run": run.id, "start": start, "tokens": []}
 picked = writing["tokens"]
-table = generator.next_token_table(start, temperature, int(top_k), top_p, after=picked)
+try:
+    table = generator.next_token_table(start, temperature, int(top_k), top_p, after=picked)
+except sampling.GenerationError as problem:
+    st.error(f"The next-token odds did not come: {literal(problem)}", icon=":material/error:")
+    st.stop()
 event = st.altair_chart(charts.next_token_chart(table, pickable=True), on_select="rerun", width="stretch",
                         key=f"next-token-{run.id}-{len(picked)}")  # a new key per token: each click counts once
 chosen = (event.selection.get("pick") or [{}])[0].get("token") if event and event.selection else None
@@ -140,7 +154,7 @@ if chosen is not None:
 st.caption("The model's ten most likely next tokens at temperature 1 (grey) and at your temperature (green): low "
            "temperatures sharpen the favourite, high ones flatten the odds. Click a column to write that token "
            "and see what the model expects next.")
-st.code(generator.written(start, picked) + "▌", language=None, wrap_lines=True)
+st.text(generator.written(start, picked) + "▌")
 if picked:  # every click shows, also a token that changes no letter yet (a ᴥ that closes nothing)
     st.caption(literal("Picked: " + " ".join(charts.token_label(t) for t in picked[-40:])
                        + (f" (and {len(picked) - 40} before)" if len(picked) > 40 else "")))

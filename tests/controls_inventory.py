@@ -128,6 +128,14 @@ CONTROLS = {  # control → the tests that change it and check what it did
     'embeddings.py: file_uploader Analogies (questions-words.txt format)': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
     ],
+    'embeddings.py: button Evaluate word pairs': [
+        'test_pages.py::test_embeddings_page_evaluates_like_gensim',
+        'test_evaluation_page.py::test_evaluate_word_pairs_names_the_pairs_out_of_vocabulary',
+    ],
+    'embeddings.py: button Evaluate analogies': [
+        'test_pages.py::test_embeddings_page_evaluates_like_gensim',
+        'test_evaluation_page.py::test_evaluate_analogies_shows_sections_names_what_was_skipped_and_serves_the_next_visitor_from_the_cache',
+    ],
     'embeddings.py: download_button vectors.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
     'embeddings.py: download_button metadata.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
     'embeddings.py: download_button word2vec text': ['test_controls.py::test_embeddings_explorer_and_export'],

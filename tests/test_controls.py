@@ -357,7 +357,7 @@ def test_generate_every_option_reaches_the_text_and_its_download(tiny_trained_ru
     shown = [m.value for m in at.markdown if m.value.startswith("**temperature")]
     assert shown == [f"**temperature {t:g}** · 30 new characters" for t in temperatures]
     assert [(s.text, s.stream) for s in at.session_state["generated"]["samples"]] == [(s.text, s.stream) for s in samples]
-    assert [c.value for c in at.code][:4] == [samples[0].text.rstrip("\n"), samples[0].stream.rstrip("\n"),
+    assert [c.value for c in at.text][:4] == [samples[0].text.rstrip("\n"), samples[0].stream.rstrip("\n"),
                                               samples[1].text.rstrip("\n"), samples[1].stream.rstrip("\n")]
     name, data = downloads(at, "Download text")
     assert name == f"namuweb-{tiny_trained_run.name}.txt"
@@ -374,9 +374,9 @@ def test_generate_model_picker_and_clear(tiny_trained_run):
     assert not at.exception and at.session_state["generated"]["run"] == other
     at.session_state["writing"] = {"run": other, "start": "한국에서는", "tokens": list("ㄴㅏᴥ")}
     at.run()
-    assert at.code[-1].value == "한국에서는나▌"
+    assert at.text[-1].value == "한국에서는나▌"
     button(at, "Clear").click().run()
-    assert at.session_state["writing"]["tokens"] == [] and at.code[-1].value == "한국에서는▌"
+    assert at.session_state["writing"]["tokens"] == [] and at.text[-1].value == "한국에서는▌"
     assert button(at, "Clear").disabled and button(at, "Undo").disabled
 
 

@@ -287,7 +287,7 @@ def test_generate_page_stays_open_in_demo_mode(demo):
     assert not at.exception and notice_shown(at)
     button(at, "Generate").click().run()
     assert not at.exception
-    assert at.code[0].value.startswith("한국에서는") and len(at.code[0].value) > len("한국에서는")
+    assert at.text[0].value.startswith("한국에서는") and len(at.text[0].value) > len("한국에서는")
 
 
 def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, isolated_home):

@@ -245,7 +245,7 @@ def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(
     assert runs.run_info(tiny_trained_run).name in at.selectbox[0].format_func(at.selectbox[0].value)
     button(at, "Generate").click().run()
     assert not at.exception
-    output, written = at.code  # the sample, then the text written by clicking the chart
+    output, written = at.text  # the sample, then the text written by clicking the chart
     assert written.value == "한국에서는▌"
     expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=shown_seed(at))[0].text
     assert output.value == expected
@@ -270,13 +270,13 @@ def test_generate_page_draws_a_fresh_seed_each_press_and_a_fixed_seed_repeats_a_
     for _ in range(2):
         button(at, "Generate").click().run()
         seeds.append(shown_seed(at))
-        texts.append(at.code[0].value)
+        texts.append(at.text[0].value)
     assert seeds[0] != seeds[1] and texts[0] != texts[1]
     next(t for t in at.toggle if t.label == "Fixed seed").set_value(True).run()
     at.number_input(key="seed").set_value(seeds[0]).run()
     for _ in range(2):
         button(at, "Generate").click().run()
-        assert (shown_seed(at), at.code[0].value) == (seeds[0], texts[0])
+        assert (shown_seed(at), at.text[0].value) == (seeds[0], texts[0])
 
 
 def test_generate_and_inspect_open_on_the_best_run_not_the_newest(tiny_trained_run):
@@ -337,13 +337,13 @@ def test_generate_page_writes_the_picked_tokens_and_undoes_them(tiny_trained_run
     at.session_state["writing"] = {"run": tiny_trained_run.name, "start": "한국에서는", "tokens": list("ㄴㅏᴥㅁ")}
     at.run()
     assert not at.exception
-    assert at.code[-1].value == "한국에서는나ㅁ▌"
+    assert at.text[-1].value == "한국에서는나ㅁ▌"
     after = generator.next_token_table("한국에서는", 0.8, after=list("ㄴㅏᴥㅁ"))
     assert next_token_rows(at) == [row["token"] for row in after]
     button(at, "Undo").click().run()
-    assert at.code[-1].value == "한국에서는나▌"
+    assert at.text[-1].value == "한국에서는나▌"
     button(at, "Use as start text").click().run()
-    assert at.text_input[0].value == "한국에서는나" and at.code[-1].value == "한국에서는나▌"
+    assert at.text_input[0].value == "한국에서는나" and at.text[-1].value == "한국에서는나▌"
     assert at.session_state["writing"]["tokens"] == []  # a new start text: writing begins anew
 
 
@@ -352,7 +352,7 @@ def test_generate_page_names_unknown_start_characters(tiny_trained_run):
     at.text_input[0].input("😀한국").run()
     assert any("😀" in w.value and "skipped" in w.value for w in at.warning)
     button(at, "Generate").click().run()
-    assert at.code[0].value.startswith("한국")
+    assert at.text[0].value.startswith("한국")
 
 
 def html_bodies(at: AppTest) -> list[str]:

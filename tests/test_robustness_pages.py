@@ -138,7 +138,7 @@ def test_generate_page_names_a_start_text_it_cannot_use_and_still_generates(run_
     assert all(f"`{c}`" in warning for c in set(start))
     next(b for b in at.button if b.label == "Generate").click().run()
     sample = at.session_state["generated"]["samples"][0]  # st.code shows it without edge whitespace
-    assert not at.exception and len(sample.continuation) == 200 and at.code[0].value == sample.text.strip()
+    assert not at.exception and len(sample.continuation) == 200 and at.text[0].value == sample.text.strip()
 
 
 def test_generate_page_refuses_a_vocabulary_of_another_model(run_copy):
@@ -263,7 +263,7 @@ def test_a_read_only_data_directory_with_data_still_explores_and_generates(monke
     assert at.selectbox[0].value == run_dir.name
     next(b for b in at.button if b.label == "Generate").click().run()
     assert not at.exception and not at.error
-    assert at.code and at.code[0].value.startswith("한국에서는"), "generation needs no writes"
+    assert at.text and at.text[0].value.startswith("한국에서는"), "generation needs no writes"
 
 
 # --- table rows: AppTest selects one through the table's session state ------------------------------

@@ -1,0 +1,88 @@
+"""The Generate page's model, asked in a worker process: sampling is CPU work in Python, and in the
+server's own process it held every other visitor's page for as long as it ran.
+
+:class:`Model` keeps the run's vocabulary here (preparing a start text, recomposing picked tokens:
+quick) and asks a pool of sampler processes (:mod:`namuweb.language_model.sampling_worker`, niced,
+one per core at most) for everything that runs the network.  Each question has a time limit
+(``NAMUWEB_GENERATION_TIMEOUT_S``); a worker that overstays it is replaced.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Callable, Sequence
+
+from namuweb import workers
+from namuweb.language_model import runs
+from namuweb.language_model.generate import CheckpointError, Sample, StartTextError, prepare_start
+from namuweb.text.vocab import Vocabulary, detokenize
+
+TIME_LIMIT_ENV = "NAMUWEB_GENERATION_TIMEOUT_S"
+DEFAULT_TIME_LIMIT_S = 60.0
+POOL = workers.Pool("namuweb.language_model.sampling_worker", size=max(1, min(4, os.cpu_count() or 1)),
+                    env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+# What the worker raised, raised again here as itself: the page tells a damaged model from a bad start text.
+_ERRORS = {"RunError": runs.RunError, "CheckpointError": CheckpointError, "StartTextError": StartTextError}
+
+
+class GenerationError(RuntimeError):
+    """Generation gave no text (a time-out, a worker that died); one line for the visitor."""
+
+
+def time_limit() -> float:
+    """Seconds one question to the model may take (``NAMUWEB_GENERATION_TIMEOUT_S``, default 60)."""
+    try:
+        seconds = float(os.environ.get(TIME_LIMIT_ENV, "") or DEFAULT_TIME_LIMIT_S)
+    except ValueError:
+        raise ValueError(f"{TIME_LIMIT_ENV} must be a number of seconds") from None
+    return seconds if seconds > 0 else DEFAULT_TIME_LIMIT_S
+
+
+@functools.lru_cache(maxsize=16)
+def _vocab(run_dir: str, checkpoint: str) -> Vocabulary:
+    try:
+        return runs.Run(run_dir).vocab()
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"run {Path(run_dir).name}: its vocab.json is missing or damaged ({error})") from None
+
+
+class Model:
+    """A run's latest checkpoint, ready to write: opening it loads and checks it in a worker."""
+
+    def __init__(self, run_dir):
+        self.run_dir = str(Path(run_dir).resolve())
+        latest = runs.Run(self.run_dir).latest_checkpoint()
+        if latest is None:
+            raise runs.RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
+        self.vocab = _vocab(self.run_dir, latest["file"])
+        self._ask({"op": "open"}, "Loading the model")
+
+    def _ask(self, header: dict, what: str, progress: Callable | None = None) -> dict:
+        try:
+            answer = POOL.ask(dict(header, run=self.run_dir), time_limit_s=time_limit(), progress=progress, what=what)
+        except workers.WorkerFailed as problem:
+            raise GenerationError(str(problem)) from None
+        if "error" in answer:
+            error = _ERRORS.get(answer.get("kind"), GenerationError)
+            raise error(answer["error"].split(": ", 1)[-1] if error is not GenerationError else answer["error"])
+        return answer
+
+    def stream(self, start: str, length: int, temperatures: list[float], *, seed: int, top_k: int = 0,
+               top_p: float = 1.0, on_update: Callable[[list[tuple[str, str]]], None] | None = None) -> list[Sample]:
+        """``len(temperatures)`` samples of ``length`` new characters; ``on_update`` hears each sample's
+        (text, last jamo) a few times a second while they grow, on the calling thread."""
+        answer = self._ask({"op": "stream", "start": start, "length": length, "temperatures": temperatures,
+                            "seed": seed, "top_k": top_k, "top_p": top_p}, "Generating", on_update)
+        return [Sample(start=answer["start"], tokens=tokens, tokenizer=self.vocab.tokenizer)
+                for tokens in answer["samples"]]
+
+    def next_token_table(self, start: str, temperature: float, top_k: int = 0, top_p: float = 1.0,
+                         after: Sequence[str] = ()) -> list[dict]:
+        return self._ask({"op": "next_tokens", "start": start, "temperature": temperature, "top_k": top_k,
+                          "top_p": top_p, "after": list(after)}, "Reading the next-token odds")["table"]
+
+    def written(self, start: str, after: Sequence[str]) -> str:
+        """The text of ``start`` followed by tokens picked one at a time (jamo recomposed as they close)."""
+        return prepare_start(start, self.vocab).text + detokenize("".join(after), self.vocab.tokenizer)
