@@ -348,14 +348,20 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_tag(args: argparse.Namespace) -> int:
-    from namuweb.morphemes import morph
+    """Tags in a worker process, as the Tagger page does, so an engine that runs away on the text (Kkma on a
+    long run of one syllable) is stopped after the engines' time limit instead of holding the command."""
+    from namuweb.morphemes import morph, taggers
     if not args.text.strip():
         raise UserError("give some Korean text to tag, e.g. python -m namuweb tag \"나무위키 말뭉치를 만들어보자\"")
     options = {"norm": args.norm, "stem": args.stem} if args.engine == "okt" else {}
     try:
-        print(morph.tutorial_line(args.text, args.engine, **options))
+        tokens = taggers.pos_chunked(args.text, args.engine, chunk_chars=taggers.page_chunk_chars(), **options)
+    except taggers.EngineGaveUp as error:
+        raise UserError(f"{error} The limit is {taggers.time_limit(args.engine):g} s a request "
+                        "(NAMUWEB_TAGGER_TIMEOUT_S).") from None
     except morph.EngineUnavailable as error:
         raise UserError(str(error)) from None
+    print(" ".join(morph.flat(tokens)))
     return 0
 
 

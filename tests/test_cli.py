@@ -148,3 +148,19 @@ def test_module_entry_point_runs_without_traceback(isolated_home):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr and done.stderr.startswith("namuweb vocab: error:")
+
+
+@pytest.mark.engines
+def test_tag_stops_an_engine_that_runs_away_after_the_engines_time_limit_and_says_which(isolated_home):
+    """Kkma on 300 of one syllable answered nothing for minutes on the command line; the pages stop it after
+    NAMUWEB_TAGGER_TIMEOUT_S. The command now tags in the pages' kind of worker, under the same limit."""
+    import os
+    env = dict(os.environ, NAMUWEB_TAGGER_TIMEOUT_S="2")
+    done = subprocess.run([sys.executable, "-m", "namuweb", "tag", "하" * 300, "--engine", "kkma"], env=env,
+                          capture_output=True, text=True, timeout=240)  # Kkma's start on a loaded machine
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert lines[0].startswith("namuweb tag: error: Kkma gave up: no answer within 2 s"), lines[0]
+    assert "NAMUWEB_TAGGER_TIMEOUT_S" in lines[0] and "another engine" in lines[0], lines[0]
+    assert done.stdout == ""

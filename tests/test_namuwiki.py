@@ -247,3 +247,108 @@ def test_a_deeply_nested_json_line_is_a_clear_error(tmp_path):
     dump.write_text('{"title": "a", "text": "b"}\n' + "[" * 100_000 + "]" * 100_000 + "\n")
     with pytest.raises(DumpError, match="nested deeper"):
         list(iter_documents(dump, "jsonl"))
+
+
+# --- records over the limit, refused while they are read ------------------------------------
+
+_PEAK_OF_CHILD = textwrap.dedent("""
+    # Runs the command given and prints its peak RSS in kB. The measuring process is small, so its own
+    # peak, which Linux carries into a forked child's ru_maxrss across exec, does not cloud the figure.
+    import resource, subprocess, sys
+    done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+    sys.stderr.write(done.stderr)
+    print(done.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+""")
+
+_HUGE_RECORD = textwrap.dedent("""
+    # Writes a gzipped dump whose second record holds one string of HUGE bytes (a few hundred kB packed).
+    import gzip, io, json, sys
+    fmt, target, huge = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    small = {"namespace": "0", "title": "짧은 문서", "text": "나무위키 문서의 본문입니다. " * 20}
+    with gzip.open(target, "wb", compresslevel=1) as out:
+        if fmt == "parquet":
+            import pyarrow as pa, pyarrow.parquet as pq
+            table = pa.table({k: [small[k], v] for k, v in {"namespace": "0", "title": "긴 문서",
+                                                            "text": "가" * (huge // 3)}.items()})
+            buffer = io.BytesIO()
+            pq.write_table(table, buffer, use_dictionary=False, compression="zstd")  # quick to write
+            out.write(buffer.getvalue())
+        else:
+            head, tail = b'{"namespace": "0", "title": "\\xea\\xb8\\xb4", "text": "', b'"}'
+            first = json.dumps(small, ensure_ascii=False).encode()
+            out.write(b"[" + first + b",\\n" + head if fmt == "json" else first + b"\\n" + head)
+            block = "가".encode() * (1 << 20)
+            for _ in range(huge // len(block)):
+                out.write(block)
+            out.write(tail + (b"]" if fmt == "json" else b"\\n"))
+""")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_record_of_hundreds_of_megabytes_is_refused_while_read_in_bounded_memory(tmp_path, isolated_home, fmt,
+                                                                                    figure):
+    """A record far over the limit (one string of 200 MB) in a dump of a few hundred kB of gzip, imported the way
+    the command line and the Corpora page import it (unpacked, then read): refused with the limit and where
+    it is, and the whole import stays under 300 MB. Reading a line whole, letting yajl hold a whole string
+    or pyarrow unpack a whole page first held the record once or twice over."""
+    dump = tmp_path / f"huge.{fmt}.gz"
+    subprocess.run([sys.executable, "-c", _HUGE_RECORD, fmt, str(dump), str(200 * 2**20)], check=True, timeout=120)
+    assert dump.stat().st_size < 20 * 2**20
+    done = subprocess.run([sys.executable, "-c", _PEAK_OF_CHILD, sys.executable, "-m", "namuweb", "corpora", "add",
+                           str(dump)], cwd=REPO, capture_output=True, text=True, timeout=300)
+    code, peak_kb = map(int, done.stdout.split())
+    figure(f"a {fmt} dump with a 200 MB record: refused at a peak RSS of {peak_kb / 1024:.0f} MB")
+    assert peak_kb < 300 * 1024, f"peak RSS {peak_kb / 1024:.0f} MB"
+    assert code == 2, done.stderr
+    from namuweb.corpora.namuwiki import MAX_RECORD_BYTES
+    message = done.stderr.strip().splitlines()[-1]
+    assert f"{MAX_RECORD_BYTES:,} bytes" in message and "near byte" in message, message
+    if fmt == "jsonl":
+        assert "line 2 " in message, message
+
+
+def test_a_line_at_the_byte_limit_is_read_and_one_byte_more_is_refused(tmp_path, monkeypatch):
+    from namuweb.corpora import namuwiki
+    monkeypatch.setattr(namuwiki, "MAX_RECORD_BYTES", 100)
+    record = '{"title": "a", "text": "' + "x" * (100 - len('{"title": "a", "text": ""}')) + '"}'
+    assert len(record) == 100
+    dump = tmp_path / "edge.jsonl"
+    dump.write_text(f"{record}\n{record}")
+    assert [r["title"] for r in iter_documents(dump)] == ["a", "a"]
+    dump.write_text(f"{record}\n{record.replace('x', 'xx', 1)}\n")
+    with pytest.raises(DumpError, match="line 2 is longer than 100 bytes") as caught:
+        list(iter_documents(dump))
+    assert caught.value.offset == 101
+
+
+def test_an_array_element_over_the_byte_limit_is_refused_before_it_is_read_to_its_end(tmp_path, monkeypatch):
+    """Where each element begins is known to within one read (64 kB), so the limit is checked at that grain."""
+    from namuweb.corpora import namuwiki
+    monkeypatch.setattr(namuwiki, "MAX_RECORD_BYTES", 1_000_000)
+    dump = tmp_path / "edge.json"
+    dump.write_text(json.dumps([{"title": "a", "text": "x" * 900_000}, {"title": "b", "text": "y" * 3_000_000}]))
+    positions = []
+    records = iter_documents(dump, progress_bytes=positions.append)
+    assert next(records)["title"] == "a"
+    with pytest.raises(DumpError, match="record 2 is longer than 1,000,000 bytes"):
+        next(records)
+    assert max(positions) < 900_000 + 1_000_000 + 200_000  # not the 3.9 MB to the record's end
+
+
+def test_parquet_page_sizes_are_read_from_the_page_headers(tmp_path):
+    """The page walk that refuses an oversized page before pyarrow unpacks it reads every page header of a
+    column chunk (statistics included) and lands exactly on the chunk's end."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from namuweb.corpora import namuwiki
+    texts = [f"문서 {i} " * 20 for i in range(2000)]
+    texts[1234] = "긴" * 50_000  # 150,000 bytes: a page of its own
+    path = tmp_path / "pages.parquet"
+    pq.write_table(pa.table({"title": [str(i) for i in range(2000)], "text": texts}), path, data_page_size=20_000,
+                   write_batch_size=50,
+                   use_dictionary=False, compression="snappy")
+    column = pq.ParquetFile(path).metadata.row_group(0).column(1)
+    with path.open("rb") as f:
+        largest, offset = namuwiki._largest_page(f, column)
+    assert 150_000 <= largest < 150_000 + 20_000 + 50 * 200  # the long text, and what a page held before it
+    assert column.data_page_offset < offset < column.data_page_offset + column.total_compressed_size

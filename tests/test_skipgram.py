@@ -333,6 +333,40 @@ def test_a_word2vec_header_that_cannot_fit_the_file_is_refused_before_any_alloca
     assert peak < 5_000_000, f"{peak:,} bytes allocated for a refused header"
 
 
+def test_a_binary_word2vec_file_is_read_without_holding_the_file_next_to_its_vectors(tmp_path):
+    """Reading the body whole held the file twice over (its bytes and the vectors made of them)."""
+    import tracemalloc
+    words = [f"단어{i}" for i in range(40_000)]
+    rng = np.random.default_rng(0)
+    written = vectors.Embeddings(words, list(range(40_000, 0, -1)), rng.normal(size=(40_000, 200)).astype(np.float32))
+    path = tmp_path / "big.bin"
+    written.to_word2vec_binary(path)
+    tracemalloc.start()
+    back = vectors.read_word2vec(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert back.words == words and np.array_equal(back.vectors, written.vectors)
+    assert peak < back.vectors.nbytes + 8_000_000, f"{peak:,} bytes for {back.vectors.nbytes:,} bytes of vectors"
+
+
+def test_a_word2vec_file_with_one_endless_line_is_refused_without_reading_it_whole(tmp_path):
+    """A file of 30 MB with no line break after its header: neither the text reader (one line at a time)
+    nor the binary one (one word at a time) may hold it."""
+    import tracemalloc
+    path = tmp_path / "endless.txt"
+    with path.open("wb") as f:
+        f.write(b"2 4\n")
+        for _ in range(30):
+            f.write(b"x" * (1 << 20))
+    tracemalloc.start()
+    with pytest.raises(ValueError) as refused:
+        vectors.read_word2vec(path)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 5_000_000, f"{peak:,} bytes held to refuse it"
+    assert f"word 1 is longer than {vectors.MAX_WORD_BYTES:,} bytes" in str(refused.value)
+
+
 def test_querying_saved_vectors_needs_neither_the_trainer_nor_tensorflow(tmp_path):
     """Browsing embeddings (the page, ``neighbors``) goes through namuweb.embeddings.vectors alone."""
     embeddings = vectors.Embeddings(["국민/Noun", "나라/Noun", "사람/Noun"], [3, 2, 1],

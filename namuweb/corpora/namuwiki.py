@@ -124,12 +124,18 @@ def _ijson_backend():
 
 
 class _PositionReader:
-    """A file wrapper for ijson that reports how far into the file it has read.
+    """A file wrapper for ijson that reports how far into the file it has read, and that refuses a
+    record longer than :data:`MAX_RECORD_BYTES` before reading past it.
 
     yajl, under ijson's fast backend, scans a token that spans several reads again from its start
     on every read, so one long string cost time in the square of its length. While no event has come since the last read the parser is inside one token,
     and each read doubles, which keeps the parse linear; after an event reads are small again, so
-    an error's offset stays precise to one read."""
+    an error's offset stays precise to one read.
+
+    yajl also holds a token that spans reads whole until it ends, so a string of a gigabyte used to
+    sit in memory (twice, with the Python string made of it) before any size check saw it. The
+    iterator marks where each record begins (``record_started``); a read never goes more than one
+    byte past that record's allowance, and the read that would is refused instead."""
 
     def __init__(self, f, progress_bytes):
         self._f = f
@@ -137,11 +143,23 @@ class _PositionReader:
         self.position = f.tell()
         self.event_seen = True
         self._size = _READ_CHUNK
+        self.record_start: int | None = None  # where the record being read began (None: outside any)
+        self.record_number = 0  # its place in the array, from 1
+
+    def record_started(self, number: int) -> None:
+        self.record_start, self.record_number = self.position, number
 
     def read(self, size: int = -1) -> bytes:
         if size is not None and size > 0:  # ijson reads 0 bytes first, to see whether the file is binary
             self._size = size if self.event_seen else min(max(self._size, size) * 2, _LONG_TOKEN_READ)
             size, self.event_seen = self._size, False
+            if self.record_start is not None:
+                allowed = self.record_start + MAX_RECORD_BYTES + 1 - self.position
+                if allowed <= 0:
+                    raise DumpError(f"malformed dump near byte {self.record_start}: record {self.record_number} is "
+                                    f"longer than {MAX_RECORD_BYTES:,} bytes, far beyond any Namuwiki article "
+                                    "(refused without reading the rest of it)", self.record_start)
+                size = min(size, allowed)
         data = self._f.read(size)
         self.position += len(data)
         if self._progress is not None:
@@ -157,7 +175,13 @@ def _open_skipping_bom(path: Path):
 
 
 MAX_JSON_DEPTH = 64  # a Namuwiki record nests 3 levels; ijson's own builder is quadratic in depth
-MAX_DOCUMENT_CHARS = 16_000_000  # characters of text in one record (namu-mark, title, …): far above any real article
+MAX_DOCUMENT_CHARS = 8_000_000  # characters of text in one record (namu-mark, title, …): far above any real article, and
+# low enough that converting the longest allowed one (four bytes a character in the worst case) fits the
+# import's memory bound
+# Bytes of one record as the file holds it (a JSON line, an element of the array, a Parquet page):
+# a character takes up to four bytes of UTF-8, so every record within MAX_DOCUMENT_CHARS of
+# unescaped text fits.  A longer one is refused while it is read, and never held whole.
+MAX_RECORD_BYTES = 4 * MAX_DOCUMENT_CHARS
 
 
 def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
@@ -181,6 +205,7 @@ def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
                     if depth == 1:
                         if event != "start_array":
                             raise DumpError("malformed dump: a JSON dump is an array of records", 0)
+                        reader.record_started(index + 1)
                         continue
                     container = {} if event == "start_map" else []
                     if stack:
@@ -200,6 +225,7 @@ def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
                         raise DumpError(f"malformed dump near byte {reader.position}: item {index} is not a JSON "
                                         "object", reader.position)
                     index, size = index + 1, 0
+                    reader.record_started(index + 1)  # from here on, the bytes count towards the next record
                     yield done
                     continue
                 if depth == 1:
@@ -208,9 +234,7 @@ def _iter_json_array(path: Path, progress_bytes) -> Iterator[dict]:
                 if isinstance(value, str):
                     size += len(value)
                     if size > MAX_DOCUMENT_CHARS:
-                        raise DumpError(f"malformed dump near byte {reader.position}: record {index + 1} is larger "
-                                        f"than {MAX_DOCUMENT_CHARS:,} characters, far beyond any Namuwiki article",
-                                        reader.position)
+                        raise _too_many_characters(reader.position, f"record {index + 1}")
                 if event == "map_key":
                     keys[-1] = value
                 else:
@@ -230,18 +254,49 @@ def _add(stack: list, keys: list, value) -> None:
         container.append(value)
 
 
+def _too_many_characters(offset: int, record: str) -> DumpError:
+    return DumpError(f"malformed dump near byte {offset}: {record} is larger than {MAX_DOCUMENT_CHARS:,} "
+                     "characters, far beyond any Namuwiki article", offset)
+
+
+def _characters(record) -> int:
+    """The characters of every string in a parsed record, keys included (no recursion: a record may nest deep)."""
+    total, pending = 0, [record]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += sum(len(key) for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return total
+
+
+def _bounded_line(f, limit: int, number: int, position: int) -> bytes:
+    """The next line of a binary file (``b""`` at its end); a line of more than ``limit`` bytes is a
+    ``DumpError`` once ``limit`` bytes of it have been read, so no more than that is ever held."""
+    line = f.readline(limit + 1)
+    if len(line) > limit and not line.endswith(b"\n"):
+        raise DumpError(f"malformed dump near byte {position}: line {number:,} is longer than {limit:,} bytes, "
+                        "far beyond any Namuwiki record (refused without reading the rest of it)", position)
+    return line
+
+
 def _iter_json_lines(path: Path, progress_bytes) -> Iterator[dict]:
     with _open_skipping_bom(path) as f:
-        position = f.tell()
-        for line in f:
-            start, position = position, position + len(line)
+        number, position = 0, f.tell()
+        while True:
+            number, start = number + 1, position
+            line = _bounded_line(f, MAX_RECORD_BYTES, number, start)
+            if not line:
+                return
+            position += len(line)
             if progress_bytes is not None:
                 progress_bytes(position)
             if not line.strip():
                 continue
-            if len(line) > 4 * MAX_DOCUMENT_CHARS:
-                raise DumpError(f"malformed dump near byte {start}: a line of {len(line):,} bytes is larger than "
-                                "any Namuwiki record", start)
             try:
                 item = json.loads(line)
             except ValueError as e:  # JSONDecodeError and UnicodeDecodeError
@@ -250,13 +305,148 @@ def _iter_json_lines(path: Path, progress_bytes) -> Iterator[dict]:
             except RecursionError:
                 raise DumpError(f"malformed dump near byte {start}: nested deeper than any Namuwiki record",
                                 start) from None
+            line = b""  # while the record is converted, only the record is held
             if not isinstance(item, dict):
                 raise DumpError(f"malformed dump near byte {start}: line is not a JSON object", start)
+            if _characters(item) > MAX_DOCUMENT_CHARS:
+                raise _too_many_characters(start, f"line {number:,}")
             yield item
+            item = None
+
+
+class _ThriftReader:
+    """Just enough of Thrift's compact protocol to walk a Parquet page header and skip what it does not need."""
+
+    def __init__(self, data: bytes):
+        self.data, self.at = data, 0
+
+    def byte(self) -> int:
+        if self.at >= len(self.data):
+            raise EOFError
+        self.at += 1
+        return self.data[self.at - 1]
+
+    def varint(self) -> int:
+        value = shift = 0
+        while True:
+            b = self.byte()
+            value |= (b & 0x7F) << shift
+            if not b & 0x80:
+                return value
+            shift += 7
+            if shift > 63:
+                raise ValueError("varint too long")
+
+    def zigzag(self) -> int:
+        n = self.varint()
+        return (n >> 1) ^ -(n & 1)
+
+    def struct(self, depth: int = 0) -> dict[int, int]:
+        """The struct's integer fields by id (what a page header's sizes are); everything else skipped."""
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError("nested too deep")
+        fields, field_id = {}, 0
+        while True:
+            head = self.byte()
+            kind = head & 0x0F
+            if kind == 0:
+                return fields
+            field_id = field_id + (head >> 4) if head >> 4 else self.zigzag()
+            if kind in (4, 5, 6):
+                fields[field_id] = self.zigzag()
+            else:
+                self.skip(kind, depth)
+
+    def skip(self, kind: int, depth: int) -> None:
+        if kind in (1, 2):  # a boolean field carries its value in its type
+            return
+        if kind == 3:
+            self.byte()
+        elif kind in (4, 5, 6):
+            self.varint()
+        elif kind == 7:
+            self.at += 8
+        elif kind == 8:
+            length = self.varint()  # read before ``at`` is: the length's own bytes move it
+            self.at += length
+        elif kind in (9, 10):
+            head = self.byte()
+            count = head >> 4 if head >> 4 != 15 else self.varint()
+            for _ in range(count):
+                self.skip(head & 0x0F if head & 0x0F not in (1, 2) else 3, depth + 1)
+        elif kind == 11:
+            count = self.varint()
+            if count:
+                types = self.byte()
+                for _ in range(count):
+                    self.skip(types >> 4, depth + 1)
+                    self.skip(types & 0x0F, depth + 1)
+        elif kind == 12:
+            self.struct(depth + 1)
+        else:
+            raise ValueError(f"unknown Thrift type {kind}")
+        if self.at > len(self.data):
+            raise EOFError
+
+
+_PAGE_HEADER_READ = 64 * 1024
+_MAX_PAGE_HEADER = 1 << 20  # a header with statistics is a few hundred bytes; writers cap statistics at kilobytes
+
+
+def _largest_page(f, column) -> tuple[int, int]:
+    """``(unpacked bytes, offset)`` of the largest page of a column chunk, from the page headers alone.
+
+    pyarrow streams a column chunk a page at a time, so memory follows its largest page; but one page
+    holds at least one whole value, and a single string of a gigabyte (which compresses to a few
+    megabytes) would be unpacked whole before any check saw it. The headers say each page's size
+    before its data is read."""
+    start = column.dictionary_page_offset if column.has_dictionary_page else column.data_page_offset
+    end = start + column.total_compressed_size
+    largest, largest_at, at = 0, start, start
+    while at < end:
+        size = _PAGE_HEADER_READ
+        while True:
+            f.seek(at)
+            data = f.read(min(size, end - at))
+            reader = _ThriftReader(data)
+            try:
+                header = reader.struct()
+                break
+            except EOFError:
+                if size >= _MAX_PAGE_HEADER or len(data) < size:
+                    raise DumpError(f"malformed Parquet near byte {at}: a page header runs past "
+                                    f"{min(size, len(data)):,} bytes", at) from None
+                size *= 4
+            except ValueError as e:
+                raise DumpError(f"malformed Parquet near byte {at}: unreadable page header ({e})", at) from None
+        unpacked, packed = header.get(2, -1), header.get(3, -1)
+        if unpacked < 0 or packed < 0:
+            raise DumpError(f"malformed Parquet near byte {at}: a page header without its sizes", at)
+        if unpacked > largest:
+            largest, largest_at = unpacked, at
+        at += reader.at + packed
+    return largest, largest_at
+
+
+def _check_pages(path: Path, metadata, group: int, columns: list[str]) -> None:
+    """Refuse a row group with a page larger than :data:`MAX_RECORD_BYTES` before pyarrow reads it."""
+    row_group = metadata.row_group(group)
+    with path.open("rb") as f:
+        for c in range(row_group.num_columns):
+            column = row_group.column(c)
+            if column.path_in_schema.split(".")[0] not in columns:
+                continue
+            if column.total_uncompressed_size <= MAX_RECORD_BYTES:
+                continue  # no page of it can be larger
+            largest, offset = _largest_page(f, column)
+            if largest > MAX_RECORD_BYTES:
+                raise DumpError(f"malformed dump near byte {offset}: row group {group} holds a page of {largest:,} "
+                                f"bytes in its {column.path_in_schema!r} column, longer than any Namuwiki record "
+                                f"({MAX_RECORD_BYTES:,} bytes; refused without reading it)", offset)
 
 
 def _iter_parquet(path: Path, progress_bytes) -> Iterator[dict]:
-    """Record batches, one row group at a time (memory follows the row-group size, not the file)."""
+    """Record batches, one row group at a time (memory follows the largest page, not the file)."""
     import pyarrow.parquet as pq
 
     try:
@@ -268,11 +458,17 @@ def _iter_parquet(path: Path, progress_bytes) -> Iterator[dict]:
         names = set(parquet.schema_arrow.names)
         columns = [c for c in ("namespace", "title", "text", "contributors") if c in names]
         done = 4  # the leading "PAR1"
+        index = 0
         for group in range(metadata.num_row_groups):
+            _check_pages(path, metadata, group, columns)
             try:
                 for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH_ROWS, row_groups=[group],
                                                   columns=columns):
-                    yield from batch.to_pylist()
+                    for record in batch.to_pylist():
+                        index += 1
+                        if _characters(record) > MAX_DOCUMENT_CHARS:
+                            raise _too_many_characters(done, f"row {index:,}")
+                        yield record
             except DumpError:
                 raise
             except Exception as e:

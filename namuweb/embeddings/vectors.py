@@ -259,18 +259,38 @@ def read_word2vec(path: Path) -> Embeddings:
             raise ValueError(f"its header promises {size:,} words × {dims:,} dimensions, which cannot fit in "
                              f"the {body_bytes:,} bytes that follow it")
         start = f.tell()
-        parsed = _parse_text(f, size, dims)
+        parsed = _parse_text(_bounded_lines(f, _max_text_row_bytes(dims)), size, dims)
         if parsed is None:
             f.seek(start)
-            parsed = _parse_binary(f.read(), size, dims, path)
+            parsed = _parse_binary(f, size, dims, path)
     words, vectors = parsed
     return Embeddings(words, list(range(size, 0, -1)), vectors)
+
+
+MAX_WORD_BYTES = 4096  # one word of a word2vec file in UTF-8: far above any real token
+
+
+def _max_text_row_bytes(dims: int) -> int:
+    """The longest row of the text format: a word and ``dims`` numbers, each written in at most 64 characters."""
+    return MAX_WORD_BYTES + 64 * (dims + 1)
+
+
+def _bounded_lines(f, limit: int):
+    """The lines of a binary file, ending at the first one longer than ``limit`` bytes, which is never read
+    whole (a binary word2vec file may hold no line break for hundreds of megabytes)."""
+    while line := f.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            yield None
+            return
+        yield line
 
 
 def _parse_text(lines, size: int, dims: int):
     """(words, vectors) if ``lines`` (a binary file after the header) are the text format, else None."""
     words, vectors = [], np.empty((size, dims), dtype=np.float32)
     for raw in lines:
+        if raw is None:  # a row longer than any of the text format
+            return None
         try:
             line = raw.decode("utf-8").rstrip()
         except UnicodeDecodeError:
@@ -288,16 +308,35 @@ def _parse_text(lines, size: int, dims: int):
     return (words, vectors) if len(words) == size else None
 
 
-def _parse_binary(body: bytes, size: int, dims: int, path) -> tuple[list[str], np.ndarray]:
+_BINARY_READ = 1 << 20
+
+
+def _parse_binary(f, size: int, dims: int, path) -> tuple[list[str], np.ndarray]:
+    """The binary rows, read from the open file a megabyte at a time: memory is the vectors, not the file too."""
     width = 4 * dims
     words, vectors = [], np.empty((size, dims), dtype=np.float32)
-    at = 0
+    body, at = b"", 0
+
+    def have(n: int) -> bool:
+        nonlocal body, at
+        while len(body) - at < n:
+            block = f.read(max(_BINARY_READ, n))
+            if not block:
+                return False
+            body, at = body[at:] + block, 0
+        return True
+
     for i in range(size):
-        while at < len(body) and body[at:at + 1] in (b"\n", b"\r"):  # the C tool ends each row with one
+        while have(1) and body[at:at + 1] in (b"\n", b"\r"):  # the C tool ends each row with one
             at += 1
-        space = body.find(b" ", at)
-        if space < 0 or space + 1 + width > len(body):
+        while (space := body.find(b" ", at, at + MAX_WORD_BYTES + 1)) < 0:
+            if len(body) - at > MAX_WORD_BYTES:
+                raise ValueError(f"{path} is not a word2vec file: word {i + 1} is longer than {MAX_WORD_BYTES:,} bytes")
+            if not have(len(body) - at + 1):
+                raise ValueError(f"{path} is not a word2vec file: it ends inside word {i + 1} of {size}")
+        if not have(space - at + 1 + width):
             raise ValueError(f"{path} is not a word2vec file: it ends inside word {i + 1} of {size}")
+        space = body.find(b" ", at)  # ``have`` may have moved the buffer
         words.append(body[at:space].decode("utf-8", errors="replace"))
         vectors[i] = np.frombuffer(body, dtype="<f4", count=dims, offset=space + 1)
         at = space + 1 + width
