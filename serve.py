@@ -1,4 +1,5 @@
-"""Start the namuweb server: ``streamlit run streamlit_app.py`` with a warm-up begun first.
+"""Start the namuweb server: ``streamlit run app.py`` (Streamlit's server with namuweb's middleware in front,
+see ``app.py``) with a warm-up begun first.
 
 Streamlit runs the app's script only when a visitor connects, so nothing in ``streamlit_app.py``
 can prepare a server before its first visitor. Started here, the warm-up (``namuweb.warmup``:
@@ -25,4 +26,4 @@ if __name__ == "__main__":
     if warm:
         warmup.import_page_modules()
         warmup.wait("okt", READY_WAIT_S)
-    sys.exit(cli.main(["run", str(Path(__file__).with_name("streamlit_app.py")), *sys.argv[1:]], prog_name="streamlit"))
+    sys.exit(cli.main(["run", str(Path(__file__).with_name("app.py")), *sys.argv[1:]], prog_name="streamlit"))

@@ -122,11 +122,12 @@ def tag_tab() -> None:
             st.markdown(tagviz.chips_html(tokens), unsafe_allow_html=True)
             st.markdown(tagviz.legend_html(tokens), unsafe_allow_html=True)
             st.markdown("**The tutorial's line**")
-            st.code(" ".join(morph.flat(tokens)), language=None, wrap_lines=True)
-            meanings = morph.tag_meanings(engine)
-            st.dataframe(pd.DataFrame([{"token": w, "tag": t, "meaning": meanings.get(t, ("", ""))[0],
-                                        "in English": meanings.get(t, ("", ""))[1], "group": tagviz.tag_group(t)}
-                                       for w, t in tokens]), hide_index=True, width="stretch")
+            st.text(" ".join(morph.flat(tokens)))  # plain text: the page's first view stays light to load
+            if st.toggle("Each morpheme in a table, with its tag's meaning", key="tag_table"):
+                meanings = morph.tag_meanings(engine)
+                st.dataframe(pd.DataFrame([{"token": w, "tag": t, "meaning": meanings.get(t, ("", ""))[0],
+                                            "in English": meanings.get(t, ("", ""))[1], "group": tagviz.tag_group(t)}
+                                           for w, t in tokens]), hide_index=True, width="stretch")
 
 def compare_tab() -> None:
     if not text.strip():

@@ -229,6 +229,7 @@ CONTROLS = {  # control → the tests that change it and check what it did
     'tagger.py: segmented_control Engine': ['test_controls.py::test_tagger_examples_engine_and_okt_options'],
     'tagger.py: toggle norm': ['test_controls.py::test_tagger_examples_engine_and_okt_options'],
     'tagger.py: toggle stem': ['test_controls.py::test_tagger_examples_engine_and_okt_options'],
+    "tagger.py: toggle Each morpheme in a table, with its tag's meaning": ['test_pages.py::test_tagger_page_tags_the_tutorial_sentence'],
     'tagger.py: corpus_picker (selectbox) Corpus to tag': [
         'test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops',
     ],

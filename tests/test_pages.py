@@ -419,15 +419,17 @@ def test_generate_page_without_a_model_offers_the_quick_demo(kill_leftover_worke
 def test_tagger_page_tags_the_tutorial_sentence():
     at = page("tagger").run()
     assert not at.exception
-    line = at.code[0].value
+    line = at.text[0].value
     assert line == "나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb"
     chips = " ".join(m.value for m in at.markdown)
     assert "말뭉치" in chips and "Josa" in chips
+    assert not at.dataframe, "the table waits for its toggle: the first view stays light"
+    at.toggle(key="tag_table").set_value(True).run()
     table = at.dataframe[0].value
     assert list(table["tag"]) == ["Noun", "Noun", "Noun", "Josa", "Verb", "Verb"]
     assert table["meaning"].iloc[3] == "조사"
     at.text_area[0].input("한국어 형태소 분석").run()
-    assert at.code[0].value.startswith("한국어/Noun")
+    assert at.text[0].value.startswith("한국어/Noun")
     assert at.query_params["text"] == ["한국어 형태소 분석"] or at.query_params["text"] == "한국어 형태소 분석"
 
 
@@ -451,7 +453,7 @@ def test_tagger_page_reads_text_and_engine_from_the_url():
     at.run()
     assert not at.exception
     assert at.text_area[0].value == "아버지가방에들어가신다"
-    assert "/" in at.code[0].value and "아버지" in at.code[0].value
+    assert "/" in at.text[0].value and "아버지" in at.text[0].value
 
 
 def test_tagger_page_empty_input_gets_a_hint():
@@ -470,7 +472,7 @@ def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
     assert not at.exception
     explained = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
     assert "Okt" in explained and "no Java runtime" in explained and "default-jre-headless" in explained
-    assert "/" in at.code[0].value and "NNG" in at.code[0].value  # tagged by Kiwi's Sejong tags
+    assert "/" in at.text[0].value and "NNG" in at.text[0].value  # tagged by Kiwi's Sejong tags
 
 
 def planted_tagged_corpus():

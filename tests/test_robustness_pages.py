@@ -45,7 +45,7 @@ def test_tagger_page_whitespace_only_gets_a_hint():
     at = page("tagger").run()
     at.text_area[0].input("  \n\t  ").run()
     assert not at.exception
-    assert "only whitespace" in shown(at, "info") and not at.code
+    assert "only whitespace" in shown(at, "info") and not at.text
 
 
 def test_tagger_page_refuses_a_megabyte_quickly_naming_the_limit():
@@ -56,7 +56,7 @@ def test_tagger_page_refuses_a_megabyte_quickly_naming_the_limit():
     assert not at.exception
     warning = shown(at, "warning")
     assert "1,048,576 characters" in warning and "up to 20,000" in warning and "Tag a corpus" in warning
-    assert not at.code  # nothing was tagged
+    assert not at.text  # nothing was tagged
     assert "text" not in at.query_params  # a megabyte never goes into the link
 
 

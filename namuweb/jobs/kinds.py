@@ -127,12 +127,31 @@ def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
     return found
 
 
-def _check_demo_capacity(demo: config.DemoSettings, owner: str | None) -> None:
-    """A public demo's two cores: a cap on jobs of every kind together, and on one visitor's."""
+def everything(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
+    """Every job of every kind in the data directory with its stored status, whatever its state (read
+    only: nothing is checked against its process)."""
+    home = Path(home) if home is not None else config.data_home()
+    found = []
+    for pattern in JOB_FOLDERS:
+        for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
+            if not status_file.parent.is_symlink() and (status := state.read_status(status_file.parent)):
+                found.append((status_file.parent.resolve(), status))
+    return found
+
+
+def _demo_room(demo: config.DemoSettings, active: list[tuple[Path, JobStatus]]) -> int:
+    """Places left under a public demo's cap on jobs of every kind together (waiting ones hold none)."""
+    return demo.max_jobs - sum(1 for _, status in active if status.state != "waiting")
+
+
+def _check_demo_capacity(demo: config.DemoSettings, owner: str | None, *, wait_in_line: bool = False) -> None:
+    """A public demo's two cores: a cap on jobs of every kind together, and on one visitor's (a job
+    waiting in line counts as the visitor's: a reload never gives anyone more)."""
     active = active_everywhere()
-    if len(active) >= demo.max_jobs:
+    if _demo_room(demo, active) <= 0 and not wait_in_line:
+        running = len(active)
         raise JobBusy(f"this demo runs at most {demo.max_jobs} background job{'s' if demo.max_jobs > 1 else ''} "
-                      f"at once and {len(active)} {'are' if len(active) > 1 else 'is'} running now; "
+                      f"at once and {running} {'are' if running > 1 else 'is'} running now; "
                       "try again when one has ended")
     mine = [status.kind for _, status in active if owner is not None and status.owner == owner]
     if len(mine) >= demo.max_jobs_per_session:
@@ -147,6 +166,34 @@ def _lock_path(name: str) -> Path:
     return directory / f"{name}.lock"
 
 
+@contextlib.contextmanager
+def start_locks(kind: JobKind) -> Iterator[None]:
+    """The locks that keep starts (and a line's moves) of ``kind`` apart; in a demo, of every kind."""
+    with state.flock(_lock_path(kind.name)), (state.flock(_lock_path(ALL_KINDS)) if config.demo_settings()
+                                               else contextlib.nullcontext()):
+        yield
+
+
+def _capacity(kind: JobKind) -> int:
+    return kind.max_active() if callable(kind.max_active) else kind.max_active
+
+
+def line_and_room(kind: JobKind, job_dir: Path) -> tuple[list[tuple[Path, JobStatus]], list[JobStatus], int]:
+    """The jobs waiting in ``job_dir``'s line, first first; the running jobs whose places it waits
+    for; and the places free now.  The line is the kind's, or in a public demo every kind's (the
+    demo's cap is on all jobs together).  Called under :func:`start_locks`."""
+    demo = config.demo_settings()
+    active = active_everywhere()
+    of_kind = [(d.resolve(), s) for d, s in active if s.kind == kind.name]
+    scope = [(d.resolve(), s) for d, s in active] if demo else of_kind
+    line = sorted(((d, s) for d, s in scope if s.state == "waiting"), key=lambda item: (item[1].created, str(item[0])))
+    running = [s for _, s in (scope if demo else of_kind) if s.state != "waiting"]
+    room = _capacity(kind) - sum(1 for _, s in of_kind if s.state != "waiting")
+    if demo:
+        room = min(room, _demo_room(demo, active))
+    return line, running, room
+
+
 def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
     """The worker process of a job: ``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``."""
     return [sys.executable, "-m", "namuweb.jobs.worker", kind.name, str(job_dir), "--run", kind.entry]
@@ -154,13 +201,17 @@ def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
 
 @leftovers.removed_if_refused  # a first start that is refused leaves no folder behind
 def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_active: int | None = None,
-          env: dict | None = None) -> JobStatus:
+          env: dict | None = None, wait_in_line: bool = False) -> JobStatus:
     """Spawn the worker for the job in ``job_dir`` and return its status: "queued", or already "running".
 
     With ``job_dir`` and its ``peers`` (by default every folder of the kind) at most ``max_active``
     jobs of the kind may be active, else :class:`JobBusy`.  The check and the spawn happen under a
     per-kind lock file, so two clicks, tabs or servers racing to start a job spawn exactly one.  The
     worker switches the state to "running" itself.
+
+    With ``wait_in_line`` (the pages' way) a job whose kind, or a public demo, is at its limit is not
+    refused: its worker starts "waiting" and takes its turn (:mod:`namuweb.jobs.waiting`).  What a demo
+    allows one visitor is still refused past its limit.
     """
     if kind.check is not None:
         kind.check(Path(job_dir))
@@ -170,22 +221,25 @@ def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_ac
     if max_active is None:
         max_active = kind.max_active() if callable(kind.max_active) else kind.max_active
     demo, owner = config.demo_settings(), _owner.get()
-    with state.flock(_lock_path(kind.name)), (state.flock(_lock_path(ALL_KINDS)) if demo else contextlib.nullcontext()):
+    with start_locks(kind):
         dirs = {job_dir, *(Path(p).resolve() for p in peers)}
         active = []
         for directory in sorted(dirs):
             status = state.enforce_stop(directory)
             if status is not None and status.active and (status.kind == kind.name or directory == job_dir):
-                active.append(directory)
-        if job_dir in active:
+                active.append((directory, status))
+        if job_dir in [d for d, _ in active]:
             raise JobBusy(f"this {kind.name} job is already {state.read_status(job_dir).state}: {job_dir}")
-        if len(active) >= max_active:
-            raise JobBusy(f"another {kind.name} job is active ({', '.join(map(str, active))}); "
+        full = sum(1 for _, s in active if s.state != "waiting") >= max_active
+        if full and not wait_in_line:
+            raise JobBusy(f"another {kind.name} job is active ({', '.join(str(d) for d, _ in active)}); "
                           "stop it or wait for it to end")
         if demo:
-            _check_demo_capacity(demo, owner)
+            _check_demo_capacity(demo, owner, wait_in_line=wait_in_line)
+        line, _, room = line_and_room(kind, job_dir) if wait_in_line else ([], [], 1)
+        waits = wait_in_line and (full or bool(line) or room <= 0)  # first come, first served
 
-        state.write_status(job_dir, state="queued", kind=kind.name, created=time.time(), pid=None, pid_start=None,
+        state.write_status(job_dir, state="waiting" if waits else "queued", kind=kind.name, created=time.time(), pid=None, pid_start=None,
                            started=None, updated=None, ended=None, stop_requested=None, error=None,
                            progress=Progress(), owner=owner)
         (job_dir / STOP_FILE).unlink(missing_ok=True)

@@ -32,12 +32,13 @@ from typing import Iterator
 from namuweb import storage
 from namuweb.jobs.progress import Progress
 
-STATES = ("queued", "running", "stopping", "stopped", "finished", "failed", "interrupted")
-ACTIVE = frozenset({"queued", "running", "stopping"})
+STATES = ("waiting", "queued", "running", "stopping", "stopped", "finished", "failed", "interrupted")
+ACTIVE = frozenset({"waiting", "queued", "running", "stopping"})  # waiting: in line for a place (jobs.waiting)
 STATUS_FILE = "status.json"
 LOG_FILE = "job.log"
 STOP_FILE = "stop-requested"
 
+STOPPED_IN_LINE = "taken out of the line before it began"  # a Stop while waiting (namuweb.jobs.waiting)
 VANISHED = "the worker process ended without saying why (killed or server restarted); resume to continue"
 
 # Popen objects of the workers this process started, so current_status() can reap them
@@ -272,7 +273,11 @@ def request_stop(job_dir) -> JobStatus:
         status = read_status(job_dir)
         if status is None:
             raise JobError(f"there is no job in {job_dir}")
-        if status.state in ("queued", "running"):
+        if status.state == "waiting":  # it never began: out of the line at once, its worker leaves unasked
+            now = time.time()
+            status = write_locked(job_dir, {"state": "stopped", "stop_requested": now, "ended": now,
+                                            "error": STOPPED_IN_LINE})
+        elif status.state in ("queued", "running"):
             status = write_locked(job_dir, {"state": "stopping", "stop_requested": time.time()})
         return status
 

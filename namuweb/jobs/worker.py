@@ -21,8 +21,10 @@ if sys.argv[1:2] == ["train"]:
     sys.modules.setdefault("pandas", None)
 
 from namuweb.config import keep_files_private
+from namuweb.jobs import waiting
 from namuweb.jobs.context import ProgressPrinter, run_here
 from namuweb.jobs.kinds import JobKind
+from namuweb.jobs.state import read_status
 
 
 def _kind(name: str, entry: str) -> JobKind:
@@ -44,9 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     keep_files_private()  # Keras and TensorFlow write files of their own in the job's folder
     faulthandler.enable()  # a crash inside TensorFlow or the JVM leaves the Python stack in the job's log
     kind = _kind(args.kind, args.run)
+    started = STARTED
+    status = read_status(args.job_dir)
+    if status is not None and status.state == "stopped" and status.error == waiting.STOPPED_IN_LINE:
+        return 0  # stopped while it waited, before this process had looked
+    if status is not None and status.state == "waiting":
+        if not waiting.wait_for_turn(kind, Path(args.job_dir)):
+            return 0  # taken out of the line: the status says so
+        started = time.monotonic()  # a time budget counts from the turn, not from the line
     printer = ProgressPrinter(sys.stdout)
     try:
-        summary = run_here(kind, Path(args.job_dir), started=STARTED, show=printer)
+        summary = run_here(kind, Path(args.job_dir), started=started, show=printer)
     except Exception:
         return 1  # the context has written "failed" and logged what happened
     printer.close()

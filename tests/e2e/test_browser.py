@@ -26,7 +26,7 @@ def test_first_request_tagger_deep_link_is_tagged_within_five_seconds(app_server
     slowdown = machine_slowdown()
     # "commit": start watching as soon as the response arrives, not after the browser's load event
     page.goto(f"{app_server}/tagger?text={quote('아버지가방에들어가신다')}&engine=okt", wait_until="commit")
-    line = page.locator('[data-testid="stCode"]').first
+    line = page.locator('[data-testid="stText"]').first
     expect(line).to_contain_text("아버지/Noun", timeout=60_000)
     seconds = wait_for_app(page, timeout=60_000)  # from the request to the page going idle, tagged
     bound = FIRST_VISIT_BOUND_S * slowdown

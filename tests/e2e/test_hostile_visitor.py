@@ -87,9 +87,9 @@ def test_a_hostile_visitor_takes_nothing_down_for_the_next(app_server, browser, 
 
         # Hannanum used to hang for good on a last line of only a space, and keep its lock.
         attacker.goto(f"{app_server}/tagger?engine=hannanum&text={quote('대한민국' + chr(10) + ' ')}")
-        expect(attacker.locator('[data-testid="stCode"]').first).to_contain_text("대한민국", timeout=60_000)
+        expect(attacker.locator('[data-testid="stText"]').first).to_contain_text("대한민국", timeout=60_000)
         visitor.goto(f"{app_server}/tagger?engine=hannanum&text={quote('나무위키 말뭉치')}", wait_until="commit")
-        expect(visitor.locator('[data-testid="stCode"]').first).to_contain_text("나무위키",
+        expect(visitor.locator('[data-testid="stText"]').first).to_contain_text("나무위키",
                                                                              timeout=SECOND_VISITOR_BOUND_S * 1000)
         after = visit_every_page(visitor, app_server, wait_for_app, address)
 
@@ -98,7 +98,7 @@ def test_a_hostile_visitor_takes_nothing_down_for_the_next(app_server, browser, 
                + "; after both attacks: " + ", ".join(f"{name} {s:.1f}" for name, s in after.items()))
         # Kiwi keeps a URL as one token (W_URL): its chip shows it as text, not as a link.
         visitor.goto(f"{app_server}/tagger?engine=kiwi&text={quote('주소는 https://evil.example/login 와 www.evil.example')}")
-        expect(visitor.locator('[data-testid="stCode"]').first).to_contain_text("evil", timeout=30_000)
+        expect(visitor.locator('[data-testid="stText"]').first).to_contain_text("evil", timeout=30_000)
         expect(visitor.get_by_text("https://evil.example/login").first).to_be_visible()
         assert visitor.locator('a[href*="evil.example"]').count() == 0, "a URL token became a link in the chips"
 

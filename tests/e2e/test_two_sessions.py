@@ -20,12 +20,12 @@ def visitor_tags_and_generates(page, app, wait_for_app) -> dict[str, float]:
     timings = {}
     started = time.monotonic()
     page.goto(f"{app}/tagger?text={quote('한국어 형태소 분석은 재미있습니다')}&engine=okt")
-    expect(page.locator('[data-testid="stCode"]').first).to_contain_text("형태소/Noun", timeout=60_000)
+    expect(page.locator('[data-testid="stText"]').first).to_contain_text("형태소/Noun", timeout=60_000)
     timings["tag"] = time.monotonic() - started
     open_from_sidebar(page, "generate", lambda p: wait_for_app(p, timeout=60_000))
     started = time.monotonic()
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator('[data-testid="stCode"]').first).to_contain_text("한국에서는", timeout=60_000)
+    expect(page.locator('[data-testid="stText"]').first).to_contain_text("한국에서는", timeout=60_000)
     timings["generate"] = time.monotonic() - started
     return timings
 

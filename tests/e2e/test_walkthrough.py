@@ -172,7 +172,7 @@ def walk_phases(page, app, wait_for_app, phase):
     box.fill("아버지가방에들어가신다")
     box.press("Control+Enter")
     wait_for_app(page)
-    expect(page.locator('[data-testid="stCode"]').first).to_contain_text("아버지/Noun", timeout=60_000)
+    expect(page.locator('[data-testid="stText"]').first).to_contain_text("아버지/Noun", timeout=60_000)
 
     phase("tag a sentence")
     # Tag the built-in corpus as a job; the result becomes a tagged corpus.
@@ -247,14 +247,14 @@ def walk_phases(page, app, wait_for_app, phase):
         page.get_by_role("button", name="Generate").click()
         wait_for_app(page)
         expect(page.get_by_text(f"temperature {temperature} ·")).to_be_visible()
-        output = page.locator('[data-testid="stCode"]').first
+        output = page.locator('[data-testid="stText"]').first
         expect(output).to_contain_text("한국에서는")
         texts[temperature] = output.inner_text().split("한국에서는", 1)[1]
         assert hangul_count(texts[temperature]) >= 20, texts[temperature]
     assert texts["1"] != texts["1.2"], "the two temperatures gave the same text"
     expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
     # Write with the model: a click on the first column (the likeliest token) writes it; Undo takes it back.
-    written = page.locator('[data-testid="stCode"]').last
+    written = page.locator('[data-testid="stText"]').last
     expect(written).to_have_text("한국에서는▌")
     chart = page.locator('[data-testid="stVegaLiteChart"]').first
     chart.scroll_into_view_if_needed()
