@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from namuweb.corpora import corpus as storage
-from namuweb import jobs, warmup
+from namuweb import jobs, warmup, web
 from namuweb.config import demo_settings
 from app_pages._widgets import show_failure
 
@@ -28,10 +28,24 @@ PAGES = [
 
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
     st.sidebar.info(demo.notice(), icon=":material/visibility:")
+
+
+def visitor() -> str | None:
+    """Who is asking, as a demo's per-visitor limits count: the browser's ``namuweb_visitor`` cookie (set by
+    the app's own server, ``app.py``), else its address, else this session.  A session is one tab's one load:
+    a reload is a new one, so it is only the last resort (``streamlit run streamlit_app.py`` on localhost)."""
+    browser = web.visitor_id(st.context.cookies.get(web.VISITOR_COOKIE))
+    if browser:
+        return "browser:" + web.visitor_key(browser)
+    if isinstance(address := st.context.ip_address, str) and address:
+        return "address:" + web.visitor_key(address)
+    run_context = get_script_run_ctx()
+    return "session:" + run_context.session_id if run_context else None
+
+
 page = st.navigation(PAGES, position="sidebar")
-run_context = get_script_run_ctx()
 try:
-    with jobs.started_by(run_context.session_id if run_context else None):  # a demo caps jobs per visitor
+    with jobs.started_by(visitor()):  # a demo caps jobs per visitor
         page.run()
     warmup.page_served()  # the server's warm-up holds its heavier half back until a first page is out
 except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page

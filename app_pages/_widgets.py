@@ -117,8 +117,11 @@ def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jo
     """An active job's bar (done, rate, the kind's message, ETA) and its Stop button; call it from a
     fragment that reruns every few seconds.  Plain text:  ``progress`` overrides the job's own report (a training
     run's, read from its metrics); label and progress are shown as written, never as Markdown."""
-    progress = progress or status.progress
-    st.progress(progress.fraction, text=literal(f"{label}: {progress.line() or status.state + '…'}"))
+    if status.state == "waiting":  # in line for a place: where, and about when (the job's own report)
+        st.info(literal(f"{label}: {jobs.waiting.describe(status)}"), icon=":material/schedule:")
+    else:
+        progress = progress or status.progress
+        st.progress(progress.fraction, text=literal(f"{label}: {progress.line() or status.state + '…'}"))
     if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
         jobs.request_stop(job_dir)
         rerun_this_part()
@@ -147,7 +150,7 @@ def continue_training(info) -> None:
     try:
         trainer.TRAINING.check(info.path)
         runs.Run(info.path).prepare_to_continue()
-        jobs.start(trainer.TRAINING, info.path)
+        jobs.start(trainer.TRAINING, info.path, wait_in_line=True)
         st.session_state.focus_run = info.id
         st.rerun(scope="app")
     except (jobs.JobError, runs.RunError) as problem:

@@ -21,7 +21,7 @@ demo_notice()
 def start_download(source: str | None = None, job=None) -> None:
     """A catalogue entry or URL as a new download job, or ``job`` resumed; its progress shows below."""
     try:
-        jobs.start(downloads.DOWNLOAD, job or downloads.create(source))
+        jobs.start(downloads.DOWNLOAD, job or downloads.create(source), wait_in_line=True)
         st.session_state.corpora_message = ("info", "Downloading: progress below.")
     except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
         st.session_state.corpora_message = ("error", literal(problem))
@@ -115,7 +115,7 @@ with st.expander("Add a corpus: upload text or a Namuwiki dump", icon=":material
                 st.session_state.corpora_message = ("info", literal(received.corpus.notice or
                                                                     f"Stored “{received.corpus.name}”."))
             else:
-                jobs.start(uploads.IMPORT, received.job_dir)
+                jobs.start(uploads.IMPORT, received.job_dir, wait_in_line=True)
                 st.session_state.corpora_message = ("info", f"Importing “{literal(upload.name)}” as a job: progress below.")
         except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
             st.session_state.corpora_message = ("error", literal(problem))
@@ -154,7 +154,7 @@ def import_progress():
         elif report.get("stopped") or status.state in ("stopped", "interrupted"):
             st.warning(f"{name}: {status.state}.", icon=":material/warning:")
             if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
-                jobs.start(uploads.IMPORT, job)
+                jobs.start(uploads.IMPORT, job, wait_in_line=True)
 
 
 import_progress()

@@ -30,11 +30,10 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
                 "as one job; or tag any corpus on the **Tagger** page (tab *Tag a corpus*) and come back.",
                 icon=":material/label:")
         cols = st.columns([2, 1])
-        if cols[0].button("Build embeddings from the built-in corpus", type="primary", icon=":material/bolt:",
-                          disabled=bool(busy)):
+        if cols[0].button("Build embeddings from the built-in corpus", type="primary", icon=":material/bolt:"):
             try:
                 folder = embedding_library.create_build()
-                jobs.start(embedding_library.BUILD, folder)
+                jobs.start(embedding_library.BUILD, folder, wait_in_line=True)
                 st.session_state.open_embeddings = folder.name  # the explorer opens on it when it is ready
                 st.rerun()
             except (ValueError, jobs.JobError) as problem:
@@ -66,10 +65,12 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
                                 "share, weighted so each pair's expected loss is word2vec's — about twice as fast. "
                                 "Off: every pair draws its own negatives, exactly as word2vec does.")
         settings["shared_negatives"] = defaults.shared_negatives if shared else 0
-        if st.button("Train embeddings", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
+        if busy:
+            st.caption("Embeddings are training now: a new job waits in line and starts by itself.")
+        if st.button("Train embeddings", type="primary", icon=":material/play_arrow:"):
             try:
                 folder = embedding_library.create(SkipGramConfig(corpus=source, **settings).validated())
-                jobs.start(embedding_library.SKIPGRAM, folder)
+                jobs.start(embedding_library.SKIPGRAM, folder, wait_in_line=True)
                 st.rerun()
             except (ValueError, jobs.JobError) as problem:
                 st.error(literal(problem), icon=":material/error:")

@@ -42,7 +42,7 @@ if not usable:
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):
             try:
-                jobs.start(trainer.TRAINING, runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")))
+                jobs.start(trainer.TRAINING, runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")), wait_in_line=True)
                 st.rerun()
             except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
                 st.error(literal(problem), icon=":material/error:")

@@ -163,11 +163,12 @@ def corpus_tab() -> None:
                               where=cols[0]).id
     job_engine = cols[1].selectbox("Engine", available, index=available.index(engine),
                                    format_func=lambda n: morph.LABELS[n], key="job_engine")
-    busy = tagging.FOLDERS.active()
-    if st.button("Tag the corpus", type="primary", icon=":material/play_arrow:", disabled=bool(busy)):
+    if tagging.FOLDERS.active():
+        st.caption("A corpus is being tagged now: a new job waits in line and starts by itself.")
+    if st.button("Tag the corpus", type="primary", icon=":material/play_arrow:"):
         try:
             job = tagging.create_job(source_id, job_engine, **(options if job_engine == "okt" else {}))
-            jobs.start(tagging.TAGGING, job)
+            jobs.start(tagging.TAGGING, job, wait_in_line=True)
             st.session_state.tag_job = job.name
             st.rerun()
         except (jobs.JobError, ValueError) as problem:
@@ -200,9 +201,8 @@ def corpus_tab() -> None:
                                file_name=f"{tagged.id}.txt", icon=":material/download:", key=f"dl-{job.name}")
         elif status.state in ("stopped", "interrupted", "failed"):
             st.warning(f"{status.state}: {literal(status.error or 'stopped by request')}", icon=":material/warning:")
-            if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}",
-                         disabled=bool(tagging.FOLDERS.active())):
-                jobs.start(tagging.TAGGING, job)
+            if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}"):
+                jobs.start(tagging.TAGGING, job, wait_in_line=True)
                 rerun_this_part()
 
     tagging_progress()

@@ -105,12 +105,12 @@ if error:
 
 active = runs.active_runs()
 if active:
-    st.warning(f"Run `{active[0].id}` is {active[0].state}: one training job at a time. Stop it to start another.",
-               icon=":material/hourglass_top:")
-if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or active or (tf is not None and not tf.ok))):
+    st.info(literal(f"{active[0].name} is {active[0].state}: runs train one at a time here. A new one waits in line "
+                    "and starts by itself when the runs before it end."), icon=":material/hourglass_top:")
+if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=bool(error or (tf is not None and not tf.ok))):
     try:
         run_dir = runs.create_run(config)
-        jobs.start(trainer.TRAINING, run_dir)
+        jobs.start(trainer.TRAINING, run_dir, wait_in_line=True)
         st.session_state.focus_run = run_dir.name
         st.rerun()
     except (jobs.JobError, runs.RunError, corpus.CorpusError) as problem:
@@ -119,11 +119,12 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=boo
 
 # --- the live view -------------------------------------------------------------------
 def focused_run():
-    """The active run, else the one last started here, else the newest — reading one run's curves only."""
-    if active := runs.active_runs():
-        return active[0]
-    folders = runs.run_dirs()
+    """The run last started here while it is active, else the active run, else the one last started here,
+    else the newest — reading one run's curves only."""
     wanted = st.session_state.get("focus_run")
+    if active := runs.active_runs():
+        return next((info for info in active if info.path.name == wanted), active[0])
+    folders = runs.run_dirs()
     chosen = next((f for f in folders if f.name == wanted), folders[0] if folders else None)
     return runs.run_info(chosen) if chosen else None
 
@@ -215,10 +216,10 @@ def all_runs():
         axis = st.segmented_control("Compare by", ["step", "training time"], default="step", key="compare_axis")
         st.altair_chart(charts.runs_overlay(overlay, "seconds" if axis == "training time" else "step", unit),
                         width="stretch")
-    run_actions(chosen[-1], busy=any(i.status and i.status.active for i in infos))
+    run_actions(chosen[-1])
 
 
-def run_actions(run, busy: bool):
+def run_actions(run):
     st.markdown(f"**{literal(run.name)}** — {run.state}, {run.steps:,} steps")
     st.caption(f"folder runs/{run.id}")
     cols = st.columns([3, 1], vertical_alignment="bottom")
@@ -242,7 +243,7 @@ def run_actions(run, busy: bool):
         st.warning(literal(problem), icon=":material/link_off:")
         orphaned = True
     if cols[0].button("Resume", icon=":material/replay:", key=f"resume-{run.id}",
-                      disabled=run.state not in ("stopped", "interrupted", "failed") or busy
+                      disabled=run.state not in ("stopped", "interrupted", "failed")
                       or not inspection.resumable or orphaned):
         continue_training(run)
     latest = runs.Run(run.path).latest_checkpoint()

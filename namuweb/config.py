@@ -149,7 +149,7 @@ class DemoSettings:
     max_corpus_bytes: int = int(DEFAULT_DEMO_MAX_CORPUS_MB * MB)  # per upload; 0 turns uploads off
     max_job_seconds: float = DEFAULT_DEMO_MAX_JOB_SECONDS  # any background job stops after this
     max_jobs: int = DEFAULT_DEMO_MAX_JOBS  # active jobs of every kind together
-    max_jobs_per_session: int = DEFAULT_DEMO_MAX_JOBS_PER_SESSION  # active jobs one browser session started
+    max_jobs_per_session: int = DEFAULT_DEMO_MAX_JOBS_PER_SESSION  # active or waiting jobs of one visitor (a browser: its cookie)
     max_download_bytes: int = int(DEFAULT_DEMO_MAX_DOWNLOAD_MB * MB)  # a catalogue download; other URLs are off
 
     def __bool__(self) -> bool:

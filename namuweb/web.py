@@ -69,9 +69,14 @@ def visitor_from_cookie_header(header: str | None) -> str | None:
     except Exception:  # noqa: BLE001 -- a malformed header is no visitor id
         return None
     value = cookie.get(VISITOR_COOKIE)
-    if value is None or len(value.value) != 32 or any(c not in "0123456789abcdef" for c in value.value):
+    return visitor_id(value.value) if value is not None else None
+
+
+def visitor_id(value: str | None) -> str | None:
+    """``value`` if it is an id this server could have given (32 hex digits), else None."""
+    if not isinstance(value, str) or len(value) != 32 or any(c not in "0123456789abcdef" for c in value):
         return None
-    return value.value
+    return value
 
 
 class VisitorCookie:

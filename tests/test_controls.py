@@ -146,7 +146,7 @@ def recorded_starts(monkeypatch) -> list:
     """Jobs the page starts, recorded instead of run (what each job does is tested where its kind is)."""
     from namuweb import jobs
     started = []
-    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, Path(job_dir))))
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir, **options: started.append((kind.name, Path(job_dir))))
     return started
 
 

@@ -149,6 +149,7 @@ def poll(at: AppTest, predicate, timeout: float = 120):
 
 
 def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
+    from namuweb import jobs
     from namuweb.language_model import runs
     at = page("train").run()
     assert not at.exception
@@ -163,13 +164,20 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     poll(at, lambda at: metrics(at).get("State") == "running" and chart_rows(at, 0) >= 6)
     first = chart_rows(at, 0)
     poll(at, lambda at: chart_rows(at, 0) > first)
-    assert button(at, "Train").disabled  # the form is locked while a run is active
-    assert any("one training job at a time" in w.value for w in at.warning)
+    assert not button(at, "Train").disabled  # a second run waits in line instead of being refused
+    assert any("waits in line" in i.value for i in at.info)
+    button(at, "Train").click().run()
+    second = next(r for r in runs.list_runs() if r.path != info.path)
+    poll(at, lambda at: metrics(at).get("State") == "waiting")  # the page follows the run started here
+    poll(at, lambda at: any("1st in line of 1" in i.value for i in at.info))  # once its worker has looked
+    button(at, "Stop").click().run()  # takes it out of the line: it never trains
+    assert jobs.wait(second.path, timeout=30).state == "stopped" and runs.Run(second.path).latest_checkpoint() is None
+    poll(at, lambda at: metrics(at).get("State") == "running")  # back on the run that trains
     button(at, "Stop").click().run()
     poll(at, lambda at: metrics(at).get("State") == "stopped")
     assert runs.Run(info.path).latest_checkpoint() is not None
     table = at.dataframe[0].value
-    assert list(table["state"]) == ["stopped"] and table["steps"].iloc[0] > 0
+    assert sorted(table["state"]) == ["stopped", "stopped"] and table["steps"].max() > 0
 
 
 def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkeypatch):
@@ -177,7 +185,7 @@ def test_train_page_offers_the_better_model_preset_with_its_decaying_rate(monkey
     from namuweb.language_model import runs
     started = []
     # the run's settings are the point; starting one is above
-    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, job_dir)))
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir, **options: started.append((kind.name, job_dir)))
     at = page("train")
     at.session_state["preset"] = "better"
     at.run()
@@ -196,7 +204,7 @@ def test_train_page_trains_on_whole_syllables_when_asked(monkeypatch):
     from namuweb import jobs
     from namuweb.language_model import runs
     started = []
-    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append(job_dir))  # training: test_inspection
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir, **options: started.append(job_dir))  # training: test_inspection
     at = page("train")
     at.session_state["tokenization"] = "syllables"
     at.run()
@@ -301,7 +309,7 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     jobs.write_status(tiny_trained_run, state="stopped", kind="train", created=0,
                       error="below its quality floor: after 10 steps …")
     started = []
-    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append((kind.name, Path(job_dir))))
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir, **options: started.append((kind.name, Path(job_dir))))
     at = page("train").run()
     assert not at.exception and metrics(at)["Start-up"].endswith(" s")
     assert any("below its quality floor" in w.value for w in at.warning)
@@ -519,7 +527,7 @@ def test_embeddings_page_can_draw_negatives_per_pair_as_word2vec_does(monkeypatc
     started = []
     # The job's settings are the point: a job started from this page runs above, and training with negatives
     # per pair is test_skipgram.py's planted-synonym test.
-    monkeypatch.setattr(jobs, "start", lambda kind, job_dir: started.append(job_dir) if kind.name == "skipgram" else None)
+    monkeypatch.setattr(jobs, "start", lambda kind, job_dir, **options: started.append(job_dir) if kind.name == "skipgram" else None)
     planted_tagged_corpus()
     at = page("embeddings").run()
     next(t for t in at.toggle if t.label == "Share negatives within a step").set_value(False).run()
@@ -681,7 +689,7 @@ def test_corpora_page_resumes_a_stopped_download(monkeypatch):
     jobs.write_status(job_dir, state="stopped", kind=downloads.DOWNLOAD.name, created=0,
                       progress=jobs.Progress(done=0.4, total=2.1, unit="MB"))
     started = []
-    monkeypatch.setattr(jobs, "start", lambda kind, folder: started.append((kind.name, Path(folder))))
+    monkeypatch.setattr(jobs, "start", lambda kind, folder, **options: started.append((kind.name, Path(folder))))
     at = page("corpora").run()
     assert not at.exception and any("stopped at" in w.value for w in at.warning)
     at.button(key=f"resume-download-{job_dir.name}").click().run()

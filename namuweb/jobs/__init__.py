@@ -8,10 +8,12 @@ inside it.  The protocol, in four parts:
 * :mod:`~namuweb.jobs.worker` -- the one worker process, ``python -m namuweb.jobs.worker KIND DIR``;
 * :mod:`~namuweb.jobs.context` -- what the domain function is handed: :class:`JobContext`
   (stop requests in, :class:`Progress` out), also used by the command line's foreground runs;
+* :mod:`~namuweb.jobs.waiting` -- the line a job waits in when its kind (or a demo) is at its limit;
 * :mod:`~namuweb.jobs.state` -- the status file and the processes behind it: a reader that kills
   nothing (:func:`current_status`) and a reaper that is named as one (:func:`enforce_stop`).
 """
 
+from namuweb.jobs import waiting
 from namuweb.jobs.context import JobContext, ProgressPrinter, run_here
 from namuweb.jobs.kinds import JOB_FOLDERS, JobFolders, JobKind, active_everywhere, start, started_by
 from namuweb.jobs.progress import Progress, format_seconds
@@ -22,4 +24,4 @@ from namuweb.jobs.state import (ACTIVE, LOG_FILE, STATES, STATUS_FILE, STOP_FILE
 __all__ = ["ACTIVE", "JOB_FOLDERS", "LOG_FILE", "STATES", "STATUS_FILE", "STOP_FILE", "VANISHED", "JobBusy",
            "JobContext", "JobError", "JobFolders", "JobIncomplete", "JobKind", "JobStatus", "Progress", "ProgressPrinter", "active_everywhere",
            "current_status", "enforce_stop", "format_seconds", "log_tail", "process_alive", "read_status",
-           "request_stop", "run_here", "start", "started_by", "wait", "write_status"]
+           "request_stop", "run_here", "start", "started_by", "wait", "waiting", "write_status"]
