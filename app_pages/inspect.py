@@ -7,7 +7,7 @@ import streamlit as st
 
 from namuweb import charts, heatmaps
 from namuweb.corpora import corpus
-from namuweb.language_model import generate, inspection, runs
+from namuweb.language_model import generate, inspection, runs, sampling
 from namuweb.markup import literal
 from app_pages._widgets import demo_notice, model_picker
 
@@ -49,13 +49,13 @@ if not text.strip():
 @st.cache_resource(show_spinner="The model reads the text…", max_entries=4)
 def inspected(run_dir: str, checkpoint: str, text: str) -> inspection.Inspection:
     """Shared, never copied (a trace of 20,000 characters holds tens of MB of cell states): the page only reads it."""
-    return inspection.inspect(run_dir, text)
+    return sampling.inspect(run_dir, text)  # in a sampler process: the server's interpreter stays free
 
 
 def read(info) -> inspection.Inspection | None:
     try:
         return inspected(str(info.path), runs.Run(info.path).latest_checkpoint()["file"], text)
-    except runs.RunError as problem:  # a damaged checkpoint, or a vocabulary that is not this model's
+    except (runs.RunError, sampling.GenerationError) as problem:  # a damaged checkpoint, a foreign vocabulary, a time-out
         st.error(f"{info.id} cannot read it: {literal(problem)}", icon=":material/error:")
         return None
 

@@ -1,4 +1,4 @@
-"""The Generate page's model, asked in a worker process: sampling is CPU work in Python, and in the
+"""The Generate and Inspect pages' model, asked in a worker process: sampling is CPU work in Python, and in the
 server's own process it held every other visitor's page for as long as it ran.
 
 :class:`Model` keeps the run's vocabulary here (preparing a start text, recomposing picked tokens:
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import os
+import pickle
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -48,6 +49,29 @@ def _vocab(run_dir: str, checkpoint: str) -> Vocabulary:
         raise CheckpointError(f"run {Path(run_dir).name}: its vocab.json is missing or damaged ({error})") from None
 
 
+def inspect(run_dir, text: str):
+    """:func:`namuweb.language_model.inspection.inspect`, run in a sampler process: the model reads
+    ``text`` (up to tens of thousands of characters, seconds of CPU) without holding the server."""
+    answer = _ask_pool({"op": "inspect", "run": str(Path(run_dir).resolve()), "text": text}, "Reading the text")
+    path = Path(answer["pickle"])
+    try:
+        with path.open("rb") as written:
+            return pickle.load(written)  # written by our own worker, a moment ago, readable by us only
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def _ask_pool(header: dict, what: str, progress: Callable | None = None) -> dict:
+    try:
+        answer = POOL.ask(header, time_limit_s=time_limit(), progress=progress, what=what)
+    except workers.WorkerFailed as problem:
+        raise GenerationError(str(problem)) from None
+    if "error" in answer:
+        error = _ERRORS.get(answer.get("kind"), GenerationError)
+        raise error(answer["error"].split(": ", 1)[-1] if error is not GenerationError else answer["error"])
+    return answer
+
+
 class Model:
     """A run's latest checkpoint, ready to write: opening it loads and checks it in a worker."""
 
@@ -60,14 +84,7 @@ class Model:
         self._ask({"op": "open"}, "Loading the model")
 
     def _ask(self, header: dict, what: str, progress: Callable | None = None) -> dict:
-        try:
-            answer = POOL.ask(dict(header, run=self.run_dir), time_limit_s=time_limit(), progress=progress, what=what)
-        except workers.WorkerFailed as problem:
-            raise GenerationError(str(problem)) from None
-        if "error" in answer:
-            error = _ERRORS.get(answer.get("kind"), GenerationError)
-            raise error(answer["error"].split(": ", 1)[-1] if error is not GenerationError else answer["error"])
-        return answer
+        return _ask_pool(dict(header, run=self.run_dir), what, progress)
 
     def stream(self, start: str, length: int, temperatures: list[float], *, seed: int, top_k: int = 0,
                top_p: float = 1.0, on_update: Callable[[list[tuple[str, str]]], None] | None = None) -> list[Sample]:
