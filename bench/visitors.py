@@ -126,12 +126,19 @@ async def generate_visit(page, url: str) -> float:
 VISITS = {"tagger": tagger_visit, "generate": generate_visit}
 
 
-async def one_round(browser, url: str, kinds: list[str]) -> dict[str, list[float]]:
-    """Every visitor in ``kinds`` at once, each in a browser context of its own; seconds per kind."""
+async def one_round(browser, url: str, kinds: list[str], used: dict | None = None,
+                    server_pid: int | None = None) -> dict[str, list[float]]:
+    """Every visitor in ``kinds`` at once, each in a browser context of its own; seconds per kind.  With
+    ``used``, the CPU seconds each owner spent in the round and its wall time go there (read before the
+    contexts close: a closed page's renderer takes its CPU time with it)."""
     contexts = [await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="ko-KR") for _ in kinds]
     try:
         pages = [await c.new_page() for c in contexts]
+        before, started = cpu_by_owner(server_pid), time.monotonic()
         seconds = await asyncio.gather(*(VISITS[kind](page, url) for kind, page in zip(kinds, pages)))
+        if used is not None:
+            after = cpu_by_owner(server_pid)
+            used.update(wall=time.monotonic() - started, **{owner: after[owner] - before[owner] for owner in after})
     finally:
         for c in contexts:
             await c.close()
@@ -141,10 +148,39 @@ async def one_round(browser, url: str, kinds: list[str]) -> dict[str, list[float
     return result
 
 
+def _stat(pid) -> list[str] | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+
+
 def server_cpu_s(pid: int) -> float:
     """User + system CPU seconds of the server process itself (its children not included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_owner(server_pid: int | None) -> dict[str, float]:
+    """CPU seconds so far of the server process, its helpers (samplers, taggers, maps: the server's process
+    group less itself) and Chromium (every process whose command names it), for the share of a round each took."""
+    totals = {"server": 0.0, "server's workers": 0.0, "browser": 0.0}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or (fields := _stat(entry.name)) is None:
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick
+        if server_pid is not None and int(entry.name) == server_pid:
+            totals["server"] += seconds
+        elif server_pid is not None and int(fields[2]) == server_pid:  # field 5: the process group
+            totals["server's workers"] += seconds
+        else:
+            try:
+                if b"chrom" in (entry / "cmdline").read_bytes()[:200]:
+                    totals["browser"] += seconds
+            except OSError:
+                pass
+    return totals
 
 
 async def cpu_per_view(browser, url: str, pid: int, kind: str, views: int) -> float:
@@ -173,15 +209,16 @@ async def measure(url: str, pid: int | None, rounds: int = 2, scenarios=SCENARIO
                                           args=CHROMIUM_ARGS)
         try:
             await one_round(browser, url, ["tagger", "generate"])  # cold: engines, model and front end load
-            results = {}
+            results, cpu_of_rounds = {}, {}
             for name, kinds in scenarios:
                 for _ in range(rounds):
-                    results[name] = await one_round(browser, url, kinds)
+                    cpu_of_rounds[name] = {}
+                    results[name] = await one_round(browser, url, kinds, cpu_of_rounds[name], pid)
             cpu = {}
             if pid is not None:
                 for kind in VISITS:
                     cpu[kind] = await cpu_per_view(browser, url, pid, kind, cpu_views)
-            return {"seconds": results, "cpu": cpu}
+            return {"seconds": results, "cpu": cpu, "rounds": cpu_of_rounds}
         finally:
             await browser.close()
 
@@ -217,6 +254,12 @@ def table(result: dict) -> list[str]:
                          f"{statistics.median(mixed[kind]) / statistics.median(alone):.2f}x (goal <= 1.5x)")
     if mixed:
         lines.append(f"slowest mixed page: {max(max(v) for v in mixed.values()):.2f} s (goal <= 15 s)")
+    cores = os.cpu_count() or 1
+    for name, used in result.get("rounds", {}).items():
+        total = sum(v for k, v in used.items() if k != "wall")
+        lines.append(f"{name}: {used['wall']:.1f} s for the round; CPU s: " + ", ".join(
+            f"{owner} {seconds:.1f}" for owner, seconds in used.items() if owner != "wall")
+            + f"; all of it on {cores} cores takes at least {total / cores:.1f} s")
     for kind, cpu in result["cpu"].items():
         before = {"generate": 1.28, "tagger": 0.48}[kind]
         lines.append(f"server CPU per {kind} view: {cpu:.2f} s ({cpu / before:.2f}x the {before:.2f} s measured "
