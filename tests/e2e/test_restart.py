@@ -34,7 +34,7 @@ def test_a_running_job_is_found_after_a_server_restart(serve_app, browser, wait_
             wait_for_app(page, timeout=60_000)
             expect(page.get_by_role("heading", name=heading)).to_be_visible()
             expect_state(page, "running")
-            expect(page.get_by_role("button", name="Train")).to_be_disabled()
+            expect(page.get_by_text("A new one waits in line")).to_be_visible()  # a second run would wait its turn
 
             os.kill(jobs.read_status(run.path).pid, signal.SIGKILL)
             expect_state(page, "interrupted", timeout=30_000)
