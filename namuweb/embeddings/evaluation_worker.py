@@ -14,64 +14,47 @@ server also kills a worker that overstays it.  Anything a library prints goes to
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import threading
 import time
 
-from namuweb import helpers
+from namuweb import workers
 
 PROGRESS_EVERY_S = 0.2  # the page's bar moves smoothly without a line per block
 
 
-def main() -> int:
-    os.nice(10)
-    requests = sys.stdin.buffer
-    answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    threading.Thread(target=helpers.exit_with_parent, args=(os.getppid(),), daemon=True).start()
+_loaded: dict[tuple[str, int], object] = {}  # one embeddings at a time: the last one asked about
+
+
+def answer(header: dict, data: bytes, tell_progress) -> dict:
     from namuweb.embeddings import evaluation
     from namuweb.embeddings.vectors import VECTORS_FILE, Embeddings
-    loaded: dict[tuple[str, int], Embeddings] = {}
+    started = time.monotonic()
+    told = [0.0]
 
-    def tell(message: dict) -> None:
-        answers.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
-        answers.flush()
-
-    for line in iter(requests.readline, b""):
-        header = json.loads(line)
-        data = requests.read(header["bytes"])
-        started = time.monotonic()
-        told = [0.0]
-
-        def progress(done: int, total: int) -> None:
-            now = time.monotonic()
-            if now - told[0] >= PROGRESS_EVERY_S or done == total:
-                told[0] = now
-                tell({"progress": [done, total]})
-        try:
-            key = (header["folder"], os.stat(os.path.join(header["folder"], VECTORS_FILE)).st_mtime_ns)
-            if key not in loaded:
-                loaded.clear()  # one embeddings at a time: the last one asked about
-                loaded[key] = Embeddings.load(header["folder"])
-            lines = data.decode("utf-8").splitlines()
-            if header["what"] == "analogies":
-                scores = evaluation.evaluate_word_analogies(
-                    loaded[key], lines, max_questions=header["max_questions"], progress=progress,
-                    deadline=started + header["time_limit_s"])
-            else:
-                scores = evaluation.evaluate_word_pairs(loaded[key], lines, max_pairs=header["max_questions"])
-                progress(scores.read, scores.read)
-                scores = scores.sampled(header["chart_pairs"])
-        except evaluation.AnalogyFileError as problem:
-            tell({"refused": str(problem)})
-        except Exception as problem:  # noqa: BLE001 -- told to the server, which shows it
-            tell({"error": f"{type(problem).__name__}: {problem}"[:300]})
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - told[0] >= PROGRESS_EVERY_S or done == total:
+            told[0] = now
+            tell_progress([done, total])
+    key = (header["folder"], os.stat(os.path.join(header["folder"], VECTORS_FILE)).st_mtime_ns)
+    if key not in _loaded:
+        _loaded.clear()
+        _loaded[key] = Embeddings.load(header["folder"])
+    lines = data.decode("utf-8").splitlines()
+    try:
+        if header["what"] == "analogies":
+            scores = evaluation.evaluate_word_analogies(
+                _loaded[key], lines, max_questions=header["max_questions"], progress=progress,
+                deadline=started + header["time_limit_s"])
         else:
-            tell({"result": scores.to_json(), "seconds": time.monotonic() - started})
-    return 0
+            scores = evaluation.evaluate_word_pairs(_loaded[key], lines, max_pairs=header["max_questions"])
+            progress(scores.read, scores.read)
+            scores = scores.sampled(header["chart_pairs"])
+    except evaluation.AnalogyFileError as problem:
+        return {"refused": str(problem)}
+    return {"result": scores.to_json(), "seconds": time.monotonic() - started}
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(workers.serve(answer, nice=10))

@@ -21,12 +21,7 @@ two asking at the same time share one evaluation.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import queue
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -34,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from namuweb import config, helpers
+from namuweb import config, workers
 from namuweb.embeddings.evaluation import AnalogyScores, PairScores
 from namuweb.embeddings.vectors import VECTORS_FILE
 
@@ -97,72 +92,21 @@ def demo_max_questions() -> int | None:
 
 # --- the workers ------------------------------------------------------------------------------
 
-class _Worker:
-    """One worker process and the thread that reads its answers into a queue (None when it ends)."""
-
-    def __init__(self):
-        self.log = tempfile.TemporaryFile()
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.embeddings.evaluation_worker"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)
-        self.answers: queue.Queue = queue.Queue()
-        threading.Thread(target=self._read, name="namuweb-evaluation-answers", daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for line in self.proc.stdout:
-                self.answers.put(json.loads(line))
-        except (OSError, ValueError):
-            pass
-        self.answers.put(None)
-
-    def ask(self, header: dict, data: bytes, progress: Callable[[int, int], None], deadline: float) -> dict:
-        """The worker's last answer (result, refused or error); its progress lines go to ``progress``."""
-        try:
-            self.proc.stdin.write(json.dumps(header).encode() + b"\n" + data)
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise _Died from None
-        while True:
-            try:
-                answer = self.answers.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError from None
-            if answer is None:
-                raise _Died
-            if "progress" not in answer:
-                return answer
-            progress(*answer["progress"])
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self) -> None:
-        helpers.stop(self.proc, self.log)
-
-
-class _Died(Exception):
-    pass
-
-
+POOL = workers.Pool("namuweb.embeddings.evaluation_worker", size=WORKERS,
+                    env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
 _lock = threading.Lock()
-_slots = threading.BoundedSemaphore(WORKERS)
-_idle: list[_Worker] = []
 _cache: OrderedDict[tuple, Evaluation | EvaluationError] = OrderedDict()
 _flights: dict[tuple, "_Flight"] = {}
 
 
 def stop_workers() -> None:
     """End the idle workers; the next evaluation starts a fresh one."""
-    with _lock:
-        while _idle:
-            _idle.pop().stop()
+    POOL.stop()
 
 
 def worker_pids() -> list[int]:
     """The idle workers' process ids (a look from outside, for tests)."""
-    with _lock:
-        return [w.proc.pid for w in _idle]
+    return POOL.pids()
 
 
 class _Flight:
@@ -190,27 +134,13 @@ class _Flight:
 
     def _evaluate(self) -> Evaluation | EvaluationError:
         what, limit = self.header["what"], self.header["time_limit_s"]
-        with _slots:
-            with _lock:
-                worker = _idle.pop() if _idle else None
-            if worker is None or not worker.alive():
-                if worker is not None:
-                    worker.stop()
-                worker = _Worker()
-            healthy = False
-            try:
-                answer = worker.ask(self.header, self.data, self._heard, time.monotonic() + limit + OVERSTAY_S)
-                healthy = True
-            except TimeoutError:
+        try:
+            answer = POOL.ask(self.header, self.data, time_limit_s=limit + OVERSTAY_S,
+                              progress=lambda value: self._heard(*value), what=f"the {WHAT[what]} evaluation")
+        except workers.WorkerFailed as problem:
+            if "took longer" in str(problem):
                 return EvaluationError(f"the {WHAT[what]} evaluation took longer than {limit:g} s and was stopped")
-            except _Died:
-                return EvaluationError(f"the {WHAT[what]} evaluation's worker stopped; try again")
-            finally:
-                if healthy:
-                    with _lock:
-                        _idle.append(worker)
-                else:
-                    worker.stop()
+            return EvaluationError(f"the {WHAT[what]} evaluation's worker stopped; try again")
         if "refused" in answer:
             return FileRefused(answer["refused"])
         if "error" in answer:
