@@ -77,3 +77,16 @@ def test_only_one_tag_job_at_a_time(small_corpus):
 def test_unknown_engine_is_refused(small_corpus):
     with pytest.raises(ValueError, match="unknown engine"):
         tagging.create_job(small_corpus.id, "nope")
+
+
+@pytest.mark.engines  # Kkma in a tagger worker
+def test_a_sentence_the_engine_hangs_on_is_left_out_at_its_time_limit_and_the_job_goes_on(isolated_home, monkeypatch):
+    monkeypatch.setenv("NAMUWEB_TAGGER_TIMEOUT_S", "3")
+    source = corpus.add_upload(("나무위키 말뭉치를 만들어보자\n" + "하" * 300 + "\n한국어 형태소 분석은 재미있다\n").encode(),
+                               "hang.txt")
+    job_dir = tagging.create_job(source.id, "kkma")
+    assert main(["tag-corpus", "--job-dir", str(job_dir)]) == 0  # the command line runs the job in the foreground
+    tagged = corpus.get_corpus(tagging.FOLDERS.read(job_dir)["result"])
+    lines = tagged.path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 2 and lines[0].startswith("나무") and "분석" in lines[1]
+    assert "1 sentence left out, past the engine's time limit (NAMUWEB_TAGGER_TIMEOUT_S)" in tagged.notice

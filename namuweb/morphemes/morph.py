@@ -349,7 +349,7 @@ def _tag_lines_kiwi(lines: list[str]) -> list[list[str]]:
 
 
 def tag_corpus(src: Path, dst: Path, engine: str = "okt", *, progress=None, should_stop=None,
-               resume: bool = True, **options) -> dict:
+               resume: bool = True, tagger=None, **options) -> dict:
     """Tag ``src`` line by line into ``dst`` (one tagged sentence per line), resumably.
 
     Corpora can be hundreds of megabytes and Kkma tags a few sentences a
@@ -358,10 +358,13 @@ def tag_corpus(src: Path, dst: Path, engine: str = "okt", *, progress=None, shou
     offset in ``src`` after them and the size of ``dst`` that holds exactly
     their output -- written only after ``dst`` is on disk, so resuming
     truncates whatever came after it and no line is lost or written twice.
-    The sidecar also records engine and options: another setting starts over.
+    The sidecar also records engine and options: another setting starts over.  ``tagger`` (a
+    :func:`pos`-like function) tags each sentence instead of this process's own engine: the jobs pass
+    one that answers within the engine's time limit.
     """
     src, dst = Path(src), Path(dst)
-    tagger = _tagger(engine)
+    pos_of = tagger or pos
+    tagger = _tagger(engine) if tagger is None or engine == "kiwi" else None
     norm, stem = bool(options.pop("norm", False)), bool(options.pop("stem", False))
     if options:
         raise TypeError(f"unknown options: {', '.join(options)}")
@@ -385,7 +388,7 @@ def tag_corpus(src: Path, dst: Path, engine: str = "okt", *, progress=None, shou
     def tag_block(lines: list[str]) -> list[list[str]]:
         if batch:
             return _tag_lines_kiwi(lines)
-        return [_tagged_sentences(pos(s, engine, norm=norm, stem=stem) for s in line.split(".")) for line in lines]
+        return [_tagged_sentences(pos_of(s, engine, norm=norm, stem=stem) for s in line.split(".")) for line in lines]
 
     mode = "r+b" if state["bytes_out"] else "wb"
     with open(src, "rb") as fin, open(dst, mode) as fout:

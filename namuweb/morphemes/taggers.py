@@ -35,9 +35,12 @@ NATIVE_DATA_MB = 3072
 RETRY_AFTER_S = 60.0  # an engine that could not start is reported unavailable this long, then tried again
 
 
+TIMEOUT_ENV = "NAMUWEB_TAGGER_TIMEOUT_S"
+
+
 def time_limit(engine: str) -> float:
     """Seconds one request may take (``NAMUWEB_TAGGER_TIMEOUT_S``, default 10)."""
-    return float(os.environ.get("NAMUWEB_TAGGER_TIMEOUT_S", "10"))
+    return float(os.environ.get(TIMEOUT_ENV, "10"))
 
 
 def page_chunk_chars() -> int:

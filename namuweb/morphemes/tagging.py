@@ -13,8 +13,12 @@ from pathlib import Path
 from namuweb.corpora import corpus
 from namuweb import jobs, storage
 from namuweb.config import MB
+from namuweb.morphemes import taggers
 
 OUTPUT = "tagged.txt"
+# Engines a tagging job runs in its own process: native code, linear in its input (Kiwi tags in batches).
+# The JVM engines answer from worker processes with the pages' time limit per sentence instead.
+IN_PROCESS = ("kiwi", "mecab")
 FOLDERS = jobs.JobFolders("jobs/tag", "job.json")
 
 
@@ -37,13 +41,26 @@ def tag_into_library(source: corpus.Corpus, engine: str, output: Path, *, should
     corpus linked to its source (None while stopped).  ``progress(done, total, lines, sentences)``
     counts bytes of the source."""
     from namuweb.morphemes import morph
+    given_up = []
+
+    def within_time_limit(sentence: str, engine: str, **options) -> list[tuple[str, str]]:
+        """An engine call with the pages' time limit (a worker process): a sentence the engine hangs or
+        crashes on (Kkma on a long run of one syllable) is left out and counted, and the job goes on."""
+        try:
+            return taggers.pos(sentence, engine, **options)
+        except taggers.EngineGaveUp:
+            given_up.append(sentence[:80])
+            return []
     stats = morph.tag_corpus(source.path, output, engine, progress=progress, should_stop=should_stop,
-                             resume=True, **options)
+                             resume=True, tagger=None if engine in IN_PROCESS else within_time_limit, **options)
+    stats["given_up"] = len(given_up)
     if stats.get("stopped"):
         return stats, None
     label = morph.LABELS[engine] + (" norm" if options.get("norm") else "") + (" stem" if options.get("stem") else "")
+    left_out = (f"; {stats['given_up']:,} sentence{'s' if stats['given_up'] != 1 else ''} left out, past the engine's "
+                f"time limit ({taggers.TIMEOUT_ENV})" if stats["given_up"] else "")
     tagged = corpus.add_file(output, f"{source.name} · tagged ({label})", source="tagged", parent=source.id,
-                             notice=f"{stats['sentences']:,} sentences tagged with {label}")
+                             notice=f"{stats['sentences']:,} sentences tagged with {label}{left_out}")
     output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
     return stats, tagged
 
@@ -72,7 +89,8 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"
     settings["result"] = tagged.id
     FOLDERS.write(job_dir, settings)
-    return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}"
+    left_out = f" ({stats['given_up']:,} left out past the engine's time limit)" if stats["given_up"] else ""
+    return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}{left_out}"
 
 
 TAGGING = jobs.JobKind("tag", FOLDERS, run, partial=(OUTPUT, OUTPUT + ".progress"))
