@@ -99,40 +99,48 @@ if prepared.missing:
 if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")
 
-if st.button("Generate", type="primary", icon=":material/edit_note:"):
-    seed = int(seed) if fixed_seed else secrets.randbelow(2**31)  # a fresh text on every press, reproducible
-    boxes = [(col.empty(), col.empty()) for col in st.columns(len(temperatures))]
 
-    def show_growing(samples: list[tuple[str, str]]) -> None:
-        for (text_box, jamo_box), (text, jamo), t in zip(boxes, samples, temperatures):
-            with text_box.container():
-                st.markdown(f"**temperature {t:g}**")
-                st.text(text + "▌")
+@fragment("the generated text")
+def generated_text() -> None:
+    """The Generate button and its text: a press reruns this part alone, not the page's chart and controls."""
+    if st.button("Generate", type="primary", icon=":material/edit_note:"):
+        drawn = int(seed) if fixed_seed else secrets.randbelow(2**31)  # a fresh text on every press, reproducible
+        boxes = [(col.empty(), col.empty()) for col in st.columns(len(temperatures))]
+
+        def show_growing(samples: list[tuple[str, str]]) -> None:
+            for (text_box, jamo_box), (text, jamo), t in zip(boxes, samples, temperatures):
+                with text_box.container():
+                    st.markdown(f"**temperature {t:g}**")
+                    st.text(text + "▌")
+                if show_jamo:
+                    jamo_box.caption(literal(jamo))
+        try:
+            samples = generator.stream(start, length, temperatures, seed=drawn, top_k=int(top_k), top_p=top_p,
+                                       on_update=show_growing)
+            st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples,
+                                          "seed": drawn}
+        except sampling.GenerationError as problem:
+            st.error(f"No text this time: {literal(problem)}", icon=":material/error:")
+        for text_box, jamo_box in boxes:
+            text_box.empty()
+            jamo_box.empty()
+
+    result = st.session_state.get("generated")
+    if result and result["run"] == run.id:
+        columns = st.columns(len(result["temperatures"]))
+        for col, sample, t in zip(columns, result["samples"], result["temperatures"]):
+            col.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
+            col.text(sample.text)
             if show_jamo:
-                jamo_box.caption(literal(jamo))
-    try:
-        samples = generator.stream(start, length, temperatures, seed=seed, top_k=int(top_k), top_p=top_p,
-                                   on_update=show_growing)
-        st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples, "seed": seed}
-    except sampling.GenerationError as problem:
-        st.error(f"No text this time: {literal(problem)}", icon=":material/error:")
-    for text_box, jamo_box in boxes:
-        text_box.empty()
-        jamo_box.empty()
+                col.caption("jamo stream")
+                col.text(sample.stream)
+        st.caption(f"Seed {result['seed']}: turn on **Fixed seed** under More options and enter it to get this text "
+                   "again.")
+        st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
+                           file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
 
-result = st.session_state.get("generated")
-if result and result["run"] == run.id:
-    columns = st.columns(len(result["temperatures"]))
-    for col, sample, t in zip(columns, result["samples"], result["temperatures"]):
-        col.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
-        col.text(sample.text)
-        if show_jamo:
-            col.caption("jamo stream")
-            col.text(sample.stream)
-    st.caption(f"Seed {result['seed']}: turn on **Fixed seed** under More options and enter it to get this text "
-               "again.")
-    st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
-                       file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
+
+generated_text()
 
 st.subheader("Write with the model, one token at a time")
 # The tokens picked by clicking the chart, after the start text; another model or start text begins anew.

@@ -252,6 +252,11 @@ def table(result: dict) -> list[str]:
         if alone and mixed.get(kind):
             lines.append(f"{kind}: 4 mixed with 4 of the other kind / 4 alone = "
                          f"{statistics.median(mixed[kind]) / statistics.median(alone):.2f}x (goal <= 1.5x)")
+    for kind in VISITS:  # the same doubling with no other kind of page: what these cores give, whatever the server does
+        four, eight = seconds.get(f"4 {kind}", {}).get(kind), seconds.get(f"8 {kind}", {}).get(kind)
+        if four and eight:
+            lines.append(f"{kind}: 8 alone / 4 alone = {statistics.median(eight) / statistics.median(four):.2f}x "
+                         "(twice the pages of one kind, for comparison)")
     if mixed:
         lines.append(f"slowest mixed page: {max(max(v) for v in mixed.values()):.2f} s (goal <= 15 s)")
     cores = os.cpu_count() or 1
