@@ -179,6 +179,21 @@ def _size(size: int) -> str:
     return f"{size / MB:.3g} MB" if size >= MB / 10 else f"{size / 1024:.3g} kB"
 
 
+def positive_number(name: str, default: float) -> float:
+    """A positive limit from the environment (seconds, bytes a second): ``default`` when unset; anything
+    that is not a positive, finite number is a ValueError naming the variable, never a silent default."""
+    configured = os.environ.get(name, "").strip()
+    if not configured:
+        return default
+    try:
+        value = float(configured)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {configured!r}") from None
+    if not 0 < value < float("inf"):  # also refuses nan
+        raise ValueError(f"{name} must be positive, got {configured!r}")
+    return value
+
+
 def _demo_number(name: str, default: float, *, minimum: float, whole: bool) -> float:
     configured = os.environ.get(name)
     if configured is None or not configured.strip():

@@ -6,6 +6,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from namuweb.language_model import generate, inspection, runs, sampling
@@ -62,5 +63,10 @@ def test_inspecting_in_a_sampler_gives_what_inspecting_here_gives(tiny_trained_r
     text = "한국에서는 나무위키 말뭉치를 만들어보자."
     there, here = sampling.inspect(tiny_trained_run, text), inspection.inspect(tiny_trained_run, text)
     assert there.bits_per_character == pytest.approx(here.bits_per_character)
-    assert [c.char for c in there.characters] == [c.char for c in here.characters]
+    assert [(c.char, c.tokens, c.guesses) for c in there.characters] == [(c.char, c.tokens, c.guesses)
+                                                                          for c in here.characters]
+    assert there.trace.guesses == here.trace.guesses and there.trace.tokens == here.trace.tokens
+    for mine, theirs in zip(there.trace.cells, here.trace.cells, strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    np.testing.assert_array_equal(there.trace.bits, here.trace.bits)
     assert not list(Path(tempfile.gettempdir()).glob("namuweb-inspection-*")), "the trace's file was read and removed"

@@ -87,9 +87,8 @@ def test_the_estimate_counts_the_running_jobs_end_and_the_typical_run_of_each_jo
         return jobs.JobStatus(state=state, kind=SLEEP.name, started=started, progress=Progress(eta_s=eta))
     now = time.time()
     # No finished job yet: a typical run is waiting.TYPICAL_S.
-    assert waiting.estimate([], [status("running", eta=30)], 1, "sleep", now=now) == 30
-    assert waiting.estimate([status("waiting")], [status("running", eta=30)], 1, "sleep", now=now) == 30 + waiting.TYPICAL_S
-    assert waiting.estimate([status("waiting")], [status("running", eta=30), status("running", eta=5)], 2, "sleep",
-                            now=now) == 30
+    assert waiting.estimate([], [status("running", eta=30)], 1, now=now) == 30
+    assert waiting.estimate([status("waiting")], [status("running", eta=30)], 1, now=now) == 30 + waiting.TYPICAL_S
+    assert waiting.estimate([status("waiting")], [status("running", eta=30), status("running", eta=5)], 2, now=now) == 30
     unknown = status("running", started=now - 20)  # no ETA of its own: a typical run less what it has done
-    assert waiting.estimate([], [unknown], 1, "sleep", now=now) == pytest.approx(waiting.TYPICAL_S - 20)
+    assert waiting.estimate([], [unknown], 1, now=now) == pytest.approx(waiting.TYPICAL_S - 20)

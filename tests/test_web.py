@@ -1,6 +1,7 @@
 """The app's own server in front of Streamlit's: the front end's bundle from memory, a visitor cookie."""
 
 import asyncio
+import threading
 
 from namuweb import web
 
@@ -16,7 +17,10 @@ def call(app, path: str, method: str = "GET", cookie: str | None = None) -> tupl
 
     async def send(message):
         sent.append(message)
-    asyncio.run(app(scope, receive, send))
+    # A thread of its own: the test process may have an event loop running already (Playwright's).
+    thread = threading.Thread(target=asyncio.run, args=(app(scope, receive, send),))
+    thread.start()
+    thread.join()
     start = next(m for m in sent if m["type"] == "http.response.start")
     headers = {}
     for key, value in start["headers"]:

@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
+from namuweb import config
+
 ALLOW_LOCAL_ENV = "NAMUWEB_ALLOW_LOCAL_URLS"
 TIMEOUT_ENV = "NAMUWEB_DOWNLOAD_TIMEOUT_S"
 MIN_RATE_ENV = "NAMUWEB_DOWNLOAD_MIN_RATE"
@@ -51,16 +53,10 @@ class FetchError(ValueError):
 
 
 def _number_env(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
     try:
-        number = float(value)
-    except ValueError:
-        raise FetchError(f"{name} must be a number, got {value!r}") from None
-    if not 0 < number < float("inf"):
-        raise FetchError(f"{name} must be positive, got {value!r}")
-    return number
+        return config.positive_number(name, default)
+    except ValueError as problem:
+        raise FetchError(str(problem)) from None
 
 
 def local_urls_allowed() -> bool:

@@ -21,7 +21,6 @@ two asking at the same time share one evaluation.
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -70,16 +69,7 @@ class Evaluation:
 
 def time_limit() -> float:
     """Seconds one evaluation may take (``NAMUWEB_EVALUATION_TIMEOUT_S``, default 60)."""
-    configured = os.environ.get(TIME_LIMIT_ENV, "").strip()
-    if not configured:
-        return DEFAULT_TIME_LIMIT_S
-    try:
-        seconds = float(configured)
-    except ValueError:
-        raise ValueError(f"{TIME_LIMIT_ENV} must be a number of seconds, got {configured!r}") from None
-    if not 0 < seconds < float("inf"):
-        raise ValueError(f"{TIME_LIMIT_ENV} must be positive, got {configured!r}")
-    return seconds
+    return config.positive_number(TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT_S)
 
 
 def demo_max_questions() -> int | None:

@@ -11,6 +11,7 @@ job out of it.  First come, first served: the line is ordered by when each job w
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from pathlib import Path
@@ -44,23 +45,24 @@ def typical_seconds(kind: str, home: Path | None = None) -> float:
     return min(TYPICAL_S, demo.max_job_seconds) if demo else TYPICAL_S
 
 
-def estimate(ahead: list[state.JobStatus], running: list[state.JobStatus], slots: int, kind: str,
+def estimate(ahead: list[state.JobStatus], running: list[state.JobStatus], slots: int,
              home: Path | None = None, now: float | None = None) -> float:
     """Seconds until a job behind ``ahead`` starts, with ``running`` holding ``slots`` places: each
     running job frees its place when its own estimate says (or when a typical job of its kind
     would), and each job ahead takes the first place to free and holds it for a typical run."""
     now = time.time() if now is None else now
+    typical = functools.cache(lambda kind: typical_seconds(kind, home))  # one look at the finished jobs per kind
     frees = []
     for status in running:
         left = status.progress.eta_s
         if left is None:
-            left = typical_seconds(status.kind, home) - (now - (status.started or now))
+            left = typical(status.kind) - (now - (status.started or now))
         frees.append(max(0.0, left))
     frees += [0.0] * max(0, slots - len(frees))
     frees.sort()
     for status in ahead:
         first = frees.pop(0)
-        frees.append(first + typical_seconds(status.kind, home))
+        frees.append(first + typical(status.kind))
         frees.sort()
     return frees[0] if frees else 0.0
 
@@ -83,7 +85,7 @@ def wait_for_turn(kind: JobKind, job_dir: Path, poll_s: float = POLL_S) -> bool:
             if place == 0 and room > 0:
                 state.write_status(job_dir, state="queued", progress=Progress(message="starting"))
                 return True
-            seconds = estimate([s for _, s in line[:place]], running, max(1, len(running) + room), kind.name)
+            seconds = estimate([s for _, s in line[:place]], running, max(1, len(running) + room))
             state.write_status(job_dir, updated=time.time(), progress=Progress(
                 message=f"waiting in line: {_ordinal(place + 1)} of {len(line)}", eta_s=seconds,
                 extra={"place": place + 1, "line": len(line)}))

@@ -11,8 +11,9 @@ syllable it is stands out by its correlation.
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -237,6 +238,31 @@ class Inspection:
     trace: Trace
     characters: list[CharacterSurprisal]
     bits_per_character: float | None
+
+    def save(self, path) -> None:
+        """Into one ``.npz`` of plain arrays (the cells' states) and JSON (the rest): how a sampler process
+        hands a trace to the server, which never unpickles anything."""
+        trace = self.trace
+        about = {"run": self.run, "bits_per_character": self.bits_per_character, "text": trace.text,
+                 "tokenizer": trace.tokenizer, "tokens": trace.tokens, "guesses": trace.guesses,
+                 "layers": len(trace.cells), "characters": [asdict(c) for c in self.characters]}
+        with open(path, "wb") as out:
+            np.savez(out, char_index=trace.char_index, known=trace.known, bits=trace.bits,
+                     about=np.frombuffer(json.dumps(about, ensure_ascii=False).encode("utf-8"), dtype=np.uint8),
+                     **{f"cells_{layer}": cells for layer, cells in enumerate(trace.cells)})
+
+    @classmethod
+    def load(cls, path) -> Inspection:
+        with np.load(path, allow_pickle=False) as stored:
+            about = json.loads(stored["about"].tobytes().decode("utf-8"))
+            trace = Trace(text=about["text"], tokenizer=about["tokenizer"], tokens=about["tokens"],
+                          char_index=stored["char_index"], known=stored["known"], bits=stored["bits"],
+                          guesses=[[tuple(g) for g in guesses] for guesses in about["guesses"]],
+                          cells=[stored[f"cells_{layer}"] for layer in range(about["layers"])])
+        characters = [CharacterSurprisal(char=c["char"], bits=c["bits"], tokens=[tuple(t) for t in c["tokens"]],
+                                         guesses=[tuple(g) for g in c["guesses"]]) for c in about["characters"]]
+        return cls(run=about["run"], trace=trace, characters=characters,
+                   bits_per_character=about["bits_per_character"])
 
 
 def inspect(run_dir, text: str) -> Inspection:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 from pathlib import Path
 from typing import Callable, Sequence
 
-from namuweb import workers
-from namuweb.language_model import runs
+from namuweb import config, workers
+from namuweb.language_model import inspection, runs
 from namuweb.language_model.generate import CheckpointError, Sample, StartTextError, prepare_start
 from namuweb.text.vocab import Vocabulary, detokenize
 
@@ -34,11 +33,7 @@ class GenerationError(RuntimeError):
 
 def time_limit() -> float:
     """Seconds one question to the model may take (``NAMUWEB_GENERATION_TIMEOUT_S``, default 60)."""
-    try:
-        seconds = float(os.environ.get(TIME_LIMIT_ENV, "") or DEFAULT_TIME_LIMIT_S)
-    except ValueError:
-        raise ValueError(f"{TIME_LIMIT_ENV} must be a number of seconds") from None
-    return seconds if seconds > 0 else DEFAULT_TIME_LIMIT_S
+    return config.positive_number(TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT_S)
 
 
 @functools.lru_cache(maxsize=16)
@@ -53,10 +48,9 @@ def inspect(run_dir, text: str):
     """:func:`namuweb.language_model.inspection.inspect`, run in a sampler process: the model reads
     ``text`` (up to tens of thousands of characters, seconds of CPU) without holding the server."""
     answer = _ask_pool({"op": "inspect", "run": str(Path(run_dir).resolve()), "text": text}, "Reading the text")
-    path = Path(answer["pickle"])
+    path = Path(answer["saved"])
     try:
-        with path.open("rb") as written:
-            return pickle.load(written)  # written by our own worker, a moment ago, readable by us only
+        return inspection.Inspection.load(path)  # plain arrays and JSON: nothing is unpickled
     finally:
         path.unlink(missing_ok=True)
 

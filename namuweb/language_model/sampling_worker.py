@@ -9,7 +9,6 @@ models stay for the next question.  Niced: the pages' own work comes first.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 import tempfile
 import time
@@ -38,13 +37,13 @@ def answer(header: dict, data: bytes, progress) -> dict:
                 progress([[s.text, s.stream[-400:]] for s in samples])
                 told = time.monotonic()
         return {"start": samples[0].start, "samples": [s.tokens for s in samples]}
-    if op == "inspect":  # a trace holds the cells' states for every character: too large for a JSON line
+    if op == "inspect":  # a trace holds the cells' states for every character: too large for a JSON line, so a file of arrays
         from namuweb.language_model import inspection
         result = inspection.inspect(header["run"], header["text"])
-        handle, path = tempfile.mkstemp(prefix="namuweb-inspection-", suffix=".pickle")  # readable by us only
-        with os.fdopen(handle, "wb") as out:
-            pickle.dump(result, out, protocol=pickle.HIGHEST_PROTOCOL)
-        return {"pickle": path}
+        handle, path = tempfile.mkstemp(prefix="namuweb-inspection-", suffix=".npz")  # readable by us only
+        os.close(handle)
+        result.save(path)
+        return {"saved": path}
     raise ValueError(f"unknown question {op!r}")
 
 
