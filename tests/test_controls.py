@@ -16,7 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from namuweb.markup import literal
-from test_pages import button, metrics, page, poll, tiny_trained_run, trained_once  # noqa: F401
+from test_pages import button, metrics, page, poll, tiny_trained_run, train_tiny_model, trained_once  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -398,17 +398,7 @@ def test_generate_stop_ends_the_quick_demo_it_waits_for():
 @pytest.fixture(scope="module")
 def two_layers_once(tmp_path_factory):
     """A tiny model of two LSTM layers, trained once for this module: the Layer box has a second layer to pick."""
-    from namuweb.corpora import corpus
-    from namuweb.language_model import runs, trainer
-    from namuweb.language_model.charlm import TrainConfig
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NAMUWEB_HOME", str(tmp_path_factory.mktemp("two-layers-home")))
-        source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
-        run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, layers=2,
-                                              batch=8, seq_len=20, learning_rate=0.02, epochs=None,
-                                              steps=4).validated())
-        trainer.train(run_dir)
-    return run_dir
+    return train_tiny_model(tmp_path_factory.mktemp("two-layers-home"), embedding=8, units=8, layers=2, steps=4)
 
 
 def test_inspect_model_picker_corpus_line_layer_and_cells_table(two_layers_once, tiny_trained_run):

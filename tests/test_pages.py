@@ -221,19 +221,25 @@ def test_train_page_trains_on_whole_syllables_when_asked(monkeypatch):
     assert runs.Run(info.path).vocab().tokenizer == "char" and info.config["tokens_per_char"] == 1.0
 
 
-@pytest.fixture(scope="module")
-def trained_once(tmp_path_factory):
-    """A tiny model trained once for this module's Generate page tests."""
+def train_tiny_model(home: Path, **sizes) -> Path:
+    """A tiny char-LSTM trained on a few lines in ``home``, for page tests that need a model (``sizes``: the
+    TrainConfig fields that differ from 12 → LSTM 16, 10 steps)."""
     from namuweb.corpora import corpus
     from namuweb.language_model import runs, trainer
     from namuweb.language_model.charlm import TrainConfig
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("NAMUWEB_HOME", str(tmp_path_factory.mktemp("pages-home")))
+        patch.setenv("NAMUWEB_HOME", str(home))
         source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
-        run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, batch=8,
-                                              seq_len=20, learning_rate=0.02, epochs=None, steps=10).validated())
+        settings = dict(embedding=12, units=16, batch=8, seq_len=20, learning_rate=0.02, epochs=None, steps=10)
+        run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", **{**settings, **sizes}).validated())
         trainer.train(run_dir)
     return run_dir
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    """A tiny model trained once for this module's Generate page tests."""
+    return train_tiny_model(tmp_path_factory.mktemp("pages-home"))
 
 
 @pytest.fixture
