@@ -14,6 +14,7 @@ library prints in the worker goes to stderr, never into the answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -25,6 +26,7 @@ import time
 from typing import Any, Callable
 
 from namuweb import helpers
+from namuweb.jobs.kinds import current_owner
 
 
 class WorkerFailed(RuntimeError):
@@ -108,19 +110,23 @@ class Pool:
 
     A question waits for a free worker (without the interpreter: a semaphore), then for its answer
     up to ``time_limit_s``; a worker that overstays is killed and the next question starts a fresh
-    one, so one visitor's runaway question costs one worker, never the server."""
+    one, so one visitor's runaway question costs one worker, never the server.  One visitor (the
+    page's :func:`namuweb.jobs.current_owner`: a browser, with all its tabs) has at most
+    ``per_visitor`` questions with the workers at once; the rest of theirs wait their turn, so
+    eight tabs of one browser cannot take every worker from everyone else."""
 
-    def __init__(self, module: str, size: int, env: dict | None = None):
-        self.module, self.size, self.env = module, size, dict(env or {})
+    def __init__(self, module: str, size: int, env: dict | None = None, per_visitor: int = 1):
+        self.module, self.size, self.env, self.per_visitor = module, size, dict(env or {}), per_visitor
         self._slots = threading.BoundedSemaphore(size)
         self._lock = threading.Lock()
         self._idle: list[_Process] = []
+        self._visitors: dict[str, list] = {}  # visitor -> [its semaphore, questions holding or awaiting it]
 
     def ask(self, header: dict, data: bytes = b"", *, time_limit_s: float,
             progress: Callable[[Any], None] | None = None, what: str = "the work") -> dict:
         """The worker's final answer to ``header`` (+ ``data``); ``progress`` hears its progress lines
         on the calling thread.  :class:`WorkerFailed` on a time-out or a dead worker."""
-        with self._slots:
+        with self._visitor_turn(current_owner()), self._slots:
             with self._lock:
                 worker = self._idle.pop() if self._idle else None
             if worker is None or not worker.alive():
@@ -140,6 +146,23 @@ class Pool:
                 else:
                     worker.stop()
         return answer
+
+    @contextlib.contextmanager
+    def _visitor_turn(self, visitor: str | None):
+        if visitor is None:  # not asked for a page (the command line, a test): only the pool's size bounds it
+            yield
+            return
+        with self._lock:
+            entry = self._visitors.setdefault(visitor, [threading.BoundedSemaphore(self.per_visitor), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._visitors[visitor]
 
     def pids(self) -> list[int]:
         """The idle workers' process ids (a look from outside, for tests)."""

@@ -3,13 +3,16 @@ calling thread only waits, a time limit, and a damaged model said as such."""
 
 import os
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from namuweb import jobs
 from namuweb.language_model import generate, inspection, runs, sampling
+from polling import poll_until
 from test_pages import tiny_trained_run, trained_once  # noqa: F401
 
 
@@ -70,3 +73,24 @@ def test_inspecting_in_a_sampler_gives_what_inspecting_here_gives(tiny_trained_r
         np.testing.assert_array_equal(mine, theirs)
     np.testing.assert_array_equal(there.trace.bits, here.trace.bits)
     assert not list(Path(tempfile.gettempdir()).glob("namuweb-inspection-*")), "the trace's file was read and removed"
+
+
+def test_one_visitor_has_one_question_with_the_samplers_at_a_time(tiny_trained_run):
+    model = sampling.Model(tiny_trained_run)
+    heard = {"first": [], "second": []}
+    ended = {}
+
+    def ask(name: str) -> None:
+        with jobs.started_by("browser:one-visitor"):  # every tab of one browser
+            model.stream("한국에서는", 20_000, [1.0] * 4, seed=1,
+                         on_update=lambda update: heard[name].append(time.monotonic()))
+        ended[name] = time.monotonic()
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    poll_until(lambda: heard["first"], timeout=30, what="the first question at work in a sampler")
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    first.join(timeout=60)
+    second.join(timeout=60)
+    assert heard["second"], "the second question was answered too"
+    assert heard["second"][0] > ended["first"], "the visitor's second question began while the first was at work"

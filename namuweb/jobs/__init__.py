@@ -15,13 +15,13 @@ inside it.  The protocol, in four parts:
 
 from namuweb.jobs import waiting
 from namuweb.jobs.context import JobContext, ProgressPrinter, run_here
-from namuweb.jobs.kinds import JOB_FOLDERS, JobFolders, JobKind, active_everywhere, start, started_by
+from namuweb.jobs.kinds import JOB_FOLDERS, JobFolders, JobKind, active_everywhere, current_owner, start, started_by
 from namuweb.jobs.progress import Progress, format_seconds
 from namuweb.jobs.state import (ACTIVE, LOG_FILE, STATES, STATUS_FILE, STOP_FILE, VANISHED, JobBusy, JobError,
                                 JobIncomplete, JobStatus, current_status, enforce_stop, log_tail, process_alive, read_status,
                                 request_stop, wait, write_status)
 
 __all__ = ["ACTIVE", "JOB_FOLDERS", "LOG_FILE", "STATES", "STATUS_FILE", "STOP_FILE", "VANISHED", "JobBusy",
-           "JobContext", "JobError", "JobFolders", "JobIncomplete", "JobKind", "JobStatus", "Progress", "ProgressPrinter", "active_everywhere",
+           "JobContext", "JobError", "current_owner", "JobFolders", "JobIncomplete", "JobKind", "JobStatus", "Progress", "ProgressPrinter", "active_everywhere",
            "current_status", "enforce_stop", "format_seconds", "log_tail", "process_alive", "read_status",
            "request_stop", "run_here", "start", "started_by", "wait", "waiting", "write_status"]

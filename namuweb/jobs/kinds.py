@@ -113,6 +113,11 @@ def started_by(owner: str | None) -> Iterator[None]:
         _owner.reset(token)
 
 
+def current_owner() -> str | None:
+    """The visitor this thread works for (set by :func:`started_by`), None outside a page."""
+    return _owner.get()
+
+
 def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
     """Every active job of every kind in the data directory (watched: dead workers do not count, a stop past its grace is enforced)."""
     home = Path(home) if home is not None else config.data_home()
