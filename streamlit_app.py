@@ -6,12 +6,11 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 """
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from namuweb.corpora import corpus as storage
-from namuweb import jobs, warmup, web
+from namuweb import jobs, warmup
 from namuweb.config import demo_settings
-from app_pages._widgets import show_failure
+from app_pages._widgets import show_failure, visitor
 
 st.set_page_config(page_title="namuweb", page_icon="🌳", layout="wide")
 
@@ -28,19 +27,6 @@ PAGES = [
 
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
     st.sidebar.info(demo.notice(), icon=":material/visibility:")
-
-
-def visitor() -> str | None:
-    """Who is asking, as a demo's per-visitor limits count: the browser's ``namuweb_visitor`` cookie (set by
-    the app's own server, ``app.py``), else its address, else this session.  A session is one tab's one load:
-    a reload is a new one, so it is only the last resort (``streamlit run streamlit_app.py`` on localhost)."""
-    browser = web.visitor_id(st.context.cookies.get(web.VISITOR_COOKIE))
-    if browser:
-        return "browser:" + web.visitor_key(browser)
-    if isinstance(address := st.context.ip_address, str) and address:
-        return "address:" + web.visitor_key(address)
-    run_context = get_script_run_ctx()
-    return "session:" + run_context.session_id if run_context else None
 
 
 page = st.navigation(PAGES, position="sidebar")

@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from namuweb import config, jobs
+from namuweb import config, jobs, web
 from namuweb.corpora import corpus
 from namuweb.markup import literal
 
@@ -27,6 +27,20 @@ def show_failure(what: str, error: Exception) -> None:
     st.error(logged_failure(what, error), icon=":material/bug_report:")
 
 
+def visitor() -> str | None:
+    """Who is asking, as per-visitor limits count (a demo's jobs, the samplers' turns): the browser's
+    ``namuweb_visitor`` cookie (set by the app's own server, ``app.py``), else its address, else this
+    session.  A session is one tab's one load: a reload is a new one, so it is only the last resort
+    (``streamlit run streamlit_app.py`` on localhost)."""
+    browser = web.visitor_id(st.context.cookies.get(web.VISITOR_COOKIE))
+    if browser:
+        return "browser:" + web.visitor_key(browser)
+    if isinstance(address := st.context.ip_address, str) and address:
+        return "address:" + web.visitor_key(address)
+    run_context = get_script_run_ctx()
+    return "session:" + run_context.session_id if run_context else None
+
+
 def fragment(part: str, *, run_every: float | None = None):
     """``st.fragment`` for a live part of a page, named ``part`` ("the runs table"), whose failures stay in view.
 
@@ -41,7 +55,8 @@ def fragment(part: str, *, run_every: float | None = None):
         @functools.wraps(body)
         def live_part(*args, **kwargs):
             try:
-                body(*args, **kwargs)
+                with jobs.started_by(visitor()):  # a fragment's own rerun skips the app script, which sets it
+                    body(*args, **kwargs)
             except Exception as error:  # control flow (st.rerun, st.stop) is not an Exception
                 st.session_state[remembered] = logged_failure(part[:1].upper() + part[1:], error)
             if message := st.session_state.get(remembered):

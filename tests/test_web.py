@@ -79,3 +79,24 @@ def test_a_forged_or_malformed_visitor_cookie_is_no_visitor():
                    f"{web.VISITOR_COOKIE}=\"{'a' * 31}\\\"\"", "garbage;;;==="):
         assert web.visitor_from_cookie_header(header) is None, header
     assert web.visitor_from_cookie_header(f"{web.VISITOR_COOKIE}={'ab' * 16}") == "ab" * 16
+
+
+def test_a_live_part_of_a_page_runs_for_its_visitor_even_when_it_reruns_alone():
+    """A fragment's own rerun skips the app script that names the visitor: the fragment names it again, so a
+    job started or a sampler asked from inside one still counts for that visitor."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from app_pages._widgets import fragment
+        from namuweb import jobs
+
+        @fragment("a live part")
+        def live():
+            st.text(f"owner {jobs.current_owner()}")
+        live()
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    owner = at.text[0].value.removeprefix("owner ")
+    assert owner.startswith("session:") and len(owner) > len("session:"), owner  # AppTest has no cookie or address
