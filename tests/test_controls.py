@@ -357,8 +357,8 @@ def test_generate_every_option_reaches_the_text_and_its_download(tiny_trained_ru
     shown = [m.value for m in at.markdown if m.value.startswith("**temperature")]
     assert shown == [f"**temperature {t:g}** · 30 new characters" for t in temperatures]
     assert [(s.text, s.stream) for s in at.session_state["generated"]["samples"]] == [(s.text, s.stream) for s in samples]
-    assert [c.value for c in at.text][:4] == [samples[0].text.rstrip("\n"), samples[0].stream.rstrip("\n"),
-                                              samples[1].text.rstrip("\n"), samples[1].stream.rstrip("\n")]
+    assert [c.value for c in at.text][:4] == [samples[0].text.rstrip(), samples[0].stream.rstrip(),
+                                              samples[1].text.rstrip(), samples[1].stream.rstrip()]
     name, data = downloads(at, "Download text")
     assert name == f"namuweb-{tiny_trained_run.name}.txt"
     assert data.decode("utf-8") == "\n\n".join(s.text for s in at.session_state["generated"]["samples"])
