@@ -133,6 +133,25 @@ class CharLSTM:
         return x
 
 
+def mean_cross_entropy(model: CharLSTM, chunks: np.ndarray, rows_at_once: int = 256) -> float:
+    """Mean cross-entropy per token (nats) of ``model`` on ``chunks`` (each ``[x..., last target]``, read
+    from a zero state, as Keras's ``evaluate`` reads them): the validation loss without TensorFlow."""
+    chunks = np.asarray(chunks, dtype=np.int64)
+    total, count = 0.0, 0
+    for first in range(0, len(chunks), rows_at_once):
+        block = chunks[first:first + rows_at_once]
+        inputs, targets = block[:, :-1], block[:, 1:]
+        state = model.initial_state(len(block))
+        rows = np.arange(len(block))
+        for t in range(inputs.shape[1]):
+            logits = model.step(inputs[:, t], state).astype(np.float64)
+            top = logits.max(axis=1)
+            log_total = top + np.log(np.exp(logits - top[:, None]).sum(axis=1))
+            total += float((log_total - logits[rows, targets[:, t]]).sum())
+        count += targets.size
+    return total / count if count else float("nan")
+
+
 def probabilities(logits: np.ndarray, temperature: float, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
     """Next-token probabilities of one row of logits after temperature, top-k and top-p.
 

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from namuweb.language_model import charlm, fast_lstm, runs
+from namuweb.language_model import charlm, fast_lstm, generate, runs
 
 from namuweb import jobs, storage
 
@@ -298,8 +298,8 @@ def load_split(run_dir: Path) -> tuple[charlm.TrainConfig, charlm.Split]:
 
 def evaluate(run_dir: Path) -> float:
     """Validation loss of the latest checkpoint on the trainer's validation sample, on demand;
-    appended to the run's curves."""
-    quiet_tensorflow()
+    appended to the run's curves.  A NumPy forward pass (:func:`generate.mean_cross_entropy`) of the
+    checkpoint's weights, so the page's button never brings TensorFlow into the server."""
     run_dir = Path(run_dir)
     config, split = load_split(run_dir)
     latest = runs.Run(run_dir).latest_checkpoint()
@@ -307,8 +307,8 @@ def evaluate(run_dir: Path) -> float:
         raise runs.RunError("this run has no checkpoint yet")
     if not len(split.val):
         raise runs.RunError("this run holds out no validation data (validation share 0)")
-    model = load_checkpoint(run_dir)
-    loss = validation_loss(model, charlm.validation_sample(split.val), config.batch)
+    model = generate.CharLSTM(generate.read_weights(runs.Run(run_dir).checkpoint_file()))
+    loss = generate.mean_cross_entropy(model, charlm.validation_sample(split.val))
     storage.append_jsonl(runs.Run(run_dir).metrics_file, {"step": latest["step"], "val_loss": round(loss, 5),
                                                     "on_demand": True, "time": round(time.time(), 3)})
     return loss
