@@ -27,8 +27,6 @@ PAGES = [
 
 if demo := demo_settings():  # every page says so; the pages with limits say it again where they bite
     st.sidebar.info(demo.notice(), icon=":material/visibility:")
-
-
 page = st.navigation(PAGES, position="sidebar")
 try:
     with jobs.started_by(visitor()):  # a demo caps jobs per visitor

@@ -33,6 +33,10 @@ class WorkerFailed(RuntimeError):
     """The worker timed out or died; it has been replaced.  One line for the visitor."""
 
 
+class WorkerTimedOut(WorkerFailed):
+    """The worker overstayed the question's time limit and was stopped."""
+
+
 # --- the worker's side ---------------------------------------------------------------------------
 
 def serve(handle: Callable[[dict, bytes, Callable[[Any], None]], dict], nice: int = 0) -> int:
@@ -138,7 +142,7 @@ class Pool:
                 answer = worker.ask(header, data, progress, time.monotonic() + time_limit_s)
                 healthy = True
             except TimeoutError:
-                raise WorkerFailed(f"{what} took longer than {time_limit_s:g} s and was stopped") from None
+                raise WorkerTimedOut(f"{what} took longer than {time_limit_s:g} s and was stopped") from None
             finally:
                 if healthy:
                     with self._lock:

@@ -127,9 +127,9 @@ class _Flight:
         try:
             answer = POOL.ask(self.header, self.data, time_limit_s=limit + OVERSTAY_S,
                               progress=lambda value: self._heard(*value), what=f"the {WHAT[what]} evaluation")
-        except workers.WorkerFailed as problem:
-            if "took longer" in str(problem):
-                return EvaluationError(f"the {WHAT[what]} evaluation took longer than {limit:g} s and was stopped")
+        except workers.WorkerTimedOut:  # the worker's own limit, plus the overstay, has passed
+            return EvaluationError(f"the {WHAT[what]} evaluation took longer than {limit:g} s and was stopped")
+        except workers.WorkerFailed:
             return EvaluationError(f"the {WHAT[what]} evaluation's worker stopped; try again")
         if "refused" in answer:
             return FileRefused(answer["refused"])
