@@ -29,7 +29,7 @@ sys.path.insert(0, {root!r})
 import numpy as np
 from namuweb.text import hangul
 from namuweb.corpora.corpus import ensure_builtin
-from namuweb.text.vocab import build_vocab
+from namuweb.text.vocab import Vocabulary, count_characters
 
 def status(field):
     for line in open("/proc/self/status"):
@@ -39,7 +39,7 @@ def status(field):
 base = hangul.decompose(ensure_builtin().read_text())
 data = base * (-(-{tokens} // len(base)))
 data = data[:{tokens}]
-vocab_obj = build_vocab(data, jamo=False)
+vocab_obj = Vocabulary.from_counts(count_characters(data), tokenizer="char")  # as a run builds its own
 vocab = vocab_obj.index()          # the tutorial's dict(zip(chars, range(vocab_size)))
 chars = vocab_obj.chars
 

@@ -44,14 +44,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="the folder of the collection's JSON files")
     args = parser.parse_args()
-    from namuweb.corpora.namumark import to_text
+    from namuweb.corpora.namumark import convert  # what the dump import runs on every page
     files = sorted(args.cases.glob("*.json"))
     if not files:
         sys.exit(f"no cases in {args.cases}: the collection is in ../shared/namumark-public-parsers beside the project")
     cases = [case for path in files for case in json.loads(path.read_text(encoding="utf-8"))]
     losing, leaving = [], []
     for case in cases:
-        lost, left = lost_and_left(case["visible"], to_text(case["markup"]), tuple(case["code"]))
+        lost, left = lost_and_left(case["visible"], convert(case["markup"]).text, tuple(case["code"]))
         if lost:
             losing.append((case["source"], lost))
         if left:

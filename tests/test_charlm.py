@@ -156,12 +156,12 @@ def test_validation_sample_is_bounded_and_spread_over_the_held_out_part():
 
 def test_token_file_holds_the_corpus_ids(tmp_path):
     from namuweb.text.hangul import decompose
-    from namuweb.text.vocab import build_vocab
+    from namuweb.text.vocab_report import report as vocab_report
     text = "가나다 abc\n한국어 ㅋㅋ 뷁 ᴥ 😀\n" * 1000  # syllables with and without a final, jamo, a literal ᴥ, an emoji
-    vocab = build_vocab(text)
+    vocab = vocab_report(text).vocab
     ids = charlm.encode_to_file(text, vocab, tmp_path / "tokens.bin")
     assert isinstance(ids, np.memmap) and ids.dtype == vocab.dtype
     np.testing.assert_array_equal(ids, vocab.encode(decompose(text, marker="replace")))
-    rare = build_vocab(text, min_count=1001)  # only the frequent tokens, the rest as <unk>
+    rare = vocab_report(text, min_count=1001).vocab  # only the frequent tokens, the rest as <unk>
     np.testing.assert_array_equal(charlm.encode_to_file(text, rare, tmp_path / "rare.bin"),
                                   rare.encode(decompose(text, marker="replace")))

@@ -11,7 +11,8 @@ from namuweb.language_model import generate, runs, trainer
 from namuweb.language_model.charlm import TrainConfig
 from namuweb.language_model.generate import PreparedStart, prepare_start, probabilities
 from namuweb.text import hangul
-from namuweb.text.vocab import Vocabulary, build_vocab
+from namuweb.text.vocab import Vocabulary
+from namuweb.text.vocab_report import report as vocab_report
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. 가나다라 마바사.\n" * 200
 
@@ -96,7 +97,7 @@ def test_unknown_start_characters_are_named_and_skipped(trained_run):
 
 
 def test_unknown_start_characters_map_to_unk_when_the_model_has_one():
-    vocab = build_vocab("가가가가 나", min_count=2)
+    vocab = vocab_report("가가가가 나", min_count=2).vocab
     prepared = prepare_start("나😀", vocab)
     assert prepared.mapped_to_unk and "😀" in prepared.missing
     assert vocab.unk_id in prepared.ids

@@ -66,13 +66,14 @@ def test_blank_text_never_reaches_an_engine():
         assert morph.pos(" \n\t", engine) == []
 
 
-def test_parse_flat_splits_at_the_last_slash_and_round_trips():
-    assert morph.parse_flat("a/b/Noun") == ("a/b", "Noun")
-    assert morph.parse_flat("//SP") == ("/", "SP")
+def test_a_tagged_token_splits_at_the_last_slash_as_the_trainer_reads_it():
+    """The tagging job writes ``morph.flat`` items; the skip-gram trainer splits them back with ``split_tag``."""
+    from namuweb.embeddings.vectors import split_tag
+    assert split_tag("a/b/Noun") == ("a/b", "Noun")
+    assert split_tag("//SP") == ("/", "SP")
     tokens = morph.pos("1/2 또는 http://a.b/c 를 보자", "kiwi")
-    assert [morph.parse_flat(item) for item in morph.flat(tokens)] == tokens
-    with pytest.raises(ValueError):
-        morph.parse_flat("Noun")
+    assert [split_tag(item) for item in morph.flat(tokens)] == tokens
+    assert split_tag("Noun") == ("Noun", "")  # a plain word: no tag
 
 
 def test_tag_line_splits_at_dots_and_drops_one_token_sentences():

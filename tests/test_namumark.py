@@ -10,10 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from namuweb.corpora.namumark import TextOptions, convert, is_redirect, to_text
+from namuweb.corpora.namumark import TextOptions, convert, is_redirect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 from namumark_cases import lost_and_left  # noqa: E402  (the benchmark's comparison, checked here)
+
+
+def to_text(markup: str, options: TextOptions = TextOptions()) -> str:
+    """The text the dump import keeps of a page (``namuwiki`` calls ``convert`` and keeps ``.text``)."""
+    return convert(markup, options).text
 
 
 # --- broken markup never swallows a page ----------------------------------------------

@@ -20,7 +20,8 @@ from namuweb import config, jobs, storage
 from namuweb.corpora import corpus, uploads
 from namuweb.language_model.charlm import TrainConfig
 from namuweb.cli import main
-from namuweb.text.vocab import Vocabulary, build_vocab, load_vocab
+from namuweb.text.vocab import Vocabulary, load_vocab
+from namuweb.text.vocab_report import report as vocab_report
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자.\n" * 12
 
@@ -298,7 +299,7 @@ def test_cli_train_on_a_tiny_file_says_so_before_storing_anything(tmp_path, caps
 
 
 def test_generate_refuses_a_vocabulary_of_another_model(run_copy, capsys):
-    other = build_vocab("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)
+    other = vocab_report("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2).vocab
     assert other.size != load_vocab(runs.Run(run_copy).vocab_file).size
     other.save(runs.Run(run_copy).vocab_file)
     with pytest.raises(generate.CheckpointError, match="does not belong to this model"):

@@ -18,7 +18,8 @@ from namuweb import config
 from namuweb.corpora import corpus, uploads
 
 from namuweb.language_model import runs, trainer
-from namuweb.text.vocab import build_vocab, load_vocab
+from namuweb.text.vocab import load_vocab
+from namuweb.text.vocab_report import report as vocab_report
 from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
                              saved_run, truncate)
 
@@ -144,7 +145,7 @@ def test_generate_page_names_a_start_text_it_cannot_use_and_still_generates(run_
 
 
 def test_generate_page_refuses_a_vocabulary_of_another_model(run_copy):
-    other = build_vocab("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2)
+    other = vocab_report("완전히 다른 글 " + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" * 2).vocab
     assert other.size != load_vocab(runs.Run(run_copy).vocab_file).size
     other.save(runs.Run(run_copy).vocab_file)
     at = page("generate").run()

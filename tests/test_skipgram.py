@@ -37,6 +37,15 @@ def planted_lines(seed: int = 0, sentences: int = 1500) -> list[str]:
     return lines
 
 
+def write_word2vec_binary(emb: vectors.Embeddings, path) -> None:
+    """word2vec's binary format, as word2vec and gensim write it (namuweb reads it; it exports text): a text
+    header, then ``word`` + space + float32 bytes + newline."""
+    with open(path, "wb") as f:
+        f.write(f"{len(emb.words)} {emb.vectors.shape[1]}\n".encode("utf-8"))
+        for word, row in zip(emb.words, emb.vectors.astype("<f4")):
+            f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
+
+
 def small_embeddings() -> vectors.Embeddings:
     words = ["국민/Noun", "국가/Noun", "국민/Verb", "의/Josa", "왕", "여왕", "남자", "여자"]
     rng = np.random.default_rng(1)
@@ -176,12 +185,8 @@ def test_negatives_follow_the_three_quarter_power():
     table = sg.negative_table(counts)
     expected = counts ** 0.75 / np.sum(counts ** 0.75)
     assert np.allclose(np.bincount(table, minlength=len(counts)) / len(table), expected, atol=1e-6)
-    draws = sg.draw_negatives(table, 400_000, np.random.default_rng(0))
-    observed = np.bincount(draws, minlength=len(counts))
-    chi2 = np.sum((observed - expected * len(draws)) ** 2 / (expected * len(draws)))
-    assert chi2 < 24.3  # the 0.999 quantile of chi-square with 7 degrees of freedom
     plain = counts / counts.sum()  # and it is not the plain unigram distribution
-    assert np.sum((observed - plain * len(draws)) ** 2 / (plain * len(draws))) > 1000
+    assert not np.allclose(np.bincount(table, minlength=len(counts)) / len(table), plain, atol=1e-3)
 
 
 # --- lookups and geometry ------------------------------------------------------
@@ -200,10 +205,8 @@ def test_find_resolves_bare_words_and_explains_unknown_ones():
         emb.neighbors("zzzz")
 
 
-def test_complete_and_tags():
+def test_tags():
     emb = small_embeddings()
-    assert emb.complete("국") == ["국민/Noun", "국가/Noun", "국민/Verb"]
-    assert emb.complete("국", limit=1) == ["국민/Noun"]
     assert emb.tags() == ["Noun", "Noun", "Verb", "Josa", "", "", "", ""]
 
 
@@ -259,7 +262,7 @@ def test_save_load_round_trip(tmp_path):
 def test_word2vec_round_trip(tmp_path, binary):
     emb = small_embeddings()
     path = tmp_path / ("v.bin" if binary else "v.txt")
-    (emb.to_word2vec_binary if binary else emb.to_word2vec_text)(path)
+    write_word2vec_binary(emb, path) if binary else emb.to_word2vec_text(path)
     back = vectors.read_word2vec(path)
     assert back.words == emb.words
     assert np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
@@ -275,8 +278,8 @@ def test_reads_what_gensim_writes(tmp_path, binary):
     kv.save_word2vec_format(str(tmp_path / "g"), binary=binary)
     back = vectors.read_word2vec(tmp_path / "g")
     assert back.words == emb.words and np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
-    emb.to_word2vec_binary(tmp_path / "ours") if binary else emb.to_word2vec_text(tmp_path / "ours")
-    theirs = keyedvectors.KeyedVectors.load_word2vec_format(str(tmp_path / "ours"), binary=binary)
+    emb.to_word2vec_text(tmp_path / "ours")  # the export: text only
+    theirs = keyedvectors.KeyedVectors.load_word2vec_format(str(tmp_path / "ours"), binary=False)
     assert np.allclose(theirs["국민/Noun"], emb.vectors[0], atol=1e-6, rtol=0)
 
 
@@ -340,7 +343,7 @@ def test_a_binary_word2vec_file_is_read_without_holding_the_file_next_to_its_vec
     rng = np.random.default_rng(0)
     written = vectors.Embeddings(words, list(range(40_000, 0, -1)), rng.normal(size=(40_000, 200)).astype(np.float32))
     path = tmp_path / "big.bin"
-    written.to_word2vec_binary(path)
+    write_word2vec_binary(written, path)
     tracemalloc.start()
     back = vectors.read_word2vec(path)
     peak = tracemalloc.get_traced_memory()[1]

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from namuweb.text import vocab as vocab_module
 from namuweb.text.hangul import MARK, decompose
-from namuweb.text.vocab import (UNK, UnknownTokensError, Vocabulary, build_vocab, category, count_characters,
-                           describe, iter_text, jamo_counts, load_vocab)
+from namuweb.text.vocab import (UNK, UnknownTokensError, Vocabulary, category, count_characters, describe,
+                                iter_text, jamo_counts, load_vocab)
 from namuweb.text.vocab_report import report
 
 TEXT = "한국에서는 ㅋㅋ 값이 1,000원.\n나무위키 말뭉치를 만들어보자\t"
@@ -17,21 +17,21 @@ TEXT = "한국에서는 ㅋㅋ 값이 1,000원.\n나무위키 말뭉치를 만�
 
 def test_vocabulary_is_sorted_set_of_the_jamo_stream_like_the_tutorial():
     stream = decompose(TEXT)
-    v = build_vocab(TEXT)
+    v = report(TEXT).vocab
     assert v.chars == sorted(set(stream))
     assert dict(zip(v.chars, v.counts)) == Counter(stream)
     assert v.index() == dict(zip(sorted(set(stream)), range(len(set(stream)))))
 
 
 def test_char_tokenizer_keeps_syllables():
-    v = build_vocab(TEXT, jamo=False)
+    v = report(TEXT, jamo=False).vocab
     assert v.chars == sorted(set(TEXT))
     assert v.tokenizer == "char"
 
 
 def test_encode_matches_tutorial_mapping_and_decodes_back():
     stream = decompose(TEXT)
-    v = build_vocab(TEXT)
+    v = report(TEXT).vocab
     lookup = v.index()
     expected = np.array(list(map(lookup.get, stream)))
     ids = v.encode(stream)
@@ -43,19 +43,19 @@ def test_encode_matches_tutorial_mapping_and_decodes_back():
 def test_encode_across_slice_boundaries(monkeypatch):
     monkeypatch.setattr(vocab_module, "ENCODE_SLICE", 7)
     stream = decompose(TEXT * 3)
-    v = build_vocab(TEXT)
+    v = report(TEXT).vocab
     assert v.decode(v.encode(stream)) == stream
 
 
 def test_wide_vocabulary_uses_wider_ids():
     text = "".join(chr(0x4E00 + i) for i in range(300))
-    v = build_vocab(text, jamo=False)
+    v = report(text, jamo=False).vocab
     assert v.dtype == np.uint16
     assert v.decode(v.encode(text)) == text
 
 
 def test_unknown_characters_are_named():
-    v = build_vocab("가나")
+    v = report("가나").vocab
     with pytest.raises(UnknownTokensError) as caught:
         v.encode("ㄱㅏᴥ😀\n")
     assert caught.value.missing == ["\n", "😀"]
@@ -64,8 +64,8 @@ def test_unknown_characters_are_named():
 
 def test_min_count_folds_rare_tokens_into_unk_after_the_sorted_ids():
     text = "가가가가 나"
-    full = build_vocab(text)
-    folded = build_vocab(text, min_count=2)
+    full = report(text).vocab
+    folded = report(text, min_count=2).vocab
     assert folded.unk == UNK and folded.chars[-1] == UNK
     assert folded.counts[-1] == sum(n for c, n in zip(full.chars, full.counts) if n < 2)
     kept = [c for c, n in zip(full.chars, full.counts) if n >= 2]
@@ -76,12 +76,12 @@ def test_min_count_folds_rare_tokens_into_unk_after_the_sorted_ids():
 
 
 def test_decode_shows_unk_as_replacement_character():
-    folded = build_vocab("가가 나", min_count=2)
+    folded = report("가가 나", min_count=2).vocab
     assert folded.decode(folded.encode("ㄴ")) == "\ufffd"
 
 
 def test_save_and_load_round_trip(tmp_path):
-    v = build_vocab(TEXT, min_count=2)
+    v = report(TEXT, min_count=2).vocab
     path = v.save(tmp_path / "sub" / "vocab.json")
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "namuweb-vocab" and data["chars"] == v.chars
@@ -112,7 +112,7 @@ def test_streaming_a_file_splits_multibyte_characters_safely(tmp_path):
 def test_path_and_text_give_the_same_vocabulary(tmp_path):
     path = tmp_path / "corpus.txt"
     path.write_text(TEXT, encoding="utf-8")
-    assert build_vocab(path).chars == build_vocab(TEXT).chars
+    assert report(path).vocab.chars == report(TEXT).vocab.chars
 
 
 @settings(max_examples=100)

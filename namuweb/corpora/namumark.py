@@ -39,11 +39,6 @@ class Conversion:
     repairs: int  # broken openers and closers dropped (0: the markup was whole)
 
 
-def to_text(markup: str, options: TextOptions = TextOptions()) -> str:
-    """namu-mark -> plain text, one paragraph per line; linear time, never raises."""
-    return convert(markup, options).text
-
-
 def is_redirect(markup: str) -> bool:
     """A redirect page (``#redirect 대상`` / ``#넘겨주기 대상``) has no prose of its own."""
     return isinstance(markup, str) and _REDIRECT.match(markup) is not None

@@ -239,11 +239,6 @@ def negative_table(counts, size: int = TABLE_SIZE) -> np.ndarray:
     return np.repeat(np.arange(len(slots), dtype=np.int32), slots)
 
 
-def draw_negatives(table: np.ndarray, shape, rng: np.random.Generator) -> np.ndarray:
-    """Negatives as training draws them (there in TensorFlow): uniform slots of the table."""
-    return table[rng.integers(0, len(table), size=shape)]
-
-
 # --- training ------------------------------------------------------------------
 
 

@@ -101,17 +101,6 @@ class Embeddings:
     def _id(self, query: str) -> int:
         return self.index()[self.find(query)]
 
-    def complete(self, prefix: str, limit: int = 20) -> list[str]:
-        """Tokens starting with ``prefix``, most frequent first, for a search box."""
-        prefix = prefix.strip()
-        found = []
-        for i in self._by_frequency():
-            if self.words[i].startswith(prefix):
-                found.append(self.words[i])
-                if len(found) >= limit:
-                    break
-        return found
-
     # geometry
 
     def unit_vectors(self) -> np.ndarray:
@@ -190,14 +179,6 @@ class Embeddings:
             f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
             for word, row in zip(self.words, self.vectors):
                 f.write((word + " " + " ".join(f"{v:.9g}" for v in row.tolist()) + "\n").encode("utf-8"))
-        _write_atomic(Path(path), write)
-
-    def to_word2vec_binary(self, path: Path) -> None:
-        """word2vec's binary format: a text header, then ``word`` + space + float32 bytes + newline."""
-        def write(f):
-            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
-            for word, row in zip(self.words, self.vectors.astype("<f4")):
-                f.write(word.encode("utf-8") + b" " + row.tobytes() + b"\n")
         _write_atomic(Path(path), write)
 
     def to_projector(self, vectors_tsv: Path, metadata_tsv: Path) -> None:

@@ -244,14 +244,6 @@ def flat(tokens: list[tuple[str, str]]) -> list[str]:
     return [f"{form}/{tag}" for form, tag in tokens]
 
 
-def parse_flat(item: str) -> tuple[str, str]:
-    """Undo :func:`flat` for one item; split at the last '/' since forms may contain one."""
-    parts = item.rsplit("/", 1)
-    if len(parts) != 2 or not parts[1]:
-        raise ValueError(f"not a word/Tag item: {item!r}")
-    return parts[0], parts[1]
-
-
 def tutorial_line(text: str, engine: str = "okt", **options) -> str:
     return " ".join(flat(pos(text, engine, **options)))
 

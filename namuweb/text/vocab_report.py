@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from namuweb.text import hangul
-from namuweb.text.vocab import (Progress, Vocabulary, category, char_name, count_characters, describe, jamo_counts,
-                           short_label)
+from namuweb.text.vocab import (ReadProgress, Vocabulary, category, char_name, count_characters, describe,
+                                jamo_counts, short_label)
 
 if TYPE_CHECKING:
     import pandas as pd  # imported where used: the training worker never loads pandas (see __main__)
@@ -81,7 +81,7 @@ class VocabularyReport:
 
 
 def report(source, *, jamo: bool = True, min_count: int = 1,
-           progress: Progress | None = None) -> VocabularyReport:
+           progress: ReadProgress | None = None) -> VocabularyReport:
     chars = count_characters(source, progress=progress)
     tokens = jamo_counts(chars) if jamo else chars
     vocab = Vocabulary.from_counts(tokens, min_count, tokenizer="jamo" if jamo else "char")
