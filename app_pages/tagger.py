@@ -1,7 +1,5 @@
 """Tagger: split Korean into morphemes with their parts of speech; tag whole corpora."""
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -18,8 +16,6 @@ EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들�
 LONG_INPUT = taggers.page_chunk_chars()
 MAX_INPUT = taggers.page_max_chars()  # longer text: Tag a corpus (a job)
 URL_TEXT = 2000  # longer text is left out of the link, which browsers and proxies cap at a few KB
-JAVA_HINT = ("Install a Java runtime (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, or run "
-             "`./scripts/app`, which does it) and restart the app. Kiwi needs no Java.")
 
 st.title("Morpheme tagger")
 st.caption("Korean text split into morphemes with their parts of speech, as the tutorial does with konlpy: "
@@ -33,9 +29,9 @@ if missing:
         for e in missing:
             st.markdown(f"**{e.label}** — {e.reason}")
         if any(e.needs_java for e in missing):
-            st.caption(JAVA_HINT)
+            st.caption(morph.JAVA_HINT)
 if not available:
-    st.error("No tagging engine is available. " + JAVA_HINT, icon=":material/error:")
+    st.error("No tagging engine is available. " + morph.JAVA_HINT, icon=":material/error:")
     st.stop()
 
 # The text and the engine live in the URL, so a shared link opens with the same input.
@@ -45,15 +41,10 @@ if "engine" not in st.session_state:
     wanted = st.query_params.get("engine", "okt")
     st.session_state.engine = wanted if wanted in available else ("okt" if "okt" in available else available[0])
 
-
-def use_example(sentence: str) -> None:
-    st.session_state.text = sentence
-
-
 st.caption("Examples:")
-cols = st.columns(len(EXAMPLES))
-for col, example in zip(cols, EXAMPLES):
-    col.button(example, on_click=use_example, args=(example,), key=f"example-{example}", width="stretch")
+for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES):
+    col.button(example, on_click=st.session_state.update, kwargs={"text": example}, key=f"example-{example}",
+               width="stretch")
 text = st.text_area("Text", key="text", height=110, placeholder="한국어 문장을 입력하세요…")
 left, right = st.columns([3, 2])
 engine = left.segmented_control("Engine", available, key="engine", format_func=lambda n: morph.LABELS[n],
@@ -63,11 +54,11 @@ if engine == "okt":
     cols = right.columns(2)
     options = {"norm": cols[0].toggle("norm", help="Okt: normalise spellings (ㅋㅋ 맛있닼 → 맛있다)"),
                "stem": cols[1].toggle("stem", help="Okt: verbs and adjectives as their dictionary form")}
+st.query_params["engine"] = engine
 if len(text) <= URL_TEXT:
-    st.query_params.update({"text": text, "engine": engine})
+    st.query_params["text"] = text
 else:
     st.query_params.pop("text", None)
-    st.query_params["engine"] = engine
 too_long = (f"This text has {len(text):,} characters; the Tag tab tags up to {MAX_INPUT:,} "
             "(NAMUWEB_TAGGER_MAX_CHARS). For longer text use **Tag a corpus** (the third tab): upload the text "
             "on the Corpora page, then tag it there as a background job with progress and Stop.")
@@ -76,29 +67,18 @@ too_long = (f"This text has {len(text):,} characters; the Tag tab tags up to {MA
 @st.cache_data(max_entries=512, show_spinner=False)
 def timed_pos(text: str, engine: str, norm: bool = False, stem: bool = False) -> tuple[list, float]:
     """Tags of a short text with the time they took (kept: the tabs below all rerun on every change)."""
-    started = time.perf_counter()
-    tokens = taggers.pos(text, engine, norm=norm, stem=stem)
-    return tokens, time.perf_counter() - started
+    return taggers.timed(text, engine, norm=norm, stem=stem)
 
 
 def tag(text: str, engine: str, **options) -> tuple[list, float]:
     if len(text) <= LONG_INPUT:
         return timed_pos(text, engine, **options)
-    started = time.perf_counter()
     bar = st.progress(0.0, text="Tagging a long text in chunks…")
-    tokens = taggers.pos_chunked(text, engine, chunk_chars=LONG_INPUT, **options,
-                               progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
-    bar.empty()
-    return tokens, time.perf_counter() - started
-
-
-def tagging_spinner(engine: str) -> str:
-    state = taggers.state(engine)
-    if state == "starting":
-        return f"{morph.LABELS[engine]} is still starting (the server has just started); then it tags…"
-    if state == "cold":
-        return f"Starting {morph.LABELS[engine]} (its first use on this server)…"
-    return f"Tagging with {morph.LABELS[engine]}…"
+    try:
+        return taggers.timed(text, engine, chunk_chars=LONG_INPUT, **options,
+                             progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
+    finally:
+        bar.empty()
 
 
 def tag_tab() -> None:
@@ -112,7 +92,7 @@ def tag_tab() -> None:
             st.caption(f"Long input: tagged in chunks of {LONG_INPUT:,} characters "
                        "(NAMUWEB_TAGGER_CHUNK_CHARS).")
         try:
-            with st.spinner(tagging_spinner(engine)):
+            with st.spinner(taggers.waiting_line(engine)):
                 tokens, seconds = tag(text, engine, **options)
         except morph.EngineUnavailable as problem:
             st.error(literal(problem), icon=":material/error:")
@@ -124,10 +104,8 @@ def tag_tab() -> None:
             st.markdown("**The tutorial's line**")
             st.text(" ".join(morph.flat(tokens)))  # plain text: the page's first view stays light to load
             if st.toggle("Each morpheme in a table, with its tag's meaning", key="tag_table"):
-                meanings = morph.tag_meanings(engine)
-                st.dataframe(pd.DataFrame([{"token": w, "tag": t, "meaning": meanings.get(t, ("", ""))[0],
-                                            "in English": meanings.get(t, ("", ""))[1], "group": tagviz.tag_group(t)}
-                                           for w, t in tokens]), hide_index=True, width="stretch")
+                st.dataframe(pd.DataFrame(tagviz.token_rows(tokens, morph.tag_meanings(engine))), hide_index=True,
+                             width="stretch")
 
 def compare_tab() -> None:
     if not text.strip():
@@ -138,21 +116,23 @@ def compare_tab() -> None:
         st.caption("Outlined chips are cuts that not every engine makes.")
         taggers.start_in_background(available)
         results, times, rows = {}, {}, {}
+
+        def show(name: str, highlight: set[int] | None = None) -> None:
+            rows[name].markdown(f"**{morph.LABELS[name]}** · {len(results[name])} morphemes · "
+                                f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name], highlight),
+                                unsafe_allow_html=True)
         for name in available:  # each engine shows as soon as it is done; outlines come at the end
             rows[name] = st.empty()
             try:
                 with rows[name].container():
-                    with st.spinner(tagging_spinner(name)):
+                    with st.spinner(taggers.waiting_line(name)):
                         results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
-                rows[name].markdown(f"**{morph.LABELS[name]}** · {len(results[name])} morphemes · "
-                                    f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name]),
-                                    unsafe_allow_html=True)
+                show(name)
             except morph.EngineUnavailable as problem:
                 rows[name].warning(f"{morph.LABELS[name]}: {literal(problem)}", icon=":material/warning:")
         different = tagviz.disagreements(results)
-        for name, tokens in results.items():
-            rows[name].markdown(f"**{morph.LABELS[name]}** · {len(tokens)} morphemes · {times[name] * 1000:.0f} ms"
-                                "\n\n" + tagviz.chips_html(tokens, different[name]), unsafe_allow_html=True)
+        for name in results:
+            show(name, different[name])
 
 def corpus_tab() -> None:
     st.caption("The tutorial's rule: every line is split on '.', each sentence is tagged, and sentences of more "

@@ -45,6 +45,8 @@ JAVA_ENGINES = frozenset({"okt", "komoran", "kkma", "hannanum"})
 
 NO_JAVA = ("no Java runtime found for konlpy: install one (Debian: apt-get install default-jre-headless) "
            "or set JAVA_HOME")
+JAVA_HINT = ("Install a Java runtime (Debian/Ubuntu: `sudo apt-get install default-jre-headless`, or run "
+             "`./scripts/app`, which does it) and restart the app. Kiwi needs no Java.")  # Markdown, for a page
 MECAB_DIC = "/usr/local/lib/mecab/dic/mecab-ko-dic"  # konlpy's Mecab() default
 
 _SERIALIZED = frozenset({"komoran", "kkma", "hannanum", "mecab"})

@@ -235,6 +235,24 @@ def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, prog
     return morph.pos_chunked(text, engine, chunk_chars=chunk_chars, progress=progress, tagger=pos, **options)
 
 
+def timed(text: str, engine: str = "okt", *, chunk_chars: int | None = None, progress=None,
+          **options) -> tuple[list[tuple[str, str]], float]:
+    """The tags of ``text`` and the seconds they took: in one call, or in chunks of ``chunk_chars``
+    when the text is longer (``progress(done, total)`` after each)."""
+    started = time.perf_counter()
+    if chunk_chars is not None and len(text) > chunk_chars:
+        tokens = pos_chunked(text, engine, chunk_chars=chunk_chars, progress=progress, **options)
+    else:
+        tokens = pos(text, engine, **options)
+    return tokens, time.perf_counter() - started
+
+
+def waiting_line(engine: str) -> str:
+    """What a visitor waits for while ``engine`` tags: its start, or only the tagging."""
+    label = morph.LABELS[engine]
+    return {"starting": f"{label} is still starting (the server has just started); then it tags…",
+            "cold": f"Starting {label} (its first use on this server)…"}.get(state(engine), f"Tagging with {label}…")
+
 def warm(engine: str, nice: int = 0) -> None:
     """Have one worker of ``engine`` started and idle; runs in the caller's thread (the warm-up's).
 

@@ -93,3 +93,9 @@ def disagreements(results: dict[str, list[tuple[str, str]]]) -> dict[str, set[in
     shared = set.intersection(*(set(f) for f in forms)) if forms else set()
     return {name: {i for i, (word, _) in enumerate(tokens) if word not in shared}
             for name, tokens in results.items()}
+
+
+def token_rows(tokens: list[tuple[str, str]], meanings: dict[str, tuple[str, str]]) -> list[dict[str, str]]:
+    """A table of the tokens: each with its tag's meaning (``morph.tag_meanings``: Korean, English) and group."""
+    return [{"token": word, "tag": tag, "meaning": meanings.get(tag, ("", ""))[0],
+             "in English": meanings.get(tag, ("", ""))[1], "group": tag_group(tag)} for word, tag in tokens]
