@@ -1,7 +1,5 @@
 """Inspect: how surprised a trained model is by each character of a text, and what its cells track."""
 
-import random
-
 import pandas as pd
 import streamlit as st
 
@@ -9,6 +7,7 @@ from namuweb import charts, heatmaps
 from namuweb.corpora import corpus
 from namuweb.language_model import generate, inspection, runs, sampling
 from namuweb.markup import literal
+from namuweb.text import lines
 from app_pages._widgets import demo_notice, model_picker
 
 st.title("Inspect a model")
@@ -32,14 +31,14 @@ if "inspect_text" not in st.session_state:
     st.session_state.inspect_text = EXAMPLE
 if st.button("A line from the model's corpus", icon=":material/shuffle:"):
     try:
-        lines = [line for line in corpus.get_corpus(run.config.get("corpus", "")).read_text().splitlines()
-                 if len(line.strip()) > 20]
-    except corpus.CorpusError:
-        lines = []
-    if lines:
-        st.session_state.inspect_text = random.choice(lines)[:2000]
-    else:
+        line = lines.random_line(corpus.get_corpus(run.config.get("corpus", "")).path)
+    except (corpus.CorpusError, OSError):
         st.warning("The model's corpus is gone; paste a text instead.", icon=":material/warning:")
+    else:
+        if line is None:
+            st.warning("The model's corpus has no line long enough; paste a text instead.", icon=":material/warning:")
+        else:
+            st.session_state.inspect_text = line
 text = st.text_area("Text", key="inspect_text", height=110, max_chars=inspection.MAX_CHARACTERS)
 if not text.strip():
     st.info("Paste some text to inspect.", icon=":material/info:")
@@ -48,7 +47,8 @@ if not text.strip():
 
 @st.cache_resource(show_spinner="The model reads the text…", max_entries=4)
 def inspected(run_dir: str, checkpoint: str, text: str) -> inspection.Inspection:
-    """Shared, never copied (a trace of 20,000 characters holds tens of MB of cell states): the page only reads it."""
+    """Shared, never copied (a long text's trace holds every cell's state after every character): the page only
+    reads it."""
     return sampling.inspect(run_dir, text)  # in a sampler process: the server's interpreter stays free
 
 

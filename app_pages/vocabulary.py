@@ -88,7 +88,7 @@ if min_count > 1:
 
 st.subheader("Preview")
 length = st.slider("Characters to preview", 100, 2000, 400, step=100)
-raw = chosen.read_text()[:length] if chosen.chars <= 5_000_000 else next(chosen.iter_chunks(length), "")
+raw = next(chosen.iter_chunks(length), "")  # the corpus's first characters, not the whole file read
 stream = hangul.decompose(raw, marker="replace")
 back = hangul.compose(stream)
 left, middle, right = st.columns(3)
