@@ -3,7 +3,8 @@
 ``tests/test_controls.py`` finds the controls by parsing ``app_pages/`` and ``streamlit_app.py`` and fails
 when one is missing here, listed here but gone, or listed with a test that does not exist: a new button
 comes with its test. A control is "file: widget label" (a widget drawn by a helper such as
-``corpus_picker`` is named after the helper); ``e2e/…`` tests click in a real browser.
+``corpus_picker`` is named after the helper; one drawn by a page's views module, such as the Embeddings
+page's tabs in ``_embedding_views.py``, is named after that module); ``e2e/…`` tests click in a real browser.
 """
 
 CONTROLS = {  # control → the tests that change it and check what it did
@@ -103,42 +104,42 @@ CONTROLS = {  # control → the tests that change it and check what it did
         'test_controls.py::test_embeddings_explorer_and_export',
     ],
     'embeddings.py: selectbox Embeddings': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) Word': [
+    '_embedding_views.py: pick_word (selectbox) Word': [
         'test_pages.py::test_embeddings_page_trains_then_shows_neighbours_chart_and_map',
         'test_controls.py::test_embeddings_explorer_and_export',
     ],
-    'embeddings.py: number_input How many': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: selectbox Only tag': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) Word A': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) Word B': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) A': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) − B': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: pick_word (selectbox) + C': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: slider Most frequent words': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: segmented_control Projection': [
+    '_embedding_views.py: number_input How many': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: selectbox Only tag': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: pick_word (selectbox) Word A': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: pick_word (selectbox) Word B': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: pick_word (selectbox) A': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: pick_word (selectbox) − B': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: pick_word (selectbox) + C': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: slider Most frequent words': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: segmented_control Projection': [
         'test_pages.py::test_embeddings_map_offers_tsne_and_umap_with_the_same_rings',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'embeddings.py: text_input Odd one out — words separated by spaces': [
+    '_embedding_views.py: text_input Odd one out — words separated by spaces': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
     ],
-    'embeddings.py: file_uploader Word pairs (word1 TAB word2 TAB score)': [
+    '_embedding_views.py: file_uploader Word pairs (word1 TAB word2 TAB score)': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
     ],
-    'embeddings.py: file_uploader Analogies (questions-words.txt format)': [
+    '_embedding_views.py: file_uploader Analogies (questions-words.txt format)': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
     ],
-    'embeddings.py: button Evaluate word pairs': [
+    '_embedding_views.py: button Evaluate word pairs': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
         'test_evaluation_page.py::test_evaluate_word_pairs_names_the_pairs_out_of_vocabulary',
     ],
-    'embeddings.py: button Evaluate analogies': [
+    '_embedding_views.py: button Evaluate analogies': [
         'test_pages.py::test_embeddings_page_evaluates_like_gensim',
         'test_evaluation_page.py::test_evaluate_analogies_shows_sections_names_what_was_skipped_and_serves_the_next_visitor_from_the_cache',
     ],
-    'embeddings.py: download_button vectors.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: download_button metadata.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'embeddings.py: download_button word2vec text': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: download_button vectors.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: download_button metadata.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
+    '_embedding_views.py: download_button word2vec text': ['test_controls.py::test_embeddings_explorer_and_export'],
     'generate.py: job_progress (button) Stop': [
         'test_controls.py::test_generate_stop_ends_the_quick_demo_it_waits_for',
     ],

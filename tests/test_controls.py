@@ -36,7 +36,7 @@ def damaged_embeddings(home: Path) -> Path:
     from namuweb.embeddings import embedding_library
     from namuweb.embeddings.vectors import Embeddings
     words = [f"말{i}/Noun" for i in range(20)]
-    Embeddings(words, [1] * 20, np.ones((20, 4), np.float32)).to_word2vec_text(home / "v.txt")
+    (home / "v.txt").write_bytes(Embeddings(words, [1] * 20, np.ones((20, 4), np.float32)).word2vec_text())
     entry = embedding_library.import_file((home / "v.txt").read_bytes(), "v.txt")
     vocabulary = entry.path / "vocab.json"
     vocabulary.write_bytes(vocabulary.read_bytes()[:5])
@@ -499,11 +499,20 @@ def test_embeddings_training_settings_reach_the_job(monkeypatch):
     from test_pages import planted_tagged_corpus
     planted_tagged_corpus()
     other = config.data_home() / "other.txt"
-    other.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb\n" * 50, encoding="utf-8")
+    other.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹/Verb 었다/Eomi ./Punctuation\n" * 50, encoding="utf-8")
     second = corpus.add_file(other, "other · tagged", source="tagged", parent=None)
+    kiwi = config.data_home() / "kiwi.txt"
+    kiwi.write_text("고양이/NNG 가/JKS 밥/NNG 을/JKO 먹/VV 었/EP 다/EF ./SF\n" * 50, encoding="utf-8")
+    third = corpus.add_file(kiwi, "kiwi · tagged", source="tagged", parent=None)
     started = recorded_starts(monkeypatch)
     at = page("embeddings").run()
+    at.selectbox(key="tagged_corpus").set_value(third.id).run()
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out tokens tagged")
+    assert leave_out.options == ["JKO", "JKS", "SF", "EF", "EP"]  # the corpus's own tagset (Kiwi's), not Okt's
+    assert leave_out.value == ["JKO", "JKS", "SF"]  # particles and punctuation
     at.selectbox(key="tagged_corpus").set_value(second.id).run()
+    leave_out = next(m for m in at.multiselect if m.label == "Leave out tokens tagged")
+    assert leave_out.options == ["Josa", "Punctuation", "Eomi"] and leave_out.value == ["Josa", "Punctuation"]
     wanted = {"Dimensions": 12, "Window": 3, "Negatives": 4, "Min count": 2, "Epochs": 6, "Learning rate": 0.05,
               "Subsampling": 0.002, "Seed": 11}
     for label, value in wanted.items():
@@ -550,8 +559,9 @@ def test_embeddings_explorer_and_export(tmp_path, downloads):
     rng = np.random.default_rng(1)
     words = [f"말{i}/{'Noun' if i % 2 else 'Verb'}" for i in range(120)]
     vectors = Embeddings(words, list(range(120, 0, -1)), rng.normal(size=(120, 8)).astype(np.float32))
-    vectors.to_word2vec_text(tmp_path / "v.txt")
-    Embeddings(words[:60], [1] * 60, rng.normal(size=(60, 4)).astype(np.float32)).to_word2vec_text(tmp_path / "w.txt")
+    (tmp_path / "v.txt").write_bytes(vectors.word2vec_text())
+    (tmp_path / "w.txt").write_bytes(
+        Embeddings(words[:60], [1] * 60, rng.normal(size=(60, 4)).astype(np.float32)).word2vec_text())
     embedding_library.import_file((tmp_path / "w.txt").read_bytes(), "w.txt")
     at = page("embeddings").run()
     at.file_uploader(key="vectors_upload-0").upload("v.txt", (tmp_path / "v.txt").read_bytes(), "text/plain").run()
@@ -585,11 +595,10 @@ def test_embeddings_explorer_and_export(tmp_path, downloads):
     from test_pages import chart_rows, chart_titles
     assert chart_rows(at, chart_titles(at).index("Map of the most frequent words")) == 60
 
-    vectors.to_projector(tmp_path / "vectors.tsv", tmp_path / "metadata.tsv")
-    vectors.to_word2vec_text(tmp_path / "export.txt")
-    assert downloads(at, "vectors.tsv") == ("vectors.tsv", (tmp_path / "vectors.tsv").read_bytes())
-    assert downloads(at, "metadata.tsv") == ("metadata.tsv", (tmp_path / "metadata.tsv").read_bytes())
-    assert downloads(at, "word2vec text") == (f"{imported}.txt", (tmp_path / "export.txt").read_bytes())
+    vectors_tsv, metadata_tsv = vectors.projector_tsv()
+    assert downloads(at, "vectors.tsv") == ("vectors.tsv", vectors_tsv)
+    assert downloads(at, "metadata.tsv") == ("metadata.tsv", metadata_tsv)
+    assert downloads(at, "word2vec text") == (f"{imported}.txt", vectors.word2vec_text())
 
 
 # --- the inventory ----------------------------------------------------------------------------------

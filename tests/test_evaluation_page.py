@@ -15,7 +15,7 @@ def imported_vectors(tmp_path, words: int = 300):
     rng = np.random.default_rng(0)
     vectors = Embeddings([f"말{i}/Noun" for i in range(words)], list(range(words, 0, -1)),
                          rng.normal(size=(words, 8)).astype(np.float32))
-    vectors.to_word2vec_text(tmp_path / "v.txt")
+    (tmp_path / "v.txt").write_bytes(vectors.word2vec_text())
     embedding_library.import_file((tmp_path / "v.txt").read_bytes(), "v.txt")
     return vectors
 

@@ -605,7 +605,7 @@ def test_embeddings_page_evaluates_like_gensim(tmp_path):
     rng = np.random.default_rng(0)
     words = [f"말{i}/Noun" for i in range(40)]
     vectors = Embeddings(words, [1] * 40, rng.normal(size=(40, 8)).astype(np.float32))
-    vectors.to_word2vec_text(tmp_path / "v.txt")
+    (tmp_path / "v.txt").write_bytes(vectors.word2vec_text())
     embedding_library.import_file((tmp_path / "v.txt").read_bytes(), "v.txt")
     at = page("embeddings").run()
     next(t for t in at.text_input if t.key == "odd_words").input("말1 말2 말3 없는말").run()
@@ -638,8 +638,8 @@ def test_embeddings_map_offers_tsne_and_umap_with_the_same_rings(tmp_path, metho
     from namuweb.embeddings.vectors import Embeddings
     rng = np.random.default_rng(0)
     words = [f"말{i}/Noun" for i in range(120)]
-    Embeddings(words, list(range(120, 0, -1)), rng.normal(size=(120, 8)).astype(np.float32)).to_word2vec_text(
-        tmp_path / "v.txt")
+    (tmp_path / "v.txt").write_bytes(
+        Embeddings(words, list(range(120, 0, -1)), rng.normal(size=(120, 8)).astype(np.float32)).word2vec_text())
     embedding_library.import_file((tmp_path / "v.txt").read_bytes(), "v.txt")
     at = page("embeddings")
     at.session_state["projection"] = method

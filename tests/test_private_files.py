@@ -115,8 +115,7 @@ def test_trained_embeddings_are_private(isolated_home, tmp_path):
     folder = embedding_library.create(skipgram.SkipGramConfig(corpus=source.id, epochs=1, min_count=1).validated())
     jobs.start(embedding_library.SKIPGRAM, folder)
     assert jobs.wait(folder, timeout=240).state == "finished", jobs.log_tail(folder)
-    embeddings = embedding_library.load(folder)
-    embeddings.to_word2vec_text(isolated_home / "exports" / "vectors.txt")
+    assert len(embedding_library.load(folder).words) == 50
     assert (folder / embedding_library.VECTORS_FILE).is_file()
     assert not_private(isolated_home) == []
 

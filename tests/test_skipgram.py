@@ -262,7 +262,7 @@ def test_save_load_round_trip(tmp_path):
 def test_word2vec_round_trip(tmp_path, binary):
     emb = small_embeddings()
     path = tmp_path / ("v.bin" if binary else "v.txt")
-    write_word2vec_binary(emb, path) if binary else emb.to_word2vec_text(path)
+    write_word2vec_binary(emb, path) if binary else path.write_bytes(emb.word2vec_text())
     back = vectors.read_word2vec(path)
     assert back.words == emb.words
     assert np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
@@ -278,7 +278,7 @@ def test_reads_what_gensim_writes(tmp_path, binary):
     kv.save_word2vec_format(str(tmp_path / "g"), binary=binary)
     back = vectors.read_word2vec(tmp_path / "g")
     assert back.words == emb.words and np.allclose(back.vectors, emb.vectors, atol=1e-6, rtol=0)
-    emb.to_word2vec_text(tmp_path / "ours")  # the export: text only
+    (tmp_path / "ours").write_bytes(emb.word2vec_text())  # the download: text only
     theirs = keyedvectors.KeyedVectors.load_word2vec_format(str(tmp_path / "ours"), binary=False)
     assert np.allclose(theirs["국민/Noun"], emb.vectors[0], atol=1e-6, rtol=0)
 
@@ -291,9 +291,10 @@ def test_read_word2vec_rejects_other_files(tmp_path):
 
 def test_projector_files(tmp_path):
     emb = small_embeddings()
-    emb.to_projector(tmp_path / "vectors.tsv", tmp_path / "metadata.tsv")
-    vectors = (tmp_path / "vectors.tsv").read_text(encoding="utf-8").splitlines()
-    metadata = (tmp_path / "metadata.tsv").read_text(encoding="utf-8").splitlines()
+    vectors_tsv, metadata_tsv = emb.projector_tsv()
+    (tmp_path / "vectors.tsv").write_bytes(vectors_tsv)
+    vectors = vectors_tsv.decode("utf-8").splitlines()
+    metadata = metadata_tsv.decode("utf-8").splitlines()
     assert len(vectors) == len(emb.words) and all(len(line.split("\t")) == 8 for line in vectors)
     assert metadata[0] == "word\ttag\tcount" and len(metadata) == len(emb.words) + 1
     assert metadata[1] == "국민/Noun\tNoun\t50" and metadata[5] == "왕\t\t5"
@@ -432,3 +433,32 @@ def test_a_build_tags_the_builtin_corpus_and_trains_on_it_as_one_job(isolated_ho
 
     assert cli.main(["build-embeddings", "--corpus", tagged.id]) == 2  # tagged already: train on it instead
     assert "is tagged already" in capsys.readouterr().err
+
+
+class _Text:
+    """What ``droppable_tags`` reads of a corpus: its chunks."""
+
+    def __init__(self, text: str):
+        self.text, self.asked = text, []
+
+    def iter_chunks(self, chunk_chars: int):
+        self.asked.append(chunk_chars)
+        for start in range(0, len(self.text), chunk_chars):
+            yield self.text[start:start + chunk_chars]
+
+
+def test_the_tags_to_leave_out_are_the_corpus_own_okt_or_kiwi_ones():
+    okt = _Text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹/Verb 었다/Eomi ./Punctuation 3/Number\n" * 10)
+    assert sg.droppable_tags(okt) == (["Josa", "Punctuation", "Eomi", "Number"], ["Josa", "Punctuation"])
+    kiwi = _Text("대한민국/NNP 은/JX 민주/NNG 공화국/NNG 이/VCP 다/EF ./SF\n국민/NNG 에게/JKB 있/VV 고/EC ,/SP\n")
+    choices, dropped = sg.droppable_tags(kiwi)
+    assert choices == ["JKB", "JX", "SF", "SP", "EC", "EF"] and dropped == ["JKB", "JX", "SF", "SP"]
+    assert "Josa" not in choices  # no Okt tag offered for a Kiwi corpus
+
+
+def test_the_tags_to_leave_out_come_from_the_corpus_beginning_not_a_cut_token():
+    line = "./SF 는/JX 가/VV ㄴ다/EF\n"
+    source = _Text(line * 100 + "끝/NNG 에/JKB\n")
+    choices, _ = sg.droppable_tags(source, sample_chars=len(line) * 3 + 3)  # the fourth line cut after "./S"
+    assert source.asked == [len(line) * 3 + 3]  # one chunk read, not the file
+    assert choices == ["JX", "SF", "EF"]  # JKB comes later; "S" of the cut token is no tag of the corpus

@@ -80,6 +80,21 @@ def demo_max_questions() -> int | None:
     return int(config._demo_number(DEMO_MAX_QUESTIONS_ENV, DEFAULT_DEMO_MAX_QUESTIONS, minimum=1, whole=True))
 
 
+
+def file_bounds() -> str:
+    """What an evaluation file may be and how long its evaluation may take, in one line for its uploader."""
+    cap = demo_max_questions()
+    return (f"UTF-8 text up to {FILE_LIMIT_BYTES // 2**20} MB, evaluated in the background for at most "
+            f"{time_limit():g} s." + (f" This public demo reads the first {cap:,} questions or pairs of a file."
+                                      if cap else ""))
+
+
+def demo_bounds() -> str | None:
+    """In a public demo, the line that says how much of a file an evaluation reads; None outside one."""
+    cap = demo_max_questions()
+    return (f"Public demo: an evaluation reads the first {cap:,} questions or pairs of a file and stops after "
+            f"{time_limit():g} s.") if cap else None
+
 # --- the workers ------------------------------------------------------------------------------
 
 POOL = workers.Pool("namuweb.embeddings.evaluation_worker", size=WORKERS,

@@ -137,6 +137,27 @@ class SkipGramConfig:
 
 
 
+# Tags a visitor may leave out of training, by coarse group (``tagviz.GROUPS``), in the tagset of the
+# corpus at hand: Okt writes Josa and Punctuation, Kiwi and the Sejong-style engines JKS, JKO, SF, ….
+DROPPABLE_GROUPS = ("particle", "punctuation", "ending", "affix", "number", "foreign")
+DROPPED_BY_DEFAULT = ("particle", "punctuation")  # frequent, and they say little about a word's neighbours
+TAG_SAMPLE_CHARS = 1 << 18
+
+
+def droppable_tags(source, sample_chars: int = TAG_SAMPLE_CHARS) -> tuple[list[str], list[str]]:
+    """The tags of a tagged corpus that training may leave out, in its own tagset, and those it leaves
+    out by default (particles and punctuation). Read from the corpus's first ``sample_chars``
+    characters (``source.iter_chunks``), not the whole file: a tagset shows itself early."""
+    from namuweb.morphemes.tagviz import tag_group
+    text = next(source.iter_chunks(sample_chars), "")
+    if len(text) == sample_chars:
+        text = text[:text.rfind("\n") + 1] or text  # the last line may be cut in a token
+    seen = {split_tag(token)[1] for token in text.split()} - {""}
+    order = {group: i for i, group in enumerate(DROPPABLE_GROUPS)}
+    choices = sorted((tag for tag in seen if tag_group(tag) in order), key=lambda tag: (order[tag_group(tag)], tag))
+    return choices, [tag for tag in choices if tag_group(tag) in DROPPED_BY_DEFAULT]
+
+
 @dataclass
 class TrainingData:
     """The corpus as word ids: sentences concatenated, with where each one starts."""

@@ -9,6 +9,7 @@ same reason).  Vectors trained here and vectors imported from a word2vec file ar
 from __future__ import annotations
 
 import difflib
+import io
 import json
 import re
 import time
@@ -42,7 +43,7 @@ def split_tag(token: str) -> tuple[str, str]:
 
 
 def _write_atomic(path: Path, write: Callable) -> None:
-    """``storage.atomic_write`` into a folder made on demand (exports may name a new one)."""
+    """``storage.atomic_write`` into a folder made on demand."""
     storage.make_private_dirs(Path(path).parent)
     storage.atomic_write(path, write)
 
@@ -71,6 +72,18 @@ class Embeddings:
         if "tags" not in self._cache:
             self._cache["tags"] = [split_tag(word)[1] for word in self.words]
         return self._cache["tags"]
+
+    def tagset(self) -> list[str]:
+        """The tags the words carry (Okt's Noun, Kiwi's NNG, …), sorted; empty for untagged vectors."""
+        return sorted(set(self.tags()) - {""})
+
+    def example_word(self, candidates=("국민", "대통령", "법률")) -> str:
+        """The first of ``candidates`` in whatever tagset the vectors use (국민/Noun with Okt, 국민/NNG with
+        Kiwi), else the most frequent word: what the explorer opens on."""
+        for bare in candidates:
+            if bare in self.index() or bare in self._bare_forms():
+                return self.find(bare)
+        return self.words[int(self._by_frequency()[0])]
 
     def _by_frequency(self) -> np.ndarray:
         """Word ids, most frequent first (ties: vocabulary order)."""
@@ -172,28 +185,25 @@ class Embeddings:
             raise FileNotFoundError(f"{folder} holds no embeddings ({VOCAB_FILE} + {VECTORS_FILE})") from None
         return cls(list(vocab["words"]), [int(c) for c in vocab["counts"]], vectors)
 
-    def to_word2vec_text(self, path: Path) -> None:
-        """word2vec's text format (what gensim's ``load_word2vec_format`` reads); 9 significant
-        digits so float32 values read back exactly."""
-        def write(f):
-            f.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
-            for word, row in zip(self.words, self.vectors):
-                f.write((word + " " + " ".join(f"{v:.9g}" for v in row.tolist()) + "\n").encode("utf-8"))
-        _write_atomic(Path(path), write)
+    def word2vec_text(self) -> bytes:
+        """word2vec's text format (what gensim's ``load_word2vec_format`` reads), for a download; 9
+        significant digits so float32 values read back exactly."""
+        out = io.BytesIO()
+        out.write(f"{len(self.words)} {self.vectors.shape[1]}\n".encode("utf-8"))
+        for word, row in zip(self.words, self.vectors):
+            out.write((word + " " + " ".join(f"{v:.9g}" for v in row.tolist()) + "\n").encode("utf-8"))
+        return out.getvalue()
 
-    def to_projector(self, vectors_tsv: Path, metadata_tsv: Path) -> None:
-        """The two files TensorFlow's Embedding Projector loads: vectors (no header) and
+    def projector_tsv(self) -> tuple[bytes, bytes]:
+        """The two files TensorFlow's Embedding Projector loads, for a download: vectors (no header) and
         metadata with a ``word\\ttag\\tcount`` header (several columns need one)."""
-        def vectors(f):
-            for row in self.vectors.tolist():
-                f.write(("\t".join(f"{v:.6g}" for v in row) + "\n").encode("utf-8"))
-
-        def metadata(f):
-            f.write(b"word\ttag\tcount\n")
-            for word, tag, count in zip(self.words, self.tags(), self.counts):
-                f.write(f"{_tsv_cell(word)}\t{tag}\t{int(count)}\n".encode("utf-8"))
-        _write_atomic(Path(vectors_tsv), vectors)
-        _write_atomic(Path(metadata_tsv), metadata)
+        vectors, metadata = io.BytesIO(), io.BytesIO()
+        for row in self.vectors.tolist():
+            vectors.write(("\t".join(f"{v:.6g}" for v in row) + "\n").encode("utf-8"))
+        metadata.write(b"word\ttag\tcount\n")
+        for word, tag, count in zip(self.words, self.tags(), self.counts):
+            metadata.write(f"{_tsv_cell(word)}\t{tag}\t{int(count)}\n".encode("utf-8"))
+        return vectors.getvalue(), metadata.getvalue()
 
 
 def neighbour_overlap(first: Embeddings, second: Embeddings, words: list[str], k: int = 10) -> float:

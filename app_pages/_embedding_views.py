@@ -1,0 +1,225 @@
+"""The Embeddings page's explorer tabs, each drawn by one function from the vectors the page picked.
+
+Visual components apart from the page (as spacy-streamlit keeps its ``visualize_*`` apart from an app):
+the page reads top to bottom — train, import, pick embeddings, one call per tab — and the widgets and
+charts of each tab live here. The answers come from ``namuweb.embeddings``; nothing here computes them.
+"""
+
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from namuweb import charts
+from namuweb.config import demo_settings
+from namuweb.embeddings import embedding_library, evaluation, evaluator, projections
+from namuweb.embeddings.vectors import Embeddings
+from namuweb.markup import literal
+
+COSINE = {"cosine": st.column_config.NumberColumn(format="%.3f")}
+
+
+@st.cache_resource(max_entries=4)
+def load(folder: str, stamp: float) -> Embeddings:
+    """Vectors per folder and file version, shared by all sessions."""
+    return embedding_library.load(folder)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def map_points(folder: str, stamp: float, n: int, method: str) -> pd.DataFrame:
+    """A map per vectors file, size and method, shared by all sessions (t-SNE and UMAP are slow)."""
+    return load(folder, stamp).projection(n=n, method=method)
+
+
+def pick_word(vectors: Embeddings, label: str, key: str, default: str | None = None) -> str | None:
+    """A searchable word box: pick from the vocabulary or type a bare word like 국민; the token it names,
+    or None (nothing picked, or a word the vectors do not know, which is said)."""
+    index = vectors.index().get(default) if default else None
+    word = st.selectbox(label, vectors.words, index=index, key=key, accept_new_options=True,
+                        placeholder="type to search, e.g. 국민")
+    if not word:
+        return None
+    try:
+        return vectors.find(word)
+    except KeyError as problem:
+        st.warning(literal(problem.args[0] if problem.args else problem), icon=":material/search_off:")
+        return None
+
+
+def neighbours(vectors: Embeddings, first_word: str) -> None:
+    cols = st.columns([3, 1, 2])
+    with cols[0]:
+        query = pick_word(vectors, "Word", "query", first_word)
+    k = cols[1].number_input("How many", 1, 100, 10)
+    tag = cols[2].selectbox("Only tag", ["(any)"] + vectors.tagset(), key="only_tag")
+    if query:
+        rows = pd.DataFrame(vectors.neighbors(query, k=int(k), tag=None if tag == "(any)" else tag),
+                            columns=["word", "cosine"])
+        st.session_state.highlight = [query] + rows["word"].tolist()  # the Map tab rings them
+        left, right = st.columns([2, 3])
+        left.dataframe(rows, hide_index=True, width="stretch", column_config=COSINE)
+        right.altair_chart(charts.neighbors_bars(rows), width="stretch")
+
+
+def similarity_and_analogy(vectors: Embeddings, first_word: str) -> None:
+    cols = st.columns(2)
+    with cols[0]:
+        a = pick_word(vectors, "Word A", "sim_a", first_word)
+    with cols[1]:
+        b = pick_word(vectors, "Word B", "sim_b", vectors.words[min(1, len(vectors.words) - 1)])
+    if a and b:
+        st.metric("Cosine similarity", f"{vectors.similarity(a, b):.3f}")
+    st.markdown("**Analogy** — A − B + C ≈ ? (inputs are excluded from the answers)")
+    cols = st.columns(3)
+    with cols[0]:
+        pa = pick_word(vectors, "A", "an_a")
+    with cols[1]:
+        pb = pick_word(vectors, "− B", "an_b")
+    with cols[2]:
+        pc = pick_word(vectors, "+ C", "an_c")
+    if pa and pb and pc:
+        answers = pd.DataFrame(vectors.analogy([pa, pc], [pb], k=10), columns=["word", "cosine"])
+        st.dataframe(answers, hide_index=True, width="stretch", column_config=COSINE)
+
+
+def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
+    size = len(vectors.words)
+    cols = st.columns([2, 1])
+    n = cols[0].slider("Most frequent words", 50, min(2000, max(50, size)), min(300, size))
+    method = cols[1].segmented_control("Projection", list(projections.METHODS), default="pca", key="projection",
+                                       format_func=projections.METHODS.get) or "pca"
+    try:
+        with st.spinner(f"Computing the {projections.METHODS[method]} map of {min(n, size):,} words…",
+                        show_time=True):
+            points = map_points(folder, stamp, n, method)
+    except projections.ProjectionError as problem:
+        st.error(literal(problem), icon=":material/error:")
+        points, method = map_points(folder, stamp, n, "pca"), "pca"
+    highlight = st.session_state.get("highlight", [])
+    st.altair_chart(charts.embedding_map(points, highlight), width="stretch")
+    shown = [w for w in highlight if w in set(points["word"])]
+    st.caption(f"{projections.METHODS[method]} of the vectors. Drag to pan, scroll to zoom. "
+               + (f"Ringed: **{literal(shown[0])}** and its neighbours "
+                  f"{literal(', '.join(shown[1:])) or '(none among these words)'}."
+                  if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))
+
+
+def odd_one_out(vectors: Embeddings) -> None:
+    odd_words = st.text_input("Odd one out — words separated by spaces", "", key="odd_words",
+                              placeholder="대통령 국회 법률 고양이")
+    if odd_words.split():
+        try:
+            odd, unknown = evaluation.doesnt_match(vectors, odd_words.split())
+            st.metric("Does not match", odd)
+            if unknown:
+                st.caption("Not in the vocabulary, left out: " + literal(", ".join(unknown)))
+        except ValueError as problem:
+            st.warning(literal(problem), icon=":material/search_off:")
+
+
+def evaluation_files(folder: Path) -> None:
+    """The two evaluation files' uploaders and buttons, then each file's evaluation."""
+    bounds, uploads_open = evaluator.file_bounds(), demo_settings().uploads_allowed
+    cols = st.columns(2)
+    files = {"pairs": cols[0].file_uploader("Word pairs (word1 TAB word2 TAB score)", type=["txt", "tsv", "csv"],
+                                            key="pairs_file", help=bounds, disabled=not uploads_open),
+             "analogies": cols[1].file_uploader("Analogies (questions-words.txt format)", type=["txt"],
+                                                key="analogy_file", help=bounds, disabled=not uploads_open)}
+    clicked = {"pairs": cols[0].button("Evaluate word pairs", key="evaluate_pairs", icon=":material/functions:",
+                                       disabled=files["pairs"] is None),
+               "analogies": cols[1].button("Evaluate analogies", key="evaluate_analogies", icon=":material/functions:",
+                                           disabled=files["analogies"] is None)}
+    if note := evaluator.demo_bounds():
+        st.caption(note)
+    elif not uploads_open:
+        st.caption("Uploads are off in this demo, evaluation files too.")
+    if (result := evaluated("pairs", folder, files["pairs"], clicked["pairs"])) is not None:
+        pair_scores(result)
+    if (result := evaluated("analogies", folder, files["analogies"], clicked["analogies"])) is not None:
+        analogy_scores(result)
+
+
+def evaluated(what: str, folder: Path, upload, clicked: bool) -> evaluator.Evaluation | None:
+    """The file's evaluation: computed with a progress bar when its button was clicked, else the one
+    already made for this file and these vectors (by any visitor), else None."""
+    if upload is None:
+        return None
+    if not clicked:
+        return evaluator.cached(what, folder, upload.getvalue())
+    unit = "questions" if what == "analogies" else "pairs"
+    bar = st.progress(0.0, text=f"Waiting for a free evaluator for “{literal(upload.name)}”…")
+
+    def progress(done: int, total: int) -> None:
+        if total:
+            bar.progress(done / total, text=f"{done:,} of {total:,} {unit} answered")
+    try:
+        return evaluator.evaluate(what, folder, upload.getvalue(), progress)
+    except evaluator.EvaluationError as problem:
+        st.error(f"“{literal(upload.name)}”: {literal(problem)}", icon=":material/error:")
+        return None
+    finally:
+        bar.empty()
+
+
+def pair_scores(result: evaluator.Evaluation) -> None:
+    scores = result.scores
+    cols = st.columns(4)
+    cols[0].metric("Spearman", f"{scores.spearman:.3f}")
+    cols[1].metric("Pearson", f"{scores.pearson:.3f}")
+    cols[2].metric("Pairs scored", f"{scores.scored:,}")
+    cols[3].metric("Out of vocabulary", f"{scores.oov_ratio:.1f}%", help=f"{scores.unknown_count:,} pairs")
+    if scores.pairs:
+        st.altair_chart(charts.pair_scores(pd.DataFrame(scores.pairs, columns=["a", "b", "gold", "cosine"])),
+                        width="stretch")
+        if scores.scored > len(scores.pairs):
+            st.caption(f"The chart shows {len(scores.pairs):,} of the {scores.scored:,} pairs, evenly through "
+                       "the file; the correlations are over all of them.")
+    not_scored([{"pair": f"{a} – {b}", "not in the vocabulary": ", ".join(missing)}
+                for a, b, missing in scores.unknown], scores.unknown_count, "pairs")
+    provenance(result, "pairs")
+
+
+def analogy_scores(result: evaluator.Evaluation) -> None:
+    scores = result.scores
+    if result.stopped_by_time_limit:
+        answered = scores.total.correct + scores.total.incorrect
+        st.warning(f"The time limit ({result.time_limit_s:g} s) ended this evaluation: {answered:,} of the "
+                   f"{answered + scores.unscored:,} questions in the vocabulary were answered, in file order, "
+                   "and the accuracy below is theirs. Try a smaller file.", icon=":material/timer_off:")
+    table = pd.DataFrame([{"section": s.section, "correct": s.correct, "asked": s.correct + s.incorrect,
+                           "accuracy": s.accuracy, "out of vocabulary": s.unknown}
+                          for s in [*scores.sections, scores.total]])
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"accuracy": st.column_config.ProgressColumn(format="percent", min_value=0,
+                                                                            max_value=1)})
+    not_scored([{"question": question, "not in the vocabulary": ", ".join(missing)}
+                for question, missing in scores.unknown], scores.total.unknown, "questions")
+    provenance(result, "questions")
+
+
+def not_scored(examples: list[dict], count: int, unit: str) -> None:
+    """Issue 34: what could not be scored, named, not only counted."""
+    if count:
+        st.caption(f"Not scored, a word out of vocabulary: {count:,} {unit}"
+                   + (f"; the first {len(examples)}:" if count > len(examples) else ":"))
+        st.dataframe(pd.DataFrame(examples), hide_index=True, width="stretch")
+
+
+def provenance(result: evaluator.Evaluation, unit: str) -> None:
+    scores = result.scores
+    if scores.read < scores.in_file:
+        st.info(f"This demo evaluated the first {scores.read:,} of the file's {scores.in_file:,} {unit}.",
+                icon=":material/info:")
+    st.caption(f"Evaluated in {result.seconds:.1f} s" + (", shown from the cache." if result.cached else "."))
+
+
+def export(vectors: Embeddings, name: str) -> None:
+    st.caption("For the TensorFlow Embedding Projector (projector.tensorflow.org: *Load* the two files) and for "
+               "gensim or any word2vec reader.")
+    cols = st.columns(3)
+    cols[0].download_button("vectors.tsv", lambda: vectors.projector_tsv()[0], file_name="vectors.tsv",
+                            icon=":material/download:")
+    cols[1].download_button("metadata.tsv", lambda: vectors.projector_tsv()[1], file_name="metadata.tsv",
+                            icon=":material/download:")
+    cols[2].download_button("word2vec text", vectors.word2vec_text, file_name=f"{name}.txt",
+                            icon=":material/download:")
