@@ -97,7 +97,7 @@ CONTROLS = {  # control → the tests that change it and check what it did
     ],
     'embeddings.py: button Train embeddings': [
         'test_pages.py::test_embeddings_page_trains_then_shows_neighbours_chart_and_map',
-        'test_robustness_pages.py::test_embeddings_page_refuses_skipgram_settings_out_of_range',
+        'test_controls.py::test_embeddings_training_settings_reach_the_job',
     ],
     'embeddings.py: job_progress (button) Stop': ['test_controls.py::test_embeddings_stop_asks_the_training_to_stop'],
     'embeddings.py: file_uploader (file_uploader) word2vec text or binary file (what gensim writes)': [

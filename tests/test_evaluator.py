@@ -122,3 +122,16 @@ def test_files_that_cannot_be_evaluated_are_refused_in_one_line(tmp_path):
         evaluator.evaluate("pairs", tmp_path / "e", b"#" * (5 * 2**20 + 1))
     with pytest.raises(evaluator.EvaluationError, match="no vectors"):
         evaluator.evaluate("pairs", tmp_path / "nothing", b"a\tb\t1\n")
+
+
+def test_the_bounds_a_visitor_reads_come_from_the_settings(monkeypatch):
+    monkeypatch.delenv("NAMUWEB_DEMO", raising=False)
+    monkeypatch.setenv("NAMUWEB_EVALUATION_TIMEOUT_S", "42")
+    assert evaluator.file_bounds() == (f"UTF-8 text up to {evaluator.FILE_LIMIT_BYTES // 2**20} MB, evaluated in the "
+                                       "background for at most 42 s.")
+    assert evaluator.demo_bounds() is None
+    monkeypatch.setenv("NAMUWEB_DEMO", "1")
+    monkeypatch.setenv("NAMUWEB_DEMO_MAX_EVALUATION_QUESTIONS", "1200")
+    assert evaluator.file_bounds().endswith(" This public demo reads the first 1,200 questions or pairs of a file.")
+    assert evaluator.demo_bounds() == ("Public demo: an evaluation reads the first 1,200 questions or pairs of a file "
+                                       "and stops after 42 s.")

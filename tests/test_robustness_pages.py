@@ -194,16 +194,22 @@ def test_train_page_refuses_a_model_too_large_for_memory():
 
 
 def test_embeddings_page_refuses_skipgram_settings_out_of_range(isolated_home):
+    """The whole-number boxes end where training's limits do: Negatives once offered 30 and training refused
+    25. A value past a box's end, sent without the browser's box, is not taken: the box keeps its value."""
     from namuweb.embeddings import embedding_library
+    from namuweb.embeddings.skipgram import LIMITS, SkipGramConfig
     library = corpus.list_corpora()
     tagged = isolated_home / "tagged.txt"
     tagged.write_text("고양이/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb\n" * 20, encoding="utf-8")
     corpus.add_file(tagged, "tiny · tagged", source="tagged", parent=library[0].id)
     at = page("embeddings").run()
-    next(n for n in at.number_input if n.label == "Negatives").set_value(25).run()  # the widget allows 30
-    next(b for b in at.button if b.label == "Train embeddings").click().run()
+    boxes = {n.label: n for n in at.number_input}
+    for label in ("Window", "Negatives", "Min count", "Epochs", "Seed"):
+        assert (boxes[label].min, boxes[label].max) == LIMITS[label.lower().replace(" ", "_")], label
+    assert boxes["Dimensions"].max == LIMITS["dimensions"][1]
+    boxes["Negatives"].set_value(LIMITS["negatives"][1] + 5).run()
     assert not at.exception
-    assert "negatives must be a whole number between 1 and 20, not 25" in shown(at, "error")
+    assert next(n for n in at.number_input if n.label == "Negatives").value == SkipGramConfig(corpus="c").negatives
     assert embedding_library.entries() == []
 
 

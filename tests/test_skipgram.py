@@ -462,3 +462,12 @@ def test_the_tags_to_leave_out_come_from_the_corpus_beginning_not_a_cut_token():
     choices, _ = sg.droppable_tags(source, sample_chars=len(line) * 3 + 3)  # the fourth line cut after "./S"
     assert source.asked == [len(line) * 3 + 3]  # one chunk read, not the file
     assert choices == ["JX", "SF", "EF"]  # JKB comes later; "S" of the cut token is no tag of the corpus
+
+
+def test_the_explorer_opens_on_a_bare_word_in_the_vectors_own_tagset_else_the_most_frequent():
+    okt = vectors.Embeddings(["의/Josa", "대통령/Noun", "국민/Noun"], [9, 5, 3], np.ones((3, 2), np.float32))
+    kiwi = vectors.Embeddings(["의/JKG", "국민/NNG"], [9, 3], np.ones((2, 2), np.float32))
+    other = vectors.Embeddings(["a", "b", "c"], [1, 7, 2], np.ones((3, 2), np.float32))
+    assert okt.example_word() == "국민/Noun" and kiwi.example_word() == "국민/NNG"
+    assert other.example_word() == "b"  # no candidate: the most frequent word, wherever it stands
+    assert okt.tagset() == ["Josa", "Noun"] and kiwi.tagset() == ["JKG", "NNG"] and other.tagset() == []
