@@ -3,11 +3,12 @@
 import functools
 import logging
 from pathlib import Path
+from typing import Callable, Iterable
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from namuweb import config, jobs, web
+from namuweb import config, jobs, registry, web  # registry: every kind of job, so a start sees jobs of them all
 from namuweb.corpora import corpus
 from namuweb.markup import literal
 
@@ -132,14 +133,111 @@ def job_progress(job_dir: Path, status: jobs.JobStatus, label: str, progress: jo
     """An active job's bar (done, rate, the kind's message, ETA) and its Stop button; call it from a
     fragment that reruns every few seconds.  Plain text:  ``progress`` overrides the job's own report (a training
     run's, read from its metrics); label and progress are shown as written, never as Markdown."""
-    if status.state == "waiting":  # in line for a place: where, and about when (the job's own report)
+    job_bar(status, label, progress)
+    if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
+        jobs.request_stop(job_dir)
+        rerun_this_part()
+
+
+def job_bar(status: jobs.JobStatus, label: str, progress: jobs.Progress | None = None) -> None:
+    """An active job's bar, or its place in line while it waits for one (the job's own report)."""
+    if status.state == "waiting":
         st.info(literal(f"{label}: {jobs.waiting.describe(status)}"), icon=":material/schedule:")
     else:
         progress = progress or status.progress
         st.progress(progress.fraction, text=literal(f"{label}: {progress.line() or status.state + '…'}"))
-    if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{Path(job_dir).name}"):
-        jobs.request_stop(job_dir)
-        rerun_this_part()
+
+
+ENDED = ("stopped", "interrupted", "failed")
+Hook = Callable[[Path, jobs.JobStatus], object]
+
+
+def picked_jobs(kinds: Iterable[jobs.JobKind], *, remember: str | None = None, only_active: bool = False,
+                most: int = 1, unstarted: bool = False) -> list[tuple[Path, jobs.JobStatus | None]]:
+    """The jobs a panel shows, each with its status, watched once (:func:`namuweb.jobs.enforce_stop`): the
+    active ones (the one this session remembers first), else the remembered one, else the newest; ``most``
+    of them.  Kinds that share a folder (skip-gram and its builds) are watched together; a folder no job ran
+    in (no status: a run trained by calling the trainer) only where ``unstarted``."""
+    folders = sorted({d for kind in kinds for d in kind.folders.all()}, key=lambda d: d.name, reverse=True)
+    wanted = st.session_state.get(remember) if remember else None
+    statuses = [(d, s) for d in folders if (s := jobs.enforce_stop(d)) is not None or unstarted]
+    active = [(d, s) for d, s in statuses if s is not None and s.active]
+    first = sorted(active, key=lambda item: item[0].name != wanted)  # stable: newest first
+    if not only_active:
+        first += sorted((item for item in statuses if item not in active), key=lambda item: item[0].name != wanted)
+    return first[:most]
+
+
+def job_panel(kinds: jobs.JobKind | Iterable[jobs.JobKind], label: str | Callable[[Path, jobs.JobStatus], str], *,
+              remember: str | None = None, only_active: bool = False, most: int = 1,
+              title: Callable[[Path], str] | None = None, header: Hook | None = None,
+              progress: Callable[[Path, jobs.JobStatus], jobs.Progress | None] | None = None,
+              ended: Hook | None = None, after: Hook | None = None, stop_label: str = "Stop",
+              resume_label: str | None = None, resume_key: str = "resume", resume_failed: bool = False,
+              stopped_line: bool = True, refresh_on_end: bool = False, unstarted: bool = False) -> Path | None:
+    """The one way a page watches its jobs of ``kinds``; call it from a live part (:func:`fragment`).
+
+    It picks the jobs (:func:`picked_jobs`), and for each: the page's ``header``; while active, its bar or
+    its place in line (``label``, ``progress`` overriding the job's own report) and ``stop_label``'s button;
+    once ended, the kind's description of its result (only the first job's, of several), the page's
+    ``ended`` (True: it said all there is), a line for a stop or a failure (``title`` names the job there;
+    ``stopped_line`` False: only a failure's) and ``resume_label``'s button (key ``{resume_key}-{folder}``;
+    a failed job too where ``resume_failed``); then the page's ``after``.  ``refresh_on_end`` reruns the
+    whole page when a job it showed active has ended (its result belongs in the page's lists).  ``unstarted``: a
+    folder no job ran in is shown too (status None: ``header`` and ``after`` only).  Returns the first job's
+    folder, None when there is none.  Label and texts are shown literally, never as Markdown."""
+    kinds = (kinds,) if isinstance(kinds, jobs.JobKind) else tuple(kinds)
+    by_name = {kind.name: kind for kind in kinds}
+    shown = picked_jobs(kinds, remember=remember, only_active=only_active, most=most, unstarted=unstarted)
+    watching = f"job-panel-{'+'.join(by_name)}"
+    was_active, now_active = st.session_state.get(watching, set()), {d.name for d, s in shown if s and s.active}
+    st.session_state[watching] = now_active
+    if refresh_on_end and was_active - now_active:
+        st.rerun(scope="app")
+    for number, (job_dir, status) in enumerate(shown):
+        if status is None:  # no job ran here: the page's own parts only
+            for hook in (header, after):
+                if hook is not None:
+                    hook(job_dir, status)
+            continue
+        kind = by_name.get(status.kind, kinds[0])
+        described = None if status.active else kind.description(job_dir, status)
+        if number and described is not None and described.present:
+            continue  # of several jobs, one finished result is enough (the newest, or an active one above)
+        if header is not None:
+            header(job_dir, status)
+        named = f"{title(job_dir)}: " if title is not None else ""
+        if status.active:
+            job_bar(status, label(job_dir, status) if callable(label) else label,
+                    progress(job_dir, status) if progress is not None else None)
+            if status.state != "stopping" and st.button(stop_label, icon=":material/stop:", key=f"stop-{job_dir.name}"):
+                jobs.request_stop(job_dir)
+                rerun_this_part()
+        else:
+            if described is not None:
+                (st.success if described.present else st.info)(
+                    literal(described.text), icon=":material/check_circle:" if described.present else ":material/delete:")
+            said = bool(ended(job_dir, status)) if ended is not None else False
+            if not said and (described is None or not described.present) and status.state in ENDED:
+                if status.error:
+                    (st.error if status.state == "failed" else st.warning)(
+                        literal(f"{named or status.state + ': '}{status.error}"), icon=":material/warning:")
+                elif stopped_line:
+                    at = status.progress.line()
+                    st.warning(literal(f"{named}{status.state}{' at ' + at if at else ''}."), icon=":material/pause:")
+                if (resume_label is not None and (status.state != "failed" or resume_failed)
+                        and st.button(resume_label, icon=":material/replay:", key=f"{resume_key}-{job_dir.name}")):
+                    try:
+                        jobs.start(kind, job_dir, wait_in_line=True)
+                    except jobs.JobError as problem:  # shown where it was pressed (a demo's limit, a deleted corpus)
+                        st.error(literal(problem), icon=":material/error:")
+                    else:
+                        if remember:
+                            st.session_state[remember] = job_dir.name
+                        rerun_this_part()
+        if after is not None:
+            after(job_dir, status)
+    return shown[0][0] if shown else None
 
 
 def floor_notice(info, *, key: str) -> None:

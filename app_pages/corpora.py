@@ -3,12 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from namuweb import config, jobs
+from namuweb import config, jobs, registry
 
-from namuweb.corpora import catalogue, corpus, deletion, downloads, uploads
+from namuweb.corpora import catalogue, corpus, downloads, uploads
 from namuweb.markup import literal
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import demo_notice, fragment, job_progress
+from app_pages._widgets import demo_notice, fragment, job_panel
 
 SOURCES = {"builtin": "built-in", "upload": "upload", "namuwiki": "Namuwiki import", "download": "download"}
 
@@ -18,10 +18,10 @@ demo = config.demo_settings()
 demo_notice()
 
 
-def start_download(source: str | None = None, job=None) -> None:
-    """A catalogue entry or URL as a new download job, or ``job`` resumed; its progress shows below."""
+def start_download(source: str) -> None:
+    """A catalogue entry or URL as a new download job; its progress shows below."""
     try:
-        jobs.start(downloads.DOWNLOAD, job or downloads.create(source), wait_in_line=True)
+        jobs.start(downloads.DOWNLOAD, downloads.create(source), wait_in_line=True)
         st.session_state.corpora_message = ("info", "Downloading: progress below.")
     except (corpus.CorpusError, ValueError, jobs.JobError) as problem:
         st.session_state.corpora_message = ("error", literal(problem))
@@ -55,34 +55,20 @@ with st.expander("Get an open Korean text", icon=":material/library_add:", expan
         start_download(url)
 
 
+def download_name(job) -> str:
+    return downloads.FOLDERS.read(job)["name"]
+
+
+def import_name(job) -> str:
+    return uploads.FOLDERS.read(job)["name"]
+
+
 @fragment("the downloads", run_every=2)
 def download_progress():
-    for number, job in enumerate(downloads.FOLDERS.all()[:3]):
-        status, settings = jobs.enforce_stop(job), downloads.FOLDERS.read(job)
-        if status is None:
-            continue
-        name = literal(settings["name"])
-        if settings.get("result") and number == 0:
-            try:
-                got = corpus.get_corpus(settings["result"])
-                st.success(f"Downloaded {name}: {got.chars:,} characters · {literal(got.licence or '')}",
-                           icon=":material/check_circle:")
-            except corpus.CorpusNotFound:
-                pass
-        if settings.get("result"):
-            continue
-        if status.active:
-            job_progress(job, status, f"Downloading {settings['name']}", stop_label="Stop the download")
-            st.session_state[f"downloading-{job.name}"] = True
-        elif st.session_state.pop(f"downloading-{job.name}", False):
-            st.rerun(scope="app")  # the new corpus belongs in the table
-        elif settings.get("error") or status.error:
-            st.warning(f"{name}: {literal(settings.get('error') or status.error)}", icon=":material/warning:")
-        elif status.state in ("stopped", "interrupted") and not settings.get("result"):
-            cols = st.columns([5, 1])
-            cols[0].warning(f"{name}: {status.state} at {literal(status.progress.line())}.", icon=":material/pause:")
-            if cols[1].button("Resume", icon=":material/replay:", key=f"resume-download-{job.name}"):
-                start_download(job=job)
+    # The new corpus belongs in the table: the page reruns when a download ends.
+    job_panel(downloads.DOWNLOAD, lambda job, status: f"Downloading {download_name(job)}", most=3,
+              title=download_name, stop_label="Stop the download", resume_label="Resume",
+              resume_key="resume-download", refresh_on_end=True)
 
 
 download_progress()
@@ -128,33 +114,9 @@ if message := st.session_state.get("corpora_message"):
 
 @fragment("the import", run_every=2)
 def import_progress():
-    folders = uploads.FOLDERS.all()
-    if not folders:
-        return
-    job = next((d for d in folders if (s := jobs.enforce_stop(d)) and s.active), folders[0])
-    status, settings = jobs.enforce_stop(job), uploads.FOLDERS.read(job)
-    if status is None:
-        return
-    name = literal(settings["name"])
-    if status.active:
-        job_progress(job, status, f"Importing {settings['name']}", stop_label="Stop the import")
-        st.session_state.importing = True
-    else:
-        if st.session_state.pop("importing", False):
-            st.rerun(scope="app")  # the new corpus belongs in the table
-        report = settings.get("report") or {}
-        if settings.get("result"):
-            try:
-                notice = corpus.get_corpus(settings["result"]).notice
-                st.success(f"Imported {name}: {literal(notice)}", icon=":material/check_circle:")
-            except corpus.CorpusNotFound:  # deleted since: a state of the result, not an error of the page
-                st.info(f"Imported {name}; that corpus has since been deleted.", icon=":material/delete:")
-        elif settings.get("error") or status.error:
-            st.warning(f"{name}: {literal(settings.get('error') or status.error)}", icon=":material/warning:")
-        elif report.get("stopped") or status.state in ("stopped", "interrupted"):
-            st.warning(f"{name}: {status.state}.", icon=":material/warning:")
-            if st.button("Resume the import", icon=":material/replay:", key=f"resume-{job.name}"):
-                jobs.start(uploads.IMPORT, job, wait_in_line=True)
+    # The new corpus belongs in the table: the page reruns when an import ends.
+    job_panel(uploads.IMPORT, lambda job, status: f"Importing {import_name(job)}", title=import_name,
+              stop_label="Stop the import", resume_label="Resume the import", refresh_on_end=True)
 
 
 import_progress()
@@ -191,7 +153,7 @@ cols[2].download_button("Download", lambda chosen=chosen: corpus.export(chosen)[
                         file_name=f"{chosen.id}{'.zip' if chosen.origin_lines() else '.txt'}",
                         icon=":material/download:")
 with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source == "builtin" or bool(demo)):
-    using = deletion.corpus_usage(chosen.id)
+    using = registry.corpus_usage(chosen.id)
     st.write(f"Delete **{literal(chosen.name)}**?")
     if using.active:
         st.warning(f"{literal(', '.join(using.active))} is reading it now: stop it or wait for it to end.",
@@ -200,7 +162,7 @@ with cols[3].popover("Delete", icon=":material/delete:", disabled=chosen.source 
         st.warning(literal(warning), icon=":material/warning:")
     if st.button("Yes, delete", type="primary", key=f"delete-{chosen.id}", disabled=bool(using.active)):
         try:
-            deletion.delete_corpus(chosen.id)
+            registry.delete_corpus(chosen.id)
             st.rerun()
         except corpus.CorpusError as problem:
             st.error(literal(problem))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from namuweb import charts, jobs
+from namuweb import charts, jobs, storage
 
 from namuweb.corpora import corpus
 
@@ -11,7 +11,7 @@ from namuweb.config import demo_settings
 from namuweb.markup import literal
 from app_pages import _embedding_views as views
 from app_pages._uploads import file_uploader, forget_upload
-from app_pages._widgets import corpus_picker, fragment, job_progress
+from app_pages._widgets import corpus_picker, fragment, job_panel
 
 st.title("Word embeddings")
 st.caption("Skip-gram with negative sampling, as the tutorial explains it: words that appear in the same "
@@ -76,21 +76,22 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
                 st.error(literal(problem), icon=":material/error:")
 
 
-@fragment("the embeddings training", run_every=2)
-def training_progress():
-    active = [e for e in embedding_library.entries() if e.status and e.status.active]
-    if not active:
-        if st.session_state.get("embeddings_training"):
-            st.session_state.embeddings_training = False
-            st.rerun(scope="app")
-        return
-    st.session_state.embeddings_training = True
-    entry = active[0]
-    job_progress(entry.path, entry.status, f"Training {entry.label}")
-    curve = embedding_library.loss_curve(entry.path)
+def loss_so_far(folder, status) -> None:
+    curve = embedding_library.loss_curve(folder)
     if len(curve):
         st.altair_chart(charts.loss_chart(curve[["step", "loss"]].rename(columns={"loss": "value"})
                                           .assign(series="loss"), title="Skip-gram loss"), width="stretch")
+
+
+def training_label(folder, status) -> str:
+    return f"Training {storage.read_json(folder / embedding_library.META_FILE).get('name', folder.name)}"
+
+
+@fragment("the embeddings training", run_every=2)
+def training_progress():
+    # Only while one trains; the explorer below lists it when it ends.
+    job_panel((embedding_library.SKIPGRAM, embedding_library.BUILD), training_label, only_active=True,
+              after=loss_so_far, refresh_on_end=True)
 
 
 training_progress()

@@ -11,7 +11,7 @@ from namuweb import charts, jobs
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
-from app_pages._widgets import demo_notice, floor_notice, fragment, job_progress, model_picker
+from app_pages._widgets import demo_notice, floor_notice, fragment, job_panel, model_picker
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -20,12 +20,17 @@ demo = demo_settings()
 demo_notice()
 
 
+def run_progress(run_dir, status) -> jobs.Progress:
+    """A run's progress from its metrics (its rate from the recent steps)."""
+    info = runs.run_info(run_dir)
+    return runs.progress(info, runs.Run(run_dir).metrics())
+
+
 @fragment("the quick demo's training", run_every=2)
-def demo_training(run):
-    info = runs.run_info(run.path)
-    if info.status is not None:
-        job_progress(info.path, info.status, "Training the quick demo", runs.progress(info, runs.Run(info.path).metrics()))
-    if not (info.status and info.status.active):
+def demo_training():
+    # Generation opens when it has ended: the page reruns then.
+    if job_panel(trainer.TRAINING, "Training the quick demo", only_active=True, progress=run_progress,
+                 refresh_on_end=True) is None:
         st.rerun(scope="app")
 
 
@@ -35,7 +40,7 @@ if not usable:
     if active:
         st.info("A model is training. Generation opens here as soon as it has a checkpoint.",
                 icon=":material/hourglass_top:")
-        demo_training(active[0])
+        demo_training()
     else:
         st.info("No trained model yet. The quick demo trains one on the built-in corpus in about half a minute; "
                 "generation opens here when it finishes.", icon=":material/info:")

@@ -9,7 +9,7 @@ from namuweb import jobs
 
 from namuweb.morphemes import morph, taggers, tagging, tagviz
 from namuweb.markup import literal
-from app_pages._widgets import corpus_picker, fragment, job_progress, rerun_this_part
+from app_pages._widgets import corpus_picker, fragment, job_panel
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
@@ -154,36 +154,24 @@ def corpus_tab() -> None:
         except (jobs.JobError, ValueError) as problem:
             st.error(literal(problem), icon=":material/error:")
 
+    def heading(job, status) -> None:
+        settings = tagging.FOLDERS.read(job)
+        st.markdown(f"**{literal(settings['corpus_name'])}** with {morph.LABELS[settings['engine']]} — {status.state}")
+
+    def tagged_text(job, status) -> None:
+        """A finished job's tagged corpus, its beginning and its file (the kind's line says where it went)."""
+        try:
+            tagged = corpus.get_corpus(tagging.TAGGING.result(job, status)["corpus"])
+        except (KeyError, corpus.CorpusNotFound):  # nothing made, or deleted since (the kind's line says so)
+            return
+        st.code(next(tagged.iter_chunks(600), ""), language=None, wrap_lines=True)
+        st.download_button("Download the tagged corpus", lambda path=tagged.path: path.read_bytes(),
+                           file_name=f"{tagged.id}.txt", icon=":material/download:", key=f"dl-{job.name}")
+
     @fragment("the tagging job", run_every=2)
     def tagging_progress():
-        folders = tagging.FOLDERS.all()
-        if not folders:
-            return
-        active = [d for d in folders if (s := jobs.enforce_stop(d)) and s.active]
-        job = active[0] if active else next((d for d in folders if d.name == st.session_state.get("tag_job")),
-                                            folders[0])
-        status, settings = jobs.enforce_stop(job), tagging.FOLDERS.read(job)
-        if status is None:
-            return
-        st.markdown(f"**{literal(settings['corpus_name'])}** with {morph.LABELS[settings['engine']]} — {status.state}")
-        if status.active:
-            job_progress(job, status, "Tagging")
-        elif status.state == "finished" and settings.get("result"):
-            try:
-                tagged = corpus.get_corpus(settings["result"])
-            except corpus.CorpusNotFound:  # deleted since: a state of the result, not an error of the page
-                st.info("The tagged corpus this job made has since been deleted.", icon=":material/delete:")
-                return
-            st.success(f"Saved as the corpus “{literal(tagged.name)}”: {literal(tagged.notice)}.",
-                       icon=":material/check_circle:")
-            st.code(next(tagged.iter_chunks(600), ""), language=None, wrap_lines=True)
-            st.download_button("Download the tagged corpus", lambda path=tagged.path: path.read_bytes(),
-                               file_name=f"{tagged.id}.txt", icon=":material/download:", key=f"dl-{job.name}")
-        elif status.state in ("stopped", "interrupted", "failed"):
-            st.warning(f"{status.state}: {literal(status.error or 'stopped by request')}", icon=":material/warning:")
-            if st.button("Resume", icon=":material/replay:", key=f"resume-{job.name}"):
-                jobs.start(tagging.TAGGING, job, wait_in_line=True)
-                rerun_this_part()
+        job_panel(tagging.TAGGING, "Tagging", remember="tag_job", header=heading, ended=tagged_text,
+                  resume_label="Resume", resume_failed=True)
 
     tagging_progress()
 

@@ -11,7 +11,7 @@ from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.markup import literal
 from namuweb.text.vocab_report import report
-from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, fragment, job_progress
+from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, fragment, job_panel
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -118,24 +118,47 @@ if st.button("Train", type="primary", icon=":material/play_arrow:", disabled=boo
 
 
 # --- the live view -------------------------------------------------------------------
-def focused_run():
-    """The run last started here while it is active, else the active run, else the one last started here,
-    else the newest — reading one run's curves only."""
-    wanted = st.session_state.get("focus_run")
-    if active := runs.active_runs():
-        return next((info for info in active if info.path.name == wanted), active[0])
-    folders = runs.run_dirs()
-    chosen = next((f for f in folders if f.name == wanted), folders[0] if folders else None)
-    return runs.run_info(chosen) if chosen else None
+class LiveRun:
+    """The live view's parts of the run the job panel picked (the run last started here while it is active,
+    else the active run, else the one last started here, else the newest): one run's curves read per view."""
+
+    def __init__(self):
+        self.info = self.metrics = self.where = None
+
+    def header(self, run_dir, status) -> None:
+        self.info = runs.run_info(run_dir)
+        self.metrics = runs.Run(run_dir).metrics()
+        self.where = runs.progress(self.info, self.metrics)
+        run_figures(self.info, self.metrics, self.where)
+
+    def label(self, run_dir, status) -> str:
+        return f"Training on {self.info.device or 'starting…'}"
+
+    def progress(self, run_dir, status) -> jobs.Progress:
+        return self.where
+
+    def ended(self, run_dir, status) -> bool:
+        """A run below its quality floor says so, and offers to continue (not a failure line)."""
+        if self.info.below_floor and self.info.state in ("stopped", "finished"):
+            floor_notice(self.info, key="live")
+            return True
+        return False
+
+    def after(self, run_dir, status) -> None:
+        run_curves(self.info, self.metrics)
 
 
 @fragment("the live view of the run", run_every=2)
 def live_view():
-    info = focused_run()
-    if info is None:
+    live = LiveRun()
+    # The run's end refreshes the form and the table.
+    if job_panel(trainer.TRAINING, live.label, remember="focus_run", header=live.header, progress=live.progress,
+                 ended=live.ended, after=live.after, stopped_line=False, refresh_on_end=True,
+                 unstarted=True) is None:
         st.caption("No runs yet. Choose a preset and press **Train**.")
-        return
-    metrics = runs.Run(info.path).metrics()
+
+
+def run_figures(info, metrics, where) -> None:
     where = runs.progress(info, metrics)
     st.subheader(literal(info.name))
     val = metrics["val_loss"].dropna() if "val_loss" in metrics else metrics.iloc[0:0]
@@ -158,23 +181,15 @@ def live_view():
     cols[6].metric("Start-up", f"{startup.iloc[-1]:.1f} s" if len(startup) else "–",
                    help="from pressing Train to the end of the first training step (starting TensorFlow, building the "
                         "model and tracing its step); a time budget counts only the training after it")
-    if info.status and info.status.active:
-        job_progress(info.path, info.status, f"Training on {info.device or 'starting…'}", where)
-    elif info.below_floor and info.state in ("stopped", "finished"):
-        floor_notice(info, key="live")
-    elif info.status and info.status.error:
-        st.error(f"{info.state}: {literal(info.status.error)}", icon=":material/error:")
+
+
+def run_curves(info, metrics) -> None:
     st.altair_chart(charts.loss_chart(runs.curves(metrics), title=f"Loss · {info.config.get('corpus_name', '')}"),
                     width="stretch")
     if "kept_step" in metrics and metrics["kept_step"].notna().any():
         kept = metrics.dropna(subset=["kept_step"]).iloc[-1]
         st.caption(f"The model overfitted after step {int(kept['kept_step']):,}: its checkpoint holds the weights of "
                    f"that step, the best validation loss of the run ({kept['kept_val_loss']:.3f}).")
-    was_active = st.session_state.get("live_active")
-    is_active = bool(info.status and info.status.active)
-    st.session_state.live_active = is_active
-    if was_active and not is_active:
-        st.rerun(scope="app")  # the run ended: refresh the form and the table
 
 
 live_view()

@@ -474,7 +474,8 @@ def _refuse_in_demo(action: str) -> None:
 
 def cmd_corpora(args: argparse.Namespace) -> int:
     """The Corpora page's library: list, add (text or a dump, as an upload), show, rename, rm."""
-    from namuweb.corpora import deletion, uploads
+    from namuweb import registry
+    from namuweb.corpora import uploads
     action = args.action or "list"
     if action == "list":
         print(f"{'id':<36} {'source':<8} {'MB':>8} {'characters':>13}  name")
@@ -506,7 +507,7 @@ def cmd_corpora(args: argparse.Namespace) -> int:
             received = uploads.receive(stream, args.name or path.name)
         if received.kind == "dump":  # a Namuwiki dump becomes an import job, run here
             _run_job(uploads.IMPORT, received.job_dir)
-            result = uploads.FOLDERS.read(received.job_dir).get("result")
+            result = uploads.IMPORT.result(received.job_dir).get("corpus")
             if not result:
                 raise UserError("the import made no corpus")
             added = corpus.get_corpus(result)
@@ -518,7 +519,7 @@ def cmd_corpora(args: argparse.Namespace) -> int:
         return 0
     found = _library_entry(args.id)
     if action == "show":
-        usage = deletion.corpus_usage(found.id)
+        usage = registry.corpus_usage(found.id)
         fields = [("id", found.id), ("name", _shown(found.name, 100)), ("source", found.source),
                   ("created", found.created[:19].replace("T", " ")), ("characters", f"{found.chars:,}"),
                   ("size", f"{found.bytes / config.MB:.2f} MB"), ("encoding", found.encoding or "utf-8"),
@@ -538,13 +539,13 @@ def cmd_corpora(args: argparse.Namespace) -> int:
     _refuse_in_demo("deleted")  # rm
     if found.source == "builtin":
         raise UserError(f"{found.id} is the built-in corpus; it cannot be deleted")
-    usage = deletion.corpus_usage(found.id)
+    usage = registry.corpus_usage(found.id)
     if usage.active:
         raise UserError(f"{', '.join(usage.active)} is reading {found.id} now: stop it or wait for it to end, "
                         "then delete")
     if usage.warning() and not args.force:
         raise UserError(f"deleting {found.id}: {usage.warning()} Add --force to delete it anyway")
-    deletion.delete_corpus(found.id)
+    registry.delete_corpus(found.id)
     print(f"deleted {found.id}")
     return 0
 

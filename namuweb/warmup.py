@@ -122,7 +122,7 @@ def run_step(name: str) -> Step:
 PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.charlm", "namuweb.charts", "namuweb.corpora.corpus",
                 "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.uploads",
                 "namuweb.jobs", "namuweb.morphemes.morph", "namuweb.language_model.runs", "namuweb.machine", "namuweb.morphemes.taggers",
-                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.corpora.deletion", "namuweb.text.vocab", "namuweb.text.vocab_report")
+                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.registry", "namuweb.text.vocab", "namuweb.text.vocab_report")
 
 
 def import_page_modules() -> None:

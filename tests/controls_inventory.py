@@ -24,10 +24,10 @@ CONTROLS = {  # control → the tests that change it and check what it did
     'corpora.py: button Add': [
         'test_pages.py::test_corpora_page_add_from_url_refuses_a_bad_address_and_stores_nothing',
     ],
-    'corpora.py: job_progress (button) Stop the download': [
+    'corpora.py: job_panel (button) Stop the download': [
         'test_controls.py::test_corpora_stop_buttons_ask_a_running_download_and_import_to_stop',
     ],
-    'corpora.py: button Resume': ['test_pages.py::test_corpora_page_resumes_a_stopped_download'],
+    'corpora.py: job_panel (button) Resume': ['test_pages.py::test_corpora_page_resumes_a_stopped_download'],
     'corpora.py: number_input Min. characters per document': [
         'test_controls.py::test_corpora_import_options_reach_the_import_job',
     ],
@@ -47,10 +47,10 @@ CONTROLS = {  # control → the tests that change it and check what it did
         'test_pages.py::test_corpora_page_lists_the_library_and_stores_a_text_upload',
         'test_pages.py::test_corpora_page_imports_the_fixture_dump_into_the_library',
     ],
-    'corpora.py: job_progress (button) Stop the import': [
+    'corpora.py: job_panel (button) Stop the import': [
         'test_controls.py::test_corpora_stop_buttons_ask_a_running_download_and_import_to_stop',
     ],
-    'corpora.py: button Resume the import': [
+    'corpora.py: job_panel (button) Resume the import': [
         'test_controls.py::test_corpora_resume_the_import_starts_the_stopped_import_again',
     ],
     'corpora.py: dataframe library_table': [
@@ -99,7 +99,7 @@ CONTROLS = {  # control → the tests that change it and check what it did
         'test_pages.py::test_embeddings_page_trains_then_shows_neighbours_chart_and_map',
         'test_controls.py::test_embeddings_training_settings_reach_the_job',
     ],
-    'embeddings.py: job_progress (button) Stop': ['test_controls.py::test_embeddings_stop_asks_the_training_to_stop'],
+    'embeddings.py: job_panel (button) Stop': ['test_controls.py::test_embeddings_stop_asks_the_training_to_stop'],
     'embeddings.py: file_uploader (file_uploader) word2vec text or binary file (what gensim writes)': [
         'test_controls.py::test_embeddings_explorer_and_export',
     ],
@@ -140,7 +140,7 @@ CONTROLS = {  # control → the tests that change it and check what it did
     '_embedding_views.py: download_button vectors.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
     '_embedding_views.py: download_button metadata.tsv': ['test_controls.py::test_embeddings_explorer_and_export'],
     '_embedding_views.py: download_button word2vec text': ['test_controls.py::test_embeddings_explorer_and_export'],
-    'generate.py: job_progress (button) Stop': [
+    'generate.py: job_panel (button) Stop': [
         'test_controls.py::test_generate_stop_ends_the_quick_demo_it_waits_for',
     ],
     'generate.py: button Train the quick demo': [
@@ -239,13 +239,13 @@ CONTROLS = {  # control → the tests that change it and check what it did
         'test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'tagger.py: job_progress (button) Stop': [
+    'tagger.py: job_panel (button) Stop': [
         'test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops',
     ],
     'tagger.py: download_button Download the tagged corpus': [
         'test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops',
     ],
-    'tagger.py: button Resume': ['test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops'],
+    'tagger.py: job_panel (button) Resume': ['test_controls.py::test_tagger_tags_a_corpus_downloads_it_resumes_and_stops'],
     'tagger.py: tabs tagger_tab': [
         'test_pages.py::test_tagger_page_compare_lists_every_available_engine',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
@@ -292,7 +292,7 @@ CONTROLS = {  # control → the tests that change it and check what it did
         'test_pages.py::test_train_page_starts_a_run_streams_its_chart_and_stops_it',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'train.py: job_progress (button) Stop': [
+    'train.py: job_panel (button) Stop': [
         'test_pages.py::test_train_page_starts_a_run_streams_its_chart_and_stops_it',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from namuweb.cli import main
+from namuweb import registry
 from namuweb.corpora import corpus, deletion, uploads
 from namuweb.text.vocab_report import report
 
@@ -107,7 +108,7 @@ def test_corpora_lists_adds_shows_renames_and_removes_like_the_page(isolated_hom
     assert "tagged corpus(es) stay" in capsys.readouterr().err and corpus.get_corpus(added[0].id)
     busy = deletion.CorpusUsage(active=["tagging job 20261203-tag-okt"])
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(deletion, "corpus_usage", lambda corpus_id, home=None: busy)
+        patch.setattr(registry, "corpus_usage", lambda corpus_id, home=None: busy)
         assert main(["corpora", "rm", added[0].id, "--force"]) == 2
     assert "tagging job 20261203-tag-okt is reading" in capsys.readouterr().err and corpus.get_corpus(added[0].id)
     assert main(["corpora", "rm", added[0].id, "--force"]) == 0

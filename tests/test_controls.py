@@ -225,9 +225,31 @@ def test_corpora_resume_the_import_starts_the_stopped_import_again(monkeypatch):
     jobs.write_status(job, state="stopped", kind=uploads.IMPORT.name, created=0)
     started = recorded_starts(monkeypatch)
     at = page("corpora").run()
-    assert [w.value for w in at.warning] == [f"{literal('mini.json')}: stopped."]
+    assert [w.value for w in at.warning] == [literal("mini.json: stopped.")]
     at.button(key=f"resume-{job.name}").click().run()
     assert not at.exception and started == [(uploads.IMPORT.name, job)]
+
+
+def test_corpora_shows_what_jobs_of_the_previous_version_made():
+    """Job folders the previous version wrote keep their result in job.json, not in their status: the import
+    and the download they made still show, and a finished download offers no Resume."""
+    from namuweb import config, jobs
+    from namuweb.corpora import corpus, downloads, uploads
+    text = config.data_home() / "made.txt"
+    text.write_text("나무위키 문서의 본문입니다.\n", encoding="utf-8")
+    made = corpus.add_file(text, "Namuwiki · mini.json", source="namuwiki", notice="3 documents kept")
+    imported = uploads.create_job(ROOT / "tests" / "fixtures" / "namuwiki" / "mini.json", "mini.json")
+    uploads.FOLDERS.write(imported, uploads.FOLDERS.read(imported) | {"result": made.id, "report": {"stopped": False}})
+    jobs.write_status(imported, state="finished", kind=uploads.IMPORT.name, created=0)
+    fetched = downloads.create("koconovel")
+    downloads.FOLDERS.write(fetched, downloads.FOLDERS.read(fetched) | {"result": made.id})
+    jobs.write_status(fetched, state="finished", kind=downloads.DOWNLOAD.name, created=0)
+    at = page("corpora").run()
+    assert not at.exception and not at.warning
+    name = downloads.FOLDERS.read(fetched)["name"]
+    assert sorted(s.value for s in at.success) == sorted([
+        literal("Imported mini.json: 3 documents kept"), literal(f"Downloaded {name}: {made.chars:,} characters · ")])
+    assert not [b for b in at.button if (b.key or "").startswith("resume-")]
 
 
 def test_corpora_download_gives_the_selected_corpus_and_delete_removes_it(downloads):
@@ -472,7 +494,7 @@ def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypa
     assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
     at.run()
     assert any("Saved as the corpus" in s.value for s in at.success)
-    tagged = corpus.get_corpus(tagging.FOLDERS.read(job)["result"])
+    tagged = corpus.get_corpus(jobs.read_status(job).result["corpus"])
     name, data = downloads(at, "Download the tagged corpus")
     assert name == f"{tagged.id}.txt" and data == tagged.path.read_bytes() and b"/NNG" in data
 
@@ -636,8 +658,8 @@ def is_control(call: ast.Call, name: str) -> bool:
 
 def wrappers(trees: dict[str, ast.Module]) -> dict[str, list[tuple[str, int, str, ast.expr | None]]]:
     """Functions that draw a widget labelled by one of their parameters (``corpus_picker(label, …)``,
-    ``job_progress(…, stop_label="Stop")``): each call of one is a control of the page that calls it.
-    Name → [(widget, parameter position, parameter name, its default), …]."""
+    ``job_panel(…, stop_label="Stop")``, also a keyword-only one): each call of one is a control of the page
+    that calls it.  Name → [(widget, parameter position, parameter name, its default), …]."""
     found = {}
     for tree in trees.values():
         for function in ast.walk(tree):
@@ -645,12 +667,14 @@ def wrappers(trees: dict[str, ast.Module]) -> dict[str, list[tuple[str, int, str
                 continue
             params = [a.arg for a in function.args.args]
             defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults))
+            keyword_only = [a.arg for a in function.args.kwonlyargs]
+            defaults |= {a: d for a, d in zip(keyword_only, function.args.kw_defaults) if d is not None}
             for call in ast.walk(function):
                 if isinstance(call, ast.Call) and (name := called_name(call)) and is_control(call, name[0]):
                     label = label_of(call)
-                    if isinstance(label, ast.Name) and label.id in params:
-                        found.setdefault(function.name, []).append(
-                            (name[0], params.index(label.id), label.id, defaults.get(label.id)))
+                    if isinstance(label, ast.Name) and label.id in params + keyword_only:
+                        position = params.index(label.id) if label.id in params else len(params) + 99  # by keyword
+                        found.setdefault(function.name, []).append((name[0], position, label.id, defaults.get(label.id)))
     return found
 
 
@@ -675,6 +699,8 @@ def app_controls() -> dict[str, int]:
             else:
                 continue
             for label, kind in drawn:
+                if isinstance(label, ast.Constant) and label.value is None:
+                    continue  # a helper's control that this call leaves out (job_panel without resume_label)
                 text = label.value if isinstance(label, ast.Constant) else ast.unparse(label)
                 control = f"{file}: {kind} {text}"
                 number = 2
@@ -709,12 +735,14 @@ def test_the_inventory_finds_controls_however_they_are_drawn(tmp_path, monkeypat
     selectable table, and leaves out read-only boxes and tables nobody can select in."""
     page_file = tmp_path / "page.py"
     page_file.write_text('''
-def picker(label, options, stop_label="Stop"):
+def picker(label, options, stop_label="Stop", *, more=None, again="Again"):
     st.selectbox(label, options)
     st.button(stop_label)
+    st.button(more)
+    st.button(again)
 cols[0].button("Go", key="go")
 picker("Corpus", [])
-picker("Run", [], stop_label="Halt")
+picker("Run", [], stop_label="Halt", more="More")
 st.dataframe(table, key="rows", on_select="rerun")
 st.dataframe(table, key="plain")
 st.text_area("Raw", "x", disabled=True)
@@ -723,6 +751,8 @@ st.toggle("Fast")
 ''', encoding="utf-8")
     monkeypatch.setitem(globals(), "APP_FILES", [page_file])
     assert list(app_controls()) == ["page.py: button Go", "page.py: picker (selectbox) Corpus",
-                                    "page.py: picker (button) Stop", "page.py: picker (selectbox) Run",
-                                    "page.py: picker (button) Halt", "page.py: dataframe rows",
+                                    "page.py: picker (button) Stop", "page.py: picker (button) Again",
+                                    "page.py: picker (selectbox) Run", "page.py: picker (button) Halt",
+                                    "page.py: picker (button) More", "page.py: picker (button) Again #2",
+                                    "page.py: dataframe rows",
                                     "page.py: toggle Fast", "page.py: toggle Fast #2"]

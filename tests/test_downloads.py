@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -38,7 +39,7 @@ def download(source: str, **kwargs) -> corpus.Corpus:
     """A download job run here, in the foreground, as `python -m namuweb corpora get` runs it."""
     job_dir = downloads.create(source, **kwargs)
     jobs.run_here(downloads.DOWNLOAD, job_dir)
-    return corpus.get_corpus(downloads.FOLDERS.read(job_dir)["result"])
+    return corpus.get_corpus(jobs.read_status(job_dir).result["corpus"])
 
 
 def refused(source: str, match: str) -> Path:
@@ -48,8 +49,8 @@ def refused(source: str, match: str) -> Path:
     with pytest.raises(jobs.JobError, match=match):
         jobs.run_here(downloads.DOWNLOAD, job_dir)
     assert sorted(p.name for p in job_dir.iterdir()) == ["job.json", "status.json"]
-    assert downloads.FOLDERS.read(job_dir)["error"], "the reason is kept for the page"
-    assert jobs.read_status(job_dir).state == "failed"
+    status = jobs.read_status(job_dir)
+    assert status.state == "failed" and re.search(match, status.error), "the reason is kept for the page"
     assert [c.id for c in corpus.list_corpora()] == before
     return job_dir
 
@@ -335,7 +336,7 @@ def test_a_download_job_stops_and_resumes_in_the_background(server, mirror, monk
     status = jobs.wait(job_dir, timeout=120)
     assert status.state == "finished", jobs.log_tail(job_dir)
     assert (f"/gated/{entry.name}/{entry.files[0].name}", f"bytes={have}-") in server.requests
-    found = corpus.get_corpus(downloads.FOLDERS.read(job_dir)["result"])
+    found = corpus.get_corpus(jobs.read_status(job_dir).result["corpus"])
     assert found.licence == entry.licence_line and "문서 19999" in found.read_text()
     assert not (job_dir / "files").exists()
 

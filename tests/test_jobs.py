@@ -281,18 +281,66 @@ def test_backend_does_not_import_streamlit(module):
 
 
 def test_every_kind_of_the_app_is_declared_once_where_its_folders_are():
-    from namuweb.embeddings import embedding_library
-    from namuweb.corpora import uploads
-    from namuweb.morphemes import tagging
-    from namuweb.language_model import trainer
-    kinds = [trainer.TRAINING, tagging.TAGGING, uploads.IMPORT, embedding_library.SKIPGRAM]
-    assert len({k.name for k in kinds}) == len({k.folders.root for k in kinds}) == 4
-    for kind in kinds:
+    from namuweb import registry
+    from test_leftovers import declared_kinds
+    assert set(registry.KINDS) == declared_kinds() - {"sleep"}  # every JobKind(...) in namuweb, found in the source
+    assert {"train", "tag", "skipgram", "build-embeddings", "import", "download"} <= set(registry.KINDS)
+    for name, kind in registry.KINDS.items():
+        assert jobs.KINDS[name] is kind and registry.kind(name) is kind
         module, _, function = kind.entry.partition(":")
         assert module.startswith("namuweb.") and getattr(sys.modules[module], function) is kind.run
         assert worker_command(kind, "/x")[1:5] == ["-m", "namuweb.jobs.worker", kind.name, "/x"]
-    with pytest.raises(ValueError, match="must live in one of"):
-        jobs.JobFolders("elsewhere", "job.json")  # the demo's cap on all jobs would not see it
+        assert kind.folders.pattern in jobs.job_folders() or kind.folders.root.startswith("jobs/")
+    # Kinds that share a folder (a build's folder is also a skip-gram's) tell their jobs apart by the settings file.
+    assert len({(k.folders.root, k.folders.settings_file) for k in registry.KINDS.values()}) == len(registry.KINDS)
+    with pytest.raises(ValueError, match="two kinds of job are named 'train'"):
+        jobs.register(jobs.JobKind("train", jobs.JobFolders("jobs/other", "job.json"), os.getcwd))
+    for root in ("runs/deeper", "../outside", "/abs"):
+        with pytest.raises(ValueError, match="job folders live in"):
+            jobs.JobFolders(root, "job.json")  # the demo's cap on all jobs would not see it
+
+
+def test_the_folders_of_a_registered_kind_are_watched_with_every_job(isolated_home):
+    """Where jobs live follows the registry: a kind registered with its own folder is seen by the demo's cap
+    on all jobs together (here in this process, and in a worker through the folders its starter hands it)."""
+    from sleep_job import run
+    kind = jobs.JobKind("elsewhere-test", jobs.JobFolders("elsewhere", "job.json"), run)
+    job_dir = isolated_home / "elsewhere" / "one"
+    jobs.write_status(job_dir, state="running", kind=kind.name, created=0, pid=os.getpid(),
+                      pid_start=jobs.state.pid_start(os.getpid()))
+    assert "elsewhere/*" not in jobs.job_folders() and jobs.active_everywhere() == []
+    jobs.register(kind)
+    try:
+        assert "elsewhere/*" in jobs.job_folders()
+        assert [d.name for d, _ in jobs.active_everywhere()] == ["one"]
+    finally:
+        del jobs.KINDS[kind.name]
+
+
+def test_a_job_keeps_what_it_made_in_its_status_and_an_old_folder_still_reads(isolated_home):
+    """A result lives in the status (``job.record``); a folder an earlier version wrote kept it in its settings
+    file, and still reads from there."""
+    from namuweb.corpora import corpus
+    from namuweb.morphemes import tagging
+    source = corpus.add_upload("나무위키 말뭉치를 만들어보자.\n".encode("utf-8"), "작은.txt")
+    new = tagging.create_job(source.id, "kiwi")
+    with jobs.JobContext(new, tagging.TAGGING.name) as job:
+        job.record(corpus=source.id)
+        job.record(lines=3)  # key by key
+    assert jobs.read_status(new).result == {"corpus": source.id, "lines": 3}
+    assert "result" not in tagging.FOLDERS.read(new)
+    assert tagging.TAGGING.result(new) == {"corpus": source.id, "lines": 3}
+
+    old = tagging.create_job(source.id, "kiwi")  # as the previous version left it: the result in job.json
+    tagging.FOLDERS.write(old, tagging.FOLDERS.read(old) | {"result": source.id})
+    jobs.write_status(old, state="finished", kind=tagging.TAGGING.name, created=0)
+    assert jobs.read_status(old).result is None
+    assert tagging.TAGGING.result(old) == {"corpus": source.id}
+    assert tagging.TAGGING.description(old) == jobs.Described(f"Saved as the corpus “{source.name}”: {source.notice}.")
+    corpus.delete_corpus(source.id)
+    assert tagging.TAGGING.description(old).present is False
+    never = tagging.create_job(corpus.BUILTIN_ID, "kiwi")  # nothing made yet: nothing to describe
+    assert tagging.TAGGING.result(never) == {} and tagging.TAGGING.description(never) is None
 
 
 def test_progress_reads_as_one_line_and_survives_a_damaged_record():
@@ -333,6 +381,21 @@ def test_a_job_error_is_the_users_line_and_a_bug_keeps_its_type(job_dir, capsys)
                 raise error
         assert jobs.read_status(job_dir).error == expected
     assert capsys.readouterr().err.count("Traceback") == 1  # only the bug's
+
+
+def test_the_worker_blocks_what_its_kind_never_needs_and_names_no_kind(job_dir):
+    """A kind's ``worker_without`` reaches the worker as ``--without``, blocked before the kind is imported;
+    the worker's own source names no kind of job."""
+    from namuweb.language_model import trainer
+    assert worker_command(trainer.TRAINING, "/x")[-2:] == ["--without", "pandas"]
+    code = ("import sys; sys.argv = ['w', 'train', '/x', '--run', 'm:f', '--without', 'pandas']; "
+            "import namuweb.jobs.worker; print(sys.modules['pandas'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=jobs.kinds.config.PROJECT_ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "None", done.stderr[-2000:]
+    source = (jobs.kinds.config.PROJECT_ROOT / "namuweb" / "jobs" / "worker.py").read_text(encoding="utf-8")
+    from namuweb import registry
+    assert not [name for name in registry.KINDS if f'"{name}"' in source or f"'{name}'" in source]
 
 
 def test_the_worker_runs_only_a_declared_kind(job_dir):

@@ -126,5 +126,5 @@ def test_a_downloaded_corpus_and_its_job_are_private(isolated_home, tmp_path, mo
     job_dir = downloads.create("bible-krv-1961")
     jobs.start(downloads.DOWNLOAD, job_dir)
     assert jobs.wait(job_dir, timeout=120).state == "finished", jobs.log_tail(job_dir)
-    assert downloads.FOLDERS.read(job_dir)["result"]
+    assert jobs.read_status(job_dir).result["corpus"]
     assert not_private(isolated_home) == []

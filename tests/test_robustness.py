@@ -440,14 +440,14 @@ def test_cli_says_the_data_directory_is_read_only(tmp_path, monkeypatch, capsys)
 def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolated_home, capsys):
     import os
     from namuweb import jobs
-    from namuweb.corpora import deletion
+    from namuweb import registry
     run_dir = make_saved_run(isolated_home)
     source = runs.Run(run_dir).config().corpus
 
-    found = deletion.corpus_usage(source)
-    assert found.runs == [run_dir.name] and not found.active
+    found = registry.corpus_usage(source)
+    assert found.users == {"train": [run_dir.name]} and not found.active
     assert "can no longer resume" in found.warning()
-    deletion.delete_corpus(source)
+    registry.delete_corpus(source)
     assert source not in library_ids()
 
     samples = generate.load_generator(run_dir).generate("한국", 20, 0.8, seed=1)
@@ -466,12 +466,12 @@ def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     import os
     from namuweb import jobs
     from namuweb.morphemes import tagging
-    from namuweb.corpora import deletion
+    from namuweb import registry
     source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
     job = tagging.create_job(source.id, "kiwi")
     jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),
                       pid_start=jobs.state.pid_start(os.getpid()))  # this test process plays the worker
-    assert deletion.corpus_usage(source.id).active == [f"tagging job {job.name}"]
+    assert registry.corpus_usage(source.id).active == [f"tagging job {job.name}"]
     with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):
-        deletion.delete_corpus(source.id)
+        registry.delete_corpus(source.id)
     assert source.id in library_ids()

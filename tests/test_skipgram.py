@@ -427,7 +427,7 @@ def test_a_build_tags_the_builtin_corpus_and_trains_on_it_as_one_job(isolated_ho
     assert tagging and training and max(p.done for p in tagging) <= 50 <= min(p.done for p in training)
     entry = embedding_library.get(folder.name)
     assert entry.ready and entry.status.state == "finished"
-    tagged = corpus_library.get_corpus(embedding_library.BUILDS.read(folder)["tagged"])
+    tagged = corpus_library.get_corpus(entry.status.result["tagged"])
     assert tagged.source == "tagged" and tagged.parent == corpus_library.BUILTIN_ID  # kept in the library too
     assert embedding_library.load(entry).find("국민") == "국민/NNG"  # Kiwi's tagset
 

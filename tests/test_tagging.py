@@ -63,10 +63,10 @@ def test_only_one_tag_job_at_a_time(small_corpus):
         assert seen > 0
         jobs.request_stop(first)
         assert jobs.wait(first, timeout=60).state == "stopped"
-        assert tagging.FOLDERS.read(first)["result"] is None
+        assert "corpus" not in tagging.TAGGING.result(first)
         jobs.start(tagging.TAGGING, first)  # resume to the end
         assert jobs.wait(first, timeout=300).state == "finished", jobs.log_tail(first)
-        tagged = corpus.get_corpus(tagging.FOLDERS.read(first)["result"])  # a corpus in the library
+        tagged = corpus.get_corpus(jobs.read_status(first).result["corpus"])  # a corpus in the library
         assert tagged.parent == big.id and tagged.source == "tagged"
         assert len(tagged.read_text().splitlines()) == 1000 * 3
         assert not (first / tagging.OUTPUT).exists()  # moved into the library
@@ -86,7 +86,7 @@ def test_a_sentence_the_engine_hangs_on_is_left_out_at_its_time_limit_and_the_jo
                                "hang.txt")
     job_dir = tagging.create_job(source.id, "kkma")
     assert main(["tag-corpus", "--job-dir", str(job_dir)]) == 0  # the command line runs the job in the foreground
-    tagged = corpus.get_corpus(tagging.FOLDERS.read(job_dir)["result"])
+    tagged = corpus.get_corpus(jobs.read_status(job_dir).result["corpus"])
     lines = tagged.path.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 and lines[0].startswith("나무") and "분석" in lines[1]
     assert "1 sentence left out, past the engine's time limit (NAMUWEB_TAGGER_TIMEOUT_S)" in tagged.notice

@@ -2,36 +2,35 @@
 
 Runs and embeddings keep working without their corpus (a model carries its vocabulary, vectors are
 saved), but a run can no longer resume and a tagging job can no longer go on; a job reading the
-corpus right now makes the deletion wait.
+corpus right now makes the deletion wait.  Which jobs read a corpus, and what its deletion costs
+them, each kind of job says itself (:class:`namuweb.jobs.CorpusUse`); this module is handed the
+kinds (``namuweb.registry`` hands it every kind the app has) and imports no tool.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterable
 
-from namuweb.corpora import corpus
-from namuweb.embeddings import embedding_library
 from namuweb import jobs
-from namuweb.language_model import runs
-from namuweb.morphemes import tagging
+from namuweb.corpora import corpus
 
 
 @dataclass
 class CorpusUsage:
-    runs: list[str] = field(default_factory=list)         # run ids trained on the corpus
-    embeddings: list[str] = field(default_factory=list)   # embeddings trained on it
-    tagged: list[str] = field(default_factory=list)       # corpora tagged from it
-    active: list[str] = field(default_factory=list)       # jobs reading it now
+    users: dict[str, list[str]] = field(default_factory=dict)  # kind → its jobs made from the corpus that outlive it
+    costs: dict[str, str] = field(default_factory=dict)        # kind → what deleting the corpus costs them
+    tagged: list[str] = field(default_factory=list)            # corpora tagged from it
+    active: list[str] = field(default_factory=list)            # jobs reading it now
 
     def warning(self) -> str | None:
-        """What deleting the corpus costs, in a sentence or two; None when nothing uses it."""
-        parts = []
-        if self.runs:
-            parts.append(f"{len(self.runs)} training run(s) ({_listed(self.runs)}) will still generate text "
-                         "but can no longer resume or be evaluated")
-        if self.embeddings:
-            parts.append(f"{len(self.embeddings)} embedding set(s) keep their vectors")
+        """What deleting the corpus costs, in a sentence or two; None when nothing uses it.  Kinds whose
+        jobs lose the same thing (skip-gram trainings and builds: embedding sets) are counted together."""
+        groups: dict[str, list[str]] = {}
+        for kind, names in self.users.items():
+            groups.setdefault(self.costs[kind], []).extend(names)
+        parts = [cost.format(n=len(names), names=_listed(names)) for cost, names in groups.items() if names]
         if self.tagged:
             parts.append(f"{len(self.tagged)} tagged corpus(es) stay, marked “source deleted”")
         return ("; ".join(parts) + ".") if parts else None
@@ -41,33 +40,31 @@ def _listed(items: list[str], limit: int = 3) -> str:
     return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def corpus_usage(corpus_id: str, home: Path | None = None) -> CorpusUsage:
+def corpus_usage(corpus_id: str, kinds: Iterable[jobs.JobKind], home: Path | None = None) -> CorpusUsage:
+    """What the jobs of ``kinds`` made from ``corpus_id`` and which of them read it now."""
     usage = CorpusUsage()
-    for folder in runs.runs_using(corpus_id, home):
-        usage.runs.append(folder.name)
-        if (status := jobs.current_status(folder)) and status.active:
-            usage.active.append(f"training run {folder.name}")
-    for entry in embedding_library.entries(home):
-        if entry.meta.get("corpus") == corpus_id:
-            usage.embeddings.append(entry.label)
-            if entry.status and entry.status.active:
-                usage.active.append(f"skip-gram training “{entry.label}”")
-    for job in tagging.FOLDERS.all(home):
-        try:
-            reads_it = tagging.FOLDERS.read(job).get("corpus") == corpus_id
-        except (OSError, ValueError):
+    reading = set()
+    for kind in kinds:
+        if kind.corpus is None:
             continue
-        if reads_it and (status := jobs.current_status(job)) and status.active:
-            usage.active.append(f"tagging job {job.name}")
+        for folder in kind.folders.all(home):
+            if kind.reads(folder) != corpus_id:
+                continue
+            if kind.corpus.after_deletion:
+                usage.users.setdefault(kind.name, []).append(kind.corpus.named(folder))
+                usage.costs[kind.name] = kind.corpus.after_deletion
+            if folder not in reading and (status := jobs.current_status(folder)) and status.active:
+                reading.add(folder)  # a folder two kinds share (a build's skip-gram settings) is one job
+                usage.active.append(f"{kind.corpus.noun} {kind.corpus.named(folder)}")
     usage.tagged = [c.name for c in corpus.list_corpora(home) if c.parent == corpus_id]
     return usage
 
 
-def delete_corpus(corpus_id: str, home: Path | None = None) -> CorpusUsage:
-    """Delete a corpus unless a job is reading it; returns what used it."""
-    usage = corpus_usage(corpus_id, home)
+def delete_corpus(corpus_id: str, kinds: Iterable[jobs.JobKind], home: Path | None = None) -> CorpusUsage:
+    """Delete a corpus unless a job of ``kinds`` is reading it; returns what used it."""
+    usage = corpus_usage(corpus_id, kinds, home)
     if usage.active:
         raise corpus.CorpusError(f"{_listed(usage.active)} is reading this corpus now: stop it or wait "
-                                         "for it to end, then delete")
+                                 "for it to end, then delete")
     corpus.delete_corpus(corpus_id, home)
     return usage

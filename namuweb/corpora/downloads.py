@@ -207,16 +207,15 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         if result is None:
             return "stopped while converting; resume to convert again"
     except (fetch.FetchError, corpus.CorpusError, jobs.JobError) as error:
-        _forget(job_dir, settings, str(error))
+        _forget(job_dir)
         raise jobs.JobError(str(error)) from None
     except OSError as error:
         message = corpus.storage_message(error, f"the download of “{settings['name']}”") \
             if error.errno in corpus.UNWRITABLE else f"the download of “{settings['name']}” failed: {error}"
-        _forget(job_dir, settings, message)
+        _forget(job_dir)
         raise jobs.JobError(message) from None
     shutil.rmtree(folder, ignore_errors=True)
-    settings["result"] = result.id
-    FOLDERS.write(job_dir, settings)
+    job.record(corpus=result.id)
     return f"{result.name}: {result.chars:,} characters, {result.bytes / app_config.MB:,.1f} MB\ncorpus {result.id}"
 
 
@@ -236,26 +235,23 @@ def _store(settings: dict, paths: list[Path], job_dir: Path, job: jobs.JobContex
     if received.kind == "corpus":
         return received.corpus
     try:  # a dump: imported here, under this job's progress and stop
-        uploads.run(received.job_dir, job)
-        result = uploads.FOLDERS.read(received.job_dir).get("result")
+        _, imported = uploads.import_into_library(received.job_dir, job)
     finally:
         shutil.rmtree(received.job_dir, ignore_errors=True)
-    if result is None:
+    if imported is None:
         return None
-    return corpus.set_origin(result, **origin)
+    return corpus.set_origin(imported.id, **origin)
 
 
-def _forget(job_dir: Path, settings: dict, error: str) -> None:
-    """A failed download leaves nothing behind: its files go, its settings keep the reason."""
+def _forget(job_dir: Path) -> None:
+    """A failed download leaves nothing behind: its files go (its status keeps the reason)."""
     shutil.rmtree(job_dir / FILES, ignore_errors=True)
     (job_dir / OUTPUT).unlink(missing_ok=True)
-    settings["error"] = error
-    FOLDERS.write(job_dir, settings)
 
 
 def check_startable(job_dir: Path) -> None:
     settings = FOLDERS.read(job_dir)
-    if settings.get("result"):
+    if DOWNLOAD.result(job_dir).get("corpus"):
         raise jobs.JobError(f"“{settings['name']}” is already in the library")
     entry = catalogue.get(settings["catalogue"]) if settings.get("catalogue") else None
     try:
@@ -264,4 +260,16 @@ def check_startable(job_dir: Path) -> None:
         raise jobs.JobError(str(error)) from None
 
 
-DOWNLOAD = jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2, partial=(FILES, OUTPUT))
+def describe(job_dir: Path, result: dict) -> jobs.Described | None:
+    """The text a finished download added, with its licence (nothing once that corpus is deleted)."""
+    name = FOLDERS.read(job_dir)["name"]
+    try:
+        got = corpus.get_corpus(result["corpus"])
+    except (corpus.CorpusNotFound, KeyError):
+        return None
+    return jobs.Described(f"Downloaded {name}: {got.chars:,} characters · {got.licence or ''}")
+
+
+DOWNLOAD = jobs.register(jobs.JobKind("download", FOLDERS, run, check=check_startable, max_active=2,
+                                      partial=(FILES, OUTPUT), describe=describe,
+                                      legacy_result={"corpus": "result"}))  # before 2026-05 the settings held it

@@ -158,8 +158,7 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
         (shutil.move if move else shutil.copyfile)(str(dump), str(target))
         os.chmod(target, app_config.PRIVATE_FILE)  # a copy or a move has the mode of the file it came from
         FOLDERS.write(job_dir, {"name": corpus.display_name(name), "dump": target.name,
-                             "options": dataclasses.asdict(options), "created": stamp, "result": None,
-                             "report": None})
+                             "options": dataclasses.asdict(options), "created": stamp})
     except BaseException:
         shutil.rmtree(job_dir, ignore_errors=True)  # a job without its job.json would only confuse the list
         raise
@@ -167,12 +166,21 @@ def create_job(dump: Path, name: str, options=None, *, home: Path | None = None,
 
 
 def run(job_dir: Path, job: jobs.JobContext) -> str:
-    """Import the job's dump; the finished text moves into the library as a corpus.
+    """Import the job's dump; the finished text moves into the library as a corpus (the status's result:
+    ``corpus`` and the import's ``report``).
 
     Refused at its first start, the job folder goes, the uploaded dump with it.  Failed (a dump
     malformed part-way, nothing passing the filters), it removes the dump, which cannot be imported,
-    and the text written so far, which never joins the library; ``job.json`` (with the error and
-    the report), the status and the log stay as the record of why."""
+    and the text written so far, which never joins the library; ``job.json``, the status (with the
+    error and the report) and the log stay as the record of why."""
+    report, imported = import_into_library(job_dir, job, record=job.record)
+    return report.summary() + (f"\ncorpus {imported.id}" if imported else "")
+
+
+def import_into_library(job_dir: Path, job: jobs.JobContext, record=lambda **result: None):
+    """Import the dump in ``job_dir`` under ``job``'s progress and stop (an import job's, or a download's
+    that fetched a dump): the import's report and the corpus it made (None while stopped) go to ``record``
+    and are returned; nothing passing the filters is a :class:`~namuweb.jobs.JobError`."""
     from namuweb.corpora import namuwiki
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
@@ -189,21 +197,30 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
                                       should_stop=lambda: job.stop_requested)
     except namuwiki.DumpError as error:
         raise jobs.JobError(str(error)) from None
-    settings["report"] = dataclasses.asdict(report)
-    if not report.stopped:
-        if report.documents_kept == 0:
-            settings["error"] = "no document passed the filters: " + report.summary()
-        else:
-            imported = corpus.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
-                                               notice=report.summary())
-            jamo = output.with_suffix(".jamo.txt")
-            if jamo.exists():
-                shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
-            settings["result"] = imported.id
-    FOLDERS.write(job_dir, settings)
-    if settings.get("error"):
-        raise jobs.JobError(settings["error"])
-    return report.summary() + (f"\ncorpus {settings['result']}" if settings.get("result") else "")
+    imported = None
+    if not report.stopped and report.documents_kept:
+        imported = corpus.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
+                                   notice=report.summary())
+        jamo = output.with_suffix(".jamo.txt")
+        if jamo.exists():
+            shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
+    record(report=dataclasses.asdict(report), **({"corpus": imported.id} if imported else {}))
+    if not report.stopped and imported is None:
+        raise jobs.JobError("no document passed the filters: " + report.summary())
+    return report, imported
 
 
-IMPORT = jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"))
+def describe(job_dir: Path, result: dict) -> jobs.Described | None:
+    """The corpus a finished import made, or that it has been deleted since."""
+    if not result.get("corpus"):
+        return None
+    name = FOLDERS.read(job_dir)["name"]
+    try:
+        return jobs.Described(f"Imported {name}: {corpus.get_corpus(result['corpus']).notice}")
+    except corpus.CorpusNotFound:
+        return jobs.Described(f"Imported {name}; that corpus has since been deleted.", present=False)
+
+
+IMPORT = jobs.register(jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"),
+                                    describe=describe,  # before 2026-05 the settings held the result
+                                    legacy_result={"corpus": "result", "report": "report"}))

@@ -123,7 +123,13 @@ def run(folder: Path, job: jobs.JobContext) -> str:
     return _train(folder, job)
 
 
-SKIPGRAM = jobs.JobKind("skipgram", FOLDERS, run)  # nothing partial: see run
+def _quoted_label(folder: Path) -> str:
+    return f"“{json.loads((Path(folder) / META_FILE).read_text(encoding='utf-8')).get('name', Path(folder).name)}”"
+
+
+KEPT = "{n} embedding set(s) keep their vectors"
+SKIPGRAM = jobs.register(jobs.JobKind(  # nothing partial: see run
+    "skipgram", FOLDERS, run, corpus=jobs.CorpusUse(noun="skip-gram training", after_deletion=KEPT, name=_quoted_label)))
 
 
 def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
@@ -180,7 +186,7 @@ def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None,
         raise ValueError(f"“{source.name}” is tagged already: train on it (python -m namuweb skipgram --corpus "
                          f"{source.id})")
     folder = BUILDS.new("built", home)
-    BUILDS.write(folder, {"corpus": source.id, "engine": engine, "tagged": None})
+    BUILDS.write(folder, {"corpus": source.id, "engine": engine})
     _write_meta(folder, {"name": f"{source.name} · {morph.LABELS[engine]} · skip-gram", "source": "trained",
                          "corpus": source.id, "corpus_name": source.name})
     return folder
@@ -198,7 +204,7 @@ def build(folder: Path, job: jobs.JobContext) -> str:
     from namuweb.morphemes import morph, tagging
     folder = Path(folder)
     settings = BUILDS.read(folder)
-    if settings["tagged"] is None:
+    if BUILD.result(folder).get("tagged") is None:
         label = morph.LABELS[settings["engine"]]
 
         def progress(done: int, total: int, lines: int, sentences: int) -> None:
@@ -213,10 +219,12 @@ def build(folder: Path, job: jobs.JobContext) -> str:
             raise jobs.JobError(str(error)) from None
         if tagged is None:
             return f"stopped while tagging, after {stats['lines']:,} lines; resume to go on"
-        settings["tagged"] = tagged.id
         FOLDERS.write(folder, skipgram.SkipGramConfig(corpus=tagged.id).validated().to_json())
-        BUILDS.write(folder, settings)
+        job.record(tagged=tagged.id)
     return _train(folder, job, done_before=TAGGING_SHARE)
 
 
-BUILD = jobs.JobKind("build-embeddings", BUILDS, build, partial=("tagged.txt", "tagged.txt.progress"))
+BUILD = jobs.register(jobs.JobKind(
+    "build-embeddings", BUILDS, build, partial=("tagged.txt", "tagged.txt.progress"),
+    corpus=jobs.CorpusUse(noun="embeddings build", after_deletion=KEPT, name=_quoted_label),
+    legacy_result={"tagged": "tagged"}))  # before 2026-05 the settings held it

@@ -16,15 +16,13 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from namuweb import config, storage
 from namuweb.jobs import leftovers, state
 from namuweb.jobs.progress import Progress
+from namuweb.jobs.kind import JobKind
 from namuweb.jobs.state import STOP_FILE, JobBusy, JobError, JobIncomplete
-
-if TYPE_CHECKING:
-    from namuweb.jobs.kinds import JobKind
 
 _MAX_ERROR_CHARS = 500
 _STOP_CHECK_S = 0.5
@@ -161,6 +159,11 @@ class JobContext:
             state.write_status(self.job_dir, updated=time.time(), progress=progress)
             self._last_write = now
         return progress
+
+    def record(self, **result) -> None:
+        """What the work made (a corpus's id, a report), into the job's status at once, key by key: the
+        pages read it there (``kind.result``), and a resumed job finds it (a build's tagged corpus)."""
+        state.record_result(self.job_dir, **result)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         for signum, handler in self._old_handlers.items():

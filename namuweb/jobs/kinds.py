@@ -1,104 +1,32 @@
-"""Declaring a kind of job once, and starting one: the app's side of the job protocol.
+"""Starting a job: the app's side of the job protocol.
 
-A :class:`JobKind` names where its folders live, the settings file that makes a folder one of its
-jobs, and the domain function that does the work (``run(job_dir, job) -> summary line``).  The
+A :class:`~namuweb.jobs.kind.JobKind` (declared once, beside its domain function) says what runs; the
 page calls :func:`start`; the worker process (:mod:`namuweb.jobs.worker`) calls ``kind.run``; the
-command line calls it too, in the foreground (:func:`namuweb.jobs.context.run_here`).
+command line calls it too, in the foreground (:func:`namuweb.jobs.context.run_here`).  Here too:
+who started a job (:func:`started_by`), and every job on disk (:func:`active_everywhere`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
-import fnmatch
 import os
-import re
 import shlex
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator
+from typing import Iterable, Iterator
 
 from namuweb import config, storage
 from namuweb.jobs import leftovers, state
+from namuweb.jobs.kind import FOLDERS_ENV, KINDS, JobFolders, JobKind, job_folders  # noqa: F401 (the kinds' names, here too)
 from namuweb.jobs.progress import Progress
 from namuweb.jobs.state import LOG_FILE, STATUS_FILE, STOP_FILE, JobBusy, JobError, JobStatus
 
-if TYPE_CHECKING:
-    from namuweb.jobs.context import JobContext
-
-# Where job folders may live under the data directory; the demo's cap on all jobs together looks here.
-JOB_FOLDERS = ("runs/*", "embeddings/*", "jobs/*/*")
 ALL_KINDS = "all-kinds"  # the lock a demo's cap on jobs of every kind together is checked under
-_NAME = re.compile(r"[a-z][a-z0-9_-]*")
 _owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("namuweb_job_owner", default=None)
-
-
-@dataclass(frozen=True)
-class JobFolders:
-    """Where the jobs of one kind live: a folder under the data directory with one folder per job,
-    each made a job of this kind by its settings file."""
-
-    root: str            # e.g. "runs", "jobs/tag"
-    settings_file: str   # e.g. "config.json"
-
-    def __post_init__(self):
-        if not any(fnmatch.fnmatch(f"{self.root}/x", pattern) for pattern in JOB_FOLDERS):
-            raise ValueError(f"job folders must live in one of {JOB_FOLDERS}, not {self.root!r}")
-
-    def root_dir(self, home: Path | None = None) -> Path:
-        path = (home or config.data_home()) / self.root
-        storage.make_private_dirs(path)
-        return path
-
-    def all(self, home: Path | None = None) -> list[Path]:
-        """The job folders, newest first; a symlink is not a folder of this app."""
-        return sorted((p for p in self.root_dir(home).iterdir()
-                       if not p.is_symlink() and (p / self.settings_file).is_file()), reverse=True)
-
-    def new(self, prefix: str = "", home: Path | None = None, stamp: str | None = None) -> Path:
-        folder = self.root_dir(home) / storage.new_name(prefix, stamp=stamp)
-        folder.mkdir(mode=config.PRIVATE_DIR)
-        return folder
-
-    def read(self, job_dir: Path) -> dict:
-        return storage.read_json(Path(job_dir) / self.settings_file)
-
-    def write(self, job_dir: Path, data: dict) -> None:
-        storage.write_json(Path(job_dir) / self.settings_file, data)
-
-    def active(self, home: Path | None = None) -> list[Path]:
-        """Folders with a job running now (watched: a stop past its grace is enforced)."""
-        return [d for d in self.all(home) if (s := state.enforce_stop(d)) and s.active]
-
-
-@dataclass(frozen=True)
-class JobKind:
-    """One kind of long work, declared beside its domain function.  ``run(job_dir, job)`` does the
-    work, reporting through the :class:`~namuweb.jobs.context.JobContext` it is handed, and returns
-    one summary line; ``check(job_dir)``, if given, refuses a start before any process is spawned
-    (a deleted corpus, a demo's limits); ``max_active`` caps the jobs of the kind at once;
-    ``partial`` names (globs inside the job folder) the outputs a failed job removes -- each kind's
-    docstring says what it keeps as the record of the failure (:mod:`~namuweb.jobs.leftovers`)."""
-
-    name: str                 # the status's kind and the name of the lock that keeps starts apart
-    folders: JobFolders
-    run: Callable[[Path, JobContext], str]
-    check: Callable[[Path], None] | None = None
-    max_active: int | Callable[[], int] = 1
-    partial: tuple[str, ...] = ()
-
-    def __post_init__(self):
-        if not _NAME.fullmatch(self.name):
-            raise ValueError(f"job kind must be lowercase letters, digits, - or _, got {self.name!r}")
-
-    @property
-    def entry(self) -> str:
-        """``module:function`` of ``run``, the worker's import path."""
-        return f"{self.run.__module__}:{self.run.__qualname__}"
 
 
 @contextlib.contextmanager
@@ -122,7 +50,7 @@ def active_everywhere(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
     """Every active job of every kind in the data directory (watched: dead workers do not count, a stop past its grace is enforced)."""
     home = Path(home) if home is not None else config.data_home()
     found = []
-    for pattern in JOB_FOLDERS:
+    for pattern in job_folders():
         for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
             if status_file.parent.is_symlink():
                 continue
@@ -137,7 +65,7 @@ def everything(home: Path | None = None) -> list[tuple[Path, JobStatus]]:
     only: nothing is checked against its process)."""
     home = Path(home) if home is not None else config.data_home()
     found = []
-    for pattern in JOB_FOLDERS:
+    for pattern in job_folders():
         for status_file in sorted(home.glob(f"{pattern}/{STATUS_FILE}")):
             if not status_file.parent.is_symlink() and (status := state.read_status(status_file.parent)):
                 found.append((status_file.parent.resolve(), status))
@@ -165,16 +93,10 @@ def _check_demo_capacity(demo: config.DemoSettings, owner: str | None, *, wait_i
                       "stop it or wait for it to end")
 
 
-def _lock_path(name: str) -> Path:
-    directory = config.data_home() / "jobs"
-    storage.make_private_dirs(directory)
-    return directory / f"{name}.lock"
-
-
 @contextlib.contextmanager
 def start_locks(kind: JobKind) -> Iterator[None]:
     """The locks that keep starts (and a line's moves) of ``kind`` apart; in a demo, of every kind."""
-    with state.flock(_lock_path(kind.name)), (state.flock(_lock_path(ALL_KINDS)) if config.demo_settings()
+    with state.flock(state.start_lock(kind.name)), (state.flock(state.start_lock(ALL_KINDS)) if config.demo_settings()
                                                else contextlib.nullcontext()):
         yield
 
@@ -200,8 +122,10 @@ def line_and_room(kind: JobKind, job_dir: Path) -> tuple[list[tuple[Path, JobSta
 
 
 def worker_command(kind: JobKind, job_dir: Path) -> list[str]:
-    """The worker process of a job: ``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``."""
-    return [sys.executable, "-m", "namuweb.jobs.worker", kind.name, str(job_dir), "--run", kind.entry]
+    """The worker process of a job: ``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``, with
+    ``--without MODULE`` for each module the kind's worker blocks."""
+    return [sys.executable, "-m", "namuweb.jobs.worker", kind.name, str(job_dir), "--run", kind.entry,
+            *(arg for module in kind.worker_without for arg in ("--without", module))]
 
 
 @leftovers.removed_if_refused  # a first start that is refused leaves no folder behind
@@ -256,7 +180,7 @@ def start(kind: JobKind, job_dir, *, peers: Iterable[Path] | None = None, max_ac
                 child = subprocess.Popen(
                     command, cwd=config.PROJECT_ROOT, start_new_session=True, stdin=subprocess.DEVNULL,
                     stdout=log, stderr=subprocess.STDOUT,
-                    env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+                    env={**os.environ, "PYTHONUNBUFFERED": "1", FOLDERS_ENV: os.pathsep.join(job_folders()), **(env or {})},
                 )
             except OSError as error:
                 state.write_status(job_dir, state="failed", ended=time.time(),

@@ -22,12 +22,10 @@ import fnmatch
 import functools
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import Callable, Iterable
 
 from namuweb.jobs import state
-
-if TYPE_CHECKING:
-    from namuweb.jobs.kinds import JobKind
+from namuweb.jobs.kind import JobKind
 
 
 # What a page or command writes into a job folder before its first start: settings and metadata
@@ -53,9 +51,8 @@ def discard_refused(kind: JobKind, job_dir: Path) -> bool:
 
     Under the kind's start lock, and only while nobody has started it since: a worker spawned for it
     (another tab's start of the same folder) writes a status with its PID, which this leaves alone."""
-    from namuweb.jobs.kinds import _lock_path  # kinds imports this module
     job_dir = Path(job_dir)
-    with state.flock(_lock_path(kind.name)):
+    with state.flock(state.start_lock(kind.name)):
         status = state.read_status(job_dir) if job_dir.is_dir() else None
         if status is not None and (status.pid is not None or status.state != "failed"):
             return False  # it runs, or ran: not a folder this start prepared and lost

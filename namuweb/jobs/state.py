@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Iterator
 
-from namuweb import storage
+from namuweb import config, storage
 from namuweb.jobs.progress import Progress
 
 STATES = ("waiting", "queued", "running", "stopping", "stopped", "finished", "failed", "interrupted")
@@ -74,6 +74,8 @@ class JobStatus:
     error: str | None = None  # one line, for failed / interrupted / killed
     progress: Progress = field(default_factory=Progress)
     owner: str | None = None  # the browser session that started it (a demo caps jobs per session)
+    result: dict | None = None  # what the job made (a corpus id, a report), as its kind names it; kept across resumes
+
 
     @property
     def active(self) -> bool:
@@ -94,6 +96,8 @@ def read_status(job_dir) -> JobStatus | None:
         if not isinstance(data, dict) or data.get("state") not in STATES or not isinstance(data.get("kind"), str):
             return None
         known = {f.name for f in fields(JobStatus)}
+        if not isinstance(data.get("result"), (dict, type(None))):
+            data["result"] = None  # outside damage: the job is still readable, its result is not
         return JobStatus(**{k: v for k, v in data.items() if k in known} | {"progress": Progress.from_json(data.get("progress"))})
     except (OSError, ValueError, TypeError):
         return None
@@ -129,6 +133,23 @@ def write_locked(job_dir: Path, changes: dict) -> JobStatus:
         raise ValueError(f"unknown job state {status.state!r}")
     storage.atomic_write(job_dir / STATUS_FILE, json.dumps(asdict(status), indent=2, default=storage.jsonable))
     return status
+
+
+def record_result(job_dir, **values) -> JobStatus:
+    """Merge ``values`` into the job's result (key by key) and store it atomically."""
+    job_dir = Path(job_dir)
+    with flock(job_dir):
+        current = read_status(job_dir)
+        if current is None:
+            raise JobError(f"there is no job in {job_dir}")
+        return write_locked(job_dir, {"result": {**(current.result or {}), **values}})
+
+
+def start_lock(name: str, home: Path | None = None) -> Path:
+    """The lock file that keeps starts (and a line's moves) of the kind ``name`` apart."""
+    directory = (home or config.data_home()) / "jobs"
+    storage.make_private_dirs(directory)
+    return directory / f"{name}.lock"
 
 
 def write_status(job_dir, **changes) -> JobStatus:

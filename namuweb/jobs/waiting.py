@@ -15,14 +15,10 @@ import functools
 import statistics
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 from namuweb import config
-from namuweb.jobs import state
+from namuweb.jobs import kinds, state
+from namuweb.jobs.kind import JobKind
 from namuweb.jobs.progress import Progress, format_seconds
-
-if TYPE_CHECKING:
-    from namuweb.jobs.kinds import JobKind
 
 WAITING = "waiting"
 POLL_S = 1.0
@@ -36,8 +32,7 @@ def _ordinal(n: int) -> str:
 
 def typical_seconds(kind: str, home: Path | None = None) -> float:
     """How long a job of ``kind`` has taken here: the median of its last finished ones."""
-    from namuweb.jobs.kinds import everything
-    took = sorted(((s.ended, s.ended - s.started) for _, s in everything(home)
+    took = sorted(((s.ended, s.ended - s.started) for _, s in kinds.everything(home)
                    if s.kind == kind and s.state == "finished" and s.started and s.ended), reverse=True)[:10]
     if took:
         return statistics.median(seconds for _, seconds in took)
@@ -70,7 +65,6 @@ def estimate(ahead: list[state.JobStatus], running: list[state.JobStatus], slots
 def wait_for_turn(kind: JobKind, job_dir: Path, poll_s: float = POLL_S) -> bool:
     """In the worker of a waiting job: wait until it is first in line and there is room, then mark it
     "queued" and return True; False when a Stop took it out of the line first."""
-    from namuweb.jobs import kinds
     job_dir = Path(job_dir).resolve()
     while True:
         with kinds.start_locks(kind):

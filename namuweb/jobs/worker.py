@@ -1,6 +1,7 @@
-"""``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION``: the process :func:`namuweb.jobs.start`
-spawns.  It runs the kind's domain function on the job folder through :func:`~namuweb.jobs.run_here`;
-its stdout and stderr are the job's log.  Nothing else is ever started as a job."""
+"""``python -m namuweb.jobs.worker KIND DIR --run MODULE:FUNCTION [--without MODULE]…``: the process
+:func:`namuweb.jobs.start` spawns.  It runs the kind's domain function on the job folder through
+:func:`~namuweb.jobs.run_here`; its stdout and stderr are the job's log.  Nothing else is ever started as
+a job, and it knows no kind by name: the kind is the one its module declares with that function."""
 
 from __future__ import annotations
 
@@ -15,15 +16,16 @@ import importlib
 import sys
 from pathlib import Path
 
-if sys.argv[1:2] == ["train"]:
-    # Keras imports pandas only to accept DataFrames, which the trainer never passes; a training
-    # worker without it starts sooner and holds less memory (bench/large_corpus.py measures the worker).
-    sys.modules.setdefault("pandas", None)
+for _flag, _module in zip(sys.argv, sys.argv[1:]):
+    if _flag == "--without":
+        # Before anything imports it: a kind's ``worker_without`` (a training worker without pandas, which
+        # Keras imports only to accept DataFrames, starts sooner and holds less memory: bench/large_corpus.py).
+        sys.modules.setdefault(_module, None)
 
 from namuweb.config import keep_files_private
 from namuweb.jobs import waiting
 from namuweb.jobs.context import ProgressPrinter, run_here
-from namuweb.jobs.kinds import JobKind
+from namuweb.jobs.kind import JobKind
 from namuweb.jobs.state import read_status
 
 
@@ -42,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind")
     parser.add_argument("job_dir")
     parser.add_argument("--run", required=True, help="MODULE:FUNCTION of the kind's domain function")
+    parser.add_argument("--without", action="append", default=[], metavar="MODULE",
+                        help="a module the kind's work never needs, blocked before the kind is imported")
     args = parser.parse_args(argv)
     keep_files_private()  # Keras and TensorFlow write files of their own in the job's folder
     faulthandler.enable()  # a crash inside TensorFlow or the JVM leaves the Python stack in the job's log

@@ -500,5 +500,8 @@ def run_job(run_dir: Path, job: jobs.JobContext) -> str:
     return summary(result, run_dir)
 
 
-TRAINING = jobs.JobKind("train", runs.FOLDERS, run_job, check=runs.check_startable, max_active=runs.max_training_jobs,
-                        partial=(runs.TOKENS_FILE, f"{runs.CHECKPOINTS}/.*.tmp*"))
+TRAINING = jobs.register(jobs.JobKind(
+    "train", runs.FOLDERS, run_job, check=runs.check_startable, max_active=runs.max_training_jobs,
+    partial=(runs.TOKENS_FILE, f"{runs.CHECKPOINTS}/.*.tmp*"), worker_without=("pandas",),
+    corpus=jobs.CorpusUse(noun="training run", after_deletion="{n} training run(s) ({names}) will still generate "
+                          "text but can no longer resume or be evaluated")))

@@ -31,7 +31,7 @@ def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool =
     stamp = storage.utc_stamp()
     job_dir = FOLDERS.new(engine, home, stamp=stamp)
     FOLDERS.write(job_dir, {"corpus": source.id, "corpus_name": source.name, "engine": engine,
-                            "norm": norm, "stem": stem, "created": stamp, "result": None})
+                            "norm": norm, "stem": stem, "created": stamp})
     return job_dir
 
 
@@ -87,10 +87,20 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         raise jobs.JobError(str(error)) from None
     if tagged is None:
         return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"
-    settings["result"] = tagged.id
-    FOLDERS.write(job_dir, settings)
+    job.record(corpus=tagged.id)
     left_out = f" ({stats['given_up']:,} left out past the engine's time limit)" if stats["given_up"] else ""
     return f"tagged {stats['sentences']:,} sentences into corpus {tagged.id}{left_out}"
 
 
-TAGGING = jobs.JobKind("tag", FOLDERS, run, partial=(OUTPUT, OUTPUT + ".progress"))
+def describe(job_dir: Path, result: dict) -> jobs.Described:
+    """The tagged corpus a finished job made, or that it has been deleted since."""
+    try:
+        tagged = corpus.get_corpus(result["corpus"])
+    except corpus.CorpusNotFound:
+        return jobs.Described("The tagged corpus this job made has since been deleted.", present=False)
+    return jobs.Described(f"Saved as the corpus “{tagged.name}”: {tagged.notice}.")
+
+
+TAGGING = jobs.register(jobs.JobKind("tag", FOLDERS, run, partial=(OUTPUT, OUTPUT + ".progress"),
+                                     corpus=jobs.CorpusUse(noun="tagging job"), describe=describe,
+                                     legacy_result={"corpus": "result"}))  # before 2026-05 the settings held it
