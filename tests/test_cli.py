@@ -7,6 +7,7 @@ import pytest
 from namuweb.cli import main
 from namuweb.corpora import corpus, deletion, uploads
 from namuweb.text.vocab_report import report
+from library_texts import add_text
 
 
 def test_vocab_of_builtin_prints_figures_and_writes_json(isolated_home, capsys):
@@ -65,7 +66,7 @@ def test_vocab_reads_a_file_in_every_encoding_an_upload_takes_with_the_uploads_n
     source.write_bytes(data)
     assert main(["vocab", str(source), "--out", str(tmp_path / "v.json")]) == 0
     captured = capsys.readouterr()
-    uploaded = corpus.add_upload(data, "memo.txt")  # what the Corpora page stores for the same bytes
+    uploaded = add_text(data, "memo.txt")  # what the Corpora page stores for the same bytes
     if uploaded.notice:
         assert captured.err == f"memo.txt: {uploaded.notice}\n"  # one line, the page's words
     else:

@@ -18,6 +18,7 @@ from namuweb import config, jobs
 from namuweb.corpora import catalogue, corpus, downloads, fetch
 
 from corpus_server import CorpusServer, VERSES, REVIEWS, NOVEL_PARAGRAPHS, write_mirror
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -394,5 +395,5 @@ def test_a_downloaded_text_is_exported_with_its_source_and_licence(mirror, monke
         assert archive.read(f"{found.id}.txt").decode() == found.read_text()
         source = archive.read("SOURCE.txt").decode()
     assert found.attribution in source and found.licence in source and name.endswith(".zip")
-    plain = corpus.add_upload("그냥 글".encode(), "plain.txt")
+    plain = add_text("그냥 글".encode(), "plain.txt")
     assert corpus.export(plain) == ("그냥 글".encode(), f"{plain.id}.txt")

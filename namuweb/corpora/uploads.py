@@ -45,9 +45,7 @@ def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
         while block := source.read(CHUNK):
             written += len(block)
             if written > limit:
-                megabytes = limit / app_config.MB
-                shown = f"{megabytes:,.0f}" if megabytes >= 10 else f"{megabytes:.2g}"
-                raise UploadError(f"{what} is larger than the limit of {shown} MB")
+                raise UploadError(corpus.too_large(what, limit))
             out.write(block)
     return written
 
@@ -140,7 +138,7 @@ def store_file(path: Path, name: str, options=None, *, home: Path | None = None,
     suffix = Path(inner_name).suffix.lower()
     if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
         if path.stat().st_size > limit:
-            raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
+            raise UploadError(corpus.too_large(f"“{inner_name}”", limit))
         stored = corpus.add_text_file(path, inner_name, home, max_bytes=limit, source=source)
         if origin:
             stored = corpus.set_origin(stored.id, home=home, **origin)
@@ -194,11 +192,9 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
         if report.documents_kept == 0:
             settings["error"] = "no document passed the filters: " + report.summary()
         else:
+            jamo = namuwiki.jamo_output(output)
             imported = corpus.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
-                                               notice=report.summary())
-            jamo = output.with_suffix(".jamo.txt")
-            if jamo.exists():
-                shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
+                                       notice=report.summary(), jamo=jamo if jamo.exists() else None)
             settings["result"] = imported.id
     FOLDERS.write(job_dir, settings)
     if settings.get("error"):
@@ -206,4 +202,9 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     return report.summary() + (f"\ncorpus {settings['result']}" if settings.get("result") else "")
 
 
-IMPORT = jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"))
+def _partial() -> tuple[str, ...]:
+    from namuweb.corpora import namuwiki
+    return ("dump.*", OUTPUT, namuwiki.jamo_output(Path(OUTPUT)).name, ".*.tmp")
+
+
+IMPORT = jobs.JobKind("import", FOLDERS, run, partial=_partial())
