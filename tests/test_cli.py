@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -139,7 +140,7 @@ def test_skipgram_takes_a_tagged_file_in_utf16_and_refuses_an_untagged_one(isola
     assert [c.id for c in corpus.list_corpora()] == [corpus.BUILTIN_ID]  # nothing left behind
     assert main(["skipgram", "--corpus", str(tagged), "--epochs", "1", "--min-count", "1"]) == 0
     err = capsys.readouterr().err
-    assert "tagged.txt: Converted from UTF-16" in err and "added to the library as tagged-" in err
+    assert "tagged.txt: Converted from UTF-16" in err and re.search(r"added to the library as \d{8}-\d{6}-tagged-", err)
     stored = [c for c in corpus.list_corpora() if c.source == "tagged"]
     assert len(stored) == 1 and stored[0].read_text().startswith("나무/Noun 위키/Noun")
 

@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -377,7 +378,7 @@ def test_the_command_line_lists_the_catalogue_and_gets_an_entry(mirror, isolated
     got = subprocess.run([sys.executable, "-m", "namuweb", "corpora", "get", "bible-krv-1961"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert got.returncode == 0, got.stderr
-    assert "100% · " in got.stderr and "corpus download-" in got.stdout
+    assert "100% · " in got.stderr and re.search(r"corpus \d{8}-\d{6}-download-", got.stdout)
     listed = subprocess.run([sys.executable, "-m", "namuweb", "corpora"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120).stdout
     assert "[public domain" in listed
