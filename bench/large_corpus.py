@@ -61,7 +61,7 @@ def main() -> None:
         text_file = Path(tmp) / "large.txt"
         size = build_text(text_file, args.megabytes)
         from namuweb.corpora import corpus
-        added = corpus.add_upload(text_file.read_bytes(), "large.txt", max_bytes=size + 1)
+        added = corpus.add_text_file(text_file, "large.txt", max_bytes=size + 1)
         text_file.unlink()
         import_s = tensorflow_import_seconds()
         run_dir = Path(tmp) / "run"

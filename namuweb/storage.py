@@ -9,15 +9,16 @@ they hold, and a few random characters, so names sort by age and never collide.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
 import secrets
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from namuweb.config import PRIVATE_DIR, PRIVATE_FILE
 
@@ -46,27 +47,45 @@ def make_private_dirs(path) -> Path:
     return target
 
 
-def atomic_write(path, data: str | bytes | Callable[[BinaryIO], None], *, durable: bool = False) -> Path:
-    """Write ``data`` (text as UTF-8, bytes, or a function given the open binary file) to a unique
-    temporary file beside ``path``, then move it into place.  ``durable`` also syncs it to disk
-    first, for files whose loss after a power cut would lose work.  The file is its owner's only
-    (``mkstemp`` creates it so)."""
+@contextlib.contextmanager
+def atomic_file(path, *, encoding: str | None = None, newline: str | None = None,
+                durable: bool = False) -> Iterator[IO]:
+    """``with atomic_file(path) as f:`` -- an open temporary file beside ``path`` (binary, or text in
+    ``encoding``) that replaces ``path`` when the block ends; when the block raises, it is removed and
+    ``path`` is left as it was.  ``durable`` syncs it to disk first, for files whose loss after a power
+    cut would lose work.  The file is its owner's only (``mkstemp`` creates it so)."""
     path = Path(path)
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            if callable(data):
-                data(f)
-            else:
-                f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        with open(fd, "w" if encoding else "wb", encoding=encoding, newline=newline) as f:
+            yield f
+            f.flush()
             if durable:
-                f.flush()
                 os.fsync(f.fileno())
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    return path
+
+
+def atomic_write(path, data: str | bytes | Callable[[BinaryIO], None], *, durable: bool = False) -> Path:
+    """Write ``data`` (text as UTF-8, bytes, or a function given the open binary file) whole to
+    ``path`` (see :func:`atomic_file`)."""
+    with atomic_file(path, durable=durable) as f:
+        if callable(data):
+            data(f)
+        else:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    return Path(path)
+
+
+def move_into_place(source, target) -> Path:
+    """Move a file written whole elsewhere on the same filesystem to ``target`` in one step (a reader
+    sees the old file or the new one), owner-only like every file this package writes (a move keeps
+    the mode the file was made with)."""
+    os.replace(source, target)
+    os.chmod(target, PRIVATE_FILE)
+    return Path(target)
 
 
 def write_json(path, data, *, durable: bool = False) -> Path:
@@ -75,6 +94,7 @@ def write_json(path, data, *, durable: bool = False) -> Path:
 
 
 def read_json(path):
+    """A JSON file, whole; OSError when it cannot be read, ValueError when it is not JSON."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
@@ -86,6 +106,18 @@ def utc_stamp() -> str:
 def new_name(*what: str, stamp: str | None = None) -> str:
     """``20261203-142501-<what>-3fa9``: a new folder's name, sorting by age, with what it holds."""
     return "-".join([stamp or utc_stamp(), *what, secrets.token_hex(2)])
+
+
+def new_folder(parent, *what: str, stamp: str | None = None) -> Path:
+    """A new, empty, owner-only folder in ``parent`` named by :func:`new_name`; made exclusively, so a
+    name another process took in the same second is never shared: the next random one is tried."""
+    while True:
+        folder = Path(parent) / new_name(*what, stamp=stamp)
+        try:
+            folder.mkdir(mode=PRIVATE_DIR)
+            return folder
+        except FileExistsError:
+            continue
 
 
 def jsonable(value):

@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -8,6 +9,7 @@ from namuweb.cli import main
 from namuweb import registry
 from namuweb.corpora import corpus, deletion, uploads
 from namuweb.text.vocab_report import report
+from library_texts import add_text
 
 
 def test_vocab_of_builtin_prints_figures_and_writes_json(isolated_home, capsys):
@@ -66,7 +68,7 @@ def test_vocab_reads_a_file_in_every_encoding_an_upload_takes_with_the_uploads_n
     source.write_bytes(data)
     assert main(["vocab", str(source), "--out", str(tmp_path / "v.json")]) == 0
     captured = capsys.readouterr()
-    uploaded = corpus.add_upload(data, "memo.txt")  # what the Corpora page stores for the same bytes
+    uploaded = add_text(data, "memo.txt")  # what the Corpora page stores for the same bytes
     if uploaded.notice:
         assert captured.err == f"memo.txt: {uploaded.notice}\n"  # one line, the page's words
     else:
@@ -139,7 +141,7 @@ def test_skipgram_takes_a_tagged_file_in_utf16_and_refuses_an_untagged_one(isola
     assert [c.id for c in corpus.list_corpora()] == [corpus.BUILTIN_ID]  # nothing left behind
     assert main(["skipgram", "--corpus", str(tagged), "--epochs", "1", "--min-count", "1"]) == 0
     err = capsys.readouterr().err
-    assert "tagged.txt: Converted from UTF-16" in err and "added to the library as tagged-" in err
+    assert "tagged.txt: Converted from UTF-16" in err and re.search(r"added to the library as \d{8}-\d{6}-tagged-", err)
     stored = [c for c in corpus.list_corpora() if c.source == "tagged"]
     assert len(stored) == 1 and stored[0].read_text().startswith("나무/Noun 위키/Noun")
 

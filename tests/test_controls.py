@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from namuweb.markup import literal
 from test_pages import button, metrics, page, poll, tiny_trained_run, train_tiny_model, trained_once  # noqa: F401
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -48,7 +49,7 @@ def with_its_corpus(run_dir: Path) -> Path:
     from namuweb import storage
     from namuweb.corpora import corpus
     from namuweb.language_model import runs
-    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+    source = add_text(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
     storage.write_json(runs.Run(run_dir).config_file, runs.Run(run_dir).settings() | {"corpus": source.id})
     return run_dir
 
@@ -255,7 +256,7 @@ def test_corpora_shows_what_jobs_of_the_previous_version_made():
 def test_corpora_download_gives_the_selected_corpus_and_delete_removes_it(downloads):
     from namuweb.corpora import corpus
     text = "내려받을 글\n둘째 줄\n"
-    stored = corpus.add_upload(text.encode("utf-8"), "memo.txt")
+    stored = add_text(text.encode("utf-8"), "memo.txt")
     at = select_rows(page("corpora").run(), "library_table", 1)
     name, data = downloads(at, "Download")
     assert name == f"{stored.id}.txt" and data.decode("utf-8") == text
@@ -274,7 +275,7 @@ def test_vocabulary_corpus_picker_preview_slider_and_downloads(downloads):
     from namuweb.corpora import corpus
     from namuweb.text.vocab_report import report
     text = "가나다라마바사 " * 100
-    stored = corpus.add_upload(text.encode("utf-8"), "가나다.txt")
+    stored = add_text(text.encode("utf-8"), "가나다.txt")
     at = page("vocabulary").run()
     at.selectbox(key="corpus_id").set_value(stored.id).run()
     assert metrics(at)["Characters"] == f"{len(text):,}"
@@ -481,7 +482,7 @@ def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypa
     from namuweb import jobs
     from namuweb.corpora import corpus
     from namuweb.morphemes import tagging
-    source = corpus.add_upload("나무위키 말뭉치를 만들어보자. 아버지가 방에 들어가신다.\n".encode("utf-8") * 3, "짧은.txt")
+    source = add_text("나무위키 말뭉치를 만들어보자. 아버지가 방에 들어가신다.\n".encode("utf-8") * 3, "짧은.txt")
     at = page("tagger")
     at.session_state["tagger_tab"] = "Tag a corpus"
     at.run()

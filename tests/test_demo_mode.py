@@ -17,6 +17,7 @@ from namuweb.embeddings import embedding_library
 from namuweb.language_model import runs, trainer
 from namuweb.language_model.charlm import TrainConfig
 from sleep_job import sleeper
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KOREAN = "한국어 문장 하나.\n"
@@ -104,15 +105,11 @@ def test_the_upload_limit_shrinks_to_the_demo_limit(demo):
 
 def test_uploads_over_the_demo_limit_are_refused_and_store_nothing(demo, isolated_home):
     demo.setenv("NAMUWEB_DEMO_MAX_CORPUS_MB", "0.01")  # 10 kB
-    small = corpus.add_upload(KOREAN.encode(), "small.txt")
+    small = add_text(KOREAN.encode(), "small.txt")
     assert small.read_text() == KOREAN
     big = (KOREAN * 1000).encode()
     with pytest.raises(corpus.UploadTooLarge, match=r"is 24.4 kB; this demo accepts uploads of at most 10.2 kB"):
-        corpus.add_upload(big, "big.txt")
-    path = isolated_home / "big.txt"
-    path.write_bytes(big)
-    with pytest.raises(corpus.UploadTooLarge, match="this demo"):
-        corpus.add_text_file(path, "big.txt")
+        add_text(big, "big.txt")
     with pytest.raises(corpus.CorpusError, match="limit"):
         uploads.receive(io.BytesIO(big), "big.txt")
     with pytest.raises(ValueError, match="this demo accepts"):
@@ -123,7 +120,7 @@ def test_uploads_over_the_demo_limit_are_refused_and_store_nothing(demo, isolate
 def test_uploads_can_be_turned_off(demo, isolated_home):
     demo.setenv("NAMUWEB_DEMO_MAX_CORPUS_MB", "0")
     with pytest.raises(corpus.CorpusError, match="uploads are off in this demo"):
-        corpus.add_upload(KOREAN.encode(), "a.txt")
+        add_text(KOREAN.encode(), "a.txt")
     with pytest.raises(corpus.CorpusError, match="uploads are off in this demo"):
         uploads.receive(io.BytesIO(KOREAN.encode()), "a.txt")
     with pytest.raises(ValueError, match="uploads are off in this demo"):
@@ -137,7 +134,7 @@ def test_uploads_can_be_turned_off(demo, isolated_home):
 
 def test_renaming_and_deleting_are_off(demo):
     demo.setenv("NAMUWEB_DEMO", "0")
-    stored = corpus.add_upload(KOREAN.encode(), "keep.txt")
+    stored = add_text(KOREAN.encode(), "keep.txt")
     run_dir = runs.create_run(TrainConfig.from_preset("builtin", "demo"))
     demo.setenv("NAMUWEB_DEMO", "1")
     with pytest.raises(corpus.CorpusError, match="renaming corpora is off in this demo"):
@@ -236,7 +233,7 @@ def test_train_page_with_training_off(demo):
 
 def test_corpora_page_turns_off_rename_and_delete_and_limits_uploads(demo):
     demo.setenv("NAMUWEB_DEMO", "0")
-    stored = corpus.add_upload(KOREAN.encode(), "mine.txt")
+    stored = add_text(KOREAN.encode(), "mine.txt")
     demo.setenv("NAMUWEB_DEMO", "1")
     at = page("corpora")
     at.session_state["library_table"] = {"selection": {"rows": [1], "columns": []}}
@@ -261,7 +258,7 @@ def test_pages_disable_uploads_when_they_are_off(demo):
 
 
 def test_pages_outside_demo_mode_show_no_notice_and_allow_everything():
-    stored = corpus.add_upload(KOREAN.encode(), "mine.txt")
+    stored = add_text(KOREAN.encode(), "mine.txt")
     at = page("corpora")
     at.session_state["library_table"] = {"selection": {"rows": [1], "columns": []}}
     at.run()
@@ -278,7 +275,7 @@ def test_generate_page_stays_open_in_demo_mode(demo):
     assert button(at, "Train the quick demo").disabled
 
     demo.setenv("NAMUWEB_DEMO", "0")
-    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+    source = add_text(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
     run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, batch=8,
                                           seq_len=20, learning_rate=0.02, epochs=None, steps=6).validated())
     trainer.train(run_dir)

@@ -13,6 +13,7 @@ from namuweb.language_model.generate import PreparedStart, prepare_start, probab
 from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary
 from namuweb.text.vocab_report import report as vocab_report
+from library_texts import add_text
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. 가나다라 마바사.\n" * 200
 
@@ -23,7 +24,7 @@ def trained_run(tmp_path_factory):
     home = tmp_path_factory.mktemp("generate-home")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
-        source = corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
+        source = add_text(TEXT.encode("utf-8"), "tiny.txt")
         config = TrainConfig(corpus=source.id, preset="custom", embedding=12, units=16, layers=2, dropout=0.1,
                              batch=8, seq_len=20, learning_rate=0.02, epochs=None, steps=15).validated()
         run_dir = runs.create_run(config)

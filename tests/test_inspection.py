@@ -13,13 +13,14 @@ from namuweb.language_model.charlm import TrainConfig
 from namuweb.language_model.generate import Generator, Weights
 from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary
+from library_texts import add_text
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자. (가나다) \"라마바\" 123 abc.\n" * 200
 
 
 def train(home, monkeypatch, text: str, **settings):
     monkeypatch.setenv("NAMUWEB_HOME", str(home))
-    source = corpus.add_upload(text.encode("utf-8"), "text.txt")
+    source = add_text(text.encode("utf-8"), "text.txt")
     config = TrainConfig(corpus=source.id, preset="custom", **{
         "embedding": 12, "units": 16, "layers": 2, "dropout": 0.0, "batch": 8, "seq_len": 20,
         "learning_rate": 0.02, "epochs": None, "steps": 15, **settings}).validated()

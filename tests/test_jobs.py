@@ -16,6 +16,7 @@ from namuweb.jobs import JobBusy, JobStatus
 from namuweb.jobs.kinds import worker_command
 from polling import poll_until
 from sleep_job import sleeper
+from library_texts import add_text
 
 
 def start_sleep(job_dir, seconds, *, fail=False, ignore_stop=False, kind="sleep", **options):
@@ -322,7 +323,7 @@ def test_a_job_keeps_what_it_made_in_its_status_and_an_old_folder_still_reads(is
     file, and still reads from there."""
     from namuweb.corpora import corpus
     from namuweb.morphemes import tagging
-    source = corpus.add_upload("나무위키 말뭉치를 만들어보자.\n".encode("utf-8"), "작은.txt")
+    source = add_text("나무위키 말뭉치를 만들어보자.\n".encode("utf-8"), "작은.txt")
     new = tagging.create_job(source.id, "kiwi")
     with jobs.JobContext(new, tagging.TAGGING.name) as job:
         job.record(corpus=source.id)

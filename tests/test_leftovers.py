@@ -20,6 +20,7 @@ from namuweb.language_model import runs, trainer
 from namuweb.language_model.charlm import TrainConfig
 from namuweb.morphemes import tagging
 from sleep_job import SLEEP, sleeper
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
@@ -48,7 +49,7 @@ def dump_bytes(documents: int = 300, broken: bool = False) -> bytes:
 KINDS = {
     "sleep": lambda tmp: (sleeper(job := config.data_home() / "jobs" / "sleep" / "job", 0.2), job),
     "train": lambda tmp: (trainer.TRAINING, runs.create_run(TrainConfig(
-        corpus=corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt").id, preset="custom", epochs=None, steps=10,
+        corpus=add_text(TEXT.encode("utf-8"), "tiny.txt").id, preset="custom", epochs=None, steps=10,
         **TINY).validated())),
     "tag": lambda tmp: (tagging.TAGGING, tagging.create_job(corpus.BUILTIN_ID, "kiwi")),
     "skipgram": lambda tmp: (embedding_library.SKIPGRAM, embedding_library.create(

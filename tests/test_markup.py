@@ -15,6 +15,7 @@ from namuweb import jobs
 
 from namuweb.morphemes import tagging
 from namuweb.markup import WORD_JOINER, literal
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,7 +82,7 @@ def assert_inert(at: AppTest) -> None:
 
 @pytest.fixture
 def hostile_corpus():
-    return corpus.add_upload("한국어 문장입니다. 둘째 문장입니다.\n".encode() * 20, HOSTILE[:100])
+    return add_text("한국어 문장입니다. 둘째 문장입니다.\n".encode() * 20, HOSTILE[:100])
 
 
 def test_the_corpora_page_shows_a_hostile_name_as_text(hostile_corpus):

@@ -117,6 +117,26 @@ def test_jamo_output(tmp_path):
     assert compose(jamo) == dst.read_text(encoding="utf-8")
 
 
+def test_a_failed_import_leaves_its_destination_as_it_was(tmp_path, monkeypatch):
+    """A malformed dump keeps what was read before the fault (test below); any other failure (a full disk)
+    puts no half-written output in place of the destination and leaves no temporary file beside it."""
+    from namuweb.corpora import namuwiki
+    dst = tmp_path / "out.txt"
+    dst.write_text("the previous import\n", encoding="utf-8")
+    converted = []
+
+    def fills_the_disk(markup, options):
+        if converted:
+            raise OSError(28, "No space left on device")
+        converted.append(markup)
+        return namuwiki.convert(markup, options)
+    monkeypatch.setattr(namuwiki, "convert", fills_the_disk)
+    with pytest.raises(OSError, match="No space"):
+        import_dump(FIXTURES / "mini.json", dst, ImportOptions(jamo=True))
+    assert converted and dst.read_text(encoding="utf-8") == "the previous import\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
 def _malformed_dump(tmp_path, good_documents=400):
     """A JSON array whose document after ``good_documents`` is broken; returns (path, offset of the fault)."""
     docs = [json.dumps({"namespace": 0, "title": f"문서 {i}", "text": f"'''문서 {i}'''는 " + "가상 문장이다. " * 20,

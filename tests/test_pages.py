@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -229,7 +230,7 @@ def train_tiny_model(home: Path, **sizes) -> Path:
     from namuweb.language_model.charlm import TrainConfig
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
-        source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+        source = add_text(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
         settings = dict(embedding=12, units=16, batch=8, seq_len=20, learning_rate=0.02, epochs=None, steps=10)
         run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", **{**settings, **sizes}).validated())
         trainer.train(run_dir)
@@ -309,7 +310,7 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     from namuweb import jobs, storage
     from namuweb.corpora import corpus
     from namuweb.language_model import runs
-    source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
+    source = add_text(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
     settings = runs.Run(tiny_trained_run).settings()
     storage.write_json(runs.Run(tiny_trained_run).config_file,
                        settings | {"quality_floor": 0.0, "corpus": source.id})  # a floor out of reach

@@ -19,6 +19,7 @@ from namuweb.embeddings import embedding_library, skipgram
 from namuweb.language_model import runs, trainer
 from namuweb.language_model.charlm import TrainConfig
 from corpus_server import write_mirror
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 KOREAN = "대한민국의 수도는 서울이다. 한국어 문장을 많이 씁니다.\n" * 20
@@ -95,7 +96,7 @@ def test_an_upload_of_text_or_a_dump_is_stored_private(isolated_home):
 
 @pytest.mark.usefixtures("kill_leftover_workers")
 def test_a_training_run_with_its_checkpoints_and_log_is_private(isolated_home):
-    source = corpus.add_upload(KOREAN.encode("utf-8") * 10, "tiny.txt")
+    source = add_text(KOREAN.encode("utf-8") * 10, "tiny.txt")
     run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=16, units=32, layers=1,
                                           batch=8, seq_len=20, learning_rate=0.02, val_share=0.1, epochs=None,
                                           steps=6).validated())

@@ -22,6 +22,7 @@ from namuweb.language_model.charlm import TrainConfig
 from namuweb.cli import main
 from namuweb.text.vocab import Vocabulary, load_vocab
 from namuweb.text.vocab_report import report as vocab_report
+from library_texts import add_text
 
 TEXT = "한국에서는 나무위키 말뭉치를 만들어보자.\n" * 12
 
@@ -42,7 +43,7 @@ def make_saved_run(home):
     from namuweb.language_model import trainer
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
-        source = corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
+        source = add_text(TEXT.encode("utf-8"), "tiny.txt")
         settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                                epochs=None, steps=2).validated()
         run_dir = runs.create_run(settings)
@@ -184,7 +185,7 @@ def test_zip_bomb_inside_a_zip_stops_at_the_cap(member, cap_mb, monkeypatch, iso
     ("가" * 300, "at most 100 characters; this one has 300"),
 ])
 def test_rename_refuses_control_characters_and_overlong_names(name, message):
-    stored = corpus.add_upload("가나다".encode(), "a.txt")
+    stored = add_text("가나다".encode(), "a.txt")
     with pytest.raises(corpus.CorpusError, match=message):
         corpus.rename_corpus(stored.id, name)
     assert corpus.get_corpus(stored.id).name == "a.txt"
@@ -192,7 +193,7 @@ def test_rename_refuses_control_characters_and_overlong_names(name, message):
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "a/b", "/"])
 def test_rename_with_slashes_only_changes_the_display_name(name, isolated_home):
-    stored = corpus.add_upload("가나다".encode(), "a.txt")
+    stored = add_text("가나다".encode(), "a.txt")
     library_ids()  # the built-in corpus, written on first listing
     before = sorted(p.relative_to(isolated_home) for p in isolated_home.rglob("*"))
     renamed = corpus.rename_corpus(stored.id, name)
@@ -323,7 +324,7 @@ def test_generate_says_a_truncated_checkpoint_is_damaged(run_copy, capsys):
 def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isolated_home, capsys):
     from namuweb.language_model import trainer
     from namuweb.text.vocab_report import report
-    source = corpus.add_upload(("가나다라 마바사.\n" * 7).encode("utf-8"), "tiny.txt")
+    source = add_text(("가나다라 마바사.\n" * 7).encode("utf-8"), "tiny.txt")
     settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                            val_share=0.0, epochs=None, steps=1)
     per_epoch = charlm.steps_per_epoch(report(source).tokens, settings)
@@ -378,8 +379,8 @@ def test_a_failed_write_stores_nothing_and_says_why(stage, monkeypatch, isolated
     with monkeypatch.context() as patch:
         if stage == "folder":
             patch.setattr(corpus, "_corpora_dir", fail_with(errno.EROFS))
-        elif stage == "text":
-            patch.setattr(corpus, "open", open_failing_writes, raising=False)
+        elif stage == "text":  # the decoded text is written through storage.atomic_file
+            patch.setattr(storage, "open", open_failing_writes, raising=False)
         else:
             patch.setattr(corpus, "_write_atomic", fail_with(errno.ENOSPC))
         with pytest.raises(corpus.StorageError) as caught:
@@ -393,7 +394,7 @@ def test_a_failed_write_stores_nothing_and_says_why(stage, monkeypatch, isolated
 
 
 def test_a_failed_rename_keeps_the_old_name(monkeypatch):
-    stored = corpus.add_upload("가나다".encode(), "a.txt")
+    stored = add_text("가나다".encode(), "a.txt")
     library_ids()
     with monkeypatch.context() as patch:
         patch.setattr(corpus, "_write_atomic", fail_with(errno.EROFS))
@@ -467,7 +468,7 @@ def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     from namuweb import jobs
     from namuweb.morphemes import tagging
     from namuweb import registry
-    source = corpus.add_upload(TEXT.encode("utf-8"), "reading.txt")
+    source = add_text(TEXT.encode("utf-8"), "reading.txt")
     job = tagging.create_job(source.id, "kiwi")
     jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),
                       pid_start=jobs.state.pid_start(os.getpid()))  # this test process plays the worker

@@ -22,6 +22,7 @@ from namuweb.text.vocab import load_vocab
 from namuweb.text.vocab_report import report as vocab_report
 from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
                              saved_run, truncate)
+from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -168,7 +169,7 @@ def train_button(at: AppTest):
 
 
 def test_train_page_refuses_a_corpus_too_small_for_one_batch():
-    tiny = corpus.add_upload("가나다라".encode("utf-8"), "tiny.txt")
+    tiny = add_text("가나다라".encode("utf-8"), "tiny.txt")
     at = page("train")
     at.session_state["preset"] = "tutorial"
     at.run()
@@ -289,7 +290,7 @@ def button(at: AppTest, label: str):
 
 @pytest.mark.parametrize("name, message", [("a\x00b", "NUL"), ("가" * 300, "100 characters")])
 def test_corpora_page_rename_refuses_a_hostile_name_and_keeps_the_old_one(name, message):
-    source = corpus.add_upload(VARIED.encode("utf-8"), "memo.txt")
+    source = add_text(VARIED.encode("utf-8"), "memo.txt")
     at = select_row(page("corpora").run(), "library_table", 1)
     at.text_input(key=f"name-{source.id}").input(name).run()
     button(at, "Rename").click().run()

@@ -29,3 +29,36 @@ def test_new_names_carry_the_time_and_what_they_hold():
     assert all(re.fullmatch(r"\d{8}-\d{6}-okt-[0-9a-f]{4}", n) for n in names)
     assert storage.new_name(stamp="20261203-142501").startswith("20261203-142501-")
     assert len(names) > 190  # four hex digits tell a burst of same-second names apart (callers mkdir exclusively)
+
+
+def test_atomic_file_streams_text_and_replaces_only_when_the_block_ends(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old", encoding="utf-8")
+    with storage.atomic_file(path, encoding="utf-8", newline="\n", durable=True) as f:
+        f.write("가나\n다라\n")
+        assert path.read_text(encoding="utf-8") == "old"  # nothing shows until the block ends
+    assert path.read_bytes() == "가나\n다라\n".encode("utf-8")
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    with pytest.raises(RuntimeError), storage.atomic_file(path) as f:
+        f.write(b"half")
+        raise RuntimeError("stopped")
+    assert path.read_text(encoding="utf-8") == "가나\n다라\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_move_into_place_makes_the_file_owner_only(tmp_path):
+    source = tmp_path / "made.txt"
+    source.write_text("글", encoding="utf-8")
+    source.chmod(0o644)
+    target = storage.move_into_place(source, tmp_path / "text.txt")
+    assert not source.exists() and target.read_text(encoding="utf-8") == "글"
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+
+
+def test_new_folder_never_shares_a_name_taken_in_the_same_second(tmp_path, monkeypatch):
+    taken = storage.new_folder(tmp_path, "upload", stamp="20261203-142501")
+    tokens = iter([taken.name.rsplit("-", 1)[1], "beef"])  # the first try collides with the folder above
+    monkeypatch.setattr(storage.secrets, "token_hex", lambda n: next(tokens))
+    fresh = storage.new_folder(tmp_path, "upload", stamp="20261203-142501")
+    assert fresh.name == "20261203-142501-upload-beef" and fresh.is_dir() and not any(fresh.iterdir())
+    assert oct(fresh.stat().st_mode & 0o777) == "0o700"

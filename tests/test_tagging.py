@@ -11,13 +11,14 @@ from namuweb import jobs
 from namuweb.morphemes import tagging
 from namuweb.cli import main
 from polling import poll_until
+from library_texts import add_text
 
 TEXT = "나무위키 말뭉치를 만들어보자. 좋다.\n한국어 형태소 분석은 재미있습니다. 정말 재미있다\n\n끝.\n"
 
 
 @pytest.fixture
 def small_corpus():
-    return corpus.add_upload(TEXT.encode("utf-8"), "small.txt")
+    return add_text(TEXT.encode("utf-8"), "small.txt")
 
 
 @pytest.mark.engines  # Okt in this process
@@ -52,7 +53,7 @@ def test_cli_tag_corpus_adds_a_tagged_corpus_linked_to_its_source(small_corpus, 
 def test_only_one_tag_job_at_a_time(small_corpus):
     # Long enough that Okt is still tagging a second after its first progress line (progress is
     # written at most once a second), short enough to resume to the end quickly.
-    big = corpus.add_upload((TEXT * 1000).encode("utf-8"), "big.txt")
+    big = add_text((TEXT * 1000).encode("utf-8"), "big.txt")
     first = tagging.create_job(big.id, "okt")
     jobs.start(tagging.TAGGING, first)
     try:
@@ -82,7 +83,7 @@ def test_unknown_engine_is_refused(small_corpus):
 @pytest.mark.engines  # Kkma in a tagger worker
 def test_a_sentence_the_engine_hangs_on_is_left_out_at_its_time_limit_and_the_job_goes_on(isolated_home, monkeypatch):
     monkeypatch.setenv("NAMUWEB_TAGGER_TIMEOUT_S", "3")
-    source = corpus.add_upload(("나무위키 말뭉치를 만들어보자\n" + "하" * 300 + "\n한국어 형태소 분석은 재미있다\n").encode(),
+    source = add_text(("나무위키 말뭉치를 만들어보자\n" + "하" * 300 + "\n한국어 형태소 분석은 재미있다\n").encode(),
                                "hang.txt")
     job_dir = tagging.create_job(source.id, "kkma")
     assert main(["tag-corpus", "--job-dir", str(job_dir)]) == 0  # the command line runs the job in the foreground

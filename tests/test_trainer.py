@@ -13,6 +13,7 @@ from namuweb.corpora import corpus
 
 from namuweb.language_model import runs, trainer
 from namuweb.language_model.charlm import TrainConfig
+from library_texts import add_text
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
 TINY = dict(embedding=16, units=32, layers=1, batch=8, seq_len=20, learning_rate=0.02, val_share=0.1)
@@ -20,7 +21,7 @@ TINY = dict(embedding=16, units=32, layers=1, batch=8, seq_len=20, learning_rate
 
 @pytest.fixture
 def tiny_corpus():
-    return corpus.add_upload(TEXT.encode("utf-8"), "tiny.txt")
+    return add_text(TEXT.encode("utf-8"), "tiny.txt")
 
 
 def new_run(tiny_corpus, **changes):

@@ -7,6 +7,7 @@ import pytest
 from namuweb import config
 
 from namuweb.corpora import corpus, uploads
+from library_texts import add_text
 
 
 def test_gzipped_text_upload_becomes_a_corpus():
@@ -53,7 +54,7 @@ def test_upload_over_the_limit_is_refused_while_copying(monkeypatch):
 
 
 def test_rename_keeps_the_id():
-    stored = corpus.add_upload("가나다".encode(), "a.txt")
+    stored = add_text("가나다".encode(), "a.txt")
     renamed = corpus.rename_corpus(stored.id, "  새 이름 ")
     assert renamed.id == stored.id and corpus.get_corpus(stored.id).name == "새 이름"
     with pytest.raises(corpus.CorpusError):
@@ -77,3 +78,14 @@ def test_cli_import_with_filters_that_keep_nothing_says_so(capsys):
     assert main(["import-namuwiki", str(FIXTURE / "mini.json"), "--title", "^없는제목$"]) == 2
     assert "no document passed the filters" in capsys.readouterr().err
     assert [c.source for c in corpus.list_corpora()] == ["builtin"]
+
+
+def test_an_import_with_jamo_keeps_the_jamo_form_in_the_corpus(capsys):
+    from namuweb.cli import main
+    from namuweb.text.hangul import compose
+    assert main(["import-namuwiki", str(FIXTURE / "mini.jsonl"), "--jamo"]) == 0
+    [imported] = [c for c in corpus.list_corpora() if c.source == "namuwiki"]
+    jamo = imported.jamo_file.read_text(encoding="utf-8")
+    assert "ᴥ" in jamo and compose(jamo) == imported.read_text()
+    [job_dir] = uploads.FOLDERS.all()
+    assert not [p.name for p in job_dir.iterdir() if "jamo" in p.name or p.name.endswith(".tmp")]

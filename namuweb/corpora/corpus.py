@@ -1,16 +1,18 @@
 """The corpus library: every text the app can explore, kept on disk.
 
-Corpora live as ``corpora/<id>/text.txt`` + ``corpora/<id>/meta.json`` under
-the data directory so they survive app restarts and are shared by all browser
-sessions, and so the large text is streamed from a file instead of living in
-Streamlit's session state.
+Corpora live as ``corpora/<id>/text.txt`` + ``corpora/<id>/meta.json`` (and, for
+an import that asked for it, ``text.jamo.txt``) under the data directory so they
+survive app restarts and are shared by all browser sessions, and so the large
+text is streamed from a file instead of living in Streamlit's session state.
+Only this module knows those file names: everyone else asks a ``Corpus`` for its
+files.  Ids are ``storage.new_name`` folder names (time stamp, source, random).
 
 Uploads arrive in whatever encoding the user's editor produced (Korean text on
-Windows is often CP949 or UTF-16), so ``decode_text`` normalises everything to
+Windows is often CP949 or UTF-16), so ``add_text_file`` normalises everything to
 UTF-8 with ``\\n`` newlines once, at the door, and says what it converted.
 File names from the browser are untrusted: they are display metadata only and
-never become part of a path.  Files are written to temporary names and moved
-into place with ``os.replace`` so a crash or a second session never sees a
+never become part of a path.  Files are written through ``namuweb.storage``
+(whole, or not at all) so a crash or a second session never sees a
 half-written corpus.
 """
 
@@ -21,7 +23,6 @@ import errno
 import json
 import os
 import re
-import secrets
 import shutil
 import stat
 import unicodedata
@@ -36,6 +37,7 @@ BUILTIN_ID = "builtin"
 BUILTIN_NAME = "대한민국 헌법 + 국회 의안 (konlpy built-in)"
 TEXT_FILE = "text.txt"
 META_FILE = "meta.json"
+JAMO_FILE = "text.jamo.txt"  # the text as jamo, which an import writes when asked to
 MAX_NAME_CHARS = 100
 
 # Control characters that do not occur in ordinary text (\t \n \f \r are allowed).
@@ -117,6 +119,13 @@ class Corpus:
     attribution: str | None = None
     source_url: str | None = None
 
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    meta_file = property(lambda self: self.folder / META_FILE)
+    jamo_file = property(lambda self: self.folder / JAMO_FILE)
+
     def origin_lines(self) -> list[str]:
         """Where a downloaded text came from and on what terms: shown beside it and shipped with its copies."""
         return [f"{label}: {value}" for label, value in (("Source", self.source_url), ("Licence", self.licence),
@@ -150,7 +159,7 @@ def _write_meta(corpus: Corpus) -> None:
     """Written last: a folder without meta.json is not a corpus."""
     meta = {k: v for k, v in asdict(corpus).items() if k != "path"}
     # ASCII-escaped JSON round-trips any name, even one with lone surrogates.
-    _write_atomic(corpus.path.parent / META_FILE, json.dumps(meta, indent=2))
+    _write_atomic(corpus.meta_file, json.dumps(meta, indent=2))
 
 
 def _write_corpus(folder: Path, text: str, corpus: Corpus) -> None:
@@ -164,7 +173,7 @@ def _load_corpus(folder: Path) -> Corpus | None:
     if any(path.is_symlink() for path in (folder, folder / META_FILE, folder / TEXT_FILE)):
         return None
     try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        meta = storage.read_json(folder / META_FILE)
         stored = {f.name for f in fields(Corpus)} - {"path"}
         optional = {f.name for f in fields(Corpus) if f.default is None}
         if not isinstance(meta, dict) or not stored - optional <= set(meta) <= stored or meta["id"] != folder.name:
@@ -223,37 +232,45 @@ def ensure_builtin(home: Path | None = None) -> Corpus:
 
 
 def add_file(path: Path, name: str, *, source: str, parent: str | None = None, notice: str | None = None,
-             home: Path | None = None, **origin) -> Corpus:
+             home: Path | None = None, jamo: Path | None = None, **origin) -> Corpus:
     """Move a UTF-8 text file written by a job (a tagged corpus, an import, a download) into the library;
-    ``origin``: a download's ``licence``, ``attribution`` and ``source_url``.
+    ``jamo``: the same text as jamo (an import's), moved in beside it; ``origin``: a download's
+    ``licence``, ``attribution`` and ``source_url``.
 
     The file is counted by streaming and moved, never read whole, so a large
     derived corpus costs no memory; it must be on the same filesystem."""
     with storing(repr(display_name(name)), home):
-        return _move_file(path, name, source=source, parent=parent, notice=notice, home=home, **origin)
+        return _move_file(path, name, source=source, parent=parent, notice=notice, home=home, jamo=jamo,
+                          **origin)
+
+
+def _new_folder(home: Path | None, source: str) -> Path:
+    """A new corpus's empty folder; its name is the corpus's id."""
+    return storage.new_folder(_corpora_dir(home), source)
 
 
 def _move_file(path: Path, name: str, *, source: str, parent: str | None, notice: str | None,
-               home: Path | None, **origin) -> Corpus:
+               home: Path | None, jamo: Path | None, **origin) -> Corpus:
     chars = 0
     with open(path, encoding="utf-8", newline="") as f:
         while chunk := f.read(1 << 20):
             chars += len(chunk)
-    corpora = _corpora_dir(home)
-    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-    folder = corpora / corpus_id
-    folder.mkdir(mode=config.PRIVATE_DIR)
+    folder = _new_folder(home, source)
+    moved: list[tuple[Path, Path]] = []
     try:
-        corpus = Corpus(id=corpus_id, name=display_name(name), source=source,
+        corpus = Corpus(id=folder.name, name=display_name(name), source=source,
                         created=_now().isoformat(timespec="microseconds"), chars=chars,
                         bytes=Path(path).stat().st_size, path=folder / TEXT_FILE, original_name=None,
                         encoding="utf-8", notice=notice, parent=parent, **origin)
-        os.replace(path, folder / TEXT_FILE)
-        os.chmod(folder / TEXT_FILE, config.PRIVATE_FILE)  # a move keeps the mode the file was made with
+        for made, target in ((Path(path), corpus.path), (jamo, corpus.jamo_file)):
+            if made is not None:
+                moved.append((made, target))
+                storage.move_into_place(made, target)
         _write_meta(corpus)
     except BaseException:
-        if (folder / TEXT_FILE).exists() and not Path(path).exists():
-            os.replace(folder / TEXT_FILE, path)  # the job's output stays where it was, for a retry
+        for made, target in moved:
+            if target.exists() and not made.exists():
+                storage.move_into_place(target, made)  # the job's output stays where it was, for a retry
         shutil.rmtree(folder, ignore_errors=True)
         raise
     return corpus
@@ -354,9 +371,9 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
                   max_bytes: int | None = None, source: str = "upload") -> Corpus:
     """Store a text file of any size as a corpus, decoding it chunk by chunk.
 
-    The encoding is guessed from the first 64 KiB the same way ``decode_text``
-    guesses it for a whole upload; the rest streams through an incremental
-    decoder, so a large upload never sits in memory whole.  A failed write
+    The encoding is guessed from the first 64 KiB (``text_encoding``); the
+    whole file then streams through an incremental decoder, so a large upload
+    never sits in memory whole.  A failed write
     (disk full, read-only data directory) is a ``StorageError`` and leaves
     no folder behind.  ``source`` is "tagged" for a file of word/Tag lines."""
     path = Path(path)
@@ -365,7 +382,7 @@ def add_text_file(path: Path, original_name: str, home: Path | None = None,
     size = path.stat().st_size
     config.check_demo_upload(size, repr(shown), UploadTooLarge)
     if size > limit:
-        raise UploadTooLarge(f"{shown!r} is {_megabytes(size)}, over the {_megabytes(limit)} upload limit.")
+        raise UploadTooLarge(too_large(repr(shown), limit))
     encoding, notice = text_encoding(path, shown)
     with storing(repr(shown), home):
         return _store_decoded(path, shown, original_name, encoding, notice, home, source)
@@ -390,14 +407,14 @@ def text_encoding(path: Path, shown: str) -> tuple[str, str | None]:
 
 def write_decoded(path: Path, out_path: Path, encoding: str, shown: str) -> int:
     """Stream ``path`` from ``encoding`` into ``out_path`` as UTF-8 with "\\n" newlines; returns the
-    characters written.  Binary data part-way, invalid bytes or only whitespace: a ``CorpusError``."""
+    characters written.  Binary data part-way, invalid bytes or only whitespace: a ``CorpusError``, and
+    ``out_path`` is not written."""
     import codecs
 
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     chars, visible, carry = 0, False, ""
     try:
-        with open(path, "rb") as source, open(out_path, "w", encoding="utf-8", newline="",
-                                                              opener=storage.private_opener) as out:
+        with open(path, "rb") as source, storage.atomic_file(out_path, encoding="utf-8", newline="") as out:
             while True:
                 block = source.read(1 << 20)
                 text = carry + decoder.decode(block, final=not block)
@@ -410,23 +427,20 @@ def write_decoded(path: Path, out_path: Path, encoding: str, shown: str) -> int:
                 out.write(text)
                 if not block:
                     break
+            if not visible:
+                raise EmptyUpload(f"{shown!r} contains only whitespace.")
     except UnicodeDecodeError as error:
         raise UndecodableUpload(f"{shown!r} is not valid {encoding} after byte {error.start:,} of a chunk; "
                                 "upload a UTF-8, UTF-16 or CP949 .txt file.") from None
-    if not visible:
-        raise EmptyUpload(f"{shown!r} contains only whitespace.")
     return chars
 
 
 def _store_decoded(path: Path, shown: str, original_name: str, encoding: str, notice: str | None,
                    home: Path | None, source: str = "upload") -> Corpus:
-    corpus_id = f"{source}-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-    folder = _corpora_dir(home) / corpus_id
-    folder.mkdir(mode=config.PRIVATE_DIR)
+    folder = _new_folder(home, source)
     try:
-        chars = write_decoded(path, folder / f".{TEXT_FILE}.part", encoding, shown)
-        os.replace(folder / f".{TEXT_FILE}.part", folder / TEXT_FILE)
-        corpus = Corpus(id=corpus_id, name=shown, source=source, created=_now().isoformat(timespec="microseconds"),
+        chars = write_decoded(path, folder / TEXT_FILE, encoding, shown)
+        corpus = Corpus(id=folder.name, name=shown, source=source, created=_now().isoformat(timespec="microseconds"),
                         chars=chars, bytes=(folder / TEXT_FILE).stat().st_size, path=folder / TEXT_FILE,
                         original_name=original_name, encoding=encoding, notice=notice)
         _write_meta(corpus)
@@ -541,26 +555,6 @@ def _decode(data: bytes) -> tuple[str, str, str | None] | None:
         return None
 
 
-def decode_text(data: bytes, *, name: str = "upload") -> tuple[str, str, str | None]:
-    """Decode uploaded bytes to ``(text, encoding, notice)`` with ``\\n`` newlines.
-
-    ``name`` only appears in error messages.
-    """
-    if not data.strip():
-        raise EmptyUpload(f"{name!r} is empty.")
-    decoded = _decode(data)
-    if decoded is None or _looks_binary(decoded[0]):
-        raise UndecodableUpload(
-            f"{name!r} does not look like text (binary data); "
-            "upload a UTF-8, UTF-16 or CP949 .txt file."
-        )
-    text, encoding, notice = decoded
-    text = _NEWLINES.sub("\n", text)
-    if not text.strip():
-        raise EmptyUpload(f"{name!r} contains only whitespace.")
-    return text, encoding, notice
-
-
 # --- adding uploads --------------------------------------------------------
 
 
@@ -571,53 +565,17 @@ def display_name(original_name: str) -> str:
     return cleaned or "upload"
 
 
+def too_large(what: str, limit: int) -> str:
+    """The one message for a file over the size limit, wherever that is found out (an upload while it is
+    copied, what an archive unpacks to, a file added on the command line): ``'a.txt' is larger than the
+    limit of 1 MB``.  It names no size: a copy stops at the limit, before the size is known."""
+    return f"{what} is larger than the limit of {_megabytes(limit)}"
+
+
 def _megabytes(size: int) -> str:
-    return f"{size / config.MB:.1f} MB" if size % config.MB else f"{size // config.MB} MB"
-
-
-def add_upload(
-    data: bytes,
-    original_name: str,
-    home: Path | None = None,
-    max_bytes: int | None = None,
-) -> Corpus:
-    """Decode and store an upload; on any error nothing is left on disk."""
-    limit = config.max_upload_bytes() if max_bytes is None else max_bytes
-    shown = display_name(original_name)
-    config.check_demo_upload(len(data), repr(shown), UploadTooLarge)
-    if len(data) > limit:
-        raise UploadTooLarge(
-            f"{shown!r} is {_megabytes(len(data))}; the upload limit is {_megabytes(limit)}."
-        )
-    text, encoding, notice = decode_text(data, name=shown)
-    with storing(repr(shown), home):
-        return _store_text(text, shown, original_name, encoding, notice, home)
-
-
-def _store_text(text: str, shown: str, original_name: str, encoding: str, notice: str | None,
-                home: Path | None) -> Corpus:
-    corpora = _corpora_dir(home)
-    while True:
-        corpus_id = f"upload-{_now():%Y%m%d%H%M%S}-{secrets.token_hex(4)}"
-        folder = corpora / corpus_id
-        try:
-            folder.mkdir(mode=config.PRIVATE_DIR)
-            break
-        except FileExistsError:
-            continue
-    try:
-        corpus = _new_corpus(
-            text,
-            id=corpus_id,
-            name=shown,
-            source="upload",
-            path=folder / TEXT_FILE,
-            original_name=original_name,
-            encoding=encoding,
-            notice=notice,
-        )
-        _write_corpus(folder, text, corpus)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return corpus
+    """``1 MB``, ``1.5 MB``, ``0.05 MB``: whole megabytes as they are, a tenth of one from 1 MB up,
+    two significant digits below."""
+    megabytes = size / config.MB
+    if not size % config.MB:
+        return f"{size // config.MB:,} MB"
+    return f"{megabytes:,.1f} MB" if megabytes >= 1 else f"{megabytes:.2g} MB"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import ipaddress
-import json
 import os
 import socket
 import ssl
@@ -32,7 +31,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
-from namuweb import config
+from namuweb import config, storage
 
 ALLOW_LOCAL_ENV = "NAMUWEB_ALLOW_LOCAL_URLS"
 TIMEOUT_ENV = "NAMUWEB_DOWNLOAD_TIMEOUT_S"
@@ -301,7 +300,7 @@ def fetch(url: str, target: Path, *, limit: int, expected_size: int | None = Non
         part.unlink(missing_ok=True)
         state_file.unlink(missing_ok=True)
         raise FetchError(problem)
-    os.replace(part, target)
+    storage.move_into_place(part, target)
     state_file.unlink(missing_ok=True)
     return Fetched(target, size, digest, resumed, response.url, content_type)
 
@@ -371,11 +370,11 @@ def sha256_of(path: Path) -> str:
 
 def _read_state(path: Path) -> dict:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = storage.read_json(path)
         return data if isinstance(data, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
 def _write_state(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data), encoding="utf-8")
+    storage.write_json(path, data)

@@ -13,15 +13,16 @@ the pages whose broken markup was repaired.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import re
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
+from namuweb import storage
 from namuweb.corpora.namumark import TextOptions, convert, is_redirect
 
 FORMATS = ("json", "jsonl", "parquet")
@@ -539,13 +540,20 @@ def _sampled_in(title: str, options: ImportOptions) -> bool:
     return int.from_bytes(digest, "big") / 2**64 < options.sample_rate
 
 
+def jamo_output(dst_text: Path) -> Path:
+    """Where ``import_dump`` writes the jamo form of ``dst_text`` when asked to (``out.txt`` →
+    ``out.jamo.txt``)."""
+    return Path(dst_text).with_suffix(".jamo.txt")
+
+
 def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *, progress=None,
                 should_stop=None) -> ImportReport:
     """Stream ``src`` into ``dst_text``: one paragraph per line, a blank line between documents.
 
     Output goes to a temporary file that replaces ``dst_text`` at the end --
     also when the dump turns out to be malformed part-way, so the documents
-    read before the fault are kept (always whole ones).  ``progress(bytes_read,
+    read before the fault are kept (always whole ones); any other failure
+    (a full disk) leaves ``dst_text`` as it was.  ``progress(bytes_read,
     total_bytes, documents_read, documents_kept)`` is called at most ~10 times
     a second.  A limit ends the import when the next document arrives, which
     is counted as skipped for "limit" so read = kept + skipped.
@@ -565,71 +573,66 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
     skipped = report.skipped
     if options.jamo:
         from namuweb.text.hangul import decompose
-    targets = [dst_text] + ([dst_text.with_suffix(".jamo.txt")] if options.jamo else [])
-    temps = [t.with_name(f".{t.name}.{os.getpid()}.part") for t in targets]
-    outs = [open(t, "w", encoding="utf-8", newline="\n") for t in temps]
+    targets = [dst_text] + ([jamo_output(dst_text)] if options.jamo else [])
     started = last_progress = time.monotonic()
-    try:
-        for doc in iter_documents(src, fmt, progress_bytes):
-            report.documents_read += 1
-            if (options.max_documents is not None and report.documents_kept >= options.max_documents) or (
-                    options.max_output_chars is not None and report.characters_written >= options.max_output_chars):
-                skipped["limit"] = skipped.get("limit", 0) + 1
-                report.stopped = True
-                break
-            reason = None
-            title = doc.get("title")
-            title = "" if title is None else str(title)
-            markup = doc.get("text")
-            if str(doc.get("namespace", "")).strip() not in namespaces:
-                reason = "namespace"
-            elif title_re is not None and not title_re.search(title):
-                reason = "title"
-            elif is_redirect(markup):
-                reason = "redirect"
-            elif not _sampled_in(title, options):
-                reason = "sampled out"
-            else:
-                converted = convert(markup, options)
-                text = converted.text
-                if len(text) < options.min_chars:
-                    reason = "too short"
-            if reason is not None:
-                skipped[reason] = skipped.get(reason, 0) + 1
-            else:
-                body = "\n".join(line for line in text.split("\n") if line) + "\n"
-                if report.documents_kept:
-                    body = "\n" + body
-                outs[0].write(body)
-                if options.jamo:
-                    outs[1].write(decompose(body, marker="replace"))
-                report.documents_kept += 1
-                report.characters_written += len(body)
-                if converted.repairs:
-                    report.repaired += 1
-                    if len(report.repaired_titles) < REPAIRED_TITLES:
-                        report.repaired_titles.append(title)
-            now = time.monotonic()
-            if progress is not None and now - last_progress >= _PROGRESS_S:
-                last_progress = now
-                progress(position[0], total, report.documents_read, report.documents_kept)
-            if should_stop is not None and should_stop():
-                report.stopped = True
-                break
-    except DumpError as e:
-        report.bytes_read = position[0]
-        report.seconds = time.monotonic() - started
-        e.report = report
-        raise
-    finally:
-        for out in outs:  # whole documents only: each was written in one piece
-            out.flush()
-            os.fsync(out.fileno())
-            out.close()
-        for temp, target in zip(temps, targets):
-            os.replace(temp, target)
+    fault = None
+    with contextlib.ExitStack() as stack:  # each output replaces its target, synced to disk, as the block ends
+        outs = [stack.enter_context(storage.atomic_file(t, encoding="utf-8", newline="\n", durable=True))
+                for t in targets]
+        try:
+            for doc in iter_documents(src, fmt, progress_bytes):
+                report.documents_read += 1
+                if (options.max_documents is not None and report.documents_kept >= options.max_documents) or (
+                        options.max_output_chars is not None and report.characters_written >= options.max_output_chars):
+                    skipped["limit"] = skipped.get("limit", 0) + 1
+                    report.stopped = True
+                    break
+                reason = None
+                title = doc.get("title")
+                title = "" if title is None else str(title)
+                markup = doc.get("text")
+                if str(doc.get("namespace", "")).strip() not in namespaces:
+                    reason = "namespace"
+                elif title_re is not None and not title_re.search(title):
+                    reason = "title"
+                elif is_redirect(markup):
+                    reason = "redirect"
+                elif not _sampled_in(title, options):
+                    reason = "sampled out"
+                else:
+                    converted = convert(markup, options)
+                    text = converted.text
+                    if len(text) < options.min_chars:
+                        reason = "too short"
+                if reason is not None:
+                    skipped[reason] = skipped.get(reason, 0) + 1
+                else:
+                    body = "\n".join(line for line in text.split("\n") if line) + "\n"
+                    if report.documents_kept:
+                        body = "\n" + body
+                    outs[0].write(body)
+                    if options.jamo:
+                        outs[1].write(decompose(body, marker="replace"))
+                    report.documents_kept += 1
+                    report.characters_written += len(body)
+                    if converted.repairs:
+                        report.repaired += 1
+                        if len(report.repaired_titles) < REPAIRED_TITLES:
+                            report.repaired_titles.append(title)
+                now = time.monotonic()
+                if progress is not None and now - last_progress >= _PROGRESS_S:
+                    last_progress = now
+                    progress(position[0], total, report.documents_read, report.documents_kept)
+                if should_stop is not None and should_stop():
+                    report.stopped = True
+                    break
+        except DumpError as e:  # whole documents only: each was written in one piece, and they are kept
+            fault = e
     report.seconds = time.monotonic() - started
     report.bytes_read = position[0]
+    if fault is not None:
+        fault.report = report
+        raise fault
     if not report.stopped:
         report.bytes_read = total
     if progress is not None:

@@ -45,9 +45,7 @@ def _copy_capped(source: BinaryIO, target: Path, limit: int, what: str) -> int:
         while block := source.read(CHUNK):
             written += len(block)
             if written > limit:
-                megabytes = limit / app_config.MB
-                shown = f"{megabytes:,.0f}" if megabytes >= 10 else f"{megabytes:.2g}"
-                raise UploadError(f"{what} is larger than the limit of {shown} MB")
+                raise UploadError(corpus.too_large(what, limit))
             out.write(block)
     return written
 
@@ -140,7 +138,7 @@ def store_file(path: Path, name: str, options=None, *, home: Path | None = None,
     suffix = Path(inner_name).suffix.lower()
     if suffix in TEXT_TYPES or suffix not in DUMP_TYPES and not name.lower().endswith(DUMP_TYPES):
         if path.stat().st_size > limit:
-            raise UploadError(f"“{inner_name}” is larger than the limit of {limit // app_config.MB:,} MB")
+            raise UploadError(corpus.too_large(f"“{inner_name}”", limit))
         stored = corpus.add_text_file(path, inner_name, home, max_bytes=limit, source=source)
         if origin:
             stored = corpus.set_origin(stored.id, home=home, **origin)
@@ -199,11 +197,9 @@ def import_into_library(job_dir: Path, job: jobs.JobContext, record=lambda **res
         raise jobs.JobError(str(error)) from None
     imported = None
     if not report.stopped and report.documents_kept:
+        jamo = namuwiki.jamo_output(output)
         imported = corpus.add_file(output, f"Namuwiki · {settings['name']}", source="namuwiki",
-                                   notice=report.summary())
-        jamo = output.with_suffix(".jamo.txt")
-        if jamo.exists():
-            shutil.move(str(jamo), str(imported.path.with_name("text.jamo.txt")))
+                                   notice=report.summary(), jamo=jamo if jamo.exists() else None)
     record(report=dataclasses.asdict(report), **({"corpus": imported.id} if imported else {}))
     if not report.stopped and imported is None:
         raise jobs.JobError("no document passed the filters: " + report.summary())
@@ -221,6 +217,11 @@ def describe(job_dir: Path, result: dict) -> jobs.Described | None:
         return jobs.Described(f"Imported {name}; that corpus has since been deleted.", present=False)
 
 
-IMPORT = jobs.register(jobs.JobKind("import", FOLDERS, run, partial=("dump.*", OUTPUT, "output.jamo.txt", ".*.part"),
+def _partial() -> tuple[str, ...]:
+    from namuweb.corpora import namuwiki
+    return ("dump.*", OUTPUT, namuwiki.jamo_output(Path(OUTPUT)).name, ".*.tmp")
+
+
+IMPORT = jobs.register(jobs.JobKind("import", FOLDERS, run, partial=_partial(),
                                     describe=describe,  # before 2026-05 the settings held the result
                                     legacy_result={"corpus": "result", "report": "report"}))

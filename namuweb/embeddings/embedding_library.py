@@ -7,7 +7,6 @@ page does, and a reload or a second tab finds it.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +56,7 @@ def entries(home: Path | None = None) -> list[Entry]:
     found = []
     for folder in folders(home):
         try:
-            meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+            meta = storage.read_json(folder / META_FILE)
         except (OSError, ValueError):
             continue
         found.append(Entry(folder.name, folder, meta, jobs.enforce_stop(folder)))
@@ -148,7 +147,7 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
     folder = FOLDERS.new("imported", home)
     embeddings.save(folder)
     _write_meta(folder, {"name": f"{corpus.display_name(name)} (imported)", "source": "imported"})
-    return Entry(folder.name, folder, json.loads((folder / META_FILE).read_text(encoding="utf-8")), None)
+    return Entry(folder.name, folder, storage.read_json(folder / META_FILE), None)
 
 
 def load(entry: Entry | Path):

@@ -179,7 +179,7 @@ class Embeddings:
     def load(cls, folder: Path) -> "Embeddings":
         folder = Path(folder)
         try:
-            vocab = json.loads((folder / VOCAB_FILE).read_text(encoding="utf-8"))
+            vocab = storage.read_json(folder / VOCAB_FILE)
             vectors = np.load(folder / VECTORS_FILE, allow_pickle=False)  # never unpickle a file
         except FileNotFoundError:
             raise FileNotFoundError(f"{folder} holds no embeddings ({VOCAB_FILE} + {VECTORS_FILE})") from None

@@ -27,7 +27,6 @@ Streamlit import.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import re
 import threading
@@ -316,7 +315,7 @@ def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, prog
 def _read_checkpoint(sidecar: Path, src_size: int, dst: Path, settings: dict) -> dict | None:
     """The sidecar if it describes a resumable state of this very job, else None (start over)."""
     try:
-        data = json.loads(sidecar.read_text(encoding="utf-8"))
+        data = storage.read_json(sidecar)
         if data.get("settings") != settings:
             return None
         numbers = [data[key] for key in ("lines", "bytes_in", "bytes_out", "sentences", "tokens")]
@@ -525,7 +524,7 @@ def _konlpy_korean(tagset: str) -> dict[str, str]:
         return {}
     path = Path(list(spec.submodule_search_locations)[0]) / "data" / "tagset" / f"{tagset}.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return storage.read_json(path)
     except (OSError, ValueError):
         return {}
 

@@ -162,7 +162,7 @@ class Vocabulary:
 
 
 def load_vocab(path: str | os.PathLike) -> Vocabulary:
-    return Vocabulary.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
+    return Vocabulary.from_json(storage.read_json(path))
 
 
 def iter_text(source, chunk_chars: int = CHUNK_CHARS, progress: ReadProgress | None = None) -> Iterator[str]:

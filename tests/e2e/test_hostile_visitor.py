@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ui import open_from_sidebar
+from library_texts import add_text
 
 PAGES = ["", "corpora", "tagger", "embeddings", "vocabulary", "train", "generate"]
 SECOND_VISITOR_BOUND_S = 10.0
@@ -49,7 +50,7 @@ def planted_name(namuweb_home, listener, monkeypatch):
     address, _ = listener
     monkeypatch.setenv("NAMUWEB_HOME", str(namuweb_home))
     name = f"[로그인하여 보기](http://{address}/login) ![t](http://{address}/pixel.png) :red[빨강]"
-    stored = corpus.add_upload("한국어 문장 하나.\n".encode(), "hostile.txt", home=namuweb_home)
+    stored = add_text("한국어 문장 하나.\n".encode(), "hostile.txt", home=namuweb_home)
     corpus.rename_corpus(stored.id, name, home=namuweb_home)
     try:
         yield name
