@@ -104,8 +104,9 @@ def utc_stamp() -> str:
 
 
 def new_name(*what: str, stamp: str | None = None) -> str:
-    """``20261203-142501-<what>-3fa9``: a new folder's name, sorting by age, with what it holds."""
-    return "-".join([stamp or utc_stamp(), *what, secrets.token_hex(2)])
+    """``20261203-142501-<what>-3fa9``: a new folder's name, sorting by age, with what it holds (an empty
+    part is left out, so a name never has two dashes in a row)."""
+    return "-".join([stamp or utc_stamp(), *(part for part in what if part), secrets.token_hex(2)])
 
 
 def new_folder(parent, *what: str, stamp: str | None = None) -> Path:

@@ -28,6 +28,7 @@ def test_new_names_carry_the_time_and_what_they_hold():
     names = {storage.new_name("okt") for _ in range(200)} | {storage.new_name("okt", stamp="20261203-142501")}
     assert all(re.fullmatch(r"\d{8}-\d{6}-okt-[0-9a-f]{4}", n) for n in names)
     assert storage.new_name(stamp="20261203-142501").startswith("20261203-142501-")
+    assert re.fullmatch(r"20261203-142501-[0-9a-f]{4}", storage.new_name("", stamp="20261203-142501"))  # no "--"
     assert len(names) > 190  # four hex digits tell a burst of same-second names apart (callers mkdir exclusively)
 
 

@@ -60,9 +60,7 @@ class JobFolders:
                        if not p.is_symlink() and (p / self.settings_file).is_file()), reverse=True)
 
     def new(self, prefix: str = "", home: Path | None = None, stamp: str | None = None) -> Path:
-        folder = self.root_dir(home) / storage.new_name(prefix, stamp=stamp)
-        folder.mkdir(mode=config.PRIVATE_DIR)
-        return folder
+        return storage.new_folder(self.root_dir(home), prefix, stamp=stamp)
 
     def read(self, job_dir: Path) -> dict:
         return storage.read_json(Path(job_dir) / self.settings_file)
