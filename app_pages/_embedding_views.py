@@ -14,7 +14,7 @@ from namuweb import charts
 from namuweb.config import demo_settings
 from namuweb.embeddings import embedding_library, evaluation, evaluator, projections
 from namuweb.embeddings.vectors import Embeddings
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 
 COSINE = {"cosine": st.column_config.NumberColumn(format="%.3f")}
 

@@ -10,7 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from namuweb import config, jobs, registry, web  # registry: every kind of job, so a start sees jobs of them all
 from namuweb.corpora import corpus
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 
 PAGE_LOG = logging.getLogger("namuweb.pages")
 

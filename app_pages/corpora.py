@@ -6,7 +6,7 @@ import streamlit as st
 from namuweb import config, jobs, registry
 
 from namuweb.corpora import catalogue, corpus, downloads, uploads
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import demo_notice, fragment, job_panel
 

@@ -8,7 +8,7 @@ from namuweb.corpora import corpus
 
 from namuweb.embeddings import embedding_library
 from namuweb.config import demo_settings
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from app_pages import _embedding_views as views
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import corpus_picker, fragment, job_panel

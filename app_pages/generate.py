@@ -10,7 +10,7 @@ from namuweb import charts, jobs
 
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from app_pages._widgets import demo_notice, floor_notice, fragment, job_panel, model_picker
 
 st.title("Generate text")

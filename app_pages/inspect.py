@@ -6,7 +6,7 @@ import streamlit as st
 from namuweb import charts, heatmaps
 from namuweb.corpora import corpus
 from namuweb.language_model import generate, inspection, runs, sampling
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from namuweb.text import lines
 from app_pages._widgets import demo_notice, model_picker
 

@@ -7,21 +7,21 @@ from namuweb.corpora import corpus
 
 from namuweb import jobs
 
-from namuweb.morphemes import morph, taggers, tagging, tagviz
-from namuweb.markup import literal
+from namuweb.morphemes import analyzers, analyzer_processes, corpus_tagging, tag_display
+from namuweb.literal_text import literal
 from app_pages._widgets import corpus_picker, fragment, job_panel
 
 EXAMPLES = ["나무위키 말뭉치를 만들어보자", "아버지가방에들어가신다", "한국어 형태소 분석은 생각보다 재미있습니다.",
             "ㅋㅋ 이거 진짜 맛있닼ㅋㅋ"]
-LONG_INPUT = taggers.page_chunk_chars()
-MAX_INPUT = taggers.page_max_chars()  # longer text: Tag a corpus (a job)
+LONG_INPUT = analyzer_processes.page_chunk_chars()
+MAX_INPUT = analyzer_processes.page_max_chars()  # longer text: Tag a corpus (a job)
 URL_TEXT = 2000  # longer text is left out of the link, which browsers and proxies cap at a few KB
 
 st.title("Morpheme tagger")
 st.caption("Korean text split into morphemes with their parts of speech, as the tutorial does with konlpy: "
            "`나무위키 말뭉치를 만들어보자` → `나무/Noun 위키/Noun 말뭉치/Noun 를/Josa 만들어/Verb 보자/Verb`.")
 
-engines = {e.name: e for e in taggers.engines()}
+engines = {e.name: e for e in analyzer_processes.engines()}
 available = [name for name, e in engines.items() if e.available]
 missing = [e for e in engines.values() if not e.available]
 if missing:
@@ -29,9 +29,9 @@ if missing:
         for e in missing:
             st.markdown(f"**{e.label}** — {e.reason}")
         if any(e.needs_java for e in missing):
-            st.caption(morph.JAVA_HINT)
+            st.caption(analyzers.JAVA_HINT)
 if not available:
-    st.error("No tagging engine is available. " + morph.JAVA_HINT, icon=":material/error:")
+    st.error("No tagging engine is available. " + analyzers.JAVA_HINT, icon=":material/error:")
     st.stop()
 
 # The text and the engine live in the URL, so a shared link opens with the same input.
@@ -47,7 +47,7 @@ for col, example in zip(st.columns(len(EXAMPLES)), EXAMPLES):
                width="stretch")
 text = st.text_area("Text", key="text", height=110, placeholder="한국어 문장을 입력하세요…")
 left, right = st.columns([3, 2])
-engine = left.segmented_control("Engine", available, key="engine", format_func=lambda n: morph.LABELS[n],
+engine = left.segmented_control("Engine", available, key="engine", format_func=lambda n: analyzers.LABELS[n],
                                 selection_mode="single") or available[0]
 options = {}
 if engine == "okt":
@@ -67,7 +67,7 @@ too_long = (f"This text has {len(text):,} characters; the Tag tab tags up to {MA
 @st.cache_data(max_entries=512, show_spinner=False)
 def timed_pos(text: str, engine: str, norm: bool = False, stem: bool = False) -> tuple[list, float]:
     """Tags of a short text with the time they took (kept: the tabs below all rerun on every change)."""
-    return taggers.timed(text, engine, norm=norm, stem=stem)
+    return analyzer_processes.timed(text, engine, norm=norm, stem=stem)
 
 
 def tag(text: str, engine: str, **options) -> tuple[list, float]:
@@ -75,7 +75,7 @@ def tag(text: str, engine: str, **options) -> tuple[list, float]:
         return timed_pos(text, engine, **options)
     bar = st.progress(0.0, text="Tagging a long text in chunks…")
     try:
-        return taggers.timed(text, engine, chunk_chars=LONG_INPUT, **options,
+        return analyzer_processes.timed(text, engine, chunk_chars=LONG_INPUT, **options,
                              progress=lambda done, total: bar.progress(min(done / max(total, 1), 1.0)))
     finally:
         bar.empty()
@@ -92,19 +92,19 @@ def tag_tab() -> None:
             st.caption(f"Long input: tagged in chunks of {LONG_INPUT:,} characters "
                        "(NAMUWEB_TAGGER_CHUNK_CHARS).")
         try:
-            with st.spinner(taggers.waiting_line(engine)):
+            with st.spinner(analyzer_processes.waiting_line(engine)):
                 tokens, seconds = tag(text, engine, **options)
-        except morph.EngineUnavailable as problem:
+        except analyzers.EngineUnavailable as problem:
             st.error(literal(problem), icon=":material/error:")
             tokens = None
         if tokens is not None:
             st.caption(f"{len(tokens):,} morphemes in {seconds * 1000:.0f} ms")
-            st.markdown(tagviz.chips_html(tokens), unsafe_allow_html=True)
-            st.markdown(tagviz.legend_html(tokens), unsafe_allow_html=True)
+            st.markdown(tag_display.chips_html(tokens), unsafe_allow_html=True)
+            st.markdown(tag_display.legend_html(tokens), unsafe_allow_html=True)
             st.markdown("**The tutorial's line**")
-            st.text(" ".join(morph.flat(tokens)))  # plain text: the page's first view stays light to load
+            st.text(" ".join(analyzers.flat(tokens)))  # plain text: the page's first view stays light to load
             if st.toggle("Each morpheme in a table, with its tag's meaning", key="tag_table"):
-                st.dataframe(pd.DataFrame(tagviz.token_rows(tokens, morph.tag_meanings(engine))), hide_index=True,
+                st.dataframe(pd.DataFrame(tag_display.token_rows(tokens, analyzers.tag_meanings(engine))), hide_index=True,
                              width="stretch")
 
 def compare_tab() -> None:
@@ -114,23 +114,23 @@ def compare_tab() -> None:
         st.info(f"Compare works on up to {LONG_INPUT:,} characters.", icon=":material/info:")
     else:
         st.caption("Outlined chips are cuts that not every engine makes.")
-        taggers.start_in_background(available)
+        analyzer_processes.start_in_background(available)
         results, times, rows = {}, {}, {}
 
         def show(name: str, highlight: set[int] | None = None) -> None:
-            rows[name].markdown(f"**{morph.LABELS[name]}** · {len(results[name])} morphemes · "
-                                f"{times[name] * 1000:.0f} ms\n\n" + tagviz.chips_html(results[name], highlight),
+            rows[name].markdown(f"**{analyzers.LABELS[name]}** · {len(results[name])} morphemes · "
+                                f"{times[name] * 1000:.0f} ms\n\n" + tag_display.chips_html(results[name], highlight),
                                 unsafe_allow_html=True)
         for name in available:  # each engine shows as soon as it is done; outlines come at the end
             rows[name] = st.empty()
             try:
                 with rows[name].container():
-                    with st.spinner(taggers.waiting_line(name)):
+                    with st.spinner(analyzer_processes.waiting_line(name)):
                         results[name], times[name] = tag(text, name, **(options if name == "okt" else {}))
                 show(name)
-            except morph.EngineUnavailable as problem:
-                rows[name].warning(f"{morph.LABELS[name]}: {literal(problem)}", icon=":material/warning:")
-        different = tagviz.disagreements(results)
+            except analyzers.EngineUnavailable as problem:
+                rows[name].warning(f"{analyzers.LABELS[name]}: {literal(problem)}", icon=":material/warning:")
+        different = tag_display.disagreements(results)
         for name in results:
             show(name, different[name])
 
@@ -142,26 +142,26 @@ def corpus_tab() -> None:
     source_id = corpus_picker("Corpus to tag", [c for c in corpus.list_corpora() if c.source != "tagged"],
                               where=cols[0]).id
     job_engine = cols[1].selectbox("Engine", available, index=available.index(engine),
-                                   format_func=lambda n: morph.LABELS[n], key="job_engine")
-    if tagging.FOLDERS.active():
+                                   format_func=lambda n: analyzers.LABELS[n], key="job_engine")
+    if corpus_tagging.FOLDERS.active():
         st.caption("A corpus is being tagged now: a new job waits in line and starts by itself.")
     if st.button("Tag the corpus", type="primary", icon=":material/play_arrow:"):
         try:
-            job = tagging.create_job(source_id, job_engine, **(options if job_engine == "okt" else {}))
-            jobs.start(tagging.TAGGING, job, wait_in_line=True)
+            job = corpus_tagging.create_job(source_id, job_engine, **(options if job_engine == "okt" else {}))
+            jobs.start(corpus_tagging.TAGGING, job, wait_in_line=True)
             st.session_state.tag_job = job.name
             st.rerun()
         except (jobs.JobError, ValueError) as problem:
             st.error(literal(problem), icon=":material/error:")
 
     def heading(job, status) -> None:
-        settings = tagging.FOLDERS.read(job)
-        st.markdown(f"**{literal(settings['corpus_name'])}** with {morph.LABELS[settings['engine']]} — {status.state}")
+        settings = corpus_tagging.FOLDERS.read(job)
+        st.markdown(f"**{literal(settings['corpus_name'])}** with {analyzers.LABELS[settings['engine']]} — {status.state}")
 
     def tagged_text(job, status) -> None:
         """A finished job's tagged corpus, its beginning and its file (the kind's line says where it went)."""
         try:
-            tagged = corpus.get_corpus(tagging.TAGGING.result(job, status)["corpus"])
+            tagged = corpus.get_corpus(corpus_tagging.TAGGING.result(job, status)["corpus"])
         except (KeyError, corpus.CorpusNotFound):  # nothing made, or deleted since (the kind's line says so)
             return
         st.code(next(tagged.iter_chunks(600), ""), language=None, wrap_lines=True)
@@ -170,7 +170,7 @@ def corpus_tab() -> None:
 
     @fragment("the tagging job", run_every=2)
     def tagging_progress():
-        job_panel(tagging.TAGGING, "Tagging", remember="tag_job", header=heading, ended=tagged_text,
+        job_panel(corpus_tagging.TAGGING, "Tagging", remember="tag_job", header=heading, ended=tagged_text,
                   resume_label="Resume", resume_failed=True)
 
     tagging_progress()

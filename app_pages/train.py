@@ -9,7 +9,7 @@ from namuweb import charts, jobs, warmup
 
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from namuweb.text.vocab_report import report
 from app_pages._widgets import continue_training, corpus_picker, demo_notice, floor_notice, fragment, job_panel
 

@@ -10,7 +10,7 @@ from namuweb.corpora import corpus, uploads
 
 from namuweb.text import hangul
 from namuweb.text.vocab_report import fold_summary, report, search
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import corpus_picker
 

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 from namuweb.corpora import corpus  # noqa: E402
 from namuweb.embeddings import skipgram, vectors  # noqa: E402
-from namuweb.morphemes import morph  # noqa: E402
+from namuweb.morphemes import analyzers  # noqa: E402
 
 PROBES = ("국민/Noun", "대통령/Noun", "법률/Noun")
 
@@ -70,7 +70,7 @@ def tagged(source: corpus.Corpus, name: str) -> corpus.Corpus:
     path = Path(os.environ["NAMUWEB_HOME"]) / f"tagged-{source.id}.txt"
     with path.open("w", encoding="utf-8") as out:
         for line in source.read_text().splitlines():
-            for sentence in morph.tag_line(line, "okt"):
+            for sentence in analyzers.tag_line(line, "okt"):
                 out.write(sentence + "\n")
     return corpus.add_file(path, name, source="tagged", parent=source.id)
 

@@ -1,4 +1,4 @@
-"""Sentences/s tagging the built-in corpus: bare taggers vs ``namuweb.morphemes.morph.pos``.
+"""Sentences/s tagging the built-in corpus: bare taggers vs ``namuweb.morphemes.analyzers.pos``.
 
     NAMUWEB_HOME=$(mktemp -d) python bench/tag.py [--rounds 3] [--sentences 3000]
 
@@ -6,7 +6,7 @@ The corpus is split on '.' like the tutorial.  Bare calls (konlpy
 ``Okt().pos``, ``Kiwi().tokenize``) and namuweb's calls alternate for
 --rounds rounds after a warm-up, so drift hits both alike; each figure is the
 best round.  Goal: namuweb's overhead <= 10%.  Then Kiwi's batch API
-(``kiwi.tokenize(list)``, Kiwi's own thread pool), which ``morph.tag_corpus``
+(``kiwi.tokenize(list)``, Kiwi's own thread pool), which ``analyzers.tag_corpus``
 uses for Kiwi, against one call per sentence.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from namuweb.morphemes import morph  # noqa: E402
+from namuweb.morphemes import analyzers  # noqa: E402
 from namuweb.corpora.corpus import ensure_builtin  # noqa: E402
 
 
@@ -43,9 +43,9 @@ def main() -> None:
     okt, kiwi = Okt(), Kiwi()
     paths = {
         "okt bare": okt.pos,
-        "okt namuweb": lambda s: morph.pos(s, "okt"),
+        "okt namuweb": lambda s: analyzers.pos(s, "okt"),
         "kiwi bare": kiwi.tokenize,
-        "kiwi namuweb": lambda s: morph.pos(s, "kiwi"),
+        "kiwi namuweb": lambda s: analyzers.pos(s, "kiwi"),
     }
     for fn in paths.values():  # warm-up: JIT, model pages, engine creation
         rate(fn, sentences[:300])

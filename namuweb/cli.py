@@ -350,18 +350,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_tag(args: argparse.Namespace) -> int:
     """Tags in a worker process, as the Tagger page does, so an engine that runs away on the text (Kkma on a
     long run of one syllable) is stopped after the engines' time limit instead of holding the command."""
-    from namuweb.morphemes import morph, taggers
+    from namuweb.morphemes import analyzers, analyzer_processes
     if not args.text.strip():
         raise UserError("give some Korean text to tag, e.g. python -m namuweb tag \"나무위키 말뭉치를 만들어보자\"")
     options = {"norm": args.norm, "stem": args.stem} if args.engine == "okt" else {}
     try:
-        tokens = taggers.pos_chunked(args.text, args.engine, chunk_chars=taggers.page_chunk_chars(), **options)
-    except taggers.EngineGaveUp as error:
-        raise UserError(f"{error} The limit is {taggers.time_limit(args.engine):g} s a request "
+        tokens = analyzer_processes.pos_chunked(args.text, args.engine, chunk_chars=analyzer_processes.page_chunk_chars(), **options)
+    except analyzer_processes.EngineGaveUp as error:
+        raise UserError(f"{error} The limit is {analyzer_processes.time_limit(args.engine):g} s a request "
                         "(NAMUWEB_TAGGER_TIMEOUT_S).") from None
-    except morph.EngineUnavailable as error:
+    except analyzers.EngineUnavailable as error:
         raise UserError(str(error)) from None
-    print(" ".join(morph.flat(tokens)))
+    print(" ".join(analyzers.flat(tokens)))
     return 0
 
 
@@ -386,12 +386,12 @@ def _job_folder(args: argparse.Namespace, folders: jobs.JobFolders, what: str, c
 
 
 def cmd_tag_corpus(args: argparse.Namespace) -> int:
-    from namuweb.morphemes import tagging
-    job_dir = _job_folder(args, tagging.FOLDERS, "a tagging job",
-                          (lambda: tagging.create_job(_library_corpus(args.corpus).id, args.engine, norm=args.norm,
+    from namuweb.morphemes import corpus_tagging
+    job_dir = _job_folder(args, corpus_tagging.FOLDERS, "a tagging job",
+                          (lambda: corpus_tagging.create_job(_library_corpus(args.corpus).id, args.engine, norm=args.norm,
                                                       stem=args.stem))
                           if args.corpus else None, "give a CORPUS to tag, or --job-dir of a job to resume")
-    _run_job(tagging.TAGGING, job_dir)
+    _run_job(corpus_tagging.TAGGING, job_dir)
     return 0
 
 

@@ -29,13 +29,13 @@ class Step:
 
 
 def _okt() -> None:
-    from namuweb.morphemes import taggers
-    taggers.warm("okt")  # a worker process: Java starts there, and the server's threads keep running
+    from namuweb.morphemes import analyzer_processes
+    analyzer_processes.warm("okt")  # a worker process: Java starts there, and the server's threads keep running
 
 
 def _kiwi() -> None:
-    from namuweb.morphemes import taggers
-    taggers.warm("kiwi", nice=10)  # in a process: Kiwi holds the GIL while it loads; niced: pages come first
+    from namuweb.morphemes import analyzer_processes
+    analyzer_processes.warm("kiwi", nice=10)  # in a process: Kiwi holds the GIL while it loads; niced: pages come first
 
 
 def _builtin_corpus() -> None:
@@ -121,8 +121,8 @@ def run_step(name: str) -> Step:
 # in the seconds it waits for Okt anyway, so no first visit pays for Python imports.
 PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.charlm", "namuweb.charts", "namuweb.corpora.corpus",
                 "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.uploads",
-                "namuweb.jobs", "namuweb.morphemes.morph", "namuweb.language_model.runs", "namuweb.machine", "namuweb.morphemes.taggers",
-                "namuweb.morphemes.tagging", "namuweb.morphemes.tagviz", "namuweb.registry", "namuweb.text.vocab", "namuweb.text.vocab_report")
+                "namuweb.jobs", "namuweb.morphemes.analyzers", "namuweb.language_model.runs", "namuweb.machine", "namuweb.morphemes.analyzer_processes",
+                "namuweb.morphemes.corpus_tagging", "namuweb.morphemes.tag_display", "namuweb.registry", "namuweb.text.vocab", "namuweb.text.vocab_report")
 
 
 def import_page_modules() -> None:

@@ -25,7 +25,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from namuweb import helpers
+from namuweb import helper_processes
 from namuweb.jobs.kinds import current_owner
 
 
@@ -47,7 +47,7 @@ def serve(handle: Callable[[dict, bytes, Callable[[Any], None]], dict], nice: in
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # what libraries print stays out of the answers
-    threading.Thread(target=helpers.exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=helper_processes.exit_with_parent, args=(os.getppid(),), daemon=True).start()
 
     def tell(message: dict) -> None:
         answers.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
@@ -106,7 +106,7 @@ class _Process:
         return self.proc.poll() is None
 
     def stop(self) -> None:
-        helpers.stop(self.proc, self.log)
+        helper_processes.stop(self.proc, self.log)
 
 
 class Pool:

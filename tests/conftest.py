@@ -18,7 +18,7 @@ SHARED_SERVER_MODULES = {"test_browser.py", "test_hostile_visitor.py", "test_two
 # once a run instead of once per worker, and an engine's start never competes with Compare's four JVM starts
 # on the other worker (a 3 s Tagger page test once took 61 s that way). Whole modules; the Tagger page's
 # tests in the page modules; and any test marked ``engines``.
-ENGINE_MODULES = {"test_morph.py", "test_taggers.py"}
+ENGINE_MODULES = {"test_analyzers.py", "test_analyzer_processes.py"}
 TAGGER_PAGE_MODULES = {"test_pages.py", "test_security.py", "test_robustness_pages.py"}
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from namuweb.markup import literal
+from namuweb.literal_text import literal
 from test_pages import button, metrics, page, poll, tiny_trained_run, train_tiny_model, trained_once  # noqa: F401
 from library_texts import add_text
 
@@ -450,8 +450,8 @@ def test_inspect_model_picker_corpus_line_layer_and_cells_table(two_layers_once,
 
 
 def tutorial_line(text: str, engine: str, **options) -> str:
-    from namuweb.morphemes import morph, taggers
-    return " ".join(morph.flat(taggers.pos(text, engine, **options)))
+    from namuweb.morphemes import analyzers, analyzer_processes
+    return " ".join(analyzers.flat(analyzer_processes.pos(text, engine, **options)))
 
 
 @pytest.mark.engines
@@ -481,7 +481,7 @@ def test_tagger_examples_engine_and_okt_options():
 def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypatch, kill_leftover_workers):
     from namuweb import jobs
     from namuweb.corpora import corpus
-    from namuweb.morphemes import tagging
+    from namuweb.morphemes import corpus_tagging
     source = add_text("나무위키 말뭉치를 만들어보자. 아버지가 방에 들어가신다.\n".encode("utf-8") * 3, "짧은.txt")
     at = page("tagger")
     at.session_state["tagger_tab"] = "Tag a corpus"
@@ -490,8 +490,8 @@ def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypa
     at.selectbox(key="job_engine").set_value("kiwi").run()
     button(at, "Tag the corpus").click().run()
     assert not at.exception and not at.error
-    [job] = tagging.FOLDERS.all()
-    assert {k: tagging.FOLDERS.read(job)[k] for k in ("corpus", "engine")} == {"corpus": source.id, "engine": "kiwi"}
+    [job] = corpus_tagging.FOLDERS.all()
+    assert {k: corpus_tagging.FOLDERS.read(job)[k] for k in ("corpus", "engine")} == {"corpus": source.id, "engine": "kiwi"}
     assert jobs.wait(job, timeout=120).state == "finished", jobs.log_tail(job)
     at.run()
     assert any("Saved as the corpus" in s.value for s in at.success)
@@ -499,14 +499,14 @@ def test_tagger_tags_a_corpus_downloads_it_resumes_and_stops(downloads, monkeypa
     name, data = downloads(at, "Download the tagged corpus")
     assert name == f"{tagged.id}.txt" and data == tagged.path.read_bytes() and b"/NNG" in data
 
-    stopped = tagging.create_job(source.id, "kiwi")
-    jobs.write_status(stopped, state="stopped", kind=tagging.TAGGING.name, created=0)
+    stopped = corpus_tagging.create_job(source.id, "kiwi")
+    jobs.write_status(stopped, state="stopped", kind=corpus_tagging.TAGGING.name, created=0)
     at.session_state["tag_job"] = stopped.name
     started = recorded_starts(monkeypatch)
     at.run()
     at.button(key=f"resume-{stopped.name}").click().run()
-    assert not at.exception and started == [(tagging.TAGGING.name, stopped)]
-    running_as_this_process(stopped, tagging.TAGGING.name)
+    assert not at.exception and started == [(corpus_tagging.TAGGING.name, stopped)]
+    running_as_this_process(stopped, corpus_tagging.TAGGING.name)
     at.run()
     at.button(key=f"stop-{stopped.name}").click().run()
     assert not at.exception and stop_was_requested(stopped)

@@ -266,7 +266,7 @@ def test_log_tail(job_dir):
     assert jobs.log_tail(job_dir, lines=3) == "line 9997\nline 9998\nline 9999"
 
 
-@pytest.mark.parametrize("module", ["jobs", "jobs.worker", "language_model.runs", "morphemes.tagging", "embeddings.skipgram",
+@pytest.mark.parametrize("module", ["jobs", "jobs.worker", "language_model.runs", "morphemes.corpus_tagging", "embeddings.skipgram",
                                     "language_model.trainer", "cli"])
 def test_backend_does_not_import_streamlit(module):
     """The job machinery and what a worker process runs load without Streamlit, directly or through
@@ -322,26 +322,26 @@ def test_a_job_keeps_what_it_made_in_its_status_and_an_old_folder_still_reads(is
     """A result lives in the status (``job.record``); a folder an earlier version wrote kept it in its settings
     file, and still reads from there."""
     from namuweb.corpora import corpus
-    from namuweb.morphemes import tagging
+    from namuweb.morphemes import corpus_tagging
     source = add_text("나무위키 말뭉치를 만들어보자.\n".encode("utf-8"), "작은.txt")
-    new = tagging.create_job(source.id, "kiwi")
-    with jobs.JobContext(new, tagging.TAGGING.name) as job:
+    new = corpus_tagging.create_job(source.id, "kiwi")
+    with jobs.JobContext(new, corpus_tagging.TAGGING.name) as job:
         job.record(corpus=source.id)
         job.record(lines=3)  # key by key
     assert jobs.read_status(new).result == {"corpus": source.id, "lines": 3}
-    assert "result" not in tagging.FOLDERS.read(new)
-    assert tagging.TAGGING.result(new) == {"corpus": source.id, "lines": 3}
+    assert "result" not in corpus_tagging.FOLDERS.read(new)
+    assert corpus_tagging.TAGGING.result(new) == {"corpus": source.id, "lines": 3}
 
-    old = tagging.create_job(source.id, "kiwi")  # as the previous version left it: the result in job.json
-    tagging.FOLDERS.write(old, tagging.FOLDERS.read(old) | {"result": source.id})
-    jobs.write_status(old, state="finished", kind=tagging.TAGGING.name, created=0)
+    old = corpus_tagging.create_job(source.id, "kiwi")  # as the previous version left it: the result in job.json
+    corpus_tagging.FOLDERS.write(old, corpus_tagging.FOLDERS.read(old) | {"result": source.id})
+    jobs.write_status(old, state="finished", kind=corpus_tagging.TAGGING.name, created=0)
     assert jobs.read_status(old).result is None
-    assert tagging.TAGGING.result(old) == {"corpus": source.id}
-    assert tagging.TAGGING.description(old) == jobs.Described(f"Saved as the corpus “{source.name}”: {source.notice}.")
+    assert corpus_tagging.TAGGING.result(old) == {"corpus": source.id}
+    assert corpus_tagging.TAGGING.description(old) == jobs.Described(f"Saved as the corpus “{source.name}”: {source.notice}.")
     corpus.delete_corpus(source.id)
-    assert tagging.TAGGING.description(old).present is False
-    never = tagging.create_job(corpus.BUILTIN_ID, "kiwi")  # nothing made yet: nothing to describe
-    assert tagging.TAGGING.result(never) == {} and tagging.TAGGING.description(never) is None
+    assert corpus_tagging.TAGGING.description(old).present is False
+    never = corpus_tagging.create_job(corpus.BUILTIN_ID, "kiwi")  # nothing made yet: nothing to describe
+    assert corpus_tagging.TAGGING.result(never) == {} and corpus_tagging.TAGGING.description(never) is None
 
 
 def test_progress_reads_as_one_line_and_survives_a_damaged_record():

@@ -18,7 +18,7 @@ from namuweb.embeddings import embedding_library, skipgram
 from namuweb.jobs import STATUS_FILE, LOG_FILE
 from namuweb.language_model import runs, trainer
 from namuweb.language_model.charlm import TrainConfig
-from namuweb.morphemes import tagging
+from namuweb.morphemes import corpus_tagging
 from sleep_job import SLEEP, sleeper
 from library_texts import add_text
 
@@ -51,7 +51,7 @@ KINDS = {
     "train": lambda tmp: (trainer.TRAINING, runs.create_run(TrainConfig(
         corpus=add_text(TEXT.encode("utf-8"), "tiny.txt").id, preset="custom", epochs=None, steps=10,
         **TINY).validated())),
-    "tag": lambda tmp: (tagging.TAGGING, tagging.create_job(corpus.BUILTIN_ID, "kiwi")),
+    "tag": lambda tmp: (corpus_tagging.TAGGING, corpus_tagging.create_job(corpus.BUILTIN_ID, "kiwi")),
     "skipgram": lambda tmp: (embedding_library.SKIPGRAM, embedding_library.create(
         skipgram.SkipGramConfig(corpus=tagged_corpus().id, epochs=1).validated())),
     "build-embeddings": lambda tmp: (embedding_library.BUILD, embedding_library.create_build(corpus.BUILTIN_ID, "kiwi")),

@@ -450,13 +450,13 @@ def test_tagger_page_tags_the_tutorial_sentence():
 
 
 def test_tagger_page_compare_lists_every_available_engine():
-    from namuweb.morphemes import morph
+    from namuweb.morphemes import analyzers
     at = page("tagger").run()
     assert "Outlined chips" not in " ".join(c.value for c in at.caption), "Compare ran before it was opened"
     at.session_state["tagger_tab"] = "Compare engines"
     at.run()
     shown = " ".join(m.value for m in at.markdown)
-    for engine in morph.engines():
+    for engine in analyzers.engines():
         if engine.available:
             assert f"**{engine.label}**" in shown
     assert "Outlined chips" in " ".join(c.value for c in at.caption)
@@ -479,11 +479,11 @@ def test_tagger_page_empty_input_gets_a_hint():
 
 
 def test_tagger_page_without_java_offers_kiwi_and_explains(monkeypatch):
-    from namuweb.morphemes import morph
-    real = morph._unavailable_reason
-    monkeypatch.setattr(morph, "_taggers", {})  # engines other tests already created would count as available
-    monkeypatch.setattr(morph, "_unavailable_reason",
-                        lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
+    from namuweb.morphemes import analyzers
+    real = analyzers._unavailable_reason
+    monkeypatch.setattr(analyzers, "_taggers", {})  # engines other tests already created would count as available
+    monkeypatch.setattr(analyzers, "_unavailable_reason",
+                        lambda engine: analyzers.NO_JAVA if engine in analyzers.JAVA_ENGINES else real(engine))
     at = page("tagger").run()
     assert not at.exception
     explained = " ".join(m.value for m in at.markdown) + " ".join(c.value for c in at.caption)
@@ -658,7 +658,7 @@ def test_corpora_page_gets_a_catalogue_text_with_progress_and_its_licence(tmp_pa
     from corpus_server import write_mirror
     from namuweb import jobs
     from namuweb.corpora import catalogue, downloads
-    from namuweb.markup import literal
+    from namuweb.literal_text import literal
     monkeypatch.setenv("NAMUWEB_CORPUS_MIRROR", str(write_mirror(tmp_path / "mirror")))
     at = page("corpora").run()
     assert not at.exception
@@ -680,7 +680,7 @@ def test_corpora_page_gets_a_catalogue_text_with_progress_and_its_licence(tmp_pa
 
 def test_corpora_page_add_from_url_refuses_a_bad_address_and_stores_nothing():
     from namuweb.corpora import downloads
-    from namuweb.markup import literal
+    from namuweb.literal_text import literal
     at = page("corpora").run()
     at.text_input(key="download_url").input("file:///etc/passwd").run()
     at.button(key="get-url").click().run()

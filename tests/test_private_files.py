@@ -77,7 +77,7 @@ def test_corpora_add_refuses_a_file_private_to_its_owner_and_says_how_to_add_it(
     assert f"corpora add {secret} --allow-private" in refused.stderr
     assert [c.id for c in corpus.list_corpora(home)] == [corpus.BUILTIN_ID]
     tagging = cli("tag-corpus", str(secret), "--engine", "kiwi", home=home)  # any command that adds a file
-    assert tagging.returncode == 2 and "--allow-private" in tagging.stderr
+    assert corpus_tagging.returncode == 2 and "--allow-private" in corpus_tagging.stderr
     assert [c.id for c in corpus.list_corpora(home)] == [corpus.BUILTIN_ID]
 
     asked = cli("corpora", "add", str(secret), "--allow-private", home=home)

@@ -466,11 +466,11 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
 def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     import os
     from namuweb import jobs
-    from namuweb.morphemes import tagging
+    from namuweb.morphemes import corpus_tagging
     from namuweb import registry
     source = add_text(TEXT.encode("utf-8"), "reading.txt")
-    job = tagging.create_job(source.id, "kiwi")
-    jobs.write_status(job, state="running", kind=tagging.TAGGING.name, created=0, pid=os.getpid(),
+    job = corpus_tagging.create_job(source.id, "kiwi")
+    jobs.write_status(job, state="running", kind=corpus_tagging.TAGGING.name, created=0, pid=os.getpid(),
                       pid_start=jobs.state.pid_start(os.getpid()))  # this test process plays the worker
     assert registry.corpus_usage(source.id).active == [f"tagging job {job.name}"]
     with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):

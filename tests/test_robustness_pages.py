@@ -33,7 +33,7 @@ def page(name: str) -> AppTest:
 
 
 def shown(at: AppTest, kind: str) -> str:
-    """The elements' text as a visitor reads it: Markdown's backslash escapes (markup.literal) undone."""
+    """The elements' text as a visitor reads it: Markdown's backslash escapes (literal_text.literal) undone."""
     return " ".join(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", element.value) for element in getattr(at, kind))
 
 

@@ -21,9 +21,9 @@ from namuweb.embeddings import embedding_library
 
 from namuweb.language_model import generate, runs, trainer
 
-from namuweb.morphemes import tagviz
+from namuweb.morphemes import tag_display
 from namuweb.language_model.charlm import TrainConfig
-from namuweb.markup import WORD_JOINER
+from namuweb.literal_text import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = sorted([*(ROOT / "namuweb").rglob("*.py"), *(ROOT / "app_pages").glob("*.py"), ROOT / "streamlit_app.py"])
@@ -229,7 +229,7 @@ class Markup(HTMLParser):
 
 
 def test_chips_show_hostile_tokens_as_text_never_as_html_or_markdown():
-    html = tagviz.chips_html(HOSTILE_TOKENS, highlight={0, 2})
+    html = tag_display.chips_html(HOSTILE_TOKENS, highlight={0, 2})
     markup = Markup()
     markup.feed(html)
     # Only the chips' own tags and style attributes; the tokens added none.
@@ -250,20 +250,20 @@ def test_chips_show_hostile_tokens_as_text_never_as_html_or_markdown():
 
 
 def test_legend_shows_only_its_own_group_names():
-    legend = tagviz.legend_html(HOSTILE_TOKENS)
+    legend = tag_display.legend_html(HOSTILE_TOKENS)
     for token, tag in HOSTILE_TOKENS:
         assert token not in legend and tag not in legend
     assert "<script" not in legend and "onerror" not in legend
 
 
 def test_unsafe_html_on_the_pages_only_carries_escaped_chips_and_heatmaps():
-    """Every ``unsafe_allow_html=True`` renders tagviz output, every st.html a heatmaps builder's (both
+    """Every ``unsafe_allow_html=True`` renders tag_display output, every st.html a heatmaps builder's (both
     escape what they are given, tested below); nothing uses components."""
     unsafe = [(f, n) for name in ("markdown", "write", "caption") for f, n in calls(name)
               if keyword(n, "unsafe_allow_html") is True]
     assert unsafe, "the Tagger page shows its chips as HTML"
     for file, node in unsafe:
-        assert "tagviz." in ast.unparse(node.args[0]), f"{file}: {ast.unparse(node)[:120]}"
+        assert "tag_display." in ast.unparse(node.args[0]), f"{file}: {ast.unparse(node)[:120]}"
     html_calls = calls("html")
     assert html_calls, "the Inspect page shows its heatmaps as HTML"
     for file, node in html_calls:
@@ -302,12 +302,12 @@ def test_a_heatmap_shows_hostile_text_and_titles_as_text():
 
 
 def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
-    from namuweb.morphemes import morph
+    from namuweb.morphemes import analyzers
     # Kiwi only (no JVM): a started JVM keeps a pytest process from exiting (JPype's shutdown hangs here).
-    real = morph._unavailable_reason
-    monkeypatch.setattr(morph, "_taggers", {})
-    monkeypatch.setattr(morph, "_unavailable_reason",
-                        lambda engine: morph.NO_JAVA if engine in morph.JAVA_ENGINES else real(engine))
+    real = analyzers._unavailable_reason
+    monkeypatch.setattr(analyzers, "_taggers", {})
+    monkeypatch.setattr(analyzers, "_unavailable_reason",
+                        lambda engine: analyzers.NO_JAVA if engine in analyzers.JAVA_ENGINES else real(engine))
     at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
     at.query_params["text"] = ('<script>alert(1)</script> <img src=x onerror="alert(1)"> 나무 '
                                'https://evil.example/login 와 www.evil.example')

@@ -169,24 +169,24 @@ TAGGING_SHARE = 0.5  # of the one progress bar: tagging the built-in corpus take
 
 def default_engine() -> str:
     """Kiwi where it is installed (no Java to start), else Okt, the tutorial's."""
-    from namuweb.morphemes import morph
-    available = {e.name for e in morph.engines() if e.available}
+    from namuweb.morphemes import analyzers
+    available = {e.name for e in analyzers.engines() if e.available}
     return "kiwi" if "kiwi" in available else "okt"
 
 
 def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None, home: Path | None = None) -> Path:
     """A folder for a build: a plain corpus to tag with ``engine`` and train skip-gram on, as one job."""
-    from namuweb.morphemes import morph
+    from namuweb.morphemes import analyzers
     engine = engine or default_engine()
-    if engine not in morph.ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
+    if engine not in analyzers.ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(analyzers.ENGINES)}")
     source = corpus.get_corpus(corpus_ref, home)
     if source.source == "tagged":
         raise ValueError(f"“{source.name}” is tagged already: train on it (python -m namuweb skipgram --corpus "
                          f"{source.id})")
     folder = BUILDS.new("built", home)
     BUILDS.write(folder, {"corpus": source.id, "engine": engine})
-    _write_meta(folder, {"name": f"{source.name} · {morph.LABELS[engine]} · skip-gram", "source": "trained",
+    _write_meta(folder, {"name": f"{source.name} · {analyzers.LABELS[engine]} · skip-gram", "source": "trained",
                          "corpus": source.id, "corpus_name": source.name})
     return folder
 
@@ -200,21 +200,21 @@ def build(folder: Path, job: jobs.JobContext) -> str:
     Resume trains on it instead of tagging again.  The settings, ``meta.json``, the
     loss curve, the status and the log stay as the record of why."""
     from namuweb.embeddings import skipgram
-    from namuweb.morphemes import morph, tagging
+    from namuweb.morphemes import analyzers, corpus_tagging
     folder = Path(folder)
     settings = BUILDS.read(folder)
     if BUILD.result(folder).get("tagged") is None:
-        label = morph.LABELS[settings["engine"]]
+        label = analyzers.LABELS[settings["engine"]]
 
         def progress(done: int, total: int, lines: int, sentences: int) -> None:
             job.report(round(100 * TAGGING_SHARE * done / max(total, 1), 1), 100, "%",
                        f"tagging with {label} · {sentences:,} sentences")
 
         try:
-            stats, tagged = tagging.tag_into_library(corpus.get_corpus(settings["corpus"]), settings["engine"],
-                                                     folder / tagging.OUTPUT, should_stop=lambda: job.stop_requested,
+            stats, tagged = corpus_tagging.tag_into_library(corpus.get_corpus(settings["corpus"]), settings["engine"],
+                                                     folder / corpus_tagging.OUTPUT, should_stop=lambda: job.stop_requested,
                                                      progress=progress)
-        except morph.EngineUnavailable as error:
+        except analyzers.EngineUnavailable as error:
             raise jobs.JobError(str(error)) from None
         if tagged is None:
             return f"stopped while tagging, after {stats['lines']:,} lines; resume to go on"

@@ -13,7 +13,7 @@ import os
 import sys
 import threading
 
-from namuweb import helpers
+from namuweb import helper_processes
 
 # umap's package imports TensorFlow for its ParametricUMAP when it can: seconds and hundreds of MB
 # this process never uses.
@@ -25,7 +25,7 @@ def main() -> int:
     requests = sys.stdin.buffer
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    threading.Thread(target=helpers.exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=helper_processes.exit_with_parent, args=(os.getppid(),), daemon=True).start()
     import numpy as np
     from namuweb.embeddings.projections import layout
     for line in iter(requests.readline, b""):

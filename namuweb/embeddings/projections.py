@@ -20,7 +20,7 @@ import threading
 
 import numpy as np
 
-from namuweb import helpers
+from namuweb import helper_processes
 
 METHODS = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 TIME_LIMIT_S = 120.0
@@ -102,7 +102,7 @@ class _Worker:
         return answer
 
     def stop(self) -> None:
-        helpers.stop(self.proc, self.log)
+        helper_processes.stop(self.proc, self.log)
 
 
 def stop_worker() -> None:

@@ -137,7 +137,7 @@ class SkipGramConfig:
 
 
 
-# Tags a visitor may leave out of training, by coarse group (``tagviz.GROUPS``), in the tagset of the
+# Tags a visitor may leave out of training, by coarse group (``tag_display.GROUPS``), in the tagset of the
 # corpus at hand: Okt writes Josa and Punctuation, Kiwi and the Sejong-style engines JKS, JKO, SF, ….
 DROPPABLE_GROUPS = ("particle", "punctuation", "ending", "affix", "number", "foreign")
 DROPPED_BY_DEFAULT = ("particle", "punctuation")  # frequent, and they say little about a word's neighbours
@@ -148,7 +148,7 @@ def droppable_tags(source, sample_chars: int = TAG_SAMPLE_CHARS) -> tuple[list[s
     """The tags of a tagged corpus that training may leave out, in its own tagset, and those it leaves
     out by default (particles and punctuation). Read from the corpus's first ``sample_chars``
     characters (``source.iter_chunks``), not the whole file: a tagset shows itself early."""
-    from namuweb.morphemes.tagviz import tag_group
+    from namuweb.morphemes.tag_display import tag_group
     text = next(source.iter_chunks(sample_chars), "")
     if len(text) == sample_chars:
         text = text[:text.rfind("\n") + 1] or text  # the last line may be cut in a token

@@ -3,11 +3,11 @@
 A visitor controls the text, and some engines hang or exhaust their heap on ordinary-looking
 input (Kkma is superlinear on repeated syllables). In the server process one such call used to
 hold an engine, or the whole server, for every visitor. Here each engine lives in its own
-worker processes (``namuweb.morphemes.tagger_worker``), up to :data:`WORKERS_PER_ENGINE` at a time; a
+worker processes (``namuweb.morphemes.analyzer_worker``), up to :data:`WORKERS_PER_ENGINE` at a time; a
 request past its limit gets its worker killed, the next request starts a fresh one, and the
 visitor is told which engine gave up and why. Other engines and other visitors never wait for it.
 
-Jobs (tagging a whole corpus) call :mod:`namuweb.morphemes.morph` directly: they are processes already.
+Jobs (tagging a whole corpus) call :mod:`namuweb.morphemes.analyzers` directly: they are processes already.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ import threading
 import time
 from dataclasses import replace
 
-from namuweb import helpers
-from namuweb.morphemes import morph
-from namuweb.morphemes.morph import EngineUnavailable
+from namuweb import helper_processes
+from namuweb.morphemes import analyzers
+from namuweb.morphemes.analyzers import EngineUnavailable
 
 WORKERS_PER_ENGINE = 2
 START_TIMEOUT_S = 120.0  # a cold JVM engine loading its dictionaries on a loaded machine
@@ -63,7 +63,7 @@ class _Died(Exception):
 
 
 class _Worker:
-    """One ``python -m namuweb.morphemes.tagger_worker ENGINE`` process and the thread that reads its answers."""
+    """One ``python -m namuweb.morphemes.analyzer_worker ENGINE`` process and the thread that reads its answers."""
 
     def __init__(self, engine: str, nice: int = 0):
         self.engine = engine
@@ -73,7 +73,7 @@ class _Worker:
         # limit) then leaves the other core to the pages while its time limit runs; tagging is as fast.
         env["JAVA_TOOL_OPTIONS"] = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} -XX:+UseSerialGC".strip()
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.morphemes.tagger_worker", engine, str(nice)],
+        self.proc = subprocess.Popen([sys.executable, "-m", "namuweb.morphemes.analyzer_worker", engine, str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, env=env)
         self.answers: queue.Queue = queue.Queue()
         threading.Thread(target=self._read, name=f"namuweb-{engine}-answers", daemon=True).start()
@@ -119,13 +119,13 @@ class _Worker:
         return f"{lines[-1].strip()[:200]} ({how})" if lines else how
 
     def kill(self) -> None:
-        helpers.stop(self.proc, self.log)
+        helper_processes.stop(self.proc, self.log)
 
 
 _cond = threading.Condition()
-_idle: dict[str, list[_Worker]] = {name: [] for name in morph.ENGINES}
-_count: dict[str, int] = {name: 0 for name in morph.ENGINES}
-_starting: dict[str, int] = {name: 0 for name in morph.ENGINES}
+_idle: dict[str, list[_Worker]] = {name: [] for name in analyzers.ENGINES}
+_count: dict[str, int] = {name: 0 for name in analyzers.ENGINES}
+_starting: dict[str, int] = {name: 0 for name in analyzers.ENGINES}
 _failures: dict[str, tuple[str, float]] = {}  # engines whose worker could not start: (reason, when)
 
 
@@ -135,10 +135,10 @@ def _start_worker(engine: str, nice: int = 0) -> _Worker:
         message = worker.answer(START_TIMEOUT_S)
     except TimeoutError:
         worker.kill()
-        raise EngineGaveUp(f"{morph.LABELS[engine]} did not start within {START_TIMEOUT_S:.0f} s") from None
+        raise EngineGaveUp(f"{analyzers.LABELS[engine]} did not start within {START_TIMEOUT_S:.0f} s") from None
     except _Died as died:
         worker.kill()
-        message = {"error": f"{morph.LABELS[engine]} could not start: {died}"}
+        message = {"error": f"{analyzers.LABELS[engine]} could not start: {died}"}
     if "error" in message:
         worker.kill()
         _failures[engine] = (message["error"], time.monotonic())
@@ -170,7 +170,7 @@ def _acquire(engine: str, deadline: float, nice: int = 0) -> _Worker:
                 _starting[engine] += 1
                 break
             if not _cond.wait(timeout=max(deadline - time.monotonic(), 0.0)) and time.monotonic() >= deadline:
-                raise EngineGaveUp(f"{morph.LABELS[engine]} is busy with other visitors' text; try again in a moment")
+                raise EngineGaveUp(f"{analyzers.LABELS[engine]} is busy with other visitors' text; try again in a moment")
     try:
         return _start_worker(engine, nice)
     except BaseException:
@@ -196,18 +196,18 @@ def _release(worker: _Worker, healthy: bool) -> None:
 
 def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = False,
         timeout: float | None = None) -> list[tuple[str, str]]:
-    """:func:`namuweb.morphemes.morph.pos` in a worker, within ``timeout`` seconds (the engine's limit by default).
+    """:func:`namuweb.morphemes.analyzers.pos` in a worker, within ``timeout`` seconds (the engine's limit by default).
 
     Raises :class:`EngineGaveUp` when the engine takes longer or crashes (its worker is replaced)
     and :class:`EngineUnavailable` when it cannot run here."""
-    if engine not in morph.LABELS:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
+    if engine not in analyzers.LABELS:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(analyzers.ENGINES)}")
     if reason := _failure(engine):
         raise EngineUnavailable(reason)
     if not text.strip():
         return []
     limit = time_limit(engine) if timeout is None else timeout
-    label = morph.LABELS[engine]
+    label = analyzers.LABELS[engine]
     worker = _acquire(engine, time.monotonic() + START_TIMEOUT_S)
     try:
         answer = worker.ask({"text": text, "norm": norm, "stem": stem}, limit)
@@ -232,7 +232,7 @@ def pos(text: str, engine: str = "okt", *, norm: bool = False, stem: bool = Fals
 def pos_chunked(text: str, engine: str = "okt", *, chunk_chars: int = 2000, progress=None,
                 **options) -> list[tuple[str, str]]:
     """:func:`pos` over chunks cut at line, sentence or word boundaries, each within the time limit."""
-    return morph.pos_chunked(text, engine, chunk_chars=chunk_chars, progress=progress, tagger=pos, **options)
+    return analyzers.pos_chunked(text, engine, chunk_chars=chunk_chars, progress=progress, tagger=pos, **options)
 
 
 def timed(text: str, engine: str = "okt", *, chunk_chars: int | None = None, progress=None,
@@ -249,7 +249,7 @@ def timed(text: str, engine: str = "okt", *, chunk_chars: int | None = None, pro
 
 def waiting_line(engine: str) -> str:
     """What a visitor waits for while ``engine`` tags: its start, or only the tagging."""
-    label = morph.LABELS[engine]
+    label = analyzers.LABELS[engine]
     return {"starting": f"{label} is still starting (the server has just started); then it tags…",
             "cold": f"Starting {label} (its first use on this server)…"}.get(state(engine), f"Tagging with {label}…")
 
@@ -282,10 +282,10 @@ def state(engine: str) -> str:
         return "starting" if _starting[engine] else "cold"
 
 
-def engines() -> list[morph.EngineInfo]:
-    """:func:`namuweb.morphemes.morph.engines` (file checks only), less the engines whose worker could not start."""
+def engines() -> list[analyzers.EngineInfo]:
+    """:func:`namuweb.morphemes.analyzers.engines` (file checks only), less the engines whose worker could not start."""
     return [replace(info, available=False, reason=reason) if (reason := _failure(info.name)) else info
-            for info in morph.engines()]
+            for info in analyzers.engines()]
 
 
 def shutdown(engine: str | None = None) -> None:

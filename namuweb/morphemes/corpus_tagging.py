@@ -13,7 +13,7 @@ from pathlib import Path
 from namuweb.corpora import corpus
 from namuweb import jobs, storage
 from namuweb.config import MB
-from namuweb.morphemes import taggers
+from namuweb.morphemes import analyzer_processes
 
 OUTPUT = "tagged.txt"
 # Engines a tagging job runs in its own process: native code, linear in its input (Kiwi tags in batches).
@@ -24,9 +24,9 @@ FOLDERS = jobs.JobFolders("jobs/tag", "job.json")
 
 def create_job(corpus_ref: str, engine: str, *, norm: bool = False, stem: bool = False,
                home: Path | None = None) -> Path:
-    from namuweb.morphemes import morph
-    if engine not in morph.ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(morph.ENGINES)}")
+    from namuweb.morphemes import analyzers
+    if engine not in analyzers.ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(analyzers.ENGINES)}")
     source = corpus.get_corpus(corpus_ref, home)
     stamp = storage.utc_stamp()
     job_dir = FOLDERS.new(engine, home, stamp=stamp)
@@ -40,25 +40,25 @@ def tag_into_library(source: corpus.Corpus, engine: str, output: Path, *, should
     """Tag (or go on tagging) ``source`` into ``output``; a finished output becomes a tagged library
     corpus linked to its source (None while stopped).  ``progress(done, total, lines, sentences)``
     counts bytes of the source."""
-    from namuweb.morphemes import morph
+    from namuweb.morphemes import analyzers
     given_up = []
 
     def within_time_limit(sentence: str, engine: str, **options) -> list[tuple[str, str]]:
         """An engine call with the pages' time limit (a worker process): a sentence the engine hangs or
         crashes on (Kkma on a long run of one syllable) is left out and counted, and the job goes on."""
         try:
-            return taggers.pos(sentence, engine, **options)
-        except taggers.EngineGaveUp:
+            return analyzer_processes.pos(sentence, engine, **options)
+        except analyzer_processes.EngineGaveUp:
             given_up.append(sentence[:80])
             return []
-    stats = morph.tag_corpus(source.path, output, engine, progress=progress, should_stop=should_stop,
+    stats = analyzers.tag_corpus(source.path, output, engine, progress=progress, should_stop=should_stop,
                              resume=True, tagger=None if engine in IN_PROCESS else within_time_limit, **options)
     stats["given_up"] = len(given_up)
     if stats.get("stopped"):
         return stats, None
-    label = morph.LABELS[engine] + (" norm" if options.get("norm") else "") + (" stem" if options.get("stem") else "")
+    label = analyzers.LABELS[engine] + (" norm" if options.get("norm") else "") + (" stem" if options.get("stem") else "")
     left_out = (f"; {stats['given_up']:,} sentence{'s' if stats['given_up'] != 1 else ''} left out, past the engine's "
-                f"time limit ({taggers.TIMEOUT_ENV})" if stats["given_up"] else "")
+                f"time limit ({analyzer_processes.TIMEOUT_ENV})" if stats["given_up"] else "")
     tagged = corpus.add_file(output, f"{source.name} · tagged ({label})", source="tagged", parent=source.id,
                              notice=f"{stats['sentences']:,} sentences tagged with {label}{left_out}")
     output.with_suffix(output.suffix + ".progress").unlink(missing_ok=True)
@@ -71,7 +71,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     Refused at its first start, the job folder goes.  Failed (an engine that gave up, a damaged
     source), it removes the partial tagged text and its resume sidecar, so a Resume tags from the
     start; ``job.json``, the status and the log stay as the record of why."""
-    from namuweb.morphemes import morph
+    from namuweb.morphemes import analyzers
     job_dir = Path(job_dir)
     settings = FOLDERS.read(job_dir)
     options = {"norm": settings["norm"], "stem": settings["stem"]} if settings["engine"] == "okt" else {}
@@ -83,7 +83,7 @@ def run(job_dir: Path, job: jobs.JobContext) -> str:
     try:
         stats, tagged = tag_into_library(corpus.get_corpus(settings["corpus"]), settings["engine"], job_dir / OUTPUT,
                                          should_stop=lambda: job.stop_requested, progress=progress, **options)
-    except morph.EngineUnavailable as error:
+    except analyzers.EngineUnavailable as error:
         raise jobs.JobError(str(error)) from None
     if tagged is None:
         return f"stopped after {stats['lines']:,} lines; resume with --job-dir {job_dir}"

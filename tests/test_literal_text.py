@@ -13,8 +13,8 @@ from namuweb.corpora import corpus
 
 from namuweb import jobs
 
-from namuweb.morphemes import tagging
-from namuweb.markup import WORD_JOINER, literal
+from namuweb.morphemes import corpus_tagging
+from namuweb.literal_text import WORD_JOINER, literal
 from library_texts import add_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +94,7 @@ def test_the_corpora_page_shows_a_hostile_name_as_text(hostile_corpus):
 
 
 def test_the_tagger_job_status_shows_a_hostile_corpus_name_as_text(hostile_corpus):
-    job = tagging.create_job(hostile_corpus.id, "kiwi")
+    job = corpus_tagging.create_job(hostile_corpus.id, "kiwi")
     jobs.write_status(job, state="failed", kind="tag", error=f"could not read {HOSTILE}")
     at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
     at.session_state["tagger_tab"] = "Tag a corpus"
@@ -104,8 +104,8 @@ def test_the_tagger_job_status_shows_a_hostile_corpus_name_as_text(hostile_corpu
 
 
 def test_a_deleted_tagging_result_is_a_state_not_a_crash(hostile_corpus):
-    job = tagging.create_job(hostile_corpus.id, "kiwi")
-    tagging.FOLDERS.write(job, tagging.FOLDERS.read(job) | {"result": "gone-1234"})
+    job = corpus_tagging.create_job(hostile_corpus.id, "kiwi")
+    corpus_tagging.FOLDERS.write(job, corpus_tagging.FOLDERS.read(job) | {"result": "gone-1234"})
     jobs.write_status(job, state="finished", kind="tag")
     at = AppTest.from_file(str(ROOT / "app_pages" / "tagger.py"), default_timeout=120)
     at.session_state["tagger_tab"] = "Tag a corpus"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import string
 from collections import Counter
 
-from namuweb.markup import unlinkable
+from namuweb.literal_text import unlinkable
 
 _ESCAPED = {ord(c): f"&#{ord(c)};" for c in string.punctuation + "\n\r\t"}
 
@@ -26,7 +26,7 @@ def escape(text: str) -> str:
     """``text`` as inert HTML and Markdown: ASCII punctuation and line breaks as ``&#N;``,
     everything else (Hangul, letters, digits, spaces) as is. The text between the chips' tags is
     still Markdown, where a URL would autolink once the references are resolved: a URL token
-    (Kiwi's W_URL) gets :func:`namuweb.markup.unlinkable`'s invisible joiner first."""
+    (Kiwi's W_URL) gets :func:`namuweb.literal_text.unlinkable`'s invisible joiner first."""
     return unlinkable(str(text)).translate(_ESCAPED)
 
 GROUPS = {  # group: (colour, Korean name)
@@ -96,6 +96,6 @@ def disagreements(results: dict[str, list[tuple[str, str]]]) -> dict[str, set[in
 
 
 def token_rows(tokens: list[tuple[str, str]], meanings: dict[str, tuple[str, str]]) -> list[dict[str, str]]:
-    """A table of the tokens: each with its tag's meaning (``morph.tag_meanings``: Korean, English) and group."""
+    """A table of the tokens: each with its tag's meaning (``analyzers.tag_meanings``: Korean, English) and group."""
     return [{"token": word, "tag": tag, "meaning": meanings.get(tag, ("", ""))[0],
              "in English": meanings.get(tag, ("", ""))[1], "group": tag_group(tag)} for word, tag in tokens]

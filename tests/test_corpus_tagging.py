@@ -1,6 +1,6 @@
 """Tagging a corpus as a job: the real subprocess, the library result, stop and resume.
 
-Kiwi's output in a job is morph.tag_corpus's (test_morph.py); the job here runs Okt, as the tutorial does."""
+Kiwi's output in a job is analyzers.tag_corpus's (test_analyzers.py); the job here runs Okt, as the tutorial does."""
 
 import pytest
 
@@ -8,7 +8,7 @@ from namuweb.corpora import corpus
 
 from namuweb import jobs
 
-from namuweb.morphemes import tagging
+from namuweb.morphemes import corpus_tagging
 from namuweb.cli import main
 from polling import poll_until
 from library_texts import add_text
@@ -54,30 +54,30 @@ def test_only_one_tag_job_at_a_time(small_corpus):
     # Long enough that Okt is still tagging a second after its first progress line (progress is
     # written at most once a second), short enough to resume to the end quickly.
     big = add_text((TEXT * 1000).encode("utf-8"), "big.txt")
-    first = tagging.create_job(big.id, "okt")
-    jobs.start(tagging.TAGGING, first)
+    first = corpus_tagging.create_job(big.id, "okt")
+    jobs.start(corpus_tagging.TAGGING, first)
     try:
         with pytest.raises(jobs.JobBusy):
-            jobs.start(tagging.TAGGING, tagging.create_job(small_corpus.id, "okt"))
+            jobs.start(corpus_tagging.TAGGING, corpus_tagging.create_job(small_corpus.id, "okt"))
         seen = poll_until(lambda: jobs.read_status(first).progress.extra.get("lines"), timeout=90, interval=0.3,
                           what="the tag job reporting its progress")
         assert seen > 0
         jobs.request_stop(first)
         assert jobs.wait(first, timeout=60).state == "stopped"
-        assert "corpus" not in tagging.TAGGING.result(first)
-        jobs.start(tagging.TAGGING, first)  # resume to the end
+        assert "corpus" not in corpus_tagging.TAGGING.result(first)
+        jobs.start(corpus_tagging.TAGGING, first)  # resume to the end
         assert jobs.wait(first, timeout=300).state == "finished", jobs.log_tail(first)
         tagged = corpus.get_corpus(jobs.read_status(first).result["corpus"])  # a corpus in the library
         assert tagged.parent == big.id and tagged.source == "tagged"
         assert len(tagged.read_text().splitlines()) == 1000 * 3
-        assert not (first / tagging.OUTPUT).exists()  # moved into the library
+        assert not (first / corpus_tagging.OUTPUT).exists()  # moved into the library
     finally:
         jobs.request_stop(first)
 
 
 def test_unknown_engine_is_refused(small_corpus):
     with pytest.raises(ValueError, match="unknown engine"):
-        tagging.create_job(small_corpus.id, "nope")
+        corpus_tagging.create_job(small_corpus.id, "nope")
 
 
 @pytest.mark.engines  # Kkma in a tagger worker
@@ -85,7 +85,7 @@ def test_a_sentence_the_engine_hangs_on_is_left_out_at_its_time_limit_and_the_jo
     monkeypatch.setenv("NAMUWEB_TAGGER_TIMEOUT_S", "3")
     source = add_text(("나무위키 말뭉치를 만들어보자\n" + "하" * 300 + "\n한국어 형태소 분석은 재미있다\n").encode(),
                                "hang.txt")
-    job_dir = tagging.create_job(source.id, "kkma")
+    job_dir = corpus_tagging.create_job(source.id, "kkma")
     assert main(["tag-corpus", "--job-dir", str(job_dir)]) == 0  # the command line runs the job in the foreground
     tagged = corpus.get_corpus(jobs.read_status(job_dir).result["corpus"])
     lines = tagged.path.read_text(encoding="utf-8").splitlines()
