@@ -7,7 +7,7 @@ folder exists, so the first deep link (``/vocabulary``) would skip this file.
 
 import streamlit as st
 
-from namuweb.corpora import corpus as storage
+from namuweb.corpora import corpus
 from namuweb import jobs, warmup
 from namuweb.config import demo_settings
 from app_pages._widgets import show_failure, visitor
@@ -32,10 +32,10 @@ try:
     with jobs.started_by(visitor()):  # a demo caps jobs per visitor
         page.run()
     warmup.page_served()  # the server's warm-up holds its heavier half back until a first page is out
-except storage.StorageError as error:  # a full or read-only data directory: one message, whatever page
+except corpus.StorageError as error:  # a full or read-only data directory: one message, whatever page
     st.error(str(error), icon=":material/hard_drive:")
 except Exception as error:
-    if isinstance(error, OSError) and error.errno in storage.UNWRITABLE:
-        st.error(storage.storage_message(error, "the data this page needs"), icon=":material/hard_drive:")
+    if isinstance(error, OSError) and error.errno in corpus.UNWRITABLE:
+        st.error(corpus.storage_message(error, "the data this page needs"), icon=":material/hard_drive:")
     else:  # anything else: one line where the page stopped, the traceback in the server's log
         show_failure(f"The {page.title} page", error)
