@@ -476,3 +476,18 @@ def test_a_corpus_a_job_is_reading_is_not_deleted(isolated_home):
     with pytest.raises(corpus.CorpusError, match="is reading this corpus now"):
         registry.delete_corpus(source.id)
     assert source.id in library_ids()
+
+
+def test_deleting_a_corpus_names_the_embeddings_built_from_it_which_keep_their_vectors(isolated_home):
+    """A build's embeddings outlive their corpus: the usage names them by their label, the warning counts them."""
+    from namuweb import registry
+    from namuweb.embeddings import embedding_library
+    source = add_text(TEXT.encode("utf-8"), "기사.txt")
+    folder = embedding_library.create_build(source.id, "kiwi")
+    label = storage.read_json(folder / embedding_library.META_FILE)["name"]
+
+    found = registry.corpus_usage(source.id)
+    assert found.users == {"build-embeddings": [f"“{label}”"]} and not found.active
+    assert found.warning() == "1 embedding set(s) keep their vectors."
+    registry.delete_corpus(source.id)
+    assert folder.is_dir() and source.id not in library_ids()

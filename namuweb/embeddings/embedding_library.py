@@ -123,7 +123,7 @@ def run(folder: Path, job: jobs.JobContext) -> str:
 
 
 def _quoted_label(folder: Path) -> str:
-    return f"“{json.loads((Path(folder) / META_FILE).read_text(encoding='utf-8')).get('name', Path(folder).name)}”"
+    return f"“{storage.read_json(Path(folder) / META_FILE).get('name', Path(folder).name)}”"
 
 
 KEPT = "{n} embedding set(s) keep their vectors"

@@ -92,7 +92,7 @@ def read_status(job_dir) -> JobStatus | None:
     like a missing job rather than crash a page over it.
     """
     try:
-        data = json.loads((Path(job_dir) / STATUS_FILE).read_text(encoding="utf-8"))
+        data = storage.read_json(Path(job_dir) / STATUS_FILE)
         if not isinstance(data, dict) or data.get("state") not in STATES or not isinstance(data.get("kind"), str):
             return None
         known = {f.name for f in fields(JobStatus)}
