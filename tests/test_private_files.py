@@ -76,8 +76,8 @@ def test_corpora_add_refuses_a_file_private_to_its_owner_and_says_how_to_add_it(
     assert "is private to its owner" in refused.stderr and "mode 0640" in refused.stderr
     assert f"corpora add {secret} --allow-private" in refused.stderr
     assert [c.id for c in corpus.list_corpora(home)] == [corpus.BUILTIN_ID]
-    tagging = cli("tag-corpus", str(secret), "--engine", "kiwi", home=home)  # any command that adds a file
-    assert corpus_tagging.returncode == 2 and "--allow-private" in corpus_tagging.stderr
+    tag_corpus = cli("tag-corpus", str(secret), "--engine", "kiwi", home=home)  # any command that adds a file
+    assert tag_corpus.returncode == 2 and "--allow-private" in tag_corpus.stderr
     assert [c.id for c in corpus.list_corpora(home)] == [corpus.BUILTIN_ID]
 
     asked = cli("corpora", "add", str(secret), "--allow-private", home=home)
