@@ -93,9 +93,9 @@ def write_json(path, data, *, durable: bool = False) -> Path:
     return atomic_write(path, json.dumps(data, ensure_ascii=False, indent=1), durable=durable)
 
 
-def read_json(path):
+def read_json(path, encoding: str = "utf-8"):
     """A JSON file, whole; OSError when it cannot be read, ValueError when it is not JSON."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    return json.loads(Path(path).read_text(encoding=encoding))
 
 
 def utc_stamp() -> str:

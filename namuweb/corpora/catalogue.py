@@ -13,12 +13,13 @@ the tests.  The real locations stay here.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
+
+from namuweb import storage
 
 MIRROR_ENV = "NAMUWEB_CORPUS_MIRROR"
 
@@ -245,8 +246,7 @@ def bible_json(paths, out, should_stop) -> Iterator[int]:
     Bible Society asks that it not be changed)."""
     written = 0
     for path in paths:
-        with open(path, encoding="utf-8-sig") as f:
-            data = json.load(f)
+        data = storage.read_json(path, encoding="utf-8-sig")  # a BOM, where a copy has one, is not JSON
         books = data if isinstance(data, list) else [data]
         for book in books:
             chapters = book.get("chapters") if isinstance(book, dict) else None
