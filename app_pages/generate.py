@@ -4,7 +4,7 @@ import secrets
 
 import streamlit as st
 
-from namuweb.language_model import charlm, generate, runs, sampling, trainer
+from namuweb.language_model import generate, runs, sampling, settings as lm, training
 
 from namuweb import charts, jobs
 
@@ -24,7 +24,7 @@ demo_notice()
 def demo_training(run):
     info = runs.run_info(run.path)
     if info.status is not None:
-        job_progress(info.path, info.status, "Training the quick demo", runs.progress(info, runs.Run(info.path).metrics()))
+        job_progress(info.path, info.status, "Training the quick demo", runs.progress_from_metrics(info, runs.Run(info.path).metrics()))
     if not (info.status and info.status.active):
         st.rerun(scope="app")
 
@@ -42,7 +42,7 @@ if not usable:
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):
             try:
-                jobs.start(trainer.TRAINING, runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")), wait_in_line=True)
+                jobs.start(training.TRAINING, runs.create_run(lm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")), wait_in_line=True)
                 st.rerun()
             except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
                 st.error(literal(problem), icon=":material/error:")

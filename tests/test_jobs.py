@@ -16,6 +16,7 @@ from namuweb.jobs import JobBusy, JobStatus
 from namuweb.jobs.kinds import worker_command
 from polling import poll_until
 from sleep_job import sleeper
+from namuweb.language_model import training
 
 
 def start_sleep(job_dir, seconds, *, fail=False, ignore_stop=False, kind="sleep", **options):
@@ -284,8 +285,7 @@ def test_every_kind_of_the_app_is_declared_once_where_its_folders_are():
     from namuweb.embeddings import embedding_library
     from namuweb.corpora import uploads
     from namuweb.morphemes import tagging
-    from namuweb.language_model import trainer
-    kinds = [trainer.TRAINING, tagging.TAGGING, uploads.IMPORT, embedding_library.SKIPGRAM]
+    kinds = [training.TRAINING, tagging.TAGGING, uploads.IMPORT, embedding_library.SKIPGRAM]
     assert len({k.name for k in kinds}) == len({k.folders.root for k in kinds}) == 4
     for kind in kinds:
         module, _, function = kind.entry.partition(":")

@@ -226,7 +226,7 @@ def train_tiny_model(home: Path, **sizes) -> Path:
     TrainConfig fields that differ from 12 → LSTM 16, 10 steps)."""
     from namuweb.corpora import corpus
     from namuweb.language_model import runs, trainer
-    from namuweb.language_model.charlm import TrainConfig
+    from namuweb.language_model.settings import TrainConfig
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
         source = corpus.add_upload(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
