@@ -37,7 +37,7 @@ if not usable:
                 icon=":material/hourglass_top:")
         demo_training(active[0])
     else:
-        st.info("No trained model yet. The quick demo trains one on the built-in corpus in about half a minute; "
+        st.info(f"No trained model yet. The quick demo trains one on the built-in corpus in {lm.quick_demo_time()}; "
                 "generation opens here when it finishes.", icon=":material/info:")
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):

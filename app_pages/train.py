@@ -28,7 +28,8 @@ def corpus_tokens(corpus_id: str, created: str, tokenization: str) -> tuple[int,
 left, right = st.columns([2, 1])
 chosen = corpus_picker("Corpus", corpus.list_corpora(), where=left)
 preset = right.segmented_control("Preset", lm.PRESET_NAMES, default="demo", key="preset",
-                                 format_func=lambda p: lm.PRESET_LABELS[p]) or "demo"
+                                 format_func=lambda p: lm.PRESET_LABELS[p],
+                                 help=f"the quick demo: {lm.quick_demo_time()}") or "demo"
 defaults = lm.preset_settings(preset)
 settings = dict(defaults)
 settings["tokenization"] = st.segmented_control(

@@ -431,6 +431,25 @@ def test_generate_page_without_a_model_offers_the_quick_demo(kill_leftover_worke
     # the job itself is killed by the fixture: stopping a run is the Train page test's business
 
 
+def test_every_page_that_mentions_the_quick_demo_states_its_one_time(isolated_home, monkeypatch,
+                                                                     kill_leftover_workers):
+    """Home, Generate and Train say how long the quick demo trains in the same words, from the preset's own
+    budget: a deployment that changes it changes every page."""
+    monkeypatch.setenv("NAMUWEB_QUICK_DEMO_SECONDS", "40")
+    stated = "40 seconds of training"
+    home = page("home").run()
+    assert any(stated in c.value for c in home.caption), [c.value for c in home.caption]
+    generate = page("generate").run()
+    assert any(stated in i.value for i in generate.info)
+    train = page("train").run()
+    assert not train.exception
+    [preset] = [s for s in train.get("button_group") if s.label == "Preset"]
+    assert stated in preset.help
+    from namuweb import jobs
+    assert any(f"**{jobs.format_seconds(40)}** from start to a finished model" in i.value
+               for i in train.info)  # the plan: that budget
+
+
 def test_tagger_page_tags_the_tutorial_sentence():
     at = page("tagger").run()
     assert not at.exception
