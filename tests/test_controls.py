@@ -79,7 +79,7 @@ def test_a_button_in_a_live_part_that_raises_keeps_saying_so_until_dismissed(tin
 
     def held_out_chunks_gone(run_dir):
         raise RuntimeError("the held-out chunks are gone")
-    monkeypatch.setattr(trainer, "evaluate", held_out_chunks_gone)  # a fault injected where the click lands
+    monkeypatch.setattr(training, "evaluate", held_out_chunks_gone)  # a fault injected where the click lands
     at = page("train")
     at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()

@@ -150,7 +150,7 @@ SERVER = """
 import os, signal, sys
 from pathlib import Path
 from namuweb import jobs
-from namuweb.language_model import trainer
+from namuweb.language_model import training
 status = jobs.start(training.TRAINING, Path(sys.argv[1]))
 print(status.pid, flush=True)
 if sys.argv[2] == "crash":
@@ -221,7 +221,7 @@ RACER = """
 import sys, time
 from pathlib import Path
 from namuweb import jobs
-from namuweb.language_model import trainer
+from namuweb.language_model import training
 run_dir, ready, go = map(Path, sys.argv[1:4])
 ready.touch()
 while not go.exists():
