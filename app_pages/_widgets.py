@@ -259,11 +259,11 @@ def floor_notice(info, *, key: str) -> None:
 
 def continue_training(info) -> None:
     """Resume a run (one more budget where its own is spent) and show it on the Train page."""
-    from namuweb.language_model import runs, trainer
+    from namuweb.language_model import runs, training
     try:
-        trainer.TRAINING.check(info.path)
+        training.TRAINING.check(info.path)
         runs.Run(info.path).prepare_to_continue()
-        jobs.start(trainer.TRAINING, info.path, wait_in_line=True)
+        jobs.start(training.TRAINING, info.path, wait_in_line=True)
         st.session_state.focus_run = info.id
         st.rerun(scope="app")
     except (jobs.JobError, runs.RunError) as problem:

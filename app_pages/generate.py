@@ -4,7 +4,7 @@ import secrets
 
 import streamlit as st
 
-from namuweb.language_model import charlm, generate, runs, sampling, trainer
+from namuweb.language_model import generate, runs, sampling, settings as lm, training
 
 from namuweb import charts, jobs
 
@@ -23,13 +23,13 @@ demo_notice()
 def run_progress(run_dir, status) -> jobs.Progress:
     """A run's progress from its metrics (its rate from the recent steps)."""
     info = runs.run_info(run_dir)
-    return runs.progress(info, runs.Run(run_dir).metrics())
+    return runs.progress_from_metrics(info, runs.Run(run_dir).metrics())
 
 
 @fragment("the quick demo's training", run_every=2)
 def demo_training():
     # Generation opens when it has ended: the page reruns then.
-    if job_panel(trainer.TRAINING, "Training the quick demo", only_active=True, progress=run_progress,
+    if job_panel(training.TRAINING, "Training the quick demo", only_active=True, progress=run_progress,
                  refresh_on_end=True) is None:
         st.rerun(scope="app")
 
@@ -42,12 +42,12 @@ if not usable:
                 icon=":material/hourglass_top:")
         demo_training()
     else:
-        st.info("No trained model yet. The quick demo trains one on the built-in corpus in about half a minute; "
+        st.info(f"No trained model yet. The quick demo trains one on the built-in corpus in {lm.quick_demo_time()}; "
                 "generation opens here when it finishes.", icon=":material/info:")
         if st.button("Train the quick demo", type="primary", icon=":material/play_arrow:",
                      disabled=not demo.training_allowed):
             try:
-                jobs.start(trainer.TRAINING, runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")), wait_in_line=True)
+                jobs.start(training.TRAINING, runs.create_run(lm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo")), wait_in_line=True)
                 st.rerun()
             except (jobs.JobError, runs.RunError) as problem:  # shown, not wiped by a rerun
                 st.error(literal(problem), icon=":material/error:")

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from namuweb import config, machine, warmup
+from namuweb.language_model.settings import quick_demo_time
 from app_pages._widgets import fragment
 
 st.title("namuweb")
@@ -42,7 +43,7 @@ TOOLS = [
      "numbered as the tutorial numbers them. Upload your own .txt or use the built-in corpus."),
     ("app_pages/train.py", "Train", ":material/model_training:",
      "Train the tutorial's char-LSTM as a background job and watch its loss fall live; the quick demo takes "
-     "about a minute."),
+     f"{quick_demo_time()}."),
     ("app_pages/generate.py", "Generate", ":material/edit_note:",
      "Type a Korean start, move the temperature slider, and read new text appear; or write with the model, "
      "one token at a time."),

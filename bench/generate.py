@@ -109,7 +109,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["NAMUWEB_HOME"] = home
         from namuweb.language_model import runs, trainer
-        from namuweb.language_model.charlm import TrainConfig
+        from namuweb.language_model.settings import TrainConfig
         from namuweb.language_model.generate import prepare_start
         run_dir = runs.create_run(TrainConfig.from_preset("builtin", "tutorial", steps=3))
         trainer.train(run_dir)

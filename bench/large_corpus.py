@@ -14,7 +14,6 @@ pass), adds it to a fresh library as an upload would, then runs what a user runs
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import resource
@@ -73,10 +72,11 @@ def main() -> None:
         if done.returncode != 0:
             sys.exit(done.stderr[-3000:])
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # kB on Linux
-        rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+        from namuweb import storage
+        from namuweb.language_model.run_folder import Run
+        rows = storage.read_jsonl(Run(run_dir).metrics_file)
         first = min(r["time"] for r in rows if "loss" in r) - began
-        from namuweb.text.vocab import load_vocab
-        tokens = (run_dir / "tokens.bin").stat().st_size // load_vocab(run_dir / "vocab.json").dtype.itemsize
+        tokens = Run(run_dir).tokens_file.stat().st_size // Run(run_dir).vocab().dtype.itemsize
     print(f"corpus {size / MB:.0f} MB ({tokens:,} jamo tokens), tutorial preset, {args.steps} steps, whole CLI run "
           f"{wall:.1f} s")
     print(f"peak RSS of the training process   {peak_mb:8,.0f} MB   (goal <= 1,024 MB: "

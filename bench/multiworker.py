@@ -33,11 +33,12 @@ os.environ["TF_CONFIG"] = sys.argv[1]
 os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
 sys.path.insert(0, {root!r})
 import tensorflow as tf
-from namuweb.language_model import charlm
+from namuweb.language_model.model import build_model
+from namuweb.language_model.settings import TrainConfig
 strategy = tf.distribute.MultiWorkerMirroredStrategy()
-config = charlm.TrainConfig.from_preset("c", "tutorial")
+config = TrainConfig.from_preset("c", "tutorial")
 with strategy.scope():
-    model = charlm.build_model(int(sys.argv[2]), config)
+    model = build_model(int(sys.argv[2]), config)
 variables = model.trainable_variables
 
 @tf.function
@@ -76,9 +77,10 @@ def cluster_run(workers: int, steps: int, corpus: Path, work: Path) -> dict:
         _, err = proc.communicate()
         if proc.returncode != 0:
             sys.exit(f"{workers} workers failed:\n{err[-3000:]}")
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    steps_rows = [row for row in rows if "loss" in row]
-    config = json.loads((run_dir / "config.json").read_text())
+    from namuweb import storage
+    from namuweb.language_model.run_folder import Run
+    steps_rows = [row for row in storage.read_jsonl(Run(run_dir).metrics_file) if "loss" in row]
+    config = Run(run_dir).settings()
     seconds = steps_rows[-1]["seconds"] - steps_rows[0]["seconds"]
     tokens = (len(steps_rows) - 1) * config["batch"] * workers * config["seq_len"]
     from namuweb.text.vocab import load_vocab

@@ -25,8 +25,8 @@ FLAGS = {"embedding": "--embedding", "units": "--units", "layers": "--layers", "
 
 
 def arguments(base: str, changes: str, budget: float) -> list[str]:
-    from namuweb.language_model import charlm
-    settings = {k: v for k, v in charlm.preset_settings(base).items() if k in FLAGS and v is not None}
+    from namuweb.language_model.settings import preset_settings
+    settings = {k: v for k, v in preset_settings(base).items() if k in FLAGS and v is not None}
     for change in filter(None, changes.split(",")):
         name, _, value = change.partition("=")
         settings[name.strip()] = value.strip()

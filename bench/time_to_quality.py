@@ -144,10 +144,11 @@ for name, job in jobs["models"].items():
         model.load_weights(os.path.join(job["dir"], "port.weights.h5"))
         tokenizer = "jamo"
     else:
-        from namuweb.language_model import runs, trainer
-        vocab = runs.Run(job["dir"]).vocab()
+        from namuweb.language_model.run_folder import Run
+        from namuweb.language_model.session import load_checkpoint
+        vocab = Run(job["dir"]).vocab()
         chars = [c for c in vocab.chars if c != vocab.unk]
-        model = trainer.load_checkpoint(job["dir"])
+        model = load_checkpoint(job["dir"])
         tokenizer = vocab.tokenizer
     results[name] = score(model, chars, tokenizer)
 print(json.dumps(results))
@@ -281,7 +282,8 @@ def run_namuweb_as_user(train_file: Path, preset: str, home: Path, out: Path, ex
                           env=os.environ | {"NAMUWEB_HOME": str(home)})
     if done.returncode not in (0, 3):
         sys.exit(f"namuweb train --preset {preset} failed:\n{done.stderr[-3000:]}")
-    latest = json.loads((out / "checkpoints" / "latest.json").read_text())
+    from namuweb.language_model.run_folder import Run
+    latest = Run(out).latest_checkpoint()
     return {"kind": "namuweb", "dir": str(out), "wall": latest["time"] - began, "steps": latest["step"]}
 
 

@@ -18,14 +18,14 @@ from pathlib import Path
 
 STARTED = time.monotonic()  # before the imports below: a training time budget counts from the job's start
 
-from namuweb.language_model import charlm, runs
+from namuweb.language_model import run_folder, runs
 
 from namuweb import config, jobs
 
 from namuweb.corpora import corpus
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import PRESET_NAMES, TOKENIZATIONS, TrainConfig, check_corpus_size, check_memory
 from namuweb.jobs import JobError
-from namuweb.language_model.runs import RunError
+from namuweb.language_model.run_folder import Run, RunError
 from namuweb.text.vocab_report import report
 
 
@@ -186,8 +186,8 @@ def _train_config(args: argparse.Namespace) -> tuple[TrainConfig, Counter | None
         source, _ = _source(args.corpus, Path(scratch))
         figures = report(source, jamo=(args.tokenization or "jamo") == "jamo")  # one pass, before any job starts
     try:
-        charlm.check_memory(figures.vocab.size, config)
-        charlm.check_corpus_size(figures.tokens, config)
+        check_memory(figures.vocab.size, config)
+        check_corpus_size(figures.tokens, config)
     except ValueError as error:
         raise UserError(str(error)) from None
     counted = figures.char_counts
@@ -208,14 +208,14 @@ def _cluster(tf_config: str):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from namuweb.language_model import trainer
+    from namuweb.language_model import training
     if args.tf_config:
         os.environ["TF_CONFIG"] = args.tf_config
     if args.logical_cpus:
-        os.environ[trainer.LOGICAL_CPUS_ENV] = str(args.logical_cpus)
+        os.environ[training.LOGICAL_CPUS_ENV] = str(args.logical_cpus)
     run_dir = _path_arg(args.run_dir, "--run-dir") if args.run_dir is not None else None
-    resuming = run_dir is not None and _is_file(runs.Run(run_dir).config_file)
-    distributed = args.distribute == "multiworker" or resuming and runs.Run(run_dir).config().distribute == "multiworker"
+    resuming = run_dir is not None and _is_file(Run(run_dir).config_file)
+    distributed = args.distribute == "multiworker" or resuming and Run(run_dir).config().distribute == "multiworker"
     cluster = _cluster(os.environ.get("TF_CONFIG", "")) if distributed else None
     if cluster is not None and not cluster.chief:
         return _train_as_worker(args, cluster)
@@ -225,21 +225,21 @@ def cmd_train(args: argparse.Namespace) -> int:
         status = jobs.current_status(run_dir)
         if status and status.active and status.pid != os.getpid() and jobs.process_alive(status.pid, status.pid_start):
             raise UserError(f"{run_dir} is already being trained by process {status.pid}")
-        trainer.TRAINING.check(run_dir)
-        if (added := runs.Run(run_dir).prepare_to_continue()) is not None:
-            unit = "s" if runs.Run(run_dir).config().max_seconds else "steps"
+        training.TRAINING.check(run_dir)
+        if (added := Run(run_dir).prepare_to_continue()) is not None:
+            unit = "s" if Run(run_dir).config().max_seconds else "steps"
             print(f"{run_dir.name}: its budget was spent; training {added:g} {unit} more", file=sys.stderr)
     elif args.corpus:
         if run_dir is not None and (run_dir.exists() and not _is_dir(run_dir)
                                     or _is_dir(run_dir) and any(run_dir.iterdir())):
             raise UserError(f"--run-dir {run_dir} exists and holds no run; give a new or empty folder")
         settings, characters = _train_config(args)
-        run_dir = runs.create_run(settings, run_dir=run_dir, characters=characters)
+        run_dir = run_folder.create_run(settings, run_dir=run_dir, characters=characters)
         print(f"run folder: {run_dir}", file=sys.stderr)
     else:
         raise UserError("give --corpus to start a run, or --run-dir of an existing run to resume it")
     try:
-        _run_job(trainer.TRAINING, run_dir)
+        _run_job(training.TRAINING, run_dir)
     except jobs.JobIncomplete as below:  # not an error of the command: the machine was too busy for the budget
         print(f"namuweb train: {below}", file=sys.stderr)
         return 3
@@ -251,7 +251,7 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
     corpus it adds) in a temporary data folder that is removed at the end; the chief keeps the run."""
     import shutil
     import tempfile
-    from namuweb.language_model import multiworker, trainer
+    from namuweb.language_model import multiworker, training
     if not args.corpus:
         raise UserError(f"{cluster.name(cluster.index)} keeps no run of its own: give it the same --corpus and "
                         "options as the chief (also to resume; the chief sends its checkpoint)")
@@ -259,10 +259,10 @@ def _train_as_worker(args: argparse.Namespace, cluster) -> int:
     os.environ[config.HOME_ENV] = str(scratch)
     try:
         settings, characters = _train_config(args)
-        run_dir = runs.create_run(settings, run_dir=scratch / "run", characters=characters)
+        run_dir = run_folder.create_run(settings, run_dir=scratch / "run", characters=characters)
         print(f"{cluster.name(cluster.index)}: training with the chief {cluster.name(0)}", file=sys.stderr)
         try:
-            result = multiworker.train(run_dir, cluster, on_step=trainer.StepReporter(jobs.ProgressPrinter(sys.stderr)),
+            result = multiworker.train(run_dir, cluster, on_step=training.JobProgressPublisher(jobs.ProgressPrinter(sys.stderr)),
                                        started=STARTED)
         except multiworker.ClusterError as error:
             raise UserError(str(error)) from None
@@ -289,23 +289,24 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_rename_run(args: argparse.Namespace) -> int:
-    name = runs.Run(_run_dir(args.run)).rename(args.name)
+    name = Run(_run_dir(args.run)).rename(args.name)
     print(f"{args.run}: {_shown(name, 100)}")
     return 0
 
 
 def _run_dir(ref: str) -> Path:
-    """A run folder given as a path, or a run id: a plain name looked up under the runs folder only."""
-    if _is_file(runs.Run(ref).config_file):
+    """A run folder given as a path, or a run id: a plain name looked up among the runs the Train page lists
+    (folders directly in the runs folder, never a symlink out of it)."""
+    if _is_file(Run(ref).config_file):
         return Path(ref)
-    if _RUN_ID.fullmatch(ref) and _is_file(runs.Run(runs.runs_dir() / ref).config_file):
-        return runs.runs_dir() / ref
+    if _RUN_ID.fullmatch(ref) and (found := next((f for f in runs.run_dirs() if f.name == ref), None)):
+        return found
     raise UserError(f"no run {_shown(ref)}; see python -m namuweb runs")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from namuweb.language_model import trainer
-    loss = trainer.evaluate(_run_dir(args.run))
+    from namuweb.language_model import training
+    loss = training.evaluate(_run_dir(args.run))
     print(f"validation loss {loss:.4f}")
     return 0
 
@@ -573,11 +574,11 @@ def parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a char-LSTM (foreground, with a progress bar)",
                                 description="Train the tutorial's char-LSTM on a corpus, or resume a run.")
     train.add_argument("--corpus", help="library corpus id or name, or a text file (added to the library)")
-    train.add_argument("--preset", choices=charlm.PRESET_NAMES, default="demo")
+    train.add_argument("--preset", choices=PRESET_NAMES, default="demo")
     budget = train.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=int)
     budget.add_argument("--steps", type=int, help="a step budget instead of epochs")
-    train.add_argument("--tokenization", choices=charlm.TOKENIZATIONS,
+    train.add_argument("--tokenization", choices=TOKENIZATIONS,
                        help="jamo (the tutorial's: each syllable as its jamo and ᴥ, the default) or syllables")
     train.add_argument("--schedule", choices=["constant", "cosine"],
                        help="learning rate: constant, or a cosine decay to a tenth over the budget")

@@ -15,11 +15,11 @@ from pathlib import Path
 from namuweb import jobs
 from namuweb.corpora import deletion, downloads, uploads
 from namuweb.embeddings import embedding_library
-from namuweb.language_model import trainer
+from namuweb.language_model import training
 from namuweb.morphemes import corpus_tagging
 
 # The tools that declare a kind of job; each module's kinds are found in it, not named here.
-TOOLS = (trainer, corpus_tagging, embedding_library, uploads, downloads)
+TOOLS = (training, corpus_tagging, embedding_library, uploads, downloads)
 KINDS: dict[str, jobs.JobKind] = {value.name: value for module in TOOLS for value in vars(module).values()
                                   if isinstance(value, jobs.JobKind)}
 if unregistered := [name for name, kind in KINDS.items() if jobs.KINDS.get(name) is not kind]:

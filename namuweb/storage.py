@@ -193,3 +193,19 @@ def read_jsonl(path) -> list[dict]:
     except FileNotFoundError:
         pass
     return rows
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix: str = ".tmp"):
+    """A unique temporary name beside ``path`` for a writer that needs a name rather than an open file
+    (ending in ``suffix``: a library may insist on one), moved into place when the block ends and
+    removed if it fails."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        yield Path(temp)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -119,9 +119,9 @@ def run_step(name: str) -> Step:
 
 # What the pages import (pandas and Altair take most of it): loaded by a server before its port opens,
 # in the seconds it waits for Okt anyway, so no first visit pays for Python imports.
-PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.charlm", "namuweb.charts", "namuweb.corpora.corpus",
+PAGE_MODULES = ("pandas", "altair", "jpype", "namuweb.language_model.settings", "namuweb.charts", "namuweb.corpora.corpus",
                 "namuweb.embeddings.embedding_library", "namuweb.language_model.generate", "namuweb.text.hangul", "namuweb.corpora.uploads",
-                "namuweb.jobs", "namuweb.morphemes.analyzers", "namuweb.language_model.runs", "namuweb.machine", "namuweb.morphemes.analyzer_processes",
+                "namuweb.jobs", "namuweb.morphemes.analyzers", "namuweb.language_model.runs", "namuweb.language_model.estimate", "namuweb.language_model.training", "namuweb.machine", "namuweb.morphemes.analyzer_processes",
                 "namuweb.morphemes.corpus_tagging", "namuweb.morphemes.tag_display", "namuweb.registry", "namuweb.text.vocab", "namuweb.text.vocab_report")
 
 

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from namuweb.literal_text import literal
 from test_pages import button, metrics, page, poll, tiny_trained_run, train_tiny_model, trained_once  # noqa: F401
 from library_texts import add_text
+from namuweb.language_model import training
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -75,12 +76,11 @@ def test_a_button_in_a_live_part_that_raises_keeps_saying_so_until_dismissed(tin
     """The runs table reruns every 5 s: an exception drawn by Streamlit there vanished at its next run, and the
     button looked dead (Train's Resume did). Now the line stays, through later runs, until Dismiss."""
     from namuweb import jobs
-    from namuweb.language_model import trainer
     jobs.write_status(with_its_corpus(tiny_trained_run), state="finished", kind="train", created=0)
 
     def held_out_chunks_gone(run_dir):
         raise RuntimeError("the held-out chunks are gone")
-    monkeypatch.setattr(trainer, "evaluate", held_out_chunks_gone)  # a fault injected where the click lands
+    monkeypatch.setattr(training, "evaluate", held_out_chunks_gone)  # a fault injected where the click lands
     at = page("train")
     at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
@@ -327,7 +327,7 @@ def test_train_runs_table_compares_evaluates_downloads_and_deletes(tiny_trained_
     now (the trainer's own figure), its checkpoint as a download, and Yes, delete."""
     import shutil
     from namuweb import jobs
-    from namuweb.language_model import runs, trainer
+    from namuweb.language_model import runs
     with_its_corpus(tiny_trained_run)
     jobs.write_status(tiny_trained_run, state="finished", kind="train", created=0)
     twin = Path(shutil.copytree(tiny_trained_run, tiny_trained_run.with_name("20000101-000000-custom-twin")))
@@ -343,7 +343,7 @@ def test_train_runs_table_compares_evaluates_downloads_and_deletes(tiny_trained_
     at.button(key=f"evaluate-{last.name}").click().run()
     assert not at.exception and not at.error
     latest = runs.Run(last).latest_checkpoint()
-    assert [s.value for s in at.success] == [f"Validation loss at step {latest['step']:,}: {trainer.evaluate(last):.4f}"]
+    assert [s.value for s in at.success] == [f"Validation loss at step {latest['step']:,}: {training.evaluate(last):.4f}"]
     name, data = downloads(at, "Download checkpoint")
     assert name == f"{last.name}-{latest['file']}"
     assert data == (runs.Run(last).checkpoints_dir / latest["file"]).read_bytes()
@@ -405,9 +405,9 @@ def test_generate_model_picker_and_clear(tiny_trained_run):
 
 def test_generate_stop_ends_the_quick_demo_it_waits_for():
     from namuweb.corpora import corpus
-    from namuweb.language_model import charlm, runs
+    from namuweb.language_model import runs, settings as lm_settings
     corpus.ensure_builtin()
-    run_dir = runs.create_run(charlm.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo"))
+    run_dir = runs.create_run(lm_settings.TrainConfig.from_preset(corpus.BUILTIN_ID, "demo"))
     running_as_this_process(run_dir, "train")
     at = page("generate").run()
     assert any("A model is training" in i.value for i in at.info)

@@ -14,8 +14,8 @@ from namuweb.corpora import corpus, uploads
 
 from namuweb.embeddings import embedding_library
 
-from namuweb.language_model import runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import runs, session, trainer, training
+from namuweb.language_model.settings import TrainConfig
 from sleep_job import sleeper
 from library_texts import add_text
 
@@ -168,14 +168,12 @@ def test_training_is_limited_to_the_demo_steps(demo, isolated_home):
                                       dict(preset="custom", epochs=3, batch=7, seq_len=50, val_share=0.0),
                                       dict(preset="custom", epochs=2, steps=50, batch=16, seq_len=33)])
 def test_planned_steps_match_the_trainers_own_count(settings):
-    from namuweb.language_model import charlm
     config = TrainConfig.from_preset("builtin", **settings)
     run_dir = runs.create_run(config)
-    config, split = trainer.load_split(run_dir)
+    config, split = session.load_split(run_dir)
     run = runs.Run(run_dir)
-    assert run.steps_per_epoch() == split.steps_per_epoch(config.batch)
-    assert run.planned_steps() == charlm.planned_steps(config, run.vocab().total) \
-        == charlm.total_steps(config, split.steps_per_epoch(config.batch))
+    assert run.plan() == run.plan(tokens=split.tokens)  # the vocabulary's count, no pass over the corpus
+    assert run.plan().per_epoch == len(split.train) // config.batch  # the batches the trainer cuts
 
 
 def test_a_run_created_outside_the_demo_cannot_be_started_past_its_limit(demo):
@@ -183,7 +181,7 @@ def test_a_run_created_outside_the_demo_cannot_be_started_past_its_limit(demo):
     run_dir = runs.create_run(TrainConfig.from_preset("builtin", "demo", steps=5000))
     demo.setenv("NAMUWEB_DEMO", "1")
     with pytest.raises(runs.RunError, match="at most 400 steps"):
-        jobs.start(trainer.TRAINING, run_dir)
+        jobs.start(training.TRAINING, run_dir)
     assert jobs.read_status(run_dir) is None  # no job, no worker
 
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from namuweb.language_model import charlm, fast_lstm
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import fast_lstm, model as lm_model
+from namuweb.language_model.settings import TrainConfig
 
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
@@ -24,7 +24,7 @@ def test_fused_pass_has_the_plain_models_loss_and_gradients(layers, batch, chain
     the same function; the wrapper's training-mode dropout is checked below."""
     config = TrainConfig(corpus="c", embedding=6, units=5, layers=layers, batch=batch, seq_len=7, dropout=dropout)
     keras.utils.set_random_seed(3)
-    model = charlm.build_model(11, config)
+    model = lm_model.build_model(11, config)
     fused = fast_lstm.training_model(model, chains)
     rng = np.random.default_rng(0)
     x, y = (rng.integers(0, 11, (batch, 7)).astype("int32") for _ in range(2))
@@ -39,7 +39,7 @@ def test_fused_pass_has_the_plain_models_loss_and_gradients(layers, batch, chain
 
 
 def test_the_wrapper_trains_the_models_own_variables_in_order():
-    model = charlm.build_model(11, TrainConfig(corpus="c", embedding=6, units=5))
+    model = lm_model.build_model(11, TrainConfig(corpus="c", embedding=6, units=5))
     fused = fast_lstm.training_model(model)
     fused(np.zeros((2, 3), "int32"))
     assert [id(v) for v in fused.trainable_variables] == [id(v) for v in model.trainable_variables]
@@ -47,7 +47,7 @@ def test_the_wrapper_trains_the_models_own_variables_in_order():
 
 def test_the_wrapper_drops_out_while_training_only():
     config = TrainConfig(corpus="c", embedding=6, units=5, layers=2, dropout=0.5)
-    model = charlm.build_model(11, config)
+    model = lm_model.build_model(11, config)
     fused = fast_lstm.training_model(model, 2)
     x = np.random.default_rng(0).integers(0, 11, (4, 9)).astype("int32")
     np.testing.assert_allclose(fused(x, training=False), model(x, training=False), atol=1e-5)
@@ -78,8 +78,8 @@ def test_training_through_the_wrapper_is_training_the_plain_model(chains):
 
     def trained(through_wrapper: bool):
         keras.utils.set_random_seed(4)
-        model = charlm.build_model(11, config)
-        charlm.compile_model(model, config)
+        model = lm_model.build_model(11, config)
+        lm_model.compile_model(model, config)
         initial = [np.array(w) for w in model.weights]
         stepper = model
         if through_wrapper:
@@ -120,7 +120,7 @@ def test_where_the_fused_pass_trains_each_op_runs_on_one_thread():
     import os
     import subprocess
     import sys
-    code = ("from namuweb.language_model import fast_lstm; from namuweb.language_model.charlm import TrainConfig; import tensorflow as tf; "
+    code = ("from namuweb.language_model import fast_lstm; from namuweb.language_model.settings import TrainConfig; import tensorflow as tf; "
             "print(fast_lstm.configure_threads(TrainConfig(corpus='c')), "
             "tf.config.threading.get_intra_op_parallelism_threads(), len(tf.config.list_physical_devices('GPU')))")
     env = {k: v for k, v in os.environ.items() if k != "NAMUWEB_PLAIN_LSTM"}

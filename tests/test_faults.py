@@ -27,8 +27,8 @@ from namuweb.embeddings import embedding_library, skipgram
 
 from namuweb import jobs, storage
 
-from namuweb.language_model import runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import runs, session, trainer, training
+from namuweb.language_model.settings import TrainConfig
 from polling import poll_until
 from library_texts import add_text
 
@@ -77,15 +77,15 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "1")  # the worker checkpoints by time: often, here
     epochs = 4  # long enough that the stop below lands mid-run on a fast machine too
     run_dir = new_run(tiny_corpus, epochs=epochs, steps=None)
-    config, split = trainer.load_split(run_dir)  # the trainer's own arithmetic
-    per_epoch = split.steps_per_epoch(config.batch)
+    config, split = session.load_split(run_dir)  # the trainer's own arithmetic
+    per_epoch = runs.Run(run_dir).plan(tokens=split.tokens).per_epoch
     assert per_epoch >= 20, "the corpus should give several steps per epoch"
     total = epochs * per_epoch
 
-    started = jobs.start(trainer.TRAINING, run_dir)
+    started = jobs.start(training.TRAINING, run_dir)
     assert started.state in ("queued", "running") and started.pid is not None  # a quick worker may be running already
     with pytest.raises(jobs.JobBusy):  # one training job at a time
-        jobs.start(trainer.TRAINING, new_run(tiny_corpus))
+        jobs.start(training.TRAINING, new_run(tiny_corpus))
     # A checkpoint written by time while the worker trains on; then a stop, which checkpoints too.
     poll_until(lambda: jobs.read_status(run_dir).state == "running"
                and (runs.Run(run_dir).latest_checkpoint() or {}).get("step", 0) >= 10,
@@ -99,7 +99,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     # steps past its checkpoint before it is killed (with one every second, a loaded machine wrote one
     # after nearly every step).
     monkeypatch.setenv("NAMUWEB_CHECKPOINT_EVERY_S", "600")
-    jobs.start(trainer.TRAINING, run_dir)
+    jobs.start(training.TRAINING, run_dir)
 
     def caught_past_the_checkpoint():
         """Freeze the worker once it has trained a few steps past its checkpoint."""
@@ -125,7 +125,7 @@ def test_sigkill_mid_run_resumes_from_the_last_checkpoint_and_the_curve_continue
     assert "resume" in interrupted.error
     assert runs.run_info(run_dir).state == "interrupted"
 
-    jobs.start(trainer.TRAINING, run_dir)  # Resume, as the page's button does
+    jobs.start(training.TRAINING, run_dir)  # Resume, as the page's button does
     final = jobs.wait(run_dir, timeout=240, poll=0.2)
     assert final.state == "finished", jobs.log_tail(run_dir)
 
@@ -151,8 +151,8 @@ SERVER = """
 import os, signal, sys
 from pathlib import Path
 from namuweb import jobs
-from namuweb.language_model import trainer
-status = jobs.start(trainer.TRAINING, Path(sys.argv[1]))
+from namuweb.language_model import training
+status = jobs.start(training.TRAINING, Path(sys.argv[1]))
 print(status.pid, flush=True)
 if sys.argv[2] == "crash":
     os.kill(os.getpid(), signal.SIGKILL)
@@ -195,7 +195,7 @@ def test_two_train_clicks_in_threads_start_exactly_one_job(tiny_corpus, isolated
     def click(run_dir):
         barrier.wait()
         try:
-            results[run_dir.name] = jobs.start(trainer.TRAINING, run_dir)
+            results[run_dir.name] = jobs.start(training.TRAINING, run_dir)
         except jobs.JobBusy as error:
             results[run_dir.name] = error
 
@@ -222,13 +222,13 @@ RACER = """
 import sys, time
 from pathlib import Path
 from namuweb import jobs
-from namuweb.language_model import trainer
+from namuweb.language_model import training
 run_dir, ready, go = map(Path, sys.argv[1:4])
 ready.touch()
 while not go.exists():
     time.sleep(0.001)
 try:
-    print("started", jobs.start(trainer.TRAINING, run_dir).pid, flush=True)
+    print("started", jobs.start(training.TRAINING, run_dir).pid, flush=True)
 except jobs.JobBusy as error:
     print("busy", error, flush=True)
 """
@@ -318,7 +318,7 @@ def test_every_jsonl_log_is_appended_through_the_single_write_helper(tiny_corpus
     monkeypatch.setattr(storage, "JsonlAppender", Recording)
     run_dir = new_run(tiny_corpus, steps=6)
     trainer.train(run_dir)
-    trainer.evaluate(run_dir)
+    training.evaluate(run_dir)
     tagged = tmp_path / "tagged.txt"
     tagged.write_text("개/Noun 가/Josa 밥/Noun 을/Josa 먹다/Verb ./Punctuation\n" * 200, encoding="utf-8")
     found = corpus.add_file(tagged, "tagged", source="tagged", parent=corpus.BUILTIN_ID)

@@ -8,7 +8,7 @@ from namuweb import charts
 from namuweb.corpora import corpus
 
 from namuweb.language_model import generate, runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import TrainConfig
 from namuweb.language_model.generate import PreparedStart, prepare_start, probabilities
 from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary

@@ -9,7 +9,7 @@ import pytest
 
 from namuweb.corpora import corpus
 from namuweb.language_model import generate, inspection, runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import TrainConfig
 from namuweb.language_model.generate import Generator, Weights
 from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary

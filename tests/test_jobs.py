@@ -17,6 +17,7 @@ from namuweb.jobs.kinds import worker_command
 from polling import poll_until
 from sleep_job import sleeper
 from library_texts import add_text
+from namuweb.language_model import training
 
 
 def start_sleep(job_dir, seconds, *, fail=False, ignore_stop=False, kind="sleep", **options):

@@ -16,8 +16,8 @@ from namuweb import config, jobs
 from namuweb.corpora import corpus, downloads, uploads
 from namuweb.embeddings import embedding_library, skipgram
 from namuweb.jobs import STATUS_FILE, LOG_FILE
-from namuweb.language_model import runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import run_folder, runs, training
+from namuweb.language_model.settings import TrainConfig
 from namuweb.morphemes import corpus_tagging
 from sleep_job import SLEEP, sleeper
 from library_texts import add_text
@@ -48,7 +48,7 @@ def dump_bytes(documents: int = 300, broken: bool = False) -> bytes:
 # Every kind of job, and a new (never started) job folder of it, made as its page or command makes it.
 KINDS = {
     "sleep": lambda tmp: (sleeper(job := config.data_home() / "jobs" / "sleep" / "job", 0.2), job),
-    "train": lambda tmp: (trainer.TRAINING, runs.create_run(TrainConfig(
+    "train": lambda tmp: (training.TRAINING, runs.create_run(TrainConfig(
         corpus=add_text(TEXT.encode("utf-8"), "tiny.txt").id, preset="custom", epochs=None, steps=10,
         **TINY).validated())),
     "tag": lambda tmp: (corpus_tagging.TAGGING, corpus_tagging.create_job(corpus.BUILTIN_ID, "kiwi")),
@@ -109,7 +109,7 @@ def test_a_first_training_start_refused_by_its_check_removes_the_run_folder(isol
     corpus.delete_corpus(runs.Run(run_dir).config().corpus)
     with pytest.raises(runs.RunError, match="deleted"):
         jobs.start(kind, run_dir)
-    assert not run_dir.exists() and runs.FOLDERS.all() == []
+    assert not run_dir.exists() and run_folder.FOLDERS.all() == []
 
 
 @pytest.mark.usefixtures("kill_leftover_workers")

@@ -98,8 +98,8 @@ mode, out = sys.argv[1], sys.argv[2]
 if mode != "single":
     os.environ["TF_CONFIG"] = mode
 import tensorflow as tf, keras
-from namuweb.language_model import charlm, multiworker
-config = charlm.TrainConfig(corpus="c", preset="custom", embedding=8, units=16, batch=3, seq_len=12,
+from namuweb.language_model import model as lm_model, multiworker, settings as lm_settings
+config = lm_settings.TrainConfig(corpus="c", preset="custom", embedding=8, units=16, batch=3, seq_len=12,
                             learning_rate=0.05)
 V, workers = 30, 2
 rng = np.random.default_rng(7)
@@ -109,8 +109,8 @@ initial = np.load(sys.argv[3]) if len(sys.argv) > 3 else None
 strategy = tf.distribute.MultiWorkerMirroredStrategy() if mode != "single" else None
 keras.utils.set_random_seed(0)
 with strategy.scope() if strategy else __import__("contextlib").nullcontext():
-    model = charlm.build_model(V, config)
-    charlm.compile_model(model, config)
+    model = lm_model.build_model(V, config)
+    lm_model.compile_model(model, config)
     model.optimizer.build(model.trainable_variables)
 if mode == "single":
     model.set_weights([initial[k] for k in sorted(initial.files, key=int)])

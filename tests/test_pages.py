@@ -227,7 +227,7 @@ def train_tiny_model(home: Path, **sizes) -> Path:
     TrainConfig fields that differ from 12 → LSTM 16, 10 steps)."""
     from namuweb.corpora import corpus
     from namuweb.language_model import runs, trainer
-    from namuweb.language_model.charlm import TrainConfig
+    from namuweb.language_model.settings import TrainConfig
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
         source = add_text(("한국에서는 나무위키 말뭉치를 만들어보자.\n" * 150).encode("utf-8"), "tiny.txt")
@@ -430,6 +430,25 @@ def test_generate_page_without_a_model_offers_the_quick_demo(kill_leftover_worke
     assert info.config["preset"] == "demo"
     assert any("A model is training" in i.value for i in at.info)
     # the job itself is killed by the fixture: stopping a run is the Train page test's business
+
+
+def test_every_page_that_mentions_the_quick_demo_states_its_one_time(isolated_home, monkeypatch,
+                                                                     kill_leftover_workers):
+    """Home, Generate and Train say how long the quick demo trains in the same words, from the preset's own
+    budget: a deployment that changes it changes every page."""
+    monkeypatch.setenv("NAMUWEB_QUICK_DEMO_SECONDS", "40")
+    stated = "40 seconds of training"
+    home = page("home").run()
+    assert any(stated in c.value for c in home.caption), [c.value for c in home.caption]
+    generate = page("generate").run()
+    assert any(stated in i.value for i in generate.info)
+    train = page("train").run()
+    assert not train.exception
+    [preset] = [s for s in train.get("button_group") if s.label == "Preset"]
+    assert stated in preset.help
+    from namuweb import jobs
+    assert any(f"**{jobs.format_seconds(40)}** from start to a finished model" in i.value
+               for i in train.info)  # the plan: that budget
 
 
 def test_tagger_page_tags_the_tutorial_sentence():

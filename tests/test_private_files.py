@@ -16,8 +16,8 @@ import pytest
 from namuweb import config, jobs
 from namuweb.corpora import corpus, downloads, uploads
 from namuweb.embeddings import embedding_library, skipgram
-from namuweb.language_model import runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import runs, training
+from namuweb.language_model.settings import TrainConfig
 from corpus_server import write_mirror
 from library_texts import add_text
 
@@ -100,7 +100,7 @@ def test_a_training_run_with_its_checkpoints_and_log_is_private(isolated_home):
     run_dir = runs.create_run(TrainConfig(corpus=source.id, preset="custom", embedding=16, units=32, layers=1,
                                           batch=8, seq_len=20, learning_rate=0.02, val_share=0.1, epochs=None,
                                           steps=6).validated())
-    jobs.start(trainer.TRAINING, run_dir)
+    jobs.start(training.TRAINING, run_dir)
     assert jobs.wait(run_dir, timeout=240).state in ("finished", "stopped"), jobs.log_tail(run_dir)
     assert runs.Run(run_dir).checkpoint_file().is_file()
     assert not_private(isolated_home) == []

@@ -13,12 +13,12 @@ import zipfile
 
 import pytest
 
-from namuweb.language_model import charlm, checkpoints, generate, runs, trainer
+from namuweb.language_model import data as lm_data, generate, model as lm_model, run_folder, runs, settings as lm_settings, trainer, training
 
 from namuweb import config, jobs, storage
 
 from namuweb.corpora import corpus, uploads
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import TrainConfig
 from namuweb.cli import main
 from namuweb.text.vocab import Vocabulary, load_vocab
 from namuweb.text.vocab_report import report as vocab_report
@@ -40,16 +40,15 @@ def library_ids() -> list[str]:
 
 def make_saved_run(home):
     """A run folder with a real (untrained) checkpoint: cheap to make, and generation reads it."""
-    from namuweb.language_model import trainer
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NAMUWEB_HOME", str(home))
         source = add_text(TEXT.encode("utf-8"), "tiny.txt")
         settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                                epochs=None, steps=2).validated()
         run_dir = runs.create_run(settings)
-        model = charlm.build_model(load_vocab(runs.Run(run_dir).vocab_file).size, settings)
-        charlm.compile_model(model, settings)
-        trainer.save_checkpoint(model, run_dir, step=1, per_epoch=10)
+        model = lm_model.build_model(load_vocab(runs.Run(run_dir).vocab_file).size, settings)
+        lm_model.compile_model(model, settings)
+        runs.Run(run_dir).save_checkpoint(model, 1, lm_settings.StepPlan(per_epoch=10, total=2))
     return run_dir
 
 
@@ -254,9 +253,9 @@ def test_cli_train_refuses_settings_out_of_range_before_any_run(flags, message, 
 
 def test_memory_check_names_what_is_needed_and_what_there_is():
     huge = TrainConfig(corpus="c", units=8192, layers=8, batch=4096, seq_len=10_000).validated()
-    with pytest.raises(charlm.TooLargeForMemory, match=r"need about [\d,.]+ GiB .* this machine has 16\.0 GiB"):
-        charlm.check_memory(156, huge, available=16 * 2**30)
-    charlm.check_memory(156, TrainConfig.from_preset("c", "tutorial"), available=2 * 2**30)  # the tutorial fits
+    with pytest.raises(lm_settings.TooLargeForMemory, match=r"need about [\d,.]+ GiB .* this machine has 16\.0 GiB"):
+        lm_settings.check_memory(156, huge, available=16 * 2**30)
+    lm_settings.check_memory(156, TrainConfig.from_preset("c", "tutorial"), available=2 * 2**30)  # the tutorial fits
 
 
 @pytest.mark.parametrize("flags, message", [
@@ -276,15 +275,15 @@ def test_cli_skipgram_refuses_settings_out_of_range(flags, message, capsys, isol
 
 def test_too_small_names_tokens_needed_and_available():
     tutorial = TrainConfig.from_preset("c", "tutorial")
-    needed = charlm.tokens_needed(tutorial)
+    needed = lm_settings.tokens_needed(tutorial)
     assert needed == 105 * 301  # 100 training chunks of 301 tokens, and 5 (5% of 105, rounded) held out
-    with pytest.raises(charlm.CorpusTooSmall, match=f"needs at least {needed:,} tokens, and this corpus has 500"):
-        charlm.check_corpus_size(500, tutorial)
-    charlm.check_corpus_size(needed, tutorial)
-    split = charlm.Split.of(__import__("numpy").zeros(needed, dtype="uint8"), 300, 0.05, 100)
+    with pytest.raises(lm_settings.CorpusTooSmall, match=f"needs at least {needed:,} tokens, and this corpus has 500"):
+        lm_settings.check_corpus_size(500, tutorial)
+    lm_settings.check_corpus_size(needed, tutorial)
+    split = lm_data.Split.of(__import__("numpy").zeros(needed, dtype="uint8"), 300, 0.05, 100)
     assert len(split.train) == 100  # the check and the real split agree at the boundary
-    with pytest.raises(charlm.CorpusTooSmall, match=f"has {needed - 1:,}"):
-        charlm.Split.of(__import__("numpy").zeros(needed - 1, dtype="uint8"), 300, 0.05, 100)
+    with pytest.raises(lm_settings.CorpusTooSmall, match=f"has {needed - 1:,}"):
+        lm_data.Split.of(__import__("numpy").zeros(needed - 1, dtype="uint8"), 300, 0.05, 100)
 
 
 def test_cli_train_on_a_tiny_file_says_so_before_storing_anything(tmp_path, capsys):
@@ -327,14 +326,14 @@ def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isol
     source = add_text(("가나다라 마바사.\n" * 7).encode("utf-8"), "tiny.txt")
     settings = TrainConfig(corpus=source.id, preset="custom", embedding=8, units=8, batch=4, seq_len=10,
                            val_share=0.0, epochs=None, steps=1)
-    per_epoch = charlm.steps_per_epoch(report(source).tokens, settings)
+    per_epoch = lm_settings.step_plan(settings, report(source).tokens).per_epoch
     assert 1 <= per_epoch <= 4
     settings.steps = 2 * per_epoch
     run_dir = runs.create_run(settings.validated())
     trained = lambda: len(runs.Run(run_dir).metrics().dropna(subset=["loss"]))  # noqa: E731
     trainer.train(run_dir, should_stop=lambda: trained() >= per_epoch)  # a checkpoint at the stop…
     trainer.train(run_dir)  # … and one at the end
-    names = [p.name for _, p in checkpoints.step_files(run_dir)]
+    names = [p.name for _, p in runs.Run(run_dir).checkpoint_files()]
     assert len(names) == 2
     newest = runs.Run(run_dir).checkpoints_dir / names[0]
     truncate(newest)
@@ -343,17 +342,17 @@ def test_resume_falls_back_past_a_truncated_checkpoint_or_says_none_is_left(isol
     err = capsys.readouterr().err
     assert f"{names[0]} is damaged" in err and f"resuming from the intact checkpoint at step {per_epoch}" in err
     assert newest.with_name(names[0] + ".damaged").exists()  # kept aside, not deleted
-    assert checkpoints.verify(newest) is None and runs.Run(run_dir).latest_checkpoint()["step"] == 2 * per_epoch
+    assert run_folder.verify(newest) is None and runs.Run(run_dir).latest_checkpoint()["step"] == 2 * per_epoch
     steps = runs.Run(run_dir).metrics().dropna(subset=["loss"])["step"].tolist()
     assert steps == list(range(1, 2 * per_epoch + 1))  # replayed from the fallback, no duplicates
 
-    for _, path in checkpoints.step_files(run_dir):
+    for _, path in runs.Run(run_dir).checkpoint_files():
         truncate(path)
     assert main(["train", "--run-dir", str(run_dir)]) == 2
     err = one_error_line(capsys)
     assert "no intact checkpoint is left, so this run cannot resume" in err
     assert "cannot resume" in runs.run_info(run_dir).status.error  # what the Train page shows
-    assert len(checkpoints.step_files(run_dir)) == 2  # nothing moved or deleted
+    assert len(runs.Run(run_dir).checkpoint_files()) == 2  # nothing moved or deleted
 
 
 # --- 10. disk full, data directory read-only ----------------------------------------------------
@@ -455,7 +454,7 @@ def test_a_run_outlives_its_deleted_corpus_but_says_why_it_cannot_resume(isolate
     assert len(samples[0].continuation) == 20  # a model carries its own vocabulary
 
     with pytest.raises(runs.RunError, match="has been deleted.*still generates"):
-        jobs.start(trainer.TRAINING, run_dir)
+        jobs.start(training.TRAINING, run_dir)
     assert jobs.read_status(run_dir) is None, "no job may start on a deleted corpus"
     for args in (["train", "--run-dir", str(run_dir)], ["evaluate", run_dir.name]):
         assert main(args) == 2

@@ -17,7 +17,7 @@ from namuweb import config
 
 from namuweb.corpora import corpus, uploads
 
-from namuweb.language_model import runs, trainer
+from namuweb.language_model import runs, training
 from namuweb.text.vocab import load_vocab
 from namuweb.text.vocab_report import report as vocab_report
 from test_robustness import (VARIED, checkpoint_file, fail_with, make_saved_run, run_copy,  # noqa: F401
@@ -301,7 +301,7 @@ def test_corpora_page_rename_refuses_a_hostile_name_and_keeps_the_old_one(name, 
 def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_cannot_resume(isolated_home):
     from namuweb import jobs
     run_dir = make_saved_run(isolated_home)
-    jobs.write_status(run_dir, state="stopped", kind=trainer.TRAINING.name, created=0)
+    jobs.write_status(run_dir, state="stopped", kind=training.TRAINING.name, created=0)
     source = runs.Run(run_dir).config().corpus
 
     at = select_row(page("corpora").run(), "library_table", 1)
@@ -316,7 +316,7 @@ def test_deleting_a_corpus_a_run_trained_on_warns_then_the_run_says_why_it_canno
 
 def test_train_page_names_a_damaged_checkpoint_of_the_selected_run(run_copy):
     from namuweb import jobs
-    jobs.write_status(run_copy, state="stopped", kind=trainer.TRAINING.name, created=0)
+    jobs.write_status(run_copy, state="stopped", kind=training.TRAINING.name, created=0)
     truncate(checkpoint_file(run_copy))
     at = select_row(page("train").run(), "runs_table", 0)
     assert "damaged" in shown(at, "warning") and not at.exception

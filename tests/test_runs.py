@@ -3,10 +3,10 @@ import json
 import pandas as pd
 import pytest
 
-from namuweb.language_model import charlm, runs
+from namuweb.language_model import estimate, runs, settings as lm_settings
 
 from namuweb import charts, jobs
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import TrainConfig
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def test_progress_of_a_time_budget_counts_seconds(run_dir):
     write_metrics(run_dir, [{"step": s, "epoch": 1, "loss": 2.0, "tokens_per_s": 100.0, "seconds": 5.0 + s,
                              "time": 100.0 + s} for s in range(1, 11)])
     jobs.write_status(run_dir, state="running", kind="train",
-                      progress=jobs.Progress(extra={"total_steps": charlm.UNBOUNDED_STEPS}))
-    where = runs.progress(runs.run_info(run_dir), runs.Run(run_dir).metrics())
+                      progress=jobs.Progress(extra={"total_steps": lm_settings.UNBOUNDED_STEPS}))
+    where = runs.progress_from_metrics(runs.run_info(run_dir), runs.Run(run_dir).metrics())
     assert where.fraction == pytest.approx(15 / 25) and where.eta_s == pytest.approx(10.0)
     assert (where.unit, where.extra["step"]) == ("s", 10) and where.line().startswith("60% · 15 of 25 s · step 10")
 
@@ -82,7 +82,7 @@ def test_progress_has_an_eta_from_recent_steps(run_dir):
                             for s in range(1, 11)])
     jobs.write_status(run_dir, state="running", kind="train", progress=jobs.Progress(extra={"total_steps": 50}))
     info = runs.run_info(run_dir)
-    where = runs.progress(info, runs.Run(run_dir).metrics())
+    where = runs.progress_from_metrics(info, runs.Run(run_dir).metrics())
     assert where.done == 10 and where.total == 50 and where.fraction == pytest.approx(0.2)
     assert where.eta_s == pytest.approx(40.0) and where.rate == pytest.approx(1.0)
 
@@ -100,35 +100,35 @@ def test_list_runs_skips_broken_folders_and_delete_refuses_active_runs(run_dir):
 
 
 def test_measured_speed_comes_from_recent_runs_else_the_reference(run_dir):
-    from namuweb.language_model import charlm
-    assert runs.measured_speed() == runs.REFERENCE_SPEED  # a run without steps tells nothing
+    from namuweb.language_model import settings as lm_settings
+    assert estimate.measured_speed() == estimate.REFERENCE_SPEED  # a run without steps tells nothing
     started = 1_000.0
     jobs.write_status(run_dir, state="finished", kind="train", started=started)
     write_metrics(run_dir, [{"step": s, "loss": 3.0, "tokens_per_s": 1000.0 * (2 if s > 4 else 1),
                              "time": started + 7.5 + s} for s in range(1, 12)])
-    speed = runs.measured_speed()
+    speed = estimate.measured_speed()
     config = TrainConfig.from_json(json.loads((runs.Run(run_dir).config_file).read_text(encoding="utf-8")))
-    per_token = charlm.flops_per_token(156, config)
+    per_token = lm_settings.flops_per_token(156, config)
     assert speed.flops_per_second == pytest.approx(2000.0 * per_token)  # the median after the first three steps
     assert speed.startup_seconds == pytest.approx(8.5)  # start to the first step's row
 
 
 def test_a_plan_says_steps_time_and_why_a_run_cannot_start(monkeypatch):
     steps = TrainConfig.from_preset("builtin", "custom", epochs=2, batch=10, seq_len=9, val_share=0.0)
-    plan = runs.plan_run(steps, tokens=10_000, vocab_size=50)
-    assert (plan.steps_per_epoch, plan.steps, plan.problem, plan.feasible) == (100, 200, None, True)
+    plan = estimate.plan_run(steps, tokens=10_000, vocab_size=50)
+    assert (plan.steps.per_epoch, plan.steps.total, plan.problem, plan.feasible) == (100, 200, None, True)
     assert plan.seconds == pytest.approx(plan.startup_seconds + 200 * plan.seconds_per_step)
 
     timed = TrainConfig.from_preset("builtin", "demo")  # only a time budget
-    plan = runs.plan_run(timed, tokens=100_000, vocab_size=50)
-    assert plan.time_budget_only and plan.seconds == timed.max_seconds
+    plan = estimate.plan_run(timed, tokens=100_000, vocab_size=50)
+    assert plan.steps.time_budget_only and plan.seconds == timed.max_seconds
     assert plan.steps_within_budget == int((timed.max_seconds - plan.startup_seconds) / plan.seconds_per_step)
 
     too_big = TrainConfig.from_preset("builtin", "custom", units=8192, layers=8, batch=4096, seq_len=10_000)
-    plan = runs.plan_run(too_big, tokens=100_000_000, vocab_size=50)
+    plan = estimate.plan_run(too_big, tokens=100_000_000, vocab_size=50)
     assert not plan.feasible and plan.problem.startswith("too large for this machine")
 
     monkeypatch.setenv("NAMUWEB_DEMO", "1")
-    plan = runs.plan_run(TrainConfig.from_preset("builtin", "custom", epochs=50, batch=10, seq_len=9),
-                         tokens=10_000, vocab_size=50)
+    plan = estimate.plan_run(TrainConfig.from_preset("builtin", "custom", epochs=50, batch=10, seq_len=9),
+                             tokens=10_000, vocab_size=50)
     assert plan.feasible and "this demo trains at most" in plan.problem  # settings that run, past a demo's limit

@@ -19,10 +19,10 @@ from namuweb.corpora import corpus
 
 from namuweb.embeddings import embedding_library
 
-from namuweb.language_model import generate, runs, trainer
+from namuweb.language_model import generate, run_folder, runs, session
 
 from namuweb.morphemes import tag_display
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model.settings import TrainConfig
 from namuweb.literal_text import WORD_JOINER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,14 +61,15 @@ def evil(isolated_home):
 
 
 def test_a_run_id_never_resolves_outside_the_runs_folder(evil):
+    from namuweb import cli  # how a run id from the command line is looked up
     real = runs.create_run(TrainConfig.from_preset("builtin", "demo"))
-    assert runs.find_run(real.name) == real.resolve()
-    for ref in ("../evil", str(evil), "..", "", "x/../../evil"):
-        with pytest.raises(runs.RunError):
-            runs.find_run(ref)
+    assert cli._run_dir(real.name).resolve() == real.resolve()
+    for ref in ("../evil", "..", "", "x/../../evil", evil.name):  # no run id leads out of the runs folder
+        with pytest.raises(cli.UserError):
+            cli._run_dir(ref)
     (runs.runs_dir() / "linked").symlink_to(evil)  # a symlinked folder is not a run of this app
-    with pytest.raises(runs.RunError):
-        runs.find_run("linked")
+    with pytest.raises(cli.UserError):
+        cli._run_dir("linked")
     assert [p.name for p in runs.run_dirs()] == [real.name]
 
 
@@ -104,7 +105,7 @@ def run_dir():
 
 def point_latest_at(run_dir: Path, name: str) -> None:
     (runs.Run(run_dir).checkpoints_dir).mkdir(exist_ok=True)
-    storage.write_json(runs.Run(run_dir).checkpoints_dir / runs.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
+    storage.write_json(runs.Run(run_dir).checkpoints_dir / run_folder.LATEST, {"file": name, "step": 1, "epoch": 0, "epoch_step": 1})
 
 
 @pytest.mark.parametrize("name", ["../../../evil/model.keras", "/etc/passwd", "../config.json",
@@ -118,7 +119,7 @@ def test_latest_json_cannot_point_outside_the_runs_checkpoints(run_dir, evil, na
     with pytest.raises(runs.RunError):
         generate.load_generator(run_dir)
     with pytest.raises(runs.RunError):
-        trainer.load_checkpoint(run_dir)
+        session.load_checkpoint(run_dir)
 
 
 def test_a_symlinked_checkpoint_is_not_loaded(run_dir, evil):
@@ -140,7 +141,7 @@ def test_checkpoints_load_with_keras_safe_mode(run_dir):
     path = runs.Run(run_dir).checkpoints_dir / "step-00000001.keras"
     model.save(path)
     with pytest.raises(ValueError, match="safe_mode"):
-        trainer.load_checkpoint(run_dir)
+        session.load_checkpoint(run_dir)
     assert keras.models.load_model(path, safe_mode=False) is not None  # the file itself is loadable
 
 

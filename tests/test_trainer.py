@@ -11,8 +11,8 @@ import pytest
 
 from namuweb.corpora import corpus
 
-from namuweb.language_model import runs, trainer
-from namuweb.language_model.charlm import TrainConfig
+from namuweb.language_model import runs, session, trainer, training
+from namuweb.language_model.settings import TrainConfig
 from library_texts import add_text
 
 TEXT = "가나다라 마바사 아자차카 타파하.\n" * 300
@@ -118,28 +118,72 @@ def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):
 
 def test_a_finished_run_keeps_its_best_validation_weights(tiny_corpus):
     import numpy as np
-    from namuweb.language_model import charlm
+    from namuweb.language_model import model as lm_model, settings as lm_settings
     run_dir = new_run(tiny_corpus, steps=100)
-    config = runs.Run(run_dir).config()
-    model = charlm.build_model(20, config)
-    progress = trainer.RunProgress(run_dir, model, config, step=0, total=100, per_epoch=10, budget_s=None,
-                                 started=time.monotonic(), seconds_before=0.0, should_stop=lambda: False,
-                                 on_step=None)
+    run = runs.Run(run_dir)
+    config = run.config()
+    model = lm_model.build_model(20, config)
+    training_session = session.TrainingSession(run, model, config, lm_settings.StepPlan(per_epoch=10, total=100),
+                                               step=0, budget_s=None, started=time.monotonic(), seconds_before=0.0)
     try:
-        progress.step = 10
-        progress.validated(2.0)
+        training_session.step = 10
+        training_session.validated(2.0)
         best = [w.copy() for w in model.get_weights()]
         model.set_weights([w + 1 for w in best])  # it trains on and overfits: validation gets worse
-        progress.step = 20
-        progress.validated(2.5)
-        kept = progress.keep_best()
+        training_session.step = 20
+        training_session.validated(2.5)
+        kept = training_session.keep_best()
         assert kept["kept_step"] == 10 and kept["kept_val_loss"] == 2.0
         assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), best))
-        progress.validated(1.5)  # a later best: nothing to put back
-        assert progress.keep_best() is None
+        training_session.validated(1.5)  # a later best: nothing to put back
+        assert training_session.keep_best() is None
     finally:
-        progress.close()
-    assert runs.Run(run_dir).metrics()["kept_step"].dropna().tolist() == [10]
+        training_session.close()
+    metrics = run.metrics()
+    assert metrics["kept_step"].dropna().tolist() == [10]
+    assert metrics["val_loss"].dropna().tolist() == [2.0, 2.5, 1.5]  # every validation logged, in order
+
+
+def test_the_session_hands_each_event_to_every_callback_in_order(tiny_corpus):
+    """The callback seam: a piece added to a session hears each step and validation after the built-in
+    ones, and a step budget ends the session at its last step."""
+    from namuweb.language_model import settings as lm_settings
+    run = runs.Run(new_run(tiny_corpus, steps=3))
+    heard = []
+
+    class Listener(session.Callback):
+        def on_start(self, s):
+            heard.append(("start", s.step, s.startup_s is not None))
+
+        def on_step(self, s, row):
+            heard.append(("step", row["step"], row["loss"]))
+
+        def on_continue(self, s):
+            heard.append(("continue", s.step))
+
+        def on_validation(self, s, row):
+            heard.append(("validation", row["step"], row["val_loss"]))
+
+        def close(self):
+            heard.append(("close",))
+
+    class Weights:  # what the best-weights piece keeps of a model
+        def get_weights(self):
+            return []
+
+    training_session = session.TrainingSession(run, Weights(), run.config(), lm_settings.StepPlan(per_epoch=2, total=3),
+                                               step=0, budget_s=None, started=time.monotonic(), seconds_before=0.0,
+                                               checkpoint_every_s=float("inf"))
+    training_session.callbacks.append(Listener())
+    try:
+        assert [training_session.after_step(loss, 0.01) for loss in (3.0, 2.5)] == [False, False]
+        training_session.validated(2.4)
+        assert training_session.after_step(2.0, 0.01) is True and not training_session.stopped  # the budget, not a stop
+    finally:
+        training_session.close()
+    assert heard == [("start", 0, True), ("step", 1, 3.0), ("continue", 1), ("step", 2, 2.5), ("continue", 2),
+                     ("validation", 2, 2.4), ("step", 3, 2.0), ("close",)]  # the last step does not continue
+    assert [row["epoch"] for row in run.metrics().dropna(subset=["loss"]).to_dict("records")] == [1, 2, 2]
 
 
 def test_checkpoint_write_is_atomic(tiny_corpus, monkeypatch):
@@ -188,9 +232,9 @@ OTHER_BACKENDS = [b for b in ("jax", "torch") if importlib.util.find_spec(b)]
 @pytest.mark.skipif(not OTHER_BACKENDS, reason="no other Keras backend (jax or torch) is installed here")
 @pytest.mark.parametrize("backend", OTHER_BACKENDS or ["none"])
 def test_model_builds_and_steps_on_another_backend(backend, tiny_corpus):
-    code = ("from namuweb.language_model import charlm; import numpy as np;"
-            "m = charlm.build_model(30, charlm.TrainConfig(corpus='c', embedding=8, units=8));"
-            "charlm.compile_model(m, charlm.TrainConfig(corpus='c'));"
+    code = ("from namuweb.language_model import model as lm_model, settings as lm_settings; import numpy as np;"
+            "m = lm_model.build_model(30, lm_settings.TrainConfig(corpus='c', embedding=8, units=8));"
+            "lm_model.compile_model(m, lm_settings.TrainConfig(corpus='c'));"
             "x = np.random.randint(0, 30, (4, 11)); h = m.fit(x[:, :-1], x[:, 1:], epochs=1, verbose=0);"
             "print(h.history['loss'][0])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
@@ -216,7 +260,7 @@ def test_validation_loss_on_demand_matches_the_last_epoch_end(tiny_corpus):
     kept = metrics["kept_val_loss"].dropna() if "kept_val_loss" in metrics else []
     # the checkpoint holds the last weights, or the best ones where the run overfitted after them
     recorded = kept.iloc[-1] if len(kept) else metrics["val_loss"].dropna().iloc[-1]
-    assert trainer.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
+    assert training.evaluate(run_dir) == pytest.approx(recorded, abs=1e-3)
     rows = runs.Run(run_dir).metrics()
     assert rows["on_demand"].fillna(False).astype(bool).sum() == 1
 
@@ -228,12 +272,12 @@ def test_a_stalled_save_leaves_every_threads_stack_in_the_log(tmp_path, monkeypa
 
     def stalled_save():
         time.sleep(1.0)
-    with trainer.reporting_a_stall(0.2):
+    with session.reporting_a_stall(0.2):
         stalled_save()
     log.flush()
     report = (tmp_path / "job.log").read_text()
     assert "stalled_save" in report and ("Thread 0x" in report or "Current thread" in report)
-    with trainer.reporting_a_stall(0.3):  # a quick block: the report is cancelled when it ends
+    with session.reporting_a_stall(0.3):  # a quick block: the report is cancelled when it ends
         pass
     time.sleep(0.6)
     assert (tmp_path / "job.log").read_text() == report
@@ -252,13 +296,13 @@ def test_a_time_budget_counts_training_not_the_start_up(tiny_corpus):
 
 def test_the_quality_floor_is_a_trigram_models_held_out_loss():
     import numpy as np
-    from namuweb.language_model import charlm
+    from namuweb.language_model import data as lm_data, model as lm_model, settings as lm_settings
     rng = np.random.default_rng(0)
     cycle = np.tile(np.array([3, 1, 4, 1, 5, 9, 2, 6]), 400)  # the next token follows from the two before it
     chunks = cycle[: 21 * (len(cycle) // 21)].reshape(-1, 21)
-    assert charlm.trigram_floor(chunks[:-10], chunks[-10:], 10) < 0.1 * np.log(10)  # the fixed weights keep ~0.09
+    assert lm_data.trigram_floor(chunks[:-10], chunks[-10:], 10) < 0.1 * np.log(10)  # the fixed weights keep ~0.09
     noise = rng.integers(0, 10, size=(300, 21))
-    assert abs(charlm.trigram_floor(noise[:-20], noise[-20:], 10) - np.log(10)) < 0.1
+    assert abs(lm_data.trigram_floor(noise[:-20], noise[-20:], 10) - np.log(10)) < 0.1
 
 
 def unreachable_floor(run_dir):
@@ -275,7 +319,7 @@ def test_a_run_below_its_quality_floor_stops_instead_of_finishing_and_continues_
     from namuweb import jobs
     run_dir = unreachable_floor(new_run(tiny_corpus, steps=None, max_seconds=1))
     with pytest.raises(jobs.JobIncomplete, match="below its quality floor: after [0-9]+ steps?"):
-        jobs.run_here(trainer.TRAINING, run_dir)
+        jobs.run_here(training.TRAINING, run_dir)
     status = jobs.read_status(run_dir)
     assert status.state == "stopped" and "python -m namuweb train --run-dir" in status.error
     info = runs.run_info(run_dir)
@@ -284,10 +328,10 @@ def test_a_run_below_its_quality_floor_stops_instead_of_finishing_and_continues_
     assert runs.Run(run_dir).prepare_to_continue() == 1  # the budget was spent: one more of the same size
     assert runs.Run(run_dir).config().max_seconds == 2 and runs.Run(run_dir).prepare_to_continue() is None
     by_steps = unreachable_floor(new_run(tiny_corpus, steps=2))
-    assert "finished at step 2" in jobs.run_here(trainer.TRAINING, by_steps)
+    assert "finished at step 2" in jobs.run_here(training.TRAINING, by_steps)
     assert jobs.read_status(by_steps).state == "finished" and runs.run_info(by_steps).below_floor
     run_dir_ok = new_run(tiny_corpus, steps=None, max_seconds=20)
-    jobs.run_here(trainer.TRAINING, run_dir_ok)
+    jobs.run_here(training.TRAINING, run_dir_ok)
     assert jobs.read_status(run_dir_ok).state == "finished" and not runs.run_info(run_dir_ok).below_floor
 
 

@@ -1,7 +1,7 @@
 """Sampling new text from a trained char-LSTM, one token at a time.
 
-The tutorial calls the whole Keras model eagerly for every token (about 83
-tokens/s).  Here the trained weights are read straight out of the ``.keras``
+The tutorial calls the whole Keras model eagerly for every token (bench/generate.py
+measures how slow that is on this machine).  Here the trained weights are read straight out of the ``.keras``
 checkpoint (a zip holding an HDF5 file) and one LSTM step is a handful of
 NumPy operations on an explicit ``(h, c)`` state, so generating needs no
 TensorFlow import and runs thousands of tokens a second.  The first layer's
@@ -27,6 +27,7 @@ import numpy as np
 from namuweb.text import hangul
 
 from namuweb.language_model import runs
+from namuweb.language_model.run_folder import KERAS_WEIGHTS, Run, RunError
 from namuweb.text.vocab import Vocabulary, detokenize, tokenize
 
 DEFAULT_START = "한국에서는"
@@ -37,7 +38,7 @@ class StartTextError(ValueError):
     """A start text the model cannot be primed with; one line for the user."""
 
 
-class CheckpointError(runs.RunError):
+class CheckpointError(RunError):
     """A checkpoint that cannot be used: damaged on disk, or not matching the run's vocabulary."""
 
 
@@ -76,7 +77,7 @@ def read_weights(checkpoint: Path) -> Weights:
 def _read_weights(checkpoint: Path) -> Weights:
     with zipfile.ZipFile(checkpoint) as archive:
         import h5py
-        with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as f:
+        with h5py.File(io.BytesIO(archive.read(KERAS_WEIGHTS)), "r") as f:
             layers = f["layers"]
             names = list(layers)
             lstm_names = sorted((n for n in names if n.startswith("lstm")), key=_suffix)
@@ -362,9 +363,12 @@ def check_match(weights: Weights, vocab: Vocabulary, where: str) -> None:
 
 @functools.lru_cache(maxsize=8)
 def _load(run_dir: str, checkpoint: str) -> Generator:
-    run = runs.Run(run_dir)
+    run = Run(run_dir)
     path = run.path
-    weights = read_weights(run.checkpoints_dir / checkpoint)
+    file = run.checkpoint_path(checkpoint)
+    if file is None:
+        raise CheckpointError(f"run {path.name}: its checkpoint {checkpoint} has gone; reload the page")
+    weights = read_weights(file)
     try:
         vocab = run.vocab()
     except (OSError, ValueError, KeyError, TypeError) as error:
@@ -375,9 +379,9 @@ def _load(run_dir: str, checkpoint: str) -> Generator:
 
 def load_generator(run_dir: Path) -> Generator:
     """The generator of a run's latest checkpoint, cached per run and checkpoint."""
-    latest = runs.Run(run_dir).latest_checkpoint()
+    latest = Run(run_dir).latest_checkpoint()
     if latest is None:
-        raise runs.RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
+        raise RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
     return _load(str(Path(run_dir).resolve()), latest["file"])
 
 
@@ -385,7 +389,7 @@ def usable_runs(home: Path | None = None) -> list[runs.RunInfo]:
     """Runs with a checkpoint that are not training right now, best first: lowest held-out bits per
     character (comparable across tokenizations), runs never validated last, newest first among equals."""
     usable = [info for info in runs.list_runs(home)
-              if not (info.status and info.status.active) and runs.Run(info.path).latest_checkpoint()]
+              if not info.active and Run(info.path).latest_checkpoint()]
     return sorted(usable, key=lambda info: (info.best_val_bits_per_char is None,
                                             info.best_val_bits_per_char or 0.0))
 

@@ -22,7 +22,7 @@ from namuweb.text import hangul
 from namuweb.text.vocab import tokenize
 
 TOP_GUESSES = 5
-MAX_CHARACTERS = 20_000  # a page's text box: about 4 s of forward pass at most
+MAX_CHARACTERS = 20_000  # a page's text box: bounded so one forward pass over it takes seconds, not minutes
 CONTEXT = "\n"  # what the model has read before the text: the start of a line, as generation begins
 
 _OPENING, _CLOSING = "(（", ")）"

@@ -27,7 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from namuweb.language_model import charlm, runs, trainer
+from namuweb.language_model.data import inputs_and_targets, training_data, validation_sample
+from namuweb.language_model.model import build_model, compile_model
+from namuweb.language_model.run_folder import Run
+from namuweb.language_model.session import (TrainingSession, describe_device, load_checkpoint, load_split,
+                                            quiet_tensorflow, validation_interval)
+from namuweb.language_model.settings import TrainConfig, scheduled_rate
 
 
 class ClusterError(RuntimeError):
@@ -105,13 +110,13 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     """Train (or, on the chief, resume) the run in ``run_dir`` as one worker of ``cluster``.
 
     Every worker calls this with the same corpus and settings; the chief's ``run_dir`` is the
-    real run, the others' a temporary copy.  Returns what :func:`trainer.train` returns."""
+    real run, the others' a temporary copy.  Returns what :func:`namuweb.language_model.trainer.train` returns."""
     import tensorflow as tf
     started = time.monotonic() if started is None else started
-    trainer.quiet_tensorflow()
-    run_dir = Path(run_dir)
-    config, split = trainer.load_split(run_dir)
-    vocab_size = runs.Run(run_dir).vocab().size
+    quiet_tensorflow()
+    run = Run(run_dir)
+    config, split = load_split(run.path)
+    vocab_size = run.vocab().size
     strategy = tf.distribute.MultiWorkerMirroredStrategy(
         communication_options=tf.distribute.experimental.CommunicationOptions(timeout_seconds=None))
     workers = strategy.num_replicas_in_sync
@@ -122,24 +127,23 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     if len(split.train) < global_batch:
         raise ClusterError(f"the corpus has {len(split.train)} training chunks, fewer than one global batch of "
                            f"{global_batch} ({workers} workers × batch {config.batch})")
-    per_epoch = len(split.train) // global_batch
-    total = charlm.total_steps(config, per_epoch)
+    plan = run.plan(tokens=split.tokens, workers=workers)
 
     import keras
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():  # the same variables, created in the same order, on every worker
-        model = charlm.build_model(vocab_size, config)
-        charlm.compile_model(model, config)
+        model = build_model(vocab_size, config)
+        compile_model(model, config)
         model.optimizer.build(model.trainable_variables)
     variables = model.weights + model.optimizer.variables
-    latest = runs.Run(run_dir).latest_checkpoint() if cluster.chief else None
+    latest = run.latest_checkpoint() if cluster.chief else None
     state = [0.0, 0.0]  # step, seconds trained before this session (the chief's, after the broadcast)
     if latest:
-        saved = trainer.load_checkpoint(run_dir)
+        saved = load_checkpoint(run.path)
         for variable, value in zip(variables, saved.weights + saved.optimizer.variables, strict=True):
             variable.assign(value)
         state = [float(latest["step"]), float(latest.get("seconds", 0.0))]
-    digest = _digest(run_dir, config, vocab_size)
+    digest = _digest(run, config, vocab_size)
     step, seconds_before, agreed = _from_the_chief(strategy, variables, cluster.chief, state, digest)
     if agreed != digest * workers:
         raise ClusterError("the workers' corpora or settings differ from the chief's: give every worker the same "
@@ -158,51 +162,51 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     # the chief's clock decides a time budget (and a schedule over it) for everyone
     budget_s = config.max_seconds - seconds_before if config.max_seconds and cluster.chief else None
     if cluster.chief:
-        runs.Run(run_dir).truncate_metrics(after_step=step)
-    device = f"{workers} workers (MultiWorkerMirroredStrategy), {trainer.describe_device(None)}"
-    # the cluster's batch in the metrics (tokens/s of the whole cluster); the model was built above
-    progress = trainer.RunProgress(run_dir, model, dataclasses.replace(config, batch=global_batch), step=step, total=total, per_epoch=per_epoch,
-                                 budget_s=budget_s, started=started, seconds_before=seconds_before,
-                                 should_stop=should_stop if cluster.chief else (lambda: False), on_step=on_step)
-    if not cluster.chief:
-        progress.checkpoint_every = float("inf")  # its run is a scratch copy: the chief keeps the checkpoints
+        run.truncate_metrics(after_step=step)
+    device = f"{workers} workers (MultiWorkerMirroredStrategy), {describe_device(None)}"
+    # the cluster's batch in the metrics (tokens/s of the whole cluster); the model was built above.  Another
+    # worker's run is a scratch copy: the chief keeps the checkpoints.
+    session = TrainingSession(run, model, dataclasses.replace(config, batch=global_batch), plan, step=step,
+                              budget_s=budget_s, started=started, seconds_before=seconds_before,
+                              should_stop=should_stop if cluster.chief else (lambda: False), on_step=on_step,
+                              checkpoint_every_s=None if cluster.chief else float("inf"))
     if on_step:
-        on_step({"step": step, "total": total, "epoch": progress.data_epoch, "device": device, "workers": workers,
-                 "steps_per_epoch": per_epoch, "max_seconds": config.max_seconds, "seconds": seconds_before})
+        on_step({"step": step, "total": plan.total, "epoch": session.data_epoch, "device": device, "workers": workers,
+                 "steps_per_epoch": plan.per_epoch, "max_seconds": config.max_seconds, "seconds": seconds_before})
     mine = slice(cluster.index * config.batch, (cluster.index + 1) * config.batch)
-    batches = charlm.training_data(split.train, global_batch, seed=config.seed, start_step=step).map(
+    batches = training_data(split.train, global_batch, seed=config.seed, start_step=step).map(
         lambda x, y: (x[mine], y[mine]))
-    interval = trainer.validation_interval(total)
-    sample = charlm.validation_sample(split.val) if cluster.chief else []
+    interval = validation_interval(plan.total)
+    sample = validation_sample(split.val) if cluster.chief else []
     try:
-        if step < total and (budget_s is None or budget_s > 0):
+        if step < plan.total and (budget_s is None or budget_s > 0):
             tick = time.perf_counter()
-            done = progress.done()
+            done = session.done()
             for x, y in batches:
                 if config.schedule != "constant":
-                    model.optimizer.learning_rate.assign(charlm.scheduled_rate(config, done))
+                    model.optimizer.learning_rate.assign(scheduled_rate(config, done))
                 loss = float(train_step(x, y))
-                wants_stop = progress.after_step(loss, time.perf_counter() - tick)
-                if cluster.chief and len(sample) and progress.step % interval == 0 and not wants_stop:
-                    progress.validated(validation_loss(model, sample, config.batch))
-                stopping, done = agree(tf.constant(float(wants_stop)), tf.constant(progress.done())).numpy()
+                wants_stop = session.after_step(loss, time.perf_counter() - tick)
+                if cluster.chief and len(sample) and session.step % interval == 0 and not wants_stop:
+                    session.validated(validation_loss(model, sample, config.batch))
+                stopping, done = agree(tf.constant(float(wants_stop)), tf.constant(session.done())).numpy()
                 tick = time.perf_counter()
                 if stopping > 0:
-                    out_of_time = progress.step >= total or done >= 1.0
-                    progress.stopped = not out_of_time
+                    out_of_time = session.step >= plan.total or done >= 1.0
+                    session.stopped = not out_of_time
                     break
-        kept = progress.keep_best() if cluster.chief and not progress.stopped and progress.step > step else None
-        if cluster.chief and (progress.step > step or latest is None):
-            progress.save()
+        kept = session.keep_best() if cluster.chief and not session.stopped and session.step > step else None
+        if cluster.chief and (session.step > step or latest is None):
+            session.save()
     except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError, tf.errors.CancelledError,
             tf.errors.AbortedError, tf.errors.InternalError) as error:
-        raise ClusterError(f"{lost_worker(error, cluster)} stopped answering at step {progress.step + 1}; "
+        raise ClusterError(f"{lost_worker(error, cluster)} stopped answering at step {session.step + 1}; "
                            f"resume to continue from the last checkpoint "
                            f"({type(error).__name__}: {_detail(error)})") from None
     finally:
-        progress.close()
-    return {"step": progress.step, "total": total, "stopped": progress.stopped, "device": device,
-            "seconds": round(progress.trained_seconds(), 3), "kept": kept, "workers": workers}
+        session.close()
+    return {"step": session.step, "total": plan.total, "stopped": session.stopped, "device": device,
+            "seconds": round(session.trained_seconds(), 3), "kept": kept, "workers": workers}
 
 
 def step_function(strategy, model, tokens: int):
@@ -232,10 +236,10 @@ def _detail(error: Exception) -> str:
     return found.group(1) if found else str(error).splitlines()[0][:200]
 
 
-def _digest(run_dir: Path, config: charlm.TrainConfig, vocab_size: int) -> float:
+def _digest(run: Run, config: TrainConfig, vocab_size: int) -> float:
     """A small number that equal runs share: vocabulary, training chunks and the settings that shape a step."""
     import zlib
-    text = json.dumps([runs.Run(run_dir).vocab_file.read_text(encoding="utf-8"), config.batch, config.seq_len,
+    text = json.dumps([run.vocab_file.read_text(encoding="utf-8"), config.batch, config.seq_len,
                        config.embedding, config.units, config.layers, vocab_size])
     return float(zlib.crc32(text.encode()) % 1_000_003)
 
@@ -267,7 +271,7 @@ def validation_loss(model, sample, batch: int) -> float:
     (Keras' ``evaluate`` would run under the strategy and wait for the other workers)."""
     import numpy as np
     import tensorflow as tf
-    x, y = charlm.inputs_and_targets(sample)
+    x, y = inputs_and_targets(sample)
     total = 0.0
     for start in range(0, len(x), batch):
         logits = model(x[start:start + batch], training=False)

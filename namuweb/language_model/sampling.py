@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from namuweb import config, workers
-from namuweb.language_model import inspection, runs
+from namuweb.language_model import inspection
+from namuweb.language_model.run_folder import Run, RunError
 from namuweb.language_model.generate import CheckpointError, Sample, StartTextError, prepare_start
 from namuweb.text.vocab import Vocabulary, detokenize
 
@@ -24,7 +25,7 @@ DEFAULT_TIME_LIMIT_S = 60.0
 POOL = workers.Pool("namuweb.language_model.sampling_worker", size=max(1, min(4, os.cpu_count() or 1)),
                     env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
 # What the worker raised, raised again here as itself: the page tells a damaged model from a bad start text.
-_ERRORS = {"RunError": runs.RunError, "CheckpointError": CheckpointError, "StartTextError": StartTextError}
+_ERRORS = {"RunError": RunError, "CheckpointError": CheckpointError, "StartTextError": StartTextError}
 
 
 class GenerationError(RuntimeError):
@@ -39,7 +40,7 @@ def time_limit() -> float:
 @functools.lru_cache(maxsize=16)
 def _vocab(run_dir: str, checkpoint: str) -> Vocabulary:
     try:
-        return runs.Run(run_dir).vocab()
+        return Run(run_dir).vocab()
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"run {Path(run_dir).name}: its vocab.json is missing or damaged ({error})") from None
 
@@ -71,9 +72,9 @@ class Model:
 
     def __init__(self, run_dir):
         self.run_dir = str(Path(run_dir).resolve())
-        latest = runs.Run(self.run_dir).latest_checkpoint()
+        latest = Run(self.run_dir).latest_checkpoint()
         if latest is None:
-            raise runs.RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
+            raise RunError(f"{Path(run_dir).name} has no checkpoint yet: train it first")
         self.vocab = _vocab(self.run_dir, latest["file"])
         self._ask({"op": "open"}, "Loading the model")
 
