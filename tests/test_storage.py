@@ -1,6 +1,8 @@
 """namuweb.storage: the one way files that others read are written, and new folders named."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +65,36 @@ def test_new_folder_never_shares_a_name_taken_in_the_same_second(tmp_path, monke
     fresh = storage.new_folder(tmp_path, "upload", stamp="20261203-142501")
     assert fresh.name == "20261203-142501-upload-beef" and fresh.is_dir() and not any(fresh.iterdir())
     assert oct(fresh.stat().st_mode & 0o777) == "0o700"
+
+
+def hand_rolled_file_handling(tree: ast.AST) -> list[str]:
+    """Calls that replace a file (``os.replace``/``os.rename``) or read a JSON file (``json.load`` of a file,
+    ``json.loads`` of a file's text) by hand; ``json.loads`` of a pipe's line is a message, not a file."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        called = ast.unparse(node.func)
+        if called in ("os.replace", "os.rename", "json.load"):
+            found.append(f"line {node.lineno}: {called}")
+        elif called == "json.loads" and node.args and any(
+                isinstance(inner, ast.Call) and ast.unparse(inner.func).endswith((".read_text", ".read_bytes", ".read"))
+                for inner in ast.walk(node.args[0])):
+            found.append(f"line {node.lineno}: json.loads of a file's contents")
+    return found
+
+
+def test_the_checker_finds_each_hand_rolled_form():
+    source = ("import json, os\nos.replace(a, b)\nos.rename(a, b)\njson.load(f)\n"
+              "json.loads(p.read_text(encoding='utf-8'))\njson.loads(line)\n")
+    assert [f.split(":")[0] for f in hand_rolled_file_handling(ast.parse(source))] == [
+        "line 2", "line 3", "line 4", "line 5"]
+
+
+def test_every_atomic_write_and_json_file_read_goes_through_storage():
+    """One place writes a file atomically and reads our JSON (storage.py): a hand-rolled temp file and
+    rename is where a crash used to leave half a file, and a hand-rolled read where encodings differed."""
+    package = Path(storage.__file__).parent
+    offenders = {str(path.relative_to(package)): found for path in package.rglob("*.py") if path.name != "storage.py"
+                 if (found := hand_rolled_file_handling(ast.parse(path.read_text(encoding="utf-8"))))}
+    assert not offenders, offenders
