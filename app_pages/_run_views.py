@@ -16,7 +16,7 @@ class LiveRun:
         self.info = self.metrics = self.figures = None
 
     def header(self, run_dir, status) -> None:
-        self.info = runs.run_info(run_dir)
+        self.info = runs.run_info(run_dir, status)
         self.metrics = runs.Run(run_dir).metrics()
         self.figures = runs.LiveFigures.of(self.info, self.metrics)
         st.subheader(literal(self.info.name))

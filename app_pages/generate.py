@@ -22,7 +22,7 @@ demo_notice()
 
 def run_progress(run_dir, status) -> jobs.Progress:
     """A run's progress from its metrics (its rate from the recent steps)."""
-    info = runs.run_info(run_dir)
+    info = runs.run_info(run_dir, status)
     return runs.progress_from_metrics(info, runs.Run(run_dir).metrics())
 
 

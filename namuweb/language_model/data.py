@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from namuweb import storage
-from namuweb.language_model.settings import TrainConfig, validation_chunks, check_corpus_size
+from namuweb.language_model.settings import TrainConfig, batches_per_epoch, check_corpus_size, validation_chunks
 
 VALIDATION_TOKENS = 32_768  # per validation: a fixed sample, not a pass over the held-out share
 
@@ -102,7 +102,7 @@ def batch_stream(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: i
     Step ``s`` is batch ``s mod P`` of epoch ``s div P`` (``P`` whole batches per epoch, the
     remainder dropped as the tutorial does), so a resumed run continues exactly where its
     checkpoint was.  ``chunks`` may be a memory map: only the rows of one batch are read."""
-    per_epoch = len(chunks) // batch
+    per_epoch = batches_per_epoch(len(chunks), batch)
     epoch, index = divmod(start_step, per_epoch)
     while True:
         order = epoch_order(len(chunks), seed, epoch)
@@ -152,7 +152,7 @@ def training_data(chunks: np.ndarray, batch: int, *, seed: int = 0, start_step: 
         return batch_stream(chunks, batch, seed=seed, start_step=start_step)
     import tensorflow as tf
     count, width = chunks.shape
-    per_epoch = count // batch
+    per_epoch = batches_per_epoch(count, batch)
     first_epoch, skip = divmod(start_step, per_epoch)
     source = _file_rows(chunks) if chunks.nbytes > TABLE_IN_MEMORY_BYTES else None
     if source is None:

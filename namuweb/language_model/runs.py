@@ -77,9 +77,11 @@ class RunInfo:
         return bits_per_char(self.best_val_loss, self.config.get("tokens_per_char"))
 
 
-def run_info(run_dir: Path) -> RunInfo:
+def run_info(run_dir: Path, status: jobs.JobStatus | None = None) -> RunInfo:
+    """One run's figures; ``status`` as a watcher just read it (each view enforces a stop once), else read
+    and enforced here."""
     run_dir = Path(run_dir)
-    status = jobs.enforce_stop(run_dir)  # the Train page watches runs through this
+    status = status or jobs.enforce_stop(run_dir)
     run = Run(run_dir)
     metrics = run.metrics()
     steps = int(metrics["step"].max()) if metrics["step"].notna().any() else 0
@@ -103,18 +105,8 @@ def list_runs(home: Path | None = None) -> list[RunInfo]:
 
 def active_runs(home: Path | None = None) -> list[RunInfo]:
     """Runs training now; only their curves are read (pages call this every few seconds)."""
-    return [run_info(folder) for folder in run_dirs(home)
+    return [run_info(folder, status) for folder in run_dirs(home)
             if (status := jobs.enforce_stop(folder)) and status.active]
-
-
-def focused_run(wanted: str | None, home: Path | None = None) -> RunInfo | None:
-    """The run a page watches: ``wanted`` (the one last started there) while it is active, else the active
-    run, else ``wanted``, else the newest — reading one run's curves only."""
-    if active := active_runs(home):
-        return next((info for info in active if info.id == wanted), active[0])
-    folders = run_dirs(home)
-    chosen = next((f for f in folders if f.name == wanted), folders[0] if folders else None)
-    return run_info(chosen) if chosen else None
 
 
 def runs_using(corpus_id: str, home: Path | None = None) -> list[Path]:

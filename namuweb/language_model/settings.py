@@ -195,12 +195,18 @@ class StepPlan:
         return divmod(step, self.per_epoch)
 
 
+def batches_per_epoch(training_chunks: int, batch: int) -> int:
+    """Whole batches in one epoch of ``training_chunks`` chunks (the remainder is dropped, as the tutorial
+    does): the plan and the data order agree because both ask this."""
+    return training_chunks // batch
+
+
 def step_plan(config: TrainConfig, tokens: int, workers: int = 1) -> StepPlan:
     """The one step arithmetic: a corpus of ``tokens`` tokens cut into ``seq_len + 1``-token chunks (as
     :meth:`namuweb.language_model.data.Split.of` cuts it), the validation share held out, whole batches of
     ``batch × workers`` chunks per epoch; the total from the step or epoch budget."""
     count = tokens // (config.seq_len + 1)
-    per_epoch = (count - validation_chunks(count, config.val_share)) // (config.batch * workers)
+    per_epoch = batches_per_epoch(count - validation_chunks(count, config.val_share), config.batch * workers)
     if config.steps is None and config.epochs is None:
         total = UNBOUNDED_STEPS
     elif config.steps is not None:
