@@ -388,8 +388,8 @@ def test_a_job_error_is_the_users_line_and_a_bug_keeps_its_type(job_dir, capsys)
 def test_the_worker_blocks_what_its_kind_never_needs_and_names_no_kind(job_dir):
     """A kind's ``worker_without`` reaches the worker as ``--without``, blocked before the kind is imported;
     the worker's own source names no kind of job."""
-    from namuweb.language_model import trainer
-    assert worker_command(trainer.TRAINING, "/x")[-2:] == ["--without", "pandas"]
+    from namuweb.language_model import training
+    assert worker_command(training.TRAINING, "/x")[-2:] == ["--without", "pandas"]
     code = ("import sys; sys.argv = ['w', 'train', '/x', '--run', 'm:f', '--without', 'pandas']; "
             "import namuweb.jobs.worker; print(sys.modules['pandas'])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
