@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from namuweb import config, workers
-from namuweb.language_model import inspection
+from namuweb.language_model import inspection, syllable_choices
 from namuweb.language_model.run_folder import Run, RunError
 from namuweb.language_model.generate import CheckpointError, Sample, StartTextError, prepare_start
 from namuweb.text.vocab import Vocabulary, detokenize
@@ -94,6 +94,15 @@ class Model:
                          after: Sequence[str] = ()) -> list[dict]:
         return self._ask({"op": "next_tokens", "start": start, "temperature": temperature, "top_k": top_k,
                           "top_p": top_p, "after": list(after)}, "Reading the next-token odds")["table"]
+
+    def syllable_choices(self, start: str, temperature: float, top_k: int = 0, top_p: float = 1.0,
+                         after: Sequence[str] = (), include: Sequence[str] = ()) -> list[syllable_choices.Choice]:
+        """The likeliest next syllables after ``start`` and the tokens ``after`` it (see
+        :func:`namuweb.language_model.syllable_choices.choices`), asked of a sampler."""
+        answer = self._ask({"op": "syllable_choices", "start": start, "temperature": temperature, "top_k": top_k,
+                            "top_p": top_p, "after": list(after), "include": list(include)},
+                           "Reading the next syllables' odds")
+        return [syllable_choices.Choice(**choice) for choice in answer["choices"]]
 
     def written(self, start: str, after: Sequence[str]) -> str:
         """The text of ``start`` followed by tokens picked one at a time (jamo recomposed as they close)."""

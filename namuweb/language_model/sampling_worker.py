@@ -2,7 +2,8 @@
 
 Answers the Generate page's questions about a run's model (see :mod:`namuweb.language_model.sampling`):
 ``{"op": "open"}`` loads and checks it, ``{"op": "stream", …}`` writes samples (their text so far as
-progress, a few times a second), ``{"op": "next_tokens", …}`` gives the next-token table.  The loaded
+progress, a few times a second), ``{"op": "next_tokens", …}`` gives the next-token table,
+``{"op": "syllable_choices", …}`` the likeliest next syllables (:mod:`namuweb.language_model.syllable_choices`).  The loaded
 models stay for the next question.  Niced: the pages' own work comes first.
 """
 
@@ -28,6 +29,11 @@ def answer(header: dict, data: bytes, progress) -> dict:
     if op == "next_tokens":
         return {"table": generator.next_token_table(header["start"], header["temperature"], header["top_k"],
                                                     header["top_p"], after=header["after"])}
+    if op == "syllable_choices":
+        from namuweb.language_model import syllable_choices
+        found = syllable_choices.choices(generator, header["start"], header["after"], temperature=header["temperature"],
+                                         top_k=header["top_k"], top_p=header["top_p"], include=header["include"])
+        return {"choices": [choice.to_json() for choice in found]}
     if op == "stream":
         told = time.monotonic()
         samples = []
