@@ -1,21 +1,21 @@
 """Generate: new Korean text from a trained model, with a temperature knob."""
 
-import secrets
-
 import streamlit as st
 
 from namuweb.language_model import generate, runs, sampling, settings as lm, training
 
-from namuweb import charts, jobs
+from namuweb import jobs
 
 from namuweb.corpora import corpus
 from namuweb.config import demo_settings
 from namuweb.literal_text import literal
+from app_pages import _generate_views as views
 from app_pages._widgets import demo_notice, floor_notice, fragment, job_panel, model_picker
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
-           "together into syllables as they arrive.")
+           "together into syllables as they arrive. Branch from any character it wrote, or write with it a syllable "
+           "at a time.")
 demo = demo_settings()
 demo_notice()
 
@@ -105,83 +105,7 @@ if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")
 
 
-@fragment("the generated text")
-def generated_text() -> None:
-    """The Generate button and its text: a press reruns this part alone, not the page's chart and controls."""
-    if st.button("Generate", type="primary", icon=":material/edit_note:"):
-        drawn = int(seed) if fixed_seed else secrets.randbelow(2**31)  # a fresh text on every press, reproducible
-        boxes = [(col.empty(), col.empty()) for col in st.columns(len(temperatures))]
-
-        def show_growing(samples: list[tuple[str, str]]) -> None:
-            for (text_box, jamo_box), (text, jamo), t in zip(boxes, samples, temperatures):
-                with text_box.container():
-                    st.markdown(f"**temperature {t:g}**")
-                    st.text(text + "▌")
-                if show_jamo:
-                    jamo_box.caption(literal(jamo))
-        try:
-            samples = generator.stream(start, length, temperatures, seed=drawn, top_k=int(top_k), top_p=top_p,
-                                       on_update=show_growing)
-            st.session_state.generated = {"run": run.id, "temperatures": temperatures, "samples": samples,
-                                          "seed": drawn}
-        except sampling.GenerationError as problem:
-            st.error(f"No text this time: {literal(problem)}", icon=":material/error:")
-        for text_box, jamo_box in boxes:
-            text_box.empty()
-            jamo_box.empty()
-
-    result = st.session_state.get("generated")
-    if result and result["run"] == run.id:
-        columns = st.columns(len(result["temperatures"]))
-        for col, sample, t in zip(columns, result["samples"], result["temperatures"]):
-            col.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
-            col.text(sample.text)
-            if show_jamo:
-                col.caption("jamo stream")
-                col.text(sample.stream)
-        st.caption(f"Seed {result['seed']}: turn on **Fixed seed** under More options and enter it to get this text "
-                   "again.")
-        st.download_button("Download text", "\n\n".join(s.text for s in result["samples"]),
-                           file_name=f"namuweb-{run.id}.txt", icon=":material/download:")
-
-
-generated_text()
-
-st.subheader("Write with the model, one token at a time")
-# The tokens picked by clicking the chart, after the start text; another model or start text begins anew.
-writing = st.session_state.get("writing")
-if not writing or writing["run"] != run.id or writing["start"] != start:
-    writing = st.session_state.writing = {"run": run.id, "start": start, "tokens": []}
-picked = writing["tokens"]
-try:
-    table = generator.next_token_table(start, temperature, int(top_k), top_p, after=picked)
-except sampling.GenerationError as problem:
-    st.error(f"The next-token odds did not come: {literal(problem)}", icon=":material/error:")
-    st.stop()
-event = st.altair_chart(charts.next_token_chart(table, pickable=True), on_select="rerun", width="stretch",
-                        key=f"next-token-{run.id}-{len(picked)}")  # a new key per token: each click counts once
-chosen = (event.selection.get("pick") or [{}])[0].get("token") if event and event.selection else None
-if chosen is not None:
-    picked.append(chosen)
-    st.rerun()
-st.caption("The model's ten most likely next tokens at temperature 1 (grey) and at your temperature (green): low "
-           "temperatures sharpen the favourite, high ones flatten the odds. Click a column to write that token "
-           "and see what the model expects next.")
-st.text(generator.written(start, picked) + "▌")
-if picked:  # every click shows, also a token that changes no letter yet (a ᴥ that closes nothing)
-    st.caption(literal("Picked: " + " ".join(charts.token_label(t) for t in picked[-40:])
-                       + (f" (and {len(picked) - 40} before)" if len(picked) > 40 else "")))
-cols = st.columns([1, 1, 2, 4])
-if cols[0].button("Undo", icon=":material/undo:", disabled=not picked):
-    picked.pop()
-    st.rerun()
-if cols[1].button("Clear", icon=":material/clear:", disabled=not picked):
-    picked.clear()
-    st.rerun()
-
-
-def use_as_start() -> None:
-    st.session_state.start_text = generator.written(start, picked)
-
-
-cols[2].button("Use as start text", icon=":material/input:", disabled=not picked, on_click=use_as_start)
+options = {"top_k": int(top_k), "top_p": top_p}  # More options' settings, for every generation and branch
+views.generated_text(generator, run, start, temperatures, length, options, int(seed) if fixed_seed else None,
+                     show_jamo)
+views.write_with_the_model(generator, run, start, temperature, int(top_k), top_p)

@@ -6,6 +6,8 @@ so the same charts can be tested without a browser and reused by any page.
 
 from __future__ import annotations
 
+import math
+
 import altair as alt
 import pandas as pd
 
@@ -90,34 +92,87 @@ def runs_overlay(curves: pd.DataFrame, axis: str = "step", unit: str = "nats / t
     return _style(alt.layer(lines, val).properties(title="Runs compared", height=320).interactive(bind_y=False))
 
 
-def next_token_chart(rows: list[dict], pickable: bool = False) -> alt.Chart:
+def _probability_axis(values, log_scale: bool) -> tuple[alt.Scale, float, alt.Axis]:
+    """A probability axis: 0 to 1, or on a log scale from the decade below the smallest value shown, where
+    a favourite near 100 % leaves the others visible; the bars' base (0, or that floor)."""
+    if not log_scale:
+        return alt.Scale(domain=[0, 1]), 0.0, alt.Axis(format="%", title="probability")
+    shown = [v for v in values if v and v > 0]
+    floor = max(1e-6, 10 ** math.floor(math.log10(min(shown)))) if shown else 1e-3
+    return (alt.Scale(type="log", domain=[floor, 1]), floor,
+            alt.Axis(format="~%", title="probability (log scale)"))
+
+
+def next_token_chart(rows: list[dict], pickable: bool = False, log_scale: bool = False) -> alt.Chart:
     """Top next-token probabilities at temperature 1 beside those at the chosen temperature.
 
     ``pickable``: each token's whole column (not only its bars, which may be a pixel high) takes a
-    click, selecting that token in the selection ``pick`` (field ``token``)."""
+    click, selecting that token in the selection ``pick`` (field ``token``).  ``log_scale``: the
+    probabilities on a log axis (a token the setting rules out has no bar)."""
     frame = pd.DataFrame(rows).melt(id_vars="token", var_name="setting", value_name="probability")
     frame["label"] = frame["token"].map(token_label)
     order = list(dict.fromkeys(frame["label"]))
     settings = [key for key in rows[0] if key != "token"] if rows else []
-    x = alt.X("label:N", sort=order, title="next token", axis=alt.Axis(labelAngle=0))
-    y_scale = alt.Scale(domain=[0, 1])
+    x = alt.X("label:N", sort=order, title="next token", axis=alt.Axis(labelAngle=0, labelFontSize=16))
+    y_scale, base, y_axis = _probability_axis(frame["probability"], log_scale)
+    if log_scale:
+        frame = frame[frame["probability"] >= base]
+    frame = frame.assign(base=base)
     bars = alt.Chart(frame).mark_bar().encode(
         x=x, xOffset=alt.XOffset("setting:N"),
-        y=alt.Y("probability:Q", axis=alt.Axis(format="%", title="probability"), scale=y_scale),
+        y=alt.Y("probability:Q", axis=y_axis, scale=y_scale), y2="base:Q",
         color=alt.Color("setting:N", legend=alt.Legend(orient="bottom", title=None),
                         scale=alt.Scale(domain=settings, range=["#9e9e9e", "#2e7d32"])),
         tooltip=["label", "setting", alt.Tooltip("probability:Q", format=".2%")])
     if not pickable:
         return _style(bars.properties(height=260, title="Next token: what the temperature does"))
-    wide = pd.DataFrame([{"token": row["token"], "label": token_label(row["token"]), "top": 1.0,
+    wide = pd.DataFrame([{"token": row["token"], "label": token_label(row["token"]), "top": 1.0, "base": base,
                           "at 1": row[settings[0]], "at yours": row[settings[-1]]} for row in rows])
     columns = alt.Chart(wide).mark_bar(opacity=0.01, cursor="pointer").encode(
-        x=x, y=alt.Y("top:Q", scale=y_scale, axis=alt.Axis(format="%", title="probability")),
+        x=x, y=alt.Y("top:Q", scale=y_scale, axis=y_axis), y2="base:Q",
         tooltip=["label", alt.Tooltip("at 1:Q", format=".2%", title=settings[0]),
                  alt.Tooltip("at yours:Q", format=".2%", title=settings[-1])],
     ).add_params(alt.selection_point(name="pick", fields=["token"], on="click", clear=False))
     return _style(alt.layer(bars, columns).properties(height=300,
                                                       title="Next token: click one to write it"))
+
+
+def choice_chart(rows: list[dict], *, title: str, log_scale: bool = False, marked: str | None = None,
+                 x_title: str = "next syllable") -> alt.Chart:
+    """Choices (rows of ``label``, ``tokens`` and a probability per setting, most likely first) as large
+    labelled bars; each choice's whole column takes a click, selecting its ``tokens`` in the selection
+    ``pick``.  Two settings side by side (temperature 1 and the visitor's) in grey and green; with
+    ``marked`` (the tokens a text wrote there), that choice's bars orange and the others grey."""
+    settings = [key for key in rows[0] if key not in ("label", "tokens")] if rows else []
+    frame = pd.DataFrame(rows, columns=["label", "tokens", *settings]).melt(
+        id_vars=["label", "tokens"], var_name="setting", value_name="probability")
+    frame["shown"] = frame["label"].map(token_label)
+    frame["written"] = (frame["tokens"] == marked).map({True: "written here", False: "another choice"})
+    order = list(dict.fromkeys(frame["shown"]))
+    y_scale, base, y_axis = _probability_axis(frame["probability"], log_scale)
+    if log_scale:
+        frame = frame[frame["probability"] >= base]
+    frame = frame.assign(base=base)
+    x = alt.X("shown:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0, labelFontSize=24, labelPadding=6))
+    if marked is None:
+        colour = alt.Color("setting:N", legend=alt.Legend(orient="bottom", title=None),
+                           scale=alt.Scale(domain=settings, range=["#9e9e9e", "#2e7d32"][-len(settings):]))
+    else:
+        colour = alt.Color("written:N", legend=alt.Legend(orient="bottom", title=None),
+                           scale=alt.Scale(domain=["written here", "another choice"], range=["#ef6c00", "#9e9e9e"]))
+    bars = alt.Chart(frame).mark_bar().encode(
+        x=x, y=alt.Y("probability:Q", scale=y_scale, axis=y_axis), y2="base:Q", color=colour,
+        tooltip=["shown", "tokens", "setting", alt.Tooltip("probability:Q", format=".3%")])
+    if len(settings) > 1:
+        bars = bars.encode(xOffset=alt.XOffset("setting:N"))
+    wide = pd.DataFrame([{"shown": token_label(row["label"]), "tokens": row["tokens"], "top": 1.0, "base": base,
+                          **{setting: row[setting] for setting in settings}} for row in rows],
+                        columns=["shown", "tokens", "top", "base", *settings])
+    columns = alt.Chart(wide).mark_bar(opacity=0.01, cursor="pointer").encode(
+        x=x, y=alt.Y("top:Q", scale=y_scale, axis=y_axis), y2="base:Q",
+        tooltip=["shown", "tokens", *[alt.Tooltip(f"{s}:Q", format=".3%") for s in settings]],
+    ).add_params(alt.selection_point(name="pick", fields=["tokens"], on="click", clear=False))
+    return _style(alt.layer(bars, columns).properties(height=300, title=title))
 
 
 def token_label(token: str) -> str:

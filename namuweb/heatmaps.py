@@ -61,3 +61,19 @@ def legend(stops: Sequence[tuple[str, str]]) -> str:
                     f'border:1px solid #ccc;vertical-align:middle;margin:0 4px 0 12px"></span>{html.escape(label)}'
                     for colour, label in stops)
     return f'<div style="font-size:0.85rem;color:#555">{items}</div>'
+
+
+TEXT_CLASS = "namuweb-text"
+MARKED = "rgb(255,224,130)"  # the character a visitor picked in a text
+
+
+def plain_text(text: str, *, mark: int | None = None, cursor: bool = False, extra_class: str = "") -> str:
+    """``text`` exactly as written (every space and line break kept, escaped), in the page's proportional
+    type; the character at ``mark`` on a highlight, and a ``▌`` after the text while it grows."""
+    if mark is not None and 0 <= mark < len(text):
+        body = (html.escape(text[:mark]) + f'<mark style="background:{MARKED};padding:0 1px">'
+                + html.escape(text[mark]) + "</mark>" + html.escape(text[mark + 1:]))
+    else:
+        body = html.escape(text)
+    classes = " ".join(filter(None, (TEXT_CLASS, re.sub(r"[^a-z0-9-]", "", extra_class))))
+    return f'<div class="{classes}" style="{_STYLE}">{body}{"▌" if cursor else ""}</div>'

@@ -181,22 +181,36 @@ CONTROLS = {  # control → the tests that change it and check what it did
     "generate.py: slider f'Sample {i + 1}'": [
         'test_controls.py::test_generate_every_option_reaches_the_text_and_its_download',
     ],
-    'generate.py: button Generate': [
+    '_generate_views.py: button Generate': [
         'test_pages.py::test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'generate.py: download_button Download text': [
+    '_generate_views.py: toggle Colour by surprisal': ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original'],
+    '_generate_views.py: download_button Download text': [
         'test_controls.py::test_generate_every_option_reaches_the_text_and_its_download',
     ],
-    "generate.py: altair_chart f'next-token-{run.id}-{len(picked)}'": [
+    '_generate_views.py: selectbox Sample': ['test_controls.py::test_generate_branches_from_the_second_sample'],
+    '_generate_views.py: number_input Character': ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original', 'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool'],
+    "_generate_views.py: altair_chart f'branch-{which}-{position}'": ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original', 'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool'],
+    '_generate_views.py: selectbox Continue with': ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original'],
+    '_generate_views.py: button Continue from here': ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original', 'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool'],
+    '_generate_views.py: button Back to the original': ['test_pages.py::test_generate_page_branches_from_a_character_and_goes_back_to_the_original', 'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool'],
+    '_generate_views.py: radio Choices': [
+        'test_pages.py::test_generate_page_writes_a_whole_syllable_per_click_and_undo_takes_it_back',
+        'test_pages.py::test_generate_page_writes_the_picked_tokens_and_undoes_them',
+    ],
+    '_generate_views.py: toggle Log scale': ['test_pages.py::test_generate_page_log_scale_shows_the_unlikely_choices'],
+    "_generate_views.py: altair_chart f'next-{view}-{run.id}-{turn}'": [
+        'test_pages.py::test_generate_page_writes_a_whole_syllable_per_click_and_undo_takes_it_back',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'generate.py: button Undo': [
+    '_generate_views.py: button Undo': [
+        'test_pages.py::test_generate_page_writes_a_whole_syllable_per_click_and_undo_takes_it_back',
         'test_pages.py::test_generate_page_writes_the_picked_tokens_and_undoes_them',
         'e2e/test_walkthrough.py::test_a_new_visitor_walks_through_every_tool',
     ],
-    'generate.py: button Clear': ['test_controls.py::test_generate_model_picker_and_clear'],
-    'generate.py: button Use as start text': [
+    '_generate_views.py: button Clear': ['test_controls.py::test_generate_model_picker_and_clear'],
+    '_generate_views.py: button Use as start text': [
         'test_pages.py::test_generate_page_writes_the_picked_tokens_and_undoes_them',
     ],
     "home.py: button f'Open {title}'": [

@@ -16,7 +16,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from namuweb.literal_text import literal
-from test_pages import button, metrics, page, poll, tiny_trained_run, train_tiny_model, trained_once  # noqa: F401
+from test_pages import (button, metrics, page, poll, shown_texts, tiny_trained_run, train_tiny_model,  # noqa: F401
+                        trained_once)
 from library_texts import add_text
 from namuweb.language_model import training
 
@@ -380,11 +381,32 @@ def test_generate_every_option_reaches_the_text_and_its_download(tiny_trained_ru
     shown = [m.value for m in at.markdown if m.value.startswith("**temperature")]
     assert shown == [f"**temperature {t:g}** · 30 new characters" for t in temperatures]
     assert [(s.text, s.stream) for s in at.session_state["generated"]["samples"]] == [(s.text, s.stream) for s in samples]
-    assert [c.value for c in at.text][:4] == [samples[0].text.rstrip(), samples[0].stream.rstrip(),
-                                              samples[1].text.rstrip(), samples[1].stream.rstrip()]
+    assert shown_texts(at) == [samples[0].text, samples[1].text]  # exactly as written
+    assert shown_texts(at, "jamo") == [samples[0].stream, samples[1].stream]
+    assert [c.value for c in at.code] == [samples[0].text, samples[1].text]  # the copy boxes
     name, data = downloads(at, "Download text")
     assert name == f"namuweb-{tiny_trained_run.name}.txt"
     assert data.decode("utf-8") == "\n\n".join(s.text for s in at.session_state["generated"]["samples"])
+
+
+def test_generate_branches_from_the_second_sample(tiny_trained_run):
+    """Of two samples side by side, the one picked is branched; the other stays as it was."""
+    from namuweb.text import hangul
+    at = page("generate").run()
+    next(n for n in at.number_input if n.label == "Samples side by side").set_value(2).run()
+    next(s for s in at.slider if s.label == "Length (characters)").set_value(30).run()
+    button(at, "Generate").click().run()
+    first, second = at.session_state["generated"]["samples"]
+    at.selectbox(key="branch_sample").set_value(1).run()
+    at.number_input(key="branch_character").set_value(10).run()
+    picked = at.selectbox(key="branch_with").value
+    button(at, "Continue from here").click().run()
+    assert not at.exception and not at.error
+    same, branched = at.session_state["generated"]["samples"]
+    assert same.text == first.text and shown_texts(at)[0] == first.text
+    assert branched.continuation[:9] == second.continuation[:9]
+    assert branched.stream.startswith(hangul.decompose(second.continuation[:9]) + picked)  # then the one picked
+    assert shown_texts(at)[1] == branched.text
 
 
 def test_generate_model_picker_and_clear(tiny_trained_run):
@@ -395,11 +417,11 @@ def test_generate_model_picker_and_clear(tiny_trained_run):
     at.selectbox[0].set_value(other).run()
     button(at, "Generate").click().run()
     assert not at.exception and at.session_state["generated"]["run"] == other
-    at.session_state["writing"] = {"run": other, "start": "한국에서는", "tokens": list("ㄴㅏᴥ")}
+    at.session_state["writing"] = {"run": other, "start": "한국에서는", "picks": ["ㄴㅏᴥ"]}
     at.run()
-    assert at.text[-1].value == "한국에서는나▌"
+    assert shown_texts(at, "written") == ["한국에서는나▌"]
     button(at, "Clear").click().run()
-    assert at.session_state["writing"]["tokens"] == [] and at.text[-1].value == "한국에서는▌"
+    assert at.session_state["writing"]["picks"] == [] and shown_texts(at, "written") == ["한국에서는▌"]
     assert button(at, "Clear").disabled and button(at, "Undo").disabled
 
 

@@ -18,6 +18,7 @@ from namuweb.language_model import runs, session, trainer, training
 from namuweb.language_model.settings import TrainConfig
 from sleep_job import sleeper
 from library_texts import add_text
+from test_pages import shown_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 KOREAN = "한국어 문장 하나.\n"
@@ -282,7 +283,8 @@ def test_generate_page_stays_open_in_demo_mode(demo):
     assert not at.exception and notice_shown(at)
     button(at, "Generate").click().run()
     assert not at.exception
-    assert at.text[0].value.startswith("한국에서는") and len(at.text[0].value) > len("한국에서는")
+    [text] = shown_texts(at)
+    assert text.startswith("한국에서는") and len(text) > len("한국에서는")
 
 
 def test_a_compressed_dump_is_limited_by_its_unpacked_size_in_demo_mode(demo, isolated_home):

@@ -31,7 +31,7 @@ CLICK_THROUGH = textwrap.dedent("""
     shown["validation"] = [s.value for s in at.success]
     at = page("generate").run()
     next(b for b in at.button if b.label == "Generate").click().run()
-    shown["generated"] = [t.value for t in at.text][:1]
+    shown["generated"] = [c.value for c in at.code][:1]  # the copy box: the sample exactly
     shown["inspected"] = [m.value[:40] for m in page("inspect").run().markdown][:1]
     print(json.dumps({"loaded": sorted(m for m in ("tensorflow", "keras") if m in sys.modules), "shown": shown}))
 """)

@@ -260,11 +260,12 @@ def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(
     assert runs.run_info(tiny_trained_run).name in at.selectbox[0].format_func(at.selectbox[0].value)
     button(at, "Generate").click().run()
     assert not at.exception
-    output, written = at.text  # the sample, then the text written by clicking the chart
-    assert written.value == "한국에서는▌"
+    [output], [written] = shown_texts(at), shown_texts(at, "written")  # the sample; the text written by clicking
+    assert written == "한국에서는▌"
     expected = generate.load_generator(tiny_trained_run).generate("한국에서는", 200, 0.8, seed=shown_seed(at))[0].text
     assert at.session_state["generated"]["samples"][0].text == expected
-    assert output.value == expected.rstrip()  # shown without the trailing whitespace a sample may end in
+    assert output == expected  # exactly: every space and line break, in the page's own type
+    assert [c.value for c in at.code] == [expected]  # the copy box, in its expander
     assert len(at.get("download_button")) == 1
     chart_before = chart_specs(at)[-1]["layer"][0]
     temperature = next(s for s in at.slider if s.label == "Temperature")
@@ -272,6 +273,19 @@ def test_generate_page_generates_text_and_the_teaching_chart_follows_the_slider(
     settings = chart_specs(at)[-1]["layer"][0]["encoding"]["color"]["scale"]["domain"]
     assert settings == ["temperature 1", "your temperature 0.2"]
     assert chart_before["encoding"]["color"]["scale"]["domain"] == ["temperature 1", "your temperature 0.8"]
+
+
+def shown_texts(at: AppTest, kind: str = "sample") -> list[str]:
+    """The texts the Generate page shows of a ``kind`` (sample, jamo, written), as a reader sees them: its
+    st.html with the tags gone and the escapes resolved."""
+    import html
+    import re
+    found = []
+    for body in html_bodies(at):
+        opening = body.split(">", 1)[0]
+        if f"namuweb-{kind}" in opening and "namuweb-surprisal" not in opening:
+            found.append(html.unescape(re.sub(r"<[^>]+>", "", body[len(opening) + 1:body.rindex("</div>")])))
+    return found
 
 
 def shown_seed(at: AppTest) -> int:
@@ -286,13 +300,13 @@ def test_generate_page_draws_a_fresh_seed_each_press_and_a_fixed_seed_repeats_a_
     for _ in range(2):
         button(at, "Generate").click().run()
         seeds.append(shown_seed(at))
-        texts.append(at.text[0].value)
+        texts.append(shown_texts(at)[0])
     assert seeds[0] != seeds[1] and texts[0] != texts[1]
     next(t for t in at.toggle if t.label == "Fixed seed").set_value(True).run()
     at.number_input(key="seed").set_value(seeds[0]).run()
     for _ in range(2):
         button(at, "Generate").click().run()
-        assert (shown_seed(at), at.text[0].value) == (seeds[0], texts[0])
+        assert (shown_seed(at), shown_texts(at)[0]) == (seeds[0], texts[0])
 
 
 def test_generate_and_inspect_open_on_the_best_run_not_the_newest(tiny_trained_run):
@@ -335,32 +349,131 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     assert "나무위키 첫 모델" in list(at.dataframe[0].value["name"])
 
 
-def next_token_rows(at: AppTest) -> list[str]:
-    """The tokens of the next-token chart's columns, in order."""
+def chart_frames(at: AppTest, index: int = -1) -> list:
     from streamlit import dataframe_util
-    chart = at.get("vega_lite_chart")[-1]
-    frames = [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
-    return next(list(f["token"]) for f in frames if "at yours" in f)
+    chart = at.get("vega_lite_chart")[index]
+    return [dataframe_util.convert_arrow_bytes_to_pandas_df(d.data.data) for d in chart.proto.datasets]
+
+
+def next_token_rows(at: AppTest) -> list[str]:
+    """The tokens of the (jamo) next-token chart's columns, in order."""
+    return next(list(f["token"]) for f in chart_frames(at) if "at yours" in f)
+
+
+def choice_rows(at: AppTest, index: int = -1) -> list[str]:
+    """The tokens of a choice chart's columns (next syllables, or a sample's alternatives), in order."""
+    return next(list(f["tokens"]) for f in chart_frames(at, index) if "top" in f)
+
+
+def click_choice(at: AppTest, key: str, tokens: str) -> AppTest:
+    """A click on a choice chart's column, as the browser reports it: the chart's selection ``pick``."""
+    at.session_state[key] = {"selection": {"pick": [{"tokens": tokens}]}}
+    return at.run()
+
+
+def test_generate_page_writes_a_whole_syllable_per_click_and_undo_takes_it_back(tiny_trained_run):
+    from namuweb.language_model import generate, syllable_choices
+    from namuweb.literal_text import literal
+    from namuweb.text import hangul
+    generator = generate.load_generator(tiny_trained_run)
+    at = page("generate").run()
+    expected = syllable_choices.choices(generator, "한국에서는", temperature=0.8)
+    assert choice_rows(at) == [c.tokens for c in expected]
+    first = next(c for c in expected if len(c.tokens) > 1)  # a syllable: its jamo and ᴥ
+    click_choice(at, f"next-syllable-{tiny_trained_run.name}-0", first.tokens)
+    assert not at.exception
+    assert shown_texts(at, "written") == ["한국에서는" + first.text + "▌"]
+    assert at.session_state["writing"]["picks"] == [first.tokens]
+    assert any(c.value == literal("Picked: " + first.text) for c in at.caption)
+    after = syllable_choices.choices(generator, "한국에서는", list(first.tokens), temperature=0.8)
+    assert choice_rows(at) == [c.tokens for c in after]  # the chart asks what follows the whole syllable
+    second = after[0]
+    click_choice(at, f"next-syllable-{tiny_trained_run.name}-1", second.tokens)  # the chart's key: one per turn
+    assert shown_texts(at, "written") == ["한국에서는" + first.text + second.text + "▌"]
+    button(at, "Undo").click().run()  # the whole syllable goes, not one jamo of it
+    assert shown_texts(at, "written") == ["한국에서는" + first.text + "▌"]
+    # the jamo view: one token per click, as before
+    at.radio(key="choice_view").set_value("jamo").run()
+    assert next_token_rows(at) == [row["token"] for row in generator.next_token_table("한국에서는", 0.8,
+                                                                                     after=list(first.tokens))]
+    at.session_state[f"next-jamo-{tiny_trained_run.name}-3"] = {"selection": {"pick": [{"token": "ㄱ"}]}}
+    at.run()
+    assert at.session_state["writing"]["picks"] == [first.tokens, "ㄱ"]
+    at.radio(key="choice_view").set_value("whole syllables").run()  # the syllable it began, completed
+    completions = syllable_choices.choices(generator, "한국에서는", list(first.tokens) + ["ㄱ"], temperature=0.8)
+    assert choice_rows(at) == [c.tokens for c in completions]
+    assert completions and all(hangul.is_syllable(c.text) and hangul.decompose(c.text)[0] == "ㄱ" for c in completions)
+
+
+def test_generate_page_log_scale_shows_the_unlikely_choices(tiny_trained_run):
+    at = page("generate").run()
+    assert chart_specs(at)[-1]["layer"][0]["encoding"]["y"]["scale"].get("type") is None
+    at.toggle(key="choice_log").set_value(True).run()
+    scale = chart_specs(at)[-1]["layer"][0]["encoding"]["y"]["scale"]
+    assert scale["type"] == "log" and 0 < scale["domain"][0] < 0.01 and scale["domain"][1] == 1
+    assert chart_specs(at)[-1]["layer"][0]["encoding"]["x"]["axis"]["labelFontSize"] >= 20  # labels to read
 
 
 def test_generate_page_writes_the_picked_tokens_and_undoes_them(tiny_trained_run):
-    """Clicking a column appends its token (the browser walkthrough clicks); here the picked tokens are
-    set as a click leaves them, and the page writes them, asks the model what follows, undoes and reuses them."""
+    """Clicking a column appends its tokens (the browser walkthrough clicks); here the picks are set as clicks
+    leave them, and the page writes them, asks the model what follows, undoes and reuses them."""
     from namuweb.language_model import generate
     generator = generate.load_generator(tiny_trained_run)
     at = page("generate").run()
+    at.radio(key="choice_view").set_value("jamo").run()
     assert next_token_rows(at) == [row["token"] for row in generator.next_token_table("한국에서는", 0.8)]
-    at.session_state["writing"] = {"run": tiny_trained_run.name, "start": "한국에서는", "tokens": list("ㄴㅏᴥㅁ")}
+    at.session_state["writing"] = {"run": tiny_trained_run.name, "start": "한국에서는", "picks": ["ㄴ", "ㅏ", "ᴥ", "ㅁ"]}
     at.run()
     assert not at.exception
-    assert at.text[-1].value == "한국에서는나ㅁ▌"
+    assert shown_texts(at, "written") == ["한국에서는나ㅁ▌"]
     after = generator.next_token_table("한국에서는", 0.8, after=list("ㄴㅏᴥㅁ"))
     assert next_token_rows(at) == [row["token"] for row in after]
     button(at, "Undo").click().run()
-    assert at.text[-1].value == "한국에서는나▌"
+    assert shown_texts(at, "written") == ["한국에서는나▌"]
     button(at, "Use as start text").click().run()
-    assert at.text_input[0].value == "한국에서는나" and at.text[-1].value == "한국에서는나▌"
-    assert at.session_state["writing"]["tokens"] == []  # a new start text: writing begins anew
+    assert at.text_input[0].value == "한국에서는나" and shown_texts(at, "written") == ["한국에서는나▌"]
+    assert at.session_state["writing"]["picks"] == []  # a new start text: writing begins anew
+
+
+def test_generate_page_branches_from_a_character_and_goes_back_to_the_original(tiny_trained_run):
+    import re
+    from namuweb.language_model import generate, syllable_choices
+    from namuweb.text import hangul
+    generator = generate.load_generator(tiny_trained_run)
+    at = page("generate").run()
+    next(s for s in at.slider if s.label == "Length (characters)").set_value(40).run()
+    button(at, "Generate").click().run()
+    original = at.session_state["generated"]["samples"][0]
+    position = next((i for i in range(5, 40) if hangul.is_syllable(original.continuation[i])), 20)  # in the middle
+    at.number_input(key="branch_character").set_value(position + 1).run()
+    assert not at.exception
+    written = hangul.decompose(original.continuation[position])
+    expected = syllable_choices.choices(generator, original.start, list(hangul.decompose(original.continuation[:position])),
+                                        include=[written])
+    assert choice_rows(at, 0) == [c.tokens for c in expected]  # what the model expected there, the written one too
+    marked = [f for f in chart_frames(at, 0) if "written" in f][0]
+    assert set(marked.loc[marked["written"] == "written here", "tokens"]) == {written}
+    assert shown_texts(at)[0] == original.text  # the character is marked in the sample, the text unchanged
+    assert "<mark" in next(b for b in html_bodies(at) if "namuweb-sample" in b)
+    other = next(c for c in expected if c.tokens != written)
+    click_choice(at, f"branch-0-{position}", other.tokens)  # a click on its column picks it
+    assert at.selectbox(key="branch_with").value == other.tokens
+    button(at, "Continue from here").click().run()
+    assert not at.exception and not at.error
+    branched = at.session_state["generated"]["samples"][0]
+    assert branched.continuation[:position] == original.continuation[:position]  # the text up to it is kept
+    assert branched.continuation[position] == other.text  # then the one picked
+    assert len(branched.continuation) == len(original.continuation) and branched.start == original.start
+    assert shown_texts(at)[0] == branched.text
+    button(at, "Back to the original").click().run()
+    assert at.session_state["generated"]["samples"][0].text == original.text and shown_texts(at)[0] == original.text
+    assert not [b for b in at.button if b.label == "Back to the original"]
+    # the sample coloured by the model's surprisal, character by character
+    at.toggle(key="colour_by_surprisal").set_value(True).run()
+    assert not at.exception
+    body = next(b for b in html_bodies(at) if "namuweb-surprisal" in b)
+    titles = re.findall(r'title="([^"]*)"', body)
+    assert len(titles) == len(original.text.replace("\n", "")) and all("bits" in t for t in titles)
 
 
 def test_generate_page_names_unknown_start_characters(tiny_trained_run):
@@ -368,7 +481,7 @@ def test_generate_page_names_unknown_start_characters(tiny_trained_run):
     at.text_input[0].input("😀한국").run()
     assert any("😀" in w.value and "skipped" in w.value for w in at.warning)
     button(at, "Generate").click().run()
-    assert at.text[0].value.startswith("한국")
+    assert shown_texts(at)[0].startswith("한국")
 
 
 def html_bodies(at: AppTest) -> list[str]:

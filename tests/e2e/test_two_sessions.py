@@ -25,7 +25,7 @@ def visitor_tags_and_generates(page, app, wait_for_app) -> dict[str, float]:
     open_from_sidebar(page, "generate", lambda p: wait_for_app(p, timeout=60_000))
     started = time.monotonic()
     page.get_by_role("button", name="Generate").click()
-    expect(page.locator('[data-testid="stText"]').first).to_contain_text("한국에서는", timeout=60_000)
+    expect(page.locator(".namuweb-sample").first).to_contain_text("한국에서는", timeout=60_000)
     timings["generate"] = time.monotonic() - started
     return timings
 
