@@ -84,7 +84,7 @@ def finished(generator: sampling.Model, run, result: dict, show_jamo: bool) -> N
     """The finished samples, each with its copy box; the seed, the download, and branching."""
     coloured = st.toggle("Colour by surprisal", key="colour_by_surprisal",
                          help="each character on its surprisal in bits (the model's own odds of it), as Inspect shows")
-    marked = (st.session_state.get("branch_sample", 0), st.session_state.get("branch_character", 1) - 1)
+    marked = (branched_sample(result), st.session_state.get("branch_character", 1) - 1)
     for i, (col, sample, t) in enumerate(zip(st.columns(len(result["samples"])), result["samples"],
                                              result["temperatures"])):
         with col:
@@ -112,10 +112,9 @@ def branching(generator: sampling.Model, result: dict) -> None:
     st.markdown("**Branch from a character**: what else could the model have written there?")
     samples = result["samples"]
     cols = st.columns([1, 1, 2])
-    if st.session_state.get("branch_sample", 0) >= len(samples):
-        st.session_state.branch_sample = 0
-    which = cols[0].selectbox("Sample", range(len(samples)), key="branch_sample",
-                              format_func=lambda i: f"{i + 1} · temperature {result['temperatures'][i]:g}")
+    names = sample_names(result)
+    st.session_state.branch_sample = names[branched_sample(result)]
+    which = names.index(cols[0].selectbox("Sample", names, key="branch_sample"))
     sample = samples[which]
     if not sample.continuation:
         return
@@ -126,9 +125,8 @@ def branching(generator: sampling.Model, result: dict) -> None:
     written = sample.continuation[position]
     written_tokens = tokenize(written, generator.vocab.tokenizer)
     try:
-        found = generator.syllable_choices(sample.start, 1.0, after=list(tokenize(sample.continuation[:position],
-                                                                                  generator.vocab.tokenizer)),
-                                           include=[written_tokens])
+        # the text before it as a start text: a loose jamo in it is a whole character, not a syllable to complete
+        found = generator.syllable_choices(sample.start + sample.continuation[:position], 1.0, include=[written_tokens])
     except sampling.GenerationError as problem:
         st.error(f"The model's odds did not come: {literal(problem)}", icon=":material/error:")
         return
@@ -165,6 +163,17 @@ def branching(generator: sampling.Model, result: dict) -> None:
     if st.session_state.get("generated_original") and cols[1].button("Back to the original", icon=":material/undo:"):
         st.session_state.generated = st.session_state.pop("generated_original")
         rerun_this_part()
+
+
+def sample_names(result: dict) -> list[str]:
+    return [f"{i + 1} · temperature {t:g}" for i, t in enumerate(result["temperatures"])]
+
+
+def branched_sample(result: dict) -> int:
+    """Which sample the visitor branches from (the Sample box's choice; the first where it names none of these)."""
+    names = sample_names(result)
+    chosen = st.session_state.get("branch_sample")
+    return names.index(chosen) if chosen in names else 0
 
 
 def continue_from(generator: sampling.Model, sample: generate.Sample, temperature: float, position: int,

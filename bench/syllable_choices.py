@@ -58,7 +58,7 @@ def measure(run_dir: Path, clicks: int) -> list[str]:
         contexts.append(list(picked))
         picked += list(syllable_choices.choices(generator, start, picked, temperature=0.8)[0].tokens)
     # branch questions: every 10th character of the sample, each a context none asked before
-    branches = [(list(decompose(sample.continuation[:i])), decompose(sample.continuation[i]))
+    branches = [(start + sample.continuation[:i], decompose(sample.continuation[i]))
                 for i in range(5, len(sample.continuation), 10)]
     model = sampling.Model(run_dir)
     model.next_token_table(start, 0.8, after=contexts[0][:5])  # both samplers' first questions: imports, tables
@@ -74,7 +74,7 @@ def measure(run_dir: Path, clicks: int) -> list[str]:
         line("next syllables, in-process",
              timed(lambda after: syllable_choices.choices(generator, start, after, temperature=0.8), contexts)),
         line("branch: a character's alternatives, through a sampler",
-             timed(lambda q: model.syllable_choices(start, 1.0, after=q[0], include=[q[1]]), branches)),
+             timed(lambda q: model.syllable_choices(q[0], 1.0, include=[q[1]]), branches)),
     ]
     slowest = max(statistics.median(clicks), statistics.quantiles(clicks, n=20)[-1])
     rows.append(f"goal: a click's choices within {GOAL_MS:.0f} ms (median and p95): "

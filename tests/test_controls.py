@@ -397,7 +397,8 @@ def test_generate_branches_from_the_second_sample(tiny_trained_run):
     next(s for s in at.slider if s.label == "Length (characters)").set_value(30).run()
     button(at, "Generate").click().run()
     first, second = at.session_state["generated"]["samples"]
-    at.selectbox(key="branch_sample").set_value(1).run()
+    at.selectbox(key="branch_sample").set_value(f"2 · temperature {at.session_state['generated']['temperatures'][1]:g}")
+    at.run()
     at.number_input(key="branch_character").set_value(10).run()
     picked = at.selectbox(key="branch_with").value
     button(at, "Continue from here").click().run()

@@ -448,8 +448,7 @@ def test_generate_page_branches_from_a_character_and_goes_back_to_the_original(t
     at.number_input(key="branch_character").set_value(position + 1).run()
     assert not at.exception
     written = hangul.decompose(original.continuation[position])
-    expected = syllable_choices.choices(generator, original.start, list(hangul.decompose(original.continuation[:position])),
-                                        include=[written])
+    expected = syllable_choices.choices(generator, original.start + original.continuation[:position], include=[written])
     assert choice_rows(at, 0) == [c.tokens for c in expected]  # what the model expected there, the written one too
     marked = [f for f in chart_frames(at, 0) if "written" in f][0]
     assert set(marked.loc[marked["written"] == "written here", "tokens"]) == {written}

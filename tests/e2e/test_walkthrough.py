@@ -2,8 +2,8 @@
 
 home → vocabulary of the built-in corpus → tag a sentence → tag the built-in corpus → train
 skip-gram and query a neighbour → start the quick-demo char-LSTM and watch its chart get points →
-reload mid-training and find the job → generate at two temperatures, write by clicking the next-token
-chart → inspect the model: surprisal per character, then one cell's activation.
+reload mid-training and find the job → generate at two temperatures, branch from a character of the sample,
+write by clicking the next-syllable chart → inspect the model: surprisal per character, then one cell's activation.
 
 Every page is photographed into ``test-artifacts/walkthrough/``; with
 ``NAMUWEB_UPDATE_SCREENSHOTS=1`` the photographs also replace the README's in ``docs/screenshots/``.
@@ -247,32 +247,61 @@ def walk_phases(page, app, wait_for_app, phase):
         page.get_by_role("button", name="Generate").click()
         wait_for_app(page)
         expect(page.get_by_text(f"temperature {temperature} ·")).to_be_visible()
-        output = page.locator('[data-testid="stText"]').first
+        output = page.locator(".namuweb-sample").first  # the finished text, in the page's proportional type
         expect(output).to_contain_text("한국에서는")
         texts[temperature] = output.inner_text().split("한국에서는", 1)[1]
         assert hangul_count(texts[temperature]) >= 20, texts[temperature]
     assert texts["1"] != texts["1.2"], "the two temperatures gave the same text"
-    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)
-    # Write with the model: a click on the first column (the likeliest token) writes it; Undo takes it back.
-    written = page.locator('[data-testid="stText"]').last
+    # Branch from a character in the middle of the sample: its alternatives, one picked by a click, and on.
+    original = page.locator(".namuweb-sample").first.inner_text()
+    character = page.get_by_role("spinbutton", name="Character")
+    character.fill("10")
+    character.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile("^Character 10 is "))).to_be_visible()
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(2)  # the alternatives, the next syllables
+    alternatives = page.locator('[data-testid="stVegaLiteChart"]').first
+    alternatives.scroll_into_view_if_needed()
+    page.wait_for_function(CHARTS_DRAWN)
+    box = alternatives.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.14, box["y"] + box["height"] * 0.4)  # the likeliest column
+    wait_for_app(page)
+    shown = page.locator('[data-testid="stSelectbox"]').filter(has_text="Continue with").evaluate(
+        "box => [box.innerText, ...[...box.querySelectorAll('input')].map(input => input.value)].join('\\n')")
+    label = re.search(r"(\S+) · \d", shown).group(1)  # the picked choice, "나 · 12.3%"
+    chosen = {"␣": " ", "\\n": "\n"}.get(label, label)
+    page.get_by_role("button", name="Continue from here").click()
+    wait_for_app(page)
+    expect(page.get_by_role("button", name="Back to the original")).to_be_visible()
+    branched = page.locator(".namuweb-sample").first.inner_text()
+    kept = len("한국에서는") + 9
+    assert branched[:kept] == original[:kept] and branched[kept] == chosen, (original, branched, chosen)
+    page.get_by_role("button", name="Back to the original").click()
+    wait_for_app(page)
+    expect(page.locator(".namuweb-sample").first).to_have_text(original)
+    # Write with the model: a click on the first column (the likeliest syllable) writes it whole; Undo takes it back.
+    written = page.locator(".namuweb-written")
     expect(written).to_have_text("한국에서는▌")
-    chart = page.locator('[data-testid="stVegaLiteChart"]').first
+    chart = page.locator('[data-testid="stVegaLiteChart"]').last
     chart.scroll_into_view_if_needed()
+    page.wait_for_function(CHARTS_DRAWN)
     box = chart.bounding_box()
     first_column = (box["x"] + box["width"] * 0.14, box["y"] + box["height"] * 0.4)  # right of the y axis
     picked = page.get_by_text(re.compile("^Picked: "))
     page.mouse.click(*first_column)
     wait_for_app(page)
     expect(picked).to_be_visible()
-    once = picked.inner_text()
-    assert len(once.split()) == 2, once  # "Picked:" and one token
-    page.mouse.click(*first_column)  # the likeliest token after it
+    once, after_one = picked.inner_text(), written.inner_text()
+    assert len(once.split()) == 2, once  # "Picked:" and one syllable
+    assert len(after_one) == len("한국에서는▌") + 1, after_one  # one whole character, never a loose jamo
+    page.mouse.click(*first_column)  # the likeliest syllable after it
     wait_for_app(page)
     expect(picked).not_to_have_text(once)
-    assert len(picked.inner_text().split()) == 3 and written.inner_text().startswith("한국에서는")
+    assert len(picked.inner_text().split()) == 3 and len(written.inner_text()) == len(after_one) + 1
     page.get_by_role("button", name="Undo").click()
     wait_for_app(page)
     expect(picked).to_have_text(once)
+    expect(written).to_have_text(after_one)
     photograph(page, "generate")
     phase("generate")
 
