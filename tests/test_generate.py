@@ -370,3 +370,22 @@ def test_cli_decoding_flags_give_the_generators_text(trained_run, capsys):
     assert "repetition penalty" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(base + ["--stop-at", "word"])
+
+
+def test_the_default_path_draws_from_the_masked_renormalised_odds():
+    """The sampler's own draw (the Gumbel-max trick, noise a block at a time) follows softmax(logits / T)
+    over the tokens the grammar allows, renormalised, at each temperature; <unk> and loose jamo get nothing."""
+    symbols = [" ", ".", "ㄱ", "ㅏ", hangul.MARK, hangul.REPLACEMENT]   # between syllables: space, stop, initial
+    logits = np.log(np.array([[0.3, 0.1, 0.2, 0.15, 0.05, 0.2]], dtype=np.float32))
+    allowed = np.array([True, True, True, False, False, False])
+    for temperature in (0.5, 1.0, 1.7):
+        decoder = decoding.Decoder(symbols, "jamo", Decoding(), [temperature], np.random.default_rng(0), unk_id=5)
+        counts = np.zeros(len(symbols))
+        for _ in range(20_000):
+            decoder.states[0] = 0  # stay between syllables: every draw from the same odds
+            counts[decoder.pick(logits)[0]] += 1
+        expected = np.where(allowed, probabilities(logits[0], temperature), 0.0)
+        expected /= expected.sum()
+        assert np.abs(counts / counts.sum() - expected).max() < 0.015, (temperature, counts / counts.sum(), expected)
+    greedy = decoding.Decoder(symbols, "jamo", Decoding(), [0.0], np.random.default_rng(0))
+    assert {symbols[greedy.pick(logits)[0]] for _ in range(5)} == {" "}

@@ -142,9 +142,15 @@ def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, top_k
     if temperature <= 0 or top_k or top_p < 1.0:
         probs = probabilities(logits, temperature, top_k, top_p)
         return min(int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum())), len(probs) - 1)
-    weights = np.exp((logits - logits.max()) * (1.0 / temperature))
-    cumulative = np.cumsum(weights)
+    weights = _exp(_multiply(_subtract(logits, _maximum(logits)), 1.0 / temperature))
+    cumulative = _accumulate(weights, out=weights)
     return min(int(cumulative.searchsorted(rng.random() * cumulative[-1])), len(cumulative) - 1)
+
+
+# The ufuncs themselves: on a row of a few hundred logits, np.cumsum and ndarray.max spend most of their
+# time in Python dispatch, and the sampler calls them once a token.
+_maximum, _subtract, _multiply, _exp, _accumulate = (np.maximum.reduce, np.subtract, np.multiply, np.exp,
+                                                     np.add.accumulate)
 
 
 
@@ -174,8 +180,7 @@ class Decoder:
     """Draws a batch's next tokens under :class:`Decoding`, keeping each sample's state.
 
     ``symbols`` are the vocabulary's tokens by id (``<unk>`` as U+FFFD), ``start`` the start
-    text's token ids.  The default path (the mask alone) adds one row addition and one table
-    look-up to a draw."""
+    text's token ids.  The default path (the mask alone, no top-k/top-p) is :meth:`_pick_lean`."""
 
     def __init__(self, symbols: Sequence[str], tokenizer: str, decoding: Decoding, temperatures: Sequence[float],
                  rng: np.random.Generator, *, top_k: int = 0, top_p: float = 1.0, unk_id: int | None = None,
@@ -205,6 +210,13 @@ class Decoder:
             for token in start:
                 self._note(row, int(token), generated=False)
         self.states = [self.start_state] * len(self.rows)
+        self.size = len(self.symbols)
+        self.picked = [0] * len(self.rows)
+        self.lean = not self.tracking and not top_k and top_p >= 1.0
+        self._greedy = [t <= 0 for t in self.temperatures]
+        self._bias = list(self.bias) if self.grammar is not None else None
+        self._noise, self._next = np.empty((0, len(self.rows), self.size), np.float32), 0
+        self._choices = np.zeros(len(self.rows), dtype=np.int64)
 
     @property
     def start_state(self) -> int:
@@ -214,7 +226,9 @@ class Decoder:
         return self.rows[b].stopped
 
     def pick(self, logits: np.ndarray) -> np.ndarray:
-        """The next token of every sample from its row of ``logits``."""
+        """The next token of every sample from its row of ``logits`` (also kept as Python ints in ``picked``)."""
+        if self.lean:
+            return self._pick_lean(logits)
         choices = np.empty(len(self.temperatures), dtype=np.int64)
         for b, temperature in enumerate(self.temperatures):
             row = logits[b]
@@ -231,7 +245,45 @@ class Decoder:
             elif self.grammar is not None:
                 after = self._moves[self.states[b]][choice]
                 self.states[b] = after if after >= 0 else BETWEEN
+        self.picked = choices.tolist()
         return choices
+
+    def _pick_lean(self, logits: np.ndarray) -> np.ndarray:
+        """The default path (the mask or nothing, no top-k/top-p, no penalty, ban or stop), by the Gumbel-max
+        trick: ``argmax(logits / T + G)``, G drawn from the standard Gumbel distribution for every token, is a
+        draw from ``softmax(logits / T)``, exactly; so is ``argmax(logits + T·G)``.  The noise comes a block of
+        steps at a time, already scaled, so a token costs one addition (two with the mask) and one argmax
+        beyond the model's step.  A masked token (``-inf``) is never the argmax."""
+        picked, states = self.picked, self.states
+        if self._next >= len(self._noise):
+            self._refill()
+        noise = self._noise[self._next]
+        self._next += 1
+        for b, greedy in enumerate(self._greedy):
+            if self.grammar is not None:
+                row = logits[b] + self._bias[states[b]]
+                if not greedy:
+                    row += noise[b]
+            else:
+                row = logits[b] if greedy else logits[b] + noise[b]
+            choice = picked[b] = int(row.argmax())
+            if self.grammar is not None:
+                after = self._moves[states[b]][choice]
+                states[b] = after if after >= 0 else BETWEEN
+        self._choices[:] = picked
+        return self._choices
+
+    def _refill(self, steps: int = 256) -> None:
+        """Gumbel noise for the next ``steps`` steps of every sample, times its temperature (float32: its
+        largest value, about 16.6, cuts off a tail of probability 6e-8)."""
+        noise = self.rng.random((steps, len(self.rows), self.size), dtype=np.float32)
+        with np.errstate(divide="ignore"):
+            np.log(noise, out=noise)
+            np.negative(noise, out=noise)
+            np.log(noise, out=noise)
+        np.negative(noise, out=noise)
+        noise *= np.array([0.0 if t <= 0 else t for t in self.temperatures], dtype=np.float32)[None, :, None]
+        self._noise, self._next = noise, 0
 
     # --- each sample's syllables ------------------------------------------------------------------------
 

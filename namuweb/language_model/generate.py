@@ -305,7 +305,7 @@ class Generator:
         stops = decoding.stop_at is not None
         while not all(done) and step < max_tokens:
             choices = decoder.pick(logits)
-            for b, choice in enumerate(choices):
+            for b, choice in enumerate(decoder.picked):
                 if not done[b]:
                     if stops and decoder.stopped(b):
                         done[b] = True  # the token that ended it (a new line, a space after a full stop) is not written
