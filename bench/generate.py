@@ -17,7 +17,8 @@ sample's composed text at every update the page draws.  Goals: end to end
 Then, for every preset's model shape (random weights of that shape over the built-in corpus's
 vocabulary: speed does not depend on the values), end to end with the default decoding (the
 well-formed mask on) against ``CharLSTM.step`` alone, fed the same number of tokens with no draw
-at all; the two are timed alternately, seven times each, and the best of each is kept.  Goal (issue 33): end to end within 10 % of the bare step (ratio >= 0.90) for every preset.
+at all; the two are timed alternately, seven times each, and the best of each is kept.  Goal
+(issue 33): end to end within 10 % of the bare step (ratio >= 0.90) for every preset.
 
 Real text.  A quick-demo model trains on the first 90 % of the lines of ``--text`` for
 ``--train-seconds`` of training (``python -m namuweb train --preset demo --max-seconds``), or

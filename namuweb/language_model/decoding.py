@@ -29,7 +29,8 @@ logits of a batch of samples, and draws.
   penalised or banned directly.
 * **Stop at** ``"sentence"``: the sample ends at the first white space after a ``.``, ``!``, ``?``
   or ``…`` it wrote (closing quotes and brackets may come between), the white space not written;
-  ``"line"``: it ends before the first new line it would write after some text of its own.  The length is then an upper bound.
+  ``"line"``: it ends before the first new line it would write after some text of its own.  The length is
+  then an upper bound.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ class Decoder:
 
     def __init__(self, symbols: Sequence[str], tokenizer: str, decoding: Decoding, temperatures: Sequence[float],
                  rng: np.random.Generator, *, top_k: int = 0, top_p: float = 1.0, unk_id: int | None = None,
-                 start: Sequence[int] = ()):
+                 start: Sequence[int] = (), dense_bias: np.ndarray | None = None):
         self._draw = draw
         self.decoding = decoding
         self.symbols = list(symbols)
@@ -214,8 +215,14 @@ class Decoder:
         self.picked = [0] * len(self.rows)
         self.lean = not self.tracking and not top_k and top_p >= 1.0
         self._greedy = [t <= 0 for t in self.temperatures]
-        self._bias = list(self.bias) if self.grammar is not None else None
-        self._noise, self._next = np.empty((0, len(self.rows), self.size), np.float32), 0
+        # On the default path the output layer's bias may come with the noise (``dense_bias``): then ``pick``
+        # takes the logits without it, and the one addition a token costs is the one the model's step had.
+        self.dense_bias = dense_bias if self.lean else None
+        added = [np.zeros(self.size, np.float32) if self.dense_bias is None else self.dense_bias] * 4
+        if self.grammar is not None:
+            added = [a + mask for a, mask in zip(added, self.bias)]
+        self._bias = added if (self.grammar is not None or self.dense_bias is not None) else None
+        self._noise, self._next = np.empty((0, 4, len(self.rows), self.size), np.float32), 0
         self._choices = np.zeros(len(self.rows), dtype=np.int64)
 
     @property
@@ -252,28 +259,26 @@ class Decoder:
         """The default path (the mask or nothing, no top-k/top-p, no penalty, ban or stop), by the Gumbel-max
         trick: ``argmax(logits / T + G)``, G drawn from the standard Gumbel distribution for every token, is a
         draw from ``softmax(logits / T)``, exactly; so is ``argmax(logits + T·G)``.  The noise comes a block of
-        steps at a time, already scaled, so a token costs one addition (two with the mask) and one argmax
-        beyond the model's step.  A masked token (``-inf``) is never the argmax."""
-        picked, states = self.picked, self.states
+        steps at a time, already scaled, with the mask of each grammar state added in, so a token costs one
+        addition and one argmax beyond the model's step.  A masked token (``-inf``) is never the argmax."""
+        picked, states, choices = self.picked, self.states, self._choices
         if self._next >= len(self._noise):
             self._refill()
-        noise = self._noise[self._next]
+        noise = self._noise[self._next]   # (state, sample, vocabulary): the mask of each state folded in
         self._next += 1
         for b, greedy in enumerate(self._greedy):
-            if self.grammar is not None:
-                row = logits[b] + self._bias[states[b]]
-                if not greedy:
-                    row += noise[b]
+            if greedy:
+                row = logits[b] + self._bias[states[b]] if self._bias is not None else logits[b]
             else:
-                row = logits[b] if greedy else logits[b] + noise[b]
+                row = logits[b] + noise[states[b], b]
             choice = picked[b] = int(row.argmax())
+            choices[b] = choice
             if self.grammar is not None:
                 after = self._moves[states[b]][choice]
                 states[b] = after if after >= 0 else BETWEEN
-        self._choices[:] = picked
-        return self._choices
+        return choices
 
-    def _refill(self, steps: int = 256) -> None:
+    def _refill(self, steps: int = 128) -> None:
         """Gumbel noise for the next ``steps`` steps of every sample, times its temperature (float32: its
         largest value, about 16.6, cuts off a tail of probability 6e-8)."""
         noise = self.rng.random((steps, len(self.rows), self.size), dtype=np.float32)
@@ -283,6 +288,10 @@ class Decoder:
             np.log(noise, out=noise)
         np.negative(noise, out=noise)
         noise *= np.array([0.0 if t <= 0 else t for t in self.temperatures], dtype=np.float32)[None, :, None]
+        if self._bias is not None:  # one noise row per grammar state: its forbidden tokens at -inf, the dense bias
+            noise = noise[:, None, :, :] + np.stack(self._bias)[None, :, None, :]
+        else:
+            noise = noise[:, None, :, :]
         self._noise, self._next = noise, 0
 
     # --- each sample's syllables ------------------------------------------------------------------------

@@ -287,8 +287,10 @@ class Generator:
         prepared = prepare_start(start, self.vocab)
         batch = len(temperatures)
         rng = np.random.default_rng(seed)
+        kernel, dense_bias = self.model.weights.dense
         decoder = Decoder(self.symbols, self.vocab.tokenizer, decoding, temperatures, rng, top_k=top_k, top_p=top_p,
-                          unk_id=self.vocab.unk_id, start=prepared.ids)
+                          unk_id=self.vocab.unk_id, start=prepared.ids, dense_bias=dense_bias)
+        folded = decoder.dense_bias is not None  # the default path: the step's bias comes with the sampling noise
         start_text, open_tokens = prepared.text, []
         if decoder.grammar is not None and decoder.start_state != BETWEEN:
             # The start text ends in a syllable's first jamo (typed ``한국ㅇ``): the model finishes that
@@ -299,6 +301,8 @@ class Generator:
         samples = [Sample(start=start_text, tokens=list(open_tokens), tokenizer=self.vocab.tokenizer)
                    for _ in temperatures]
         state, logits = self._prime(prepared.ids, batch)
+        if folded:
+            logits = logits - dense_bias
         done = [False] * batch
         step = 0
         max_tokens = 8 * length + 64
@@ -311,7 +315,10 @@ class Generator:
                         done[b] = True  # the token that ended it (a new line, a space after a full stop) is not written
                     else:
                         samples[b].tokens.append(self.symbols[choice])
-            logits = self.model.step(choices, state)
+            if folded:  # CharLSTM.step without its "+ bias", which the decoder's noise holds
+                logits = self.model.advance(choices, state) @ kernel
+            else:
+                logits = self.model.step(choices, state)
             step += 1
             if step % every == 0:
                 for b, sample in enumerate(samples):
