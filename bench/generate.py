@@ -179,9 +179,9 @@ def end_to_end(generator, tokens: int, seed: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-def presets_speed(vocab, tokens: int) -> list[str]:
-    lines = [f"every preset's model shape, one sample of {tokens:,} tokens, default decoding (mask on) vs "
-             "CharLSTM.step alone:"]
+def presets_speed(vocab, tokens: int) -> None:
+    print(f"every preset's model shape, one sample of {tokens:,} tokens, default decoding (mask on) vs "
+          "CharLSTM.step alone:")
     for preset in PRESET_ORDER:
         generator = preset_generator(preset, vocab)
         generator.generate("한국에서는", 20, 1.0, seed=0)  # the codec's tables
@@ -190,10 +190,9 @@ def presets_speed(vocab, tokens: int) -> list[str]:
             bare = max(bare, bare_step_only(generator, tokens))
             ours = max(ours, end_to_end(generator, tokens, round_))
         units = generator.model.weights.units
-        lines.append(f"  {preset:<9} (LSTM {'x'.join(map(str, units))})  step alone {bare:>9,.0f} tokens/s   "
-                     f"end to end {ours:>9,.0f} tokens/s   ratio {ours / bare:.2f}  (goal >= 0.90: "
-                     f"{'met' if ours / bare >= 0.9 else 'NOT met'})")
-    return lines
+        print(f"  {preset:<9} (LSTM {'x'.join(map(str, units))})  step alone {bare:>9,.0f} tokens/s   "
+              f"end to end {ours:>9,.0f} tokens/s   ratio {ours / bare:.2f}  (goal >= 0.90: "
+              f"{'met' if ours / bare >= 0.9 else 'NOT met'})")
 
 
 def train_quick_demo(text_file: Path, seconds: float, work: Path) -> tuple[Path, str]:
@@ -261,14 +260,14 @@ def held_out_bits(generator, held: str) -> dict:
         "scored": scored, "forbidden": forbidden, "characters": characters}
 
 
-def real_text(run_dir: Path, held: str) -> list[str]:
+def real_text(run_dir: Path, held: str) -> None:
     import numpy as np
 
     from namuweb.language_model import generate
     from namuweb.language_model.decoding import Decoding, loose_jamo
     generator = generate.load_generator(run_dir)
-    lines = ["loose jamo per 1,000 generated characters (8 samples x 1,000 characters from 한국에서는):",
-             f"  {'temperature':<12}{'mask off':>10}{'mask on':>10}"]
+    print("loose jamo per 1,000 generated characters (8 samples x 1,000 characters from 한국에서는):")
+    print(f"  {'temperature':<12}{'mask off':>10}{'mask on':>10}")
     verdict = True
     for temperature in (0.5, 1.0, 1.5):
         figures = []
@@ -278,24 +277,23 @@ def real_text(run_dir: Path, held: str) -> list[str]:
             written = sum(len(s.continuation) for s in samples)
             figures.append(1000 * sum(loose_jamo(s.continuation) for s in samples) / written)
         verdict = verdict and figures[1] == 0
-        lines.append(f"  {temperature:<12g}{figures[0]:>10.2f}{figures[1]:>10.2f}")
-    lines.append(f"  (goal: mask on 0 at every temperature: {'met' if verdict else 'NOT met'})")
+        print(f"  {temperature:<12g}{figures[0]:>10.2f}{figures[1]:>10.2f}")
+    print(f"  (goal: mask on 0 at every temperature: {'met' if verdict else 'NOT met'})")
     bits = held_out_bits(generator, held)
     better = bits["masked"] <= bits["unmasked"]
     forbidden = bits["forbidden"]
-    lines.append(f"held-out bits per character ({bits['characters']:,} characters, {bits['scored']:,} tokens scored; "
-                 f"{len(forbidden)} the grammar forbids left out"
-                 + (f": {' '.join(sorted(set(forbidden)))[:60]}" if forbidden else "") + ")")
-    lines.append(f"  unmasked {bits['unmasked']:.4f}   masked {bits['masked']:.4f}   "
-                 f"({bits['masked'] - bits['unmasked']:+.4f}; goal masked <= unmasked: {'met' if better else 'NOT met'})")
+    print(f"held-out bits per character ({bits['characters']:,} characters, {bits['scored']:,} tokens scored; "
+          f"{len(forbidden)} the grammar forbids left out"
+          + (f": {' '.join(sorted(set(forbidden)))[:60]}" if forbidden else "") + ")")
+    print(f"  unmasked {bits['unmasked']:.4f}   masked {bits['masked']:.4f}   "
+          f"({bits['masked'] - bits['unmasked']:+.4f}; goal masked <= unmasked: {'met' if better else 'NOT met'})")
     shares = {}
     for name, options in [("plain", Decoding()), ("repetition penalty 1.3", Decoding(repetition_penalty=1.3)),
                           ("no repeated 4-gram", Decoding(no_repeat_ngram=4))]:
         samples = generator.generate("한국에서는", 1000, 0.5, samples=8, seed=1, decoding=options)
         shares[name] = float(np.mean([s.repeated_4gram_share for s in samples]))
-    lines.append("repeated-4-gram share at temperature 0.5 (mean of 8 samples x 1,000 characters): "
-                 + ", ".join(f"{name} {share:.1%}" for name, share in shares.items()))
-    return lines
+    print("repeated-4-gram share at temperature 0.5 (mean of 8 samples x 1,000 characters): "
+          + ", ".join(f"{name} {share:.1%}" for name, share in shares.items()))
 
 
 def main() -> None:
@@ -320,26 +318,23 @@ def main() -> None:
         ours = namuweb_end_to_end(run_dir, args.tokens)
         sampled = namuweb_through_a_sampler(run_dir, args.tokens)
         theirs = tutorial_loop(checkpoint, start_ids, min(args.tokens, 300))
-        presets = presets_speed(run.vocab(), args.tokens)
+        print(f"one sample of {args.tokens:,} jamo tokens, tutorial-sized model (E128, LSTM128), CPU")
+        print(f"tutorial eager loop (model call + tf.random.categorical)  {theirs:>9,.0f} tokens/s")
+        print(f"namuweb bare step (LSTM step + draw)                      {bare:>9,.0f} tokens/s")
+        print(f"namuweb end to end (the page's stream, text each update)  {ours:>9,.0f} tokens/s")
+        print(f"namuweb through a sampler process (as the page asks)      {sampled:>9,.0f} tokens/s")
+        print(f"end to end: {ours / theirs:.0f}x the tutorial loop, {ours / bare:.0%} of the bare step   "
+              f"(goals: >= 30,000 tokens/s: {'met' if ours >= 30_000 else 'NOT met'}; "
+              f">= 100x: {'met' if ours / theirs >= 100 else 'NOT met'})", flush=True)
+        presets_speed(run.vocab(), args.tokens)
         if args.run:
             lines = args.text.read_text(encoding="utf-8").splitlines(keepends=True)
-            held = "".join(lines[int(len(lines) * 0.9):])[:HELD_OUT_CHARS]
-            quality = real_text(args.run, held)
+            run_dir, held = args.run, "".join(lines[int(len(lines) * 0.9):])[:HELD_OUT_CHARS]
         else:
-            trained, held = train_quick_demo(args.text, args.train_seconds, Path(home))
-            quality = real_text(trained, held)
-    print(f"one sample of {args.tokens:,} jamo tokens, tutorial-sized model (E128, LSTM128), CPU")
-    print(f"tutorial eager loop (model call + tf.random.categorical)  {theirs:>9,.0f} tokens/s")
-    print(f"namuweb bare step (LSTM step + draw)                      {bare:>9,.0f} tokens/s")
-    print(f"namuweb end to end (the page's stream, text each update)  {ours:>9,.0f} tokens/s")
-    print(f"namuweb through a sampler process (as the page asks)      {sampled:>9,.0f} tokens/s")
-    print(f"end to end: {ours / theirs:.0f}x the tutorial loop, {ours / bare:.0%} of the bare step   "
-          f"(goals: >= 30,000 tokens/s: {'met' if ours >= 30_000 else 'NOT met'}; "
-          f">= 100x: {'met' if ours / theirs >= 100 else 'NOT met'})")
-    print("\n".join(presets))
-    source = f"run {args.run.name}" if args.run else f"a quick demo trained {args.train_seconds:g} s"
-    print(f"real text: {args.text.name}, {source}")
-    print("\n".join(quality))
+            run_dir, held = train_quick_demo(args.text, args.train_seconds, Path(home))
+        source = f"run {args.run.name}" if args.run else f"a quick demo trained {args.train_seconds:g} s"
+        print(f"real text: {args.text.name}, {source}")
+        real_text(run_dir, held)
 
 
 if __name__ == "__main__":
