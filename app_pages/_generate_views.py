@@ -88,7 +88,8 @@ def finished(generator: sampling.Model, run, result: dict, show_jamo: bool) -> N
     for i, (col, sample, t) in enumerate(zip(st.columns(len(result["samples"])), result["samples"],
                                              result["temperatures"])):
         with col:
-            st.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters")
+            st.markdown(f"**temperature {t:g}** · {len(sample.continuation)} new characters · repeated 4-grams "
+                        f"{sample.repeated_4gram_share:.0%}")
             if coloured:
                 surprisal(run, sample.text)
             else:

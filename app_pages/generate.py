@@ -3,6 +3,7 @@
 import streamlit as st
 
 from namuweb.language_model import generate, runs, sampling, settings as lm, training
+from namuweb.language_model.decoding import Decoding
 
 from namuweb import jobs
 
@@ -11,6 +12,8 @@ from namuweb.config import demo_settings
 from namuweb.literal_text import literal
 from app_pages import _generate_views as views
 from app_pages._widgets import demo_notice, floor_notice, fragment, job_panel, model_picker
+
+STOPS = {None: "the length", "sentence": "the end of a sentence", "line": "a new line"}  # Stop at's choices
 
 st.title("Generate text")
 st.caption("A trained char-LSTM writes on from your start text, one jamo at a time; the jamo are put back "
@@ -83,6 +86,25 @@ with st.expander("More options"):
     seed = cols[2].number_input("Seed", 0, 2**31 - 1, 1, disabled=not fixed_seed, key="seed",
                                 help="The same seed, model, start text and settings give the same text.")
     show_jamo = cols[3].toggle("Show the jamo stream", False)
+    cols = st.columns(4)
+    jamo_model = generator.vocab.tokenizer == "jamo"
+    well_formed = cols[0].toggle("Whole syllables only", True, disabled=not jamo_model,
+                                 help="On: the model may only write what makes whole syllables (initial, vowel, "
+                                      "optional final), its odds renormalised over that, so no loose jamo. Off: "
+                                      "its raw odds, to compare." if jamo_model else
+                                      "This model writes whole characters already.")
+    repetition_penalty = cols[1].number_input(
+        "Repetition penalty (1 = off)", 1.0, 3.0, 1.0, step=0.05,
+        help="A syllable already in the text has its logit divided by this (multiplied, if negative): "
+             "above 1 the model repeats itself less. Spaces and punctuation are never penalised.")
+    no_repeat_ngram = cols[2].number_input(
+        "No repeated n-gram (0 = off)", 0, 10, 0,
+        help="Never write a syllable that would repeat a run of this many characters already in the text.")
+    stop_at = cols[3].selectbox("Stop at", list(STOPS), format_func=STOPS.get,
+                                help="End each sample at the end of its first sentence or line; the length "
+                                     "is then the most it writes.")
+    decoding = Decoding(well_formed=well_formed, repetition_penalty=float(repetition_penalty),
+                        no_repeat_ngram=int(no_repeat_ngram), stop_at=stop_at)
     own = st.toggle("A temperature per sample", False, disabled=sample_count == 1)
     temperatures = [temperature] * sample_count
     if own and sample_count > 1:
@@ -105,7 +127,7 @@ if not start.strip():
     st.caption("Empty start: the model begins as if at the start of a new line.")
 
 
-options = {"top_k": int(top_k), "top_p": top_p}  # More options' settings, for every generation and branch
+options = {"top_k": int(top_k), "top_p": top_p, "decoding": decoding}  # More options' settings, for every generation and branch
 views.generated_text(generator, run, start, temperatures, length, options, int(seed) if fixed_seed else None,
                      show_jamo)
 views.write_with_the_model(generator, run, start, temperature, int(top_k), top_p)

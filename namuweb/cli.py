@@ -313,6 +313,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from namuweb.language_model import generate
+    from namuweb.language_model.decoding import Decoding, DecodingError
     if not 0 <= args.temperature <= 5:
         raise UserError("--temperature must be between 0 and 5")
     if not 1 <= args.length <= 100_000:
@@ -321,6 +322,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise UserError("--samples must be between 1 and 16")
     if args.top_k < 0 or not 0 < args.top_p <= 1:
         raise UserError("--top-k must be 0 or more and --top-p in (0, 1]")
+    try:
+        decoding = Decoding(well_formed=not args.no_mask, repetition_penalty=args.repetition_penalty,
+                            no_repeat_ngram=args.no_repeat_ngram, stop_at=args.stop_at).validated()
+    except DecodingError as error:
+        raise UserError(f"{error} (--repetition-penalty, --no-repeat-ngram)") from None
     if args.run:
         run_dir = _run_dir(args.run)
     else:
@@ -340,10 +346,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(f"namuweb generate: warning: not in this model's vocabulary, {what}: "
               + ", ".join(map(repr, prepared.missing)) + empty, file=sys.stderr)
     samples = generator.generate(args.start, args.length, args.temperature, samples=args.samples,
-                                 seed=args.seed, top_k=args.top_k, top_p=args.top_p)
+                                 seed=args.seed, top_k=args.top_k, top_p=args.top_p, decoding=decoding)
     for number, sample in enumerate(samples, 1):
         if args.samples > 1:
-            print(f"--- sample {number} (temperature {args.temperature:g})")
+            print(f"--- sample {number} (temperature {args.temperature:g}, repeated 4-grams "
+                  f"{sample.repeated_4gram_share:.0%})")
         print(sample.stream if args.jamo else sample.text)
     return 0
 
@@ -614,6 +621,15 @@ def parser() -> argparse.ArgumentParser:
     gen.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling: smallest set with this mass")
     gen.add_argument("--samples", type=int, default=1)
     gen.add_argument("--jamo", action="store_true", help="print the raw jamo stream instead")
+    gen.add_argument("--repetition-penalty", type=float, default=1.0, metavar="THETA",
+                     help="divide (multiply, if negative) the logit of a syllable already in the text by THETA "
+                          "(1 = off; 1.2 is mild)")
+    gen.add_argument("--no-repeat-ngram", type=int, default=0, metavar="N",
+                     help="never write a syllable that repeats an N-character n-gram of the text (0 = off)")
+    gen.add_argument("--stop-at", choices=["sentence", "line"],
+                     help="end each sample at the end of its first sentence or line (--length is then the most)")
+    gen.add_argument("--no-mask", action="store_true",
+                     help="let the model write loose jamo (off: only whole syllables, by the syllable grammar)")
     gen.set_defaults(handler=cmd_generate)
 
     tag = commands.add_parser("tag", help="print the tutorial's word/Tag line for a text")

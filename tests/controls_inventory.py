@@ -175,6 +175,18 @@ CONTROLS = {  # control → the tests that change it and check what it did
     'generate.py: toggle Show the jamo stream': [
         'test_controls.py::test_generate_every_option_reaches_the_text_and_its_download',
     ],
+    'generate.py: toggle Whole syllables only': [
+        'test_controls.py::test_generate_decoding_options_reach_the_text',
+    ],
+    'generate.py: number_input Repetition penalty (1 = off)': [
+        'test_controls.py::test_generate_decoding_options_reach_the_text',
+    ],
+    'generate.py: number_input No repeated n-gram (0 = off)': [
+        'test_controls.py::test_generate_decoding_options_reach_the_text',
+    ],
+    'generate.py: selectbox Stop at': [
+        'test_controls.py::test_generate_decoding_options_reach_the_text',
+    ],
     'generate.py: toggle A temperature per sample': [
         'test_controls.py::test_generate_every_option_reaches_the_text_and_its_download',
     ],

@@ -379,7 +379,8 @@ def test_generate_every_option_reaches_the_text_and_its_download(tiny_trained_ru
     *_, samples = generate.load_generator(tiny_trained_run).stream("한국에서는", 30, temperatures, seed=5, top_k=5,
                                                                     top_p=0.9)  # one batch, as the page asks
     shown = [m.value for m in at.markdown if m.value.startswith("**temperature")]
-    assert shown == [f"**temperature {t:g}** · 30 new characters" for t in temperatures]
+    assert shown == [f"**temperature {t:g}** · 30 new characters · repeated 4-grams {s.repeated_4gram_share:.0%}"
+                     for t, s in zip(temperatures, samples)]
     assert [(s.text, s.stream) for s in at.session_state["generated"]["samples"]] == [(s.text, s.stream) for s in samples]
     assert shown_texts(at) == [samples[0].text, samples[1].text]  # exactly as written
     assert shown_texts(at, "jamo") == [samples[0].stream, samples[1].stream]
@@ -408,6 +409,38 @@ def test_generate_branches_from_the_second_sample(tiny_trained_run):
     assert branched.continuation[:9] == second.continuation[:9]
     assert branched.stream.startswith(hangul.decompose(second.continuation[:9]) + picked)  # then the one picked
     assert shown_texts(at)[1] == branched.text
+
+
+def test_generate_decoding_options_reach_the_text(tiny_trained_run):
+    """Whole syllables only, the repetition penalty, no repeated n-gram and Stop at (under More options): the
+    texts are what the model's own generator writes with those options."""
+    from namuweb.language_model import generate
+    from namuweb.language_model.decoding import Decoding
+    at = page("generate").run()
+    next(t for t in at.toggle if t.label == "Fixed seed").set_value(True)
+    next(n for n in at.number_input if n.label == "Samples side by side").set_value(2)
+    at.run()
+    at.number_input(key="seed").set_value(9)
+    gen = generate.load_generator(tiny_trained_run)
+    differs = []
+    for options in [Decoding(well_formed=False), Decoding(repetition_penalty=1.4, no_repeat_ngram=3, stop_at="sentence"),
+                    Decoding(stop_at="line")]:
+        next(t for t in at.toggle if t.label == "Whole syllables only").set_value(options.well_formed)
+        next(n for n in at.number_input if n.label == "Repetition penalty (1 = off)").set_value(
+            options.repetition_penalty)
+        next(n for n in at.number_input if n.label == "No repeated n-gram (0 = off)").set_value(options.no_repeat_ngram)
+        next(s for s in at.selectbox if s.label == "Stop at").set_value(options.stop_at)
+        at.run()
+        button(at, "Generate").click().run()
+        assert not at.exception and not at.error
+        *_, expected = gen.stream("한국에서는", 200, [0.8, 0.8], seed=9, decoding=options)
+        assert [s.text for s in at.session_state["generated"]["samples"]] == [s.text for s in expected], options
+        captions = [m.value for m in at.markdown if "repeated 4-grams" in m.value]
+        assert captions and all(f"repeated 4-grams {s.repeated_4gram_share:.0%}" in c
+                                for s, c in zip(expected, captions)), "each sample shows its repeated-4-gram share"
+        *_, default = gen.stream("한국에서는", 200, [0.8, 0.8], seed=9)
+        differs.append([s.text for s in expected] != [s.text for s in default])
+    assert all(differs), "each set of options changes the text, so the page must have passed them"
 
 
 def test_generate_model_picker_and_clear(tiny_trained_run):

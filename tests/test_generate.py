@@ -193,3 +193,199 @@ def test_cli_prints_the_same_text_for_the_same_seed(trained_run, capsys):
     assert printed == expected.strip()
     assert main(["generate", "--run", str(trained_run), "--temperature", "9"]) == 2
     assert "--temperature" in capsys.readouterr().err
+
+
+# --- decoding (issue 33): whole syllables, the repetition penalty, the n-gram ban, stops ------------------
+
+from namuweb.language_model import decoding  # noqa: E402
+from namuweb.language_model.decoding import Decoding, loose_jamo, repeated_ngram_share, syllable_ngrams  # noqa: E402
+
+
+def test_the_mask_leaves_no_loose_jamo_even_at_temperature_1_5(trained_run):
+    """Many seeds of a barely trained model at a high temperature: without the mask it writes loose jamo,
+    with it (the default) never one, and no syllable is left open at the end."""
+    gen = generate.load_generator(trained_run)
+    loose = {True: 0, False: 0}
+    for seed in range(12):
+        for well_formed in (True, False):
+            for sample in gen.generate("한국", 150, 1.5, samples=4, seed=seed, decoding=Decoding(well_formed)):
+                loose[well_formed] += loose_jamo(sample.continuation)
+                if well_formed:
+                    assert len(sample.continuation) == 150
+                    assert sample.continuation == hangul.compose(sample.stream)
+                    assert not sample.tokens or sample.tokens[-1] not in generate._jamo(), "a syllable left open"
+    assert loose[True] == 0
+    assert loose[False] > 0, "the unmasked model at 1.5 writes loose jamo: the test would prove nothing"
+
+
+def test_the_mask_is_the_default_and_holds_with_top_k_top_p_and_greedy(trained_run):
+    gen = generate.load_generator(trained_run)
+    assert gen.generate("한국", 80, 1.2, seed=4)[0].text == gen.generate("한국", 80, 1.2, seed=4,
+                                                                        decoding=Decoding())[0].text
+    for temperature, top_k, top_p in [(0.0, 0, 1.0), (1.5, 5, 1.0), (1.5, 0, 0.8), (2.0, 3, 0.9)]:
+        for seed in range(4):
+            [sample] = gen.generate("나무", 100, temperature, seed=seed, top_k=top_k, top_p=top_p)
+            assert loose_jamo(sample.continuation) == 0, (temperature, top_k, top_p, sample.stream)
+
+
+def _random_generator(text: str, *, tokenizer: str = "jamo", min_count: int = 1, unk_logit: float = 0.0,
+                      seed: int = 0) -> generate.Generator:
+    """A generator with random weights over ``text``'s vocabulary: wild odds, the worst case for a grammar."""
+    from namuweb.text.vocab_report import report
+    vocab = report(text, min_count=min_count, jamo=tokenizer == "jamo").vocab
+    rng = np.random.default_rng(seed)
+    size, units = vocab.size, 16
+    bias = np.zeros(size, np.float32)
+    if vocab.unk:
+        bias[vocab.unk_id] = unk_logit
+    weights = generate.Weights(
+        embedding=rng.normal(size=(size, 8)).astype(np.float32),
+        lstm=[(rng.normal(size=(8, 4 * units)).astype(np.float32),
+               rng.normal(size=(units, 4 * units)).astype(np.float32), np.zeros(4 * units, np.float32))],
+        dense=(rng.normal(size=(units, size)).astype(np.float32) * 3, bias))
+    return generate.Generator(weights, vocab)
+
+
+def test_unk_is_never_drawn_under_the_mask():
+    gen = _random_generator("가나다라 마바사 😀 " * 3 + "한국 닭 값 없다", min_count=2, unk_logit=6.0)
+    assert gen.vocab.unk
+    masked = gen.generate("한국", 200, 1.0, seed=1)[0].continuation
+    unmasked = gen.generate("한국", 200, 1.0, seed=1, decoding=Decoding(well_formed=False))[0].continuation
+    assert hangul.REPLACEMENT not in masked and loose_jamo(masked) == 0
+    assert hangul.REPLACEMENT in unmasked, "the model favours <unk>: without the mask it writes it"
+
+
+def test_a_character_model_is_left_as_it_is():
+    gen = _random_generator("한국에서는 나무위키 말뭉치를 만들어보자. 닭 값 없다", tokenizer="char")
+    assert gen.vocab.tokenizer == "char"
+    for seed in range(3):
+        assert (gen.generate("한국", 100, 1.3, seed=seed)[0].text
+                == gen.generate("한국", 100, 1.3, seed=seed, decoding=Decoding(well_formed=False))[0].text)
+
+
+def test_a_start_text_ending_in_a_first_jamo_has_that_syllable_finished():
+    gen = _random_generator("한국에서는 나무위키 말뭉치를 만들어보자. 닭 값 없다")
+    for seed in range(5):
+        [sample] = gen.generate("한국ㅇ", 30, 1.0, seed=seed)
+        assert sample.text.startswith("한국") and sample.text == sample.start + sample.continuation
+        assert hangul.is_syllable(sample.text[2]) and hangul.decompose(sample.text[2])[0] == "ㅇ", sample.text
+        assert loose_jamo(sample.text) == 0 and len(sample.continuation) == 30
+
+
+def test_the_repetition_penalty_divides_a_positive_logit_and_multiplies_a_negative_one():
+    """Hugging Face's rule, at the token that decides a syllable: after ``가나`` and the jamo ``ㄱㅏ``, ``ᴥ``
+    would write 가 again (penalised), the final ``ㄱ`` would write 각 (new: left alone)."""
+    symbols = ["\n", " ", "ㄱ", "ㄴ", "ㅏ", hangul.MARK]
+    start = [symbols.index(t) for t in hangul.decompose("가나") + "ㄱㅏ"]
+    mark, final = symbols.index(hangul.MARK), symbols.index("ㄱ")
+
+    def greedy(theta: float, mark_logit: float, final_logit: float) -> str:
+        decoder = decoding.Decoder(symbols, "jamo", Decoding(repetition_penalty=theta), [0.0],
+                                   np.random.default_rng(0), start=start)
+        logits = np.full((1, len(symbols)), -5.0, np.float32)
+        logits[0, mark], logits[0, final] = mark_logit, final_logit
+        return symbols[decoder.pick(logits)[0]]
+    assert greedy(1.0, 2.0, 1.8) == hangul.MARK
+    assert greedy(1.2, 2.0, 1.8) == "ㄱ"            # 2.0 / 1.2 = 1.67 < 1.8
+    assert greedy(1.2, 2.0, 1.6) == hangul.MARK     # 1.67 > 1.6
+    assert greedy(1.2, -1.0, -1.1) == "ㄱ"          # -1.0 × 1.2 = -1.2 < -1.1
+    assert greedy(1.2, -1.0, -1.3) == hangul.MARK   # -1.2 > -1.3
+
+
+def test_the_repetition_penalty_makes_a_looping_model_repeat_itself_less(trained_run):
+    """The tiny model, at a cold temperature, repeats a few syllables; a strong penalty breaks the repeats."""
+    gen = generate.load_generator(trained_run)
+    plain = [s.repeated_4gram_share for s in gen.generate("한국", 200, 0.3, samples=4, seed=2)]
+    penalised = [s.repeated_4gram_share for s in gen.generate("한국", 200, 0.3, samples=4, seed=2,
+                                                              decoding=Decoding(repetition_penalty=3.0))]
+    assert np.mean(penalised) < np.mean(plain), (plain, penalised)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4])
+def test_no_repeat_ngram_never_repeats_a_syllable_ngram(trained_run, n):
+    gen = generate.load_generator(trained_run)
+    for seed, temperature in [(0, 0.0), (1, 0.3), (2, 0.7), (3, 1.0)]:
+        for sample in gen.generate("한국", 150 if n > 1 else 40, temperature, samples=2, seed=seed,
+                                   decoding=Decoding(no_repeat_ngram=n)):
+            grams = syllable_ngrams(sample.text, n)
+            assert len(grams) == len(set(grams)), (n, sample.text)
+            assert loose_jamo(sample.text) == 0
+            if n == 4:
+                assert sample.repeated_4gram_share == 0.0
+    looping = gen.generate("한국", 150, 0.3, seed=1)[0].text  # a cold temperature: the tiny model repeats itself
+    assert len(set(syllable_ngrams(looping, n))) < len(syllable_ngrams(looping, n)), "without the ban it repeats"
+
+
+def test_repeated_ngram_share_counts_ngrams_that_end_in_a_syllable():
+    assert repeated_ngram_share("가나다라가나다라") == pytest.approx(2 / 5)
+    assert repeated_ngram_share("가나 다라") == 0.0
+    assert repeated_ngram_share("abcabcabc") == 0.0 and repeated_ngram_share("가나") == 0.0
+    assert repeated_ngram_share("하하하하하하") == 1.0
+    assert generate.Sample(start="앞", tokens=list(hangul.decompose("가나다라가나다라"))).repeated_4gram_share == \
+        pytest.approx(0.4)
+
+
+def test_stop_at_the_end_of_a_sentence_or_a_line(trained_run):
+    """The tiny model's one line ends in ``.`` and a new line: each sample ends there, the white space unwritten."""
+    gen = generate.load_generator(trained_run)
+    ends = {"sentence": [], "line": []}
+    for seed in range(6):
+        for stop in ends:
+            for sample in gen.generate("한국", 300, 0.8, samples=2, seed=seed, decoding=Decoding(stop_at=stop)):
+                text = sample.continuation
+                ends[stop].append(len(text) < 300)
+                assert loose_jamo(text) == 0
+                if stop == "line":
+                    assert "\n" not in text.lstrip(), text
+                else:
+                    body = text.rstrip("".join(decoding.CLOSERS))
+                    assert not any(text[i] in decoding.SENTENCE_ENDS and text[i + 1].isspace()
+                                   for i in range(len(text) - 1)), text
+                    if len(text) < 300:
+                        assert body[-1] in decoding.SENTENCE_ENDS, text
+    assert any(ends["sentence"]) and any(ends["line"]), "no sample stopped: the test would prove nothing"
+
+
+def test_bad_decoding_options_are_refused_in_one_line():
+    for bad in (Decoding(repetition_penalty=0.5), Decoding(no_repeat_ngram=-1), Decoding(stop_at="word")):
+        with pytest.raises(decoding.DecodingError):
+            bad.validated()
+    assert Decoding.from_dict(Decoding(False, 1.3, 3, "line").to_dict()) == Decoding(False, 1.3, 3, "line")
+    assert Decoding.from_dict(None) == Decoding()
+
+
+def test_cli_decoding_flags_give_the_generators_text(trained_run, capsys):
+    from namuweb.cli import main
+    base = ["generate", "--run", str(trained_run), "--start", "한국", "--length", "60", "--seed", "5"]
+    gen = generate.load_generator(trained_run)
+    for flags, options in [(["--no-mask", "--temperature", "1.6"], Decoding(well_formed=False)),
+                           (["--repetition-penalty", "1.3", "--no-repeat-ngram", "3", "--stop-at", "line"],
+                            Decoding(repetition_penalty=1.3, no_repeat_ngram=3, stop_at="line")),
+                           (["--stop-at", "sentence"], Decoding(stop_at="sentence"))]:
+        assert main(base + flags) == 0
+        temperature = 1.6 if "--no-mask" in flags else 0.8
+        expected = gen.generate("한국", 60, temperature, seed=5, decoding=options)[0].text
+        assert capsys.readouterr().out.strip() == expected.strip(), flags
+    assert main(base + ["--repetition-penalty", "0.5"]) == 2
+    assert "repetition penalty" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(base + ["--stop-at", "word"])
+
+
+def test_the_default_path_draws_from_the_masked_renormalised_odds():
+    """The sampler's own draw (the Gumbel-max trick, noise a block at a time) follows softmax(logits / T)
+    over the tokens the grammar allows, renormalised, at each temperature; <unk> and loose jamo get nothing."""
+    symbols = [" ", ".", "ㄱ", "ㅏ", hangul.MARK, hangul.REPLACEMENT]   # between syllables: space, stop, initial
+    logits = np.log(np.array([[0.3, 0.1, 0.2, 0.15, 0.05, 0.2]], dtype=np.float32))
+    allowed = np.array([True, True, True, False, False, False])
+    for temperature in (0.5, 1.0, 1.7):
+        decoder = decoding.Decoder(symbols, "jamo", Decoding(), [temperature], np.random.default_rng(0), unk_id=5)
+        counts = np.zeros(len(symbols))
+        for _ in range(20_000):
+            decoder.states[0] = 0  # stay between syllables: every draw from the same odds
+            counts[decoder.pick(logits)[0]] += 1
+        expected = np.where(allowed, probabilities(logits[0], temperature), 0.0)
+        expected /= expected.sum()
+        assert np.abs(counts / counts.sum() - expected).max() < 0.015, (temperature, counts / counts.sum(), expected)
+    greedy = decoding.Decoder(symbols, "jamo", Decoding(), [0.0], np.random.default_rng(0))
+    assert {symbols[greedy.pick(logits)[0]] for _ in range(5)} == {" "}

@@ -31,6 +31,17 @@ def test_a_sampler_process_writes_the_same_text_as_the_generator_and_says_how_it
     assert all(pid != os.getpid() for pid in sampling.POOL.pids())
 
 
+def test_a_sampler_process_decodes_with_the_options_it_is_given(tiny_trained_run):
+    from namuweb.language_model.decoding import Decoding
+    model = sampling.Model(tiny_trained_run)
+    generator = generate.load_generator(tiny_trained_run)
+    for options in (Decoding(well_formed=False), Decoding(repetition_penalty=1.5, no_repeat_ngram=2, stop_at="line")):
+        samples = model.stream("한국에서는", 120, [1.4, 0.6], seed=3, decoding=options)
+        *_, expected = generator.stream("한국에서는", 120, [1.4, 0.6], seed=3, decoding=options)
+        assert [s.stream for s in samples] == [s.stream for s in expected], options
+        assert [s.repeated_4gram_share for s in samples] == [s.repeated_4gram_share for s in expected]
+
+
 def test_the_calling_thread_only_waits_while_the_sampler_works(tiny_trained_run):
     model = sampling.Model(tiny_trained_run)
     wall, cpu = time.perf_counter(), time.process_time()

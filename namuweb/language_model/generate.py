@@ -27,7 +27,10 @@ import numpy as np
 from namuweb.text import hangul
 
 from namuweb.language_model import runs
+# draw and probabilities live with the other decoding rules; they stay importable from here
+from namuweb.language_model.decoding import Decoder, Decoding, draw, probabilities, repeated_ngram_share  # noqa: F401
 from namuweb.language_model.run_folder import KERAS_WEIGHTS, Run, RunError
+from namuweb.text.syllable_grammar import AFTER_INITIAL, AFTER_VOWEL, BETWEEN
 from namuweb.text.vocab import Vocabulary, detokenize, tokenize
 
 DEFAULT_START = "한국에서는"
@@ -153,43 +156,6 @@ def mean_cross_entropy(model: CharLSTM, chunks: np.ndarray, rows_at_once: int = 
     return total / count if count else float("nan")
 
 
-def probabilities(logits: np.ndarray, temperature: float, top_k: int = 0, top_p: float = 1.0) -> np.ndarray:
-    """Next-token probabilities of one row of logits after temperature, top-k and top-p.
-
-    Temperature 0 puts all the mass on the most likely token."""
-    logits = np.asarray(logits, dtype=np.float64)
-    if temperature <= 0:
-        probs = np.zeros_like(logits)
-        probs[int(np.argmax(logits))] = 1.0
-        return probs
-    scaled = logits / temperature
-    if top_k and top_k < len(scaled):
-        cutoff = np.partition(scaled, -top_k)[-top_k]
-        scaled = np.where(scaled >= cutoff, scaled, -np.inf)
-    probs = np.exp(scaled - scaled.max())
-    probs /= probs.sum()
-    if top_p < 1.0:
-        order = np.argsort(-probs)
-        cumulative = np.cumsum(probs[order])
-        keep = order[:int(np.searchsorted(cumulative, top_p) + 1)]
-        kept = np.zeros_like(probs)
-        kept[keep] = probs[keep]
-        probs = kept / kept.sum()
-    return probs
-
-
-def draw(logits: np.ndarray, temperature: float, rng: np.random.Generator, top_k: int = 0,
-         top_p: float = 1.0) -> int:
-    """One token id drawn from a row of logits at ``temperature`` (with top-k / top-p as in
-    ``probabilities``).  Plain sampling takes a short path: a few float32 operations on the row."""
-    if temperature <= 0 or top_k or top_p < 1.0:
-        probs = probabilities(logits, temperature, top_k, top_p)
-        return min(int(np.searchsorted(np.cumsum(probs), rng.random() * probs.sum())), len(probs) - 1)
-    weights = np.exp((logits - logits.max()) * (1.0 / temperature))
-    cumulative = np.cumsum(weights)
-    return min(int(cumulative.searchsorted(rng.random() * cumulative[-1])), len(cumulative) - 1)
-
-
 @dataclass
 class PreparedStart:
     text: str                 # what the output starts with
@@ -261,6 +227,12 @@ class Sample:
     def text(self) -> str:
         return self.start + self.continuation
 
+    @property
+    def repeated_4gram_share(self) -> float:
+        """The share of the new text's syllable 4-grams (four characters ending in a Hangul syllable) that
+        occur more than once in it: near 0 for fresh text, near 1 for a loop."""
+        return repeated_ngram_share(self.continuation, 4)
+
     def replace_tokens(self, tokens: list[str]) -> None:
         self.tokens, self._settled_text, self._settled = tokens, "", 0
 
@@ -303,39 +275,68 @@ class Generator:
         return prepare_start(start, self.vocab).text + detokenize("".join(after), self.vocab.tokenizer)
 
     def stream(self, start: str, length: int, temperatures: list[float], *, seed: int | None = None,
-               top_k: int = 0, top_p: float = 1.0, every: int = CHECK_EVERY) -> Iterator[list[Sample]]:
-        """Generate ``len(temperatures)`` samples of ``length`` new characters each, yielding the
-        samples every ``every`` tokens and once at the end."""
+               top_k: int = 0, top_p: float = 1.0, every: int = CHECK_EVERY,
+               decoding: Decoding | None = None) -> Iterator[list[Sample]]:
+        """Generate ``len(temperatures)`` samples of ``length`` new characters each (at most, with a
+        stop), yielding the samples every ``every`` tokens and once at the end.  ``decoding``: the
+        well-formed mask (on by default), the repetition penalty, the n-gram ban and the stop
+        (:mod:`namuweb.language_model.decoding`)."""
         if length < 1:
             raise ValueError("length must be at least 1 character")
+        decoding = (decoding or Decoding()).validated()
         prepared = prepare_start(start, self.vocab)
         batch = len(temperatures)
         rng = np.random.default_rng(seed)
-        samples = [Sample(start=prepared.text, tokenizer=self.vocab.tokenizer) for _ in temperatures]
+        kernel, dense_bias = self.model.weights.dense
+        decoder = Decoder(self.symbols, self.vocab.tokenizer, decoding, temperatures, rng, top_k=top_k, top_p=top_p,
+                          unk_id=self.vocab.unk_id, start=prepared.ids, dense_bias=dense_bias)
+        folded = decoder.dense_bias is not None  # the default path: the step's bias comes with the sampling noise
+        start_text, open_tokens = prepared.text, []
+        if decoder.grammar is not None and decoder.start_state != BETWEEN:
+            # The start text ends in a syllable's first jamo (typed ``한국ㅇ``): the model finishes that
+            # syllable, so the sample's text composes it whole instead of leaving the jamo loose.
+            count = {AFTER_INITIAL: 1, AFTER_VOWEL: 2}.get(decoder.start_state, 3)
+            open_tokens = [self.symbols[i] for i in prepared.ids[-count:]]
+            start_text = prepared.text[:-count] if prepared.text.endswith("".join(open_tokens)) else prepared.text
+        samples = [Sample(start=start_text, tokens=list(open_tokens), tokenizer=self.vocab.tokenizer)
+                   for _ in temperatures]
         state, logits = self._prime(prepared.ids, batch)
+        if folded:
+            logits = logits - dense_bias
         done = [False] * batch
         step = 0
         max_tokens = 8 * length + 64
+        stops = decoding.stop_at is not None
         while not all(done) and step < max_tokens:
-            choices = np.empty(batch, dtype=np.int64)
-            for b, temperature in enumerate(temperatures):
-                choices[b] = choice = draw(logits[b], temperature, rng, top_k, top_p)
+            choices = decoder.pick(logits)
+            for b, choice in enumerate(decoder.picked):
                 if not done[b]:
-                    samples[b].tokens.append(self.symbols[choice])
-            logits = self.model.step(choices, state)
+                    if stops and decoder.stopped(b):
+                        done[b] = True  # the token that ended it (a new line, a space after a full stop) is not written
+                    else:
+                        samples[b].tokens.append(self.symbols[choice])
+            if folded:  # CharLSTM.step without its "+ bias", which the decoder's noise holds
+                logits = self.model.advance(choices, state) @ kernel
+            else:
+                logits = self.model.step(choices, state)
             step += 1
             if step % every == 0:
                 for b, sample in enumerate(samples):
                     done[b] = done[b] or _complete(sample, length)
                 yield samples
         for sample in samples:
+            if decoder.grammar is not None:  # ended by the token budget mid-syllable: the open syllable goes
+                while sample.tokens and sample.tokens[-1] in _jamo():
+                    sample.tokens.pop()
             _trim(sample, length)
         yield samples
 
     def generate(self, start: str = DEFAULT_START, length: int = 300, temperature: float = 1.0, *,
-                 samples: int = 1, seed: int | None = None, top_k: int = 0, top_p: float = 1.0) -> list[Sample]:
+                 samples: int = 1, seed: int | None = None, top_k: int = 0, top_p: float = 1.0,
+                 decoding: Decoding | None = None) -> list[Sample]:
         result = None
-        for result in self.stream(start, length, [temperature] * samples, seed=seed, top_k=top_k, top_p=top_p):
+        for result in self.stream(start, length, [temperature] * samples, seed=seed, top_k=top_k, top_p=top_p,
+                                  decoding=decoding):
             pass
         return result
 

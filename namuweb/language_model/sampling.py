@@ -17,6 +17,7 @@ from typing import Callable, Sequence
 from namuweb import config, workers
 from namuweb.language_model import inspection, syllable_choices
 from namuweb.language_model.run_folder import Run, RunError
+from namuweb.language_model.decoding import Decoding
 from namuweb.language_model.generate import CheckpointError, Sample, StartTextError, prepare_start
 from namuweb.text.vocab import Vocabulary, detokenize
 
@@ -82,11 +83,14 @@ class Model:
         return _ask_pool(dict(header, run=self.run_dir), what, progress)
 
     def stream(self, start: str, length: int, temperatures: list[float], *, seed: int, top_k: int = 0,
-               top_p: float = 1.0, on_update: Callable[[list[tuple[str, str]]], None] | None = None) -> list[Sample]:
+               top_p: float = 1.0, on_update: Callable[[list[tuple[str, str]]], None] | None = None,
+               decoding: Decoding | None = None) -> list[Sample]:
         """``len(temperatures)`` samples of ``length`` new characters; ``on_update`` hears each sample's
-        (text, last jamo) a few times a second while they grow, on the calling thread."""
+        (text, last jamo) a few times a second while they grow, on the calling thread.  ``decoding``:
+        :class:`namuweb.language_model.decoding.Decoding` (default: well-formed Hangul, nothing else)."""
         answer = self._ask({"op": "stream", "start": start, "length": length, "temperatures": temperatures,
-                            "seed": seed, "top_k": top_k, "top_p": top_p}, "Generating", on_update)
+                            "seed": seed, "top_k": top_k, "top_p": top_p,
+                            "decoding": (decoding or Decoding()).validated().to_dict()}, "Generating", on_update)
         return [Sample(start=answer["start"], tokens=tokens, tokenizer=self.vocab.tokenizer)
                 for tokens in answer["samples"]]
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from namuweb import workers
-from namuweb.language_model import generate
+from namuweb.language_model import decoding, generate
 
 PROGRESS_EVERY_S = 0.25  # a growing text a few times a second reads as live; more only costs the pages
 
@@ -38,7 +38,8 @@ def answer(header: dict, data: bytes, progress) -> dict:
         told = time.monotonic()
         samples = []
         for samples in generator.stream(header["start"], header["length"], header["temperatures"],
-                                        seed=header["seed"], top_k=header["top_k"], top_p=header["top_p"]):
+                                        seed=header["seed"], top_k=header["top_k"], top_p=header["top_p"],
+                                        decoding=decoding.Decoding.from_dict(header.get("decoding"))):
             if time.monotonic() - told >= PROGRESS_EVERY_S:
                 progress([[s.text, s.stream[-400:]] for s in samples])
                 told = time.monotonic()
