@@ -39,11 +39,11 @@ CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at mo
 CHECKPOINT_EVERY_ENV = "NAMUWEB_CHECKPOINT_EVERY_S"
 VALIDATE_EVERY_STEPS = 50     # on a fixed sample (data.VALIDATION_TOKENS), so it costs little
 SAVE_STALL_S = 10.0  # a checkpoint save this slow leaves every thread's stack in the job's log
-# Samples while it learns.  Training waits while the NumPy sampler writes them (about 20 ms for the quick demo's
-# model; bench/training_samples.py), so they come at most every SAMPLE_EVERY_S of training and never take more than
-# SAMPLE_SHARE of it (a slower model's samples come less often): the quick demo's 25 s show four steps of the way
-# and its end.  Two temperatures: 0.5 shows what the model is sure of (words appear there first), 1.0 what it
-# has learned as it is (its raw distribution, the one its loss measures).
+# Samples while it learns.  Training waits while the NumPy sampler writes them (10-15 ms for the quick demo's model
+# on the novels; bench/training_samples.py: 0.3 % of the training time), so they come at most every SAMPLE_EVERY_S of
+# training and never take more than SAMPLE_SHARE of it (a slower model's samples come less often): the quick demo's
+# 25 s show four moments on the way and its end.  Two temperatures: 0.5 shows what the model is sure of (words
+# appear there first), 1.0 what it has learned as it is (its raw distribution, the one its loss measures).
 SAMPLE_EVERY_S = 5.0
 SAMPLE_EVERY_ENV = "NAMUWEB_SAMPLE_EVERY_S"  # seconds between samples; "off": none at all
 SAMPLE_SHARE = 0.01
@@ -178,6 +178,7 @@ class SampleWriter(Callback):
         self.last_step: int | None = None  # of the last samples written
         self.spent_s = 0.0                 # sampling this session, training waiting
         self.vocab = None
+        self.blas = None  # a threadpoolctl controller, made at the first sample; False without threadpoolctl
         self.broken = False
         run.truncate_samples(after_step=step)
         self.log = run.samples_log()
@@ -199,10 +200,11 @@ class SampleWriter(Callback):
         try:
             if self.vocab is None:
                 self.vocab = self.run.vocab()
-            generator = generate.Generator(generation_weights(self.model), self.vocab)
-            for samples in generator.stream(generate.DEFAULT_START, SAMPLE_LENGTH, list(SAMPLE_TEMPERATURES),
-                                            seed=SAMPLE_SEED):
-                pass  # the last yield holds the finished texts
+            with self.one_blas_thread():
+                generator = generate.Generator(generation_weights(self.model), self.vocab)
+                for samples in generator.stream(generate.DEFAULT_START, SAMPLE_LENGTH, list(SAMPLE_TEMPERATURES),
+                                                seed=SAMPLE_SEED):
+                    pass  # the last yield holds the finished texts
             texts = [sample.text for sample in samples]
         except Exception as error:  # noqa: BLE001  (a sample is a view of training: it must never end a run)
             print(f"no samples while training any more: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
@@ -216,6 +218,19 @@ class SampleWriter(Callback):
         self.spent_s += spent
         self.last_step = session.step
         self.next_at = self.clock() + max(self.every_s, spent / self.share)
+
+    def one_blas_thread(self):
+        """NumPy's BLAS on one thread while it samples: its matrices are a batch of two, and with a thread per core
+        (the default) its threads went on spinning after every sample, about 80 ms of CPU taken from training each
+        time on the 2-core machine, and the sample itself took longer (72 ms instead of 43 ms for a vocabulary of
+        1,444 tokens).  threadpoolctl comes with scikit-learn; without it, BLAS is left as it is."""
+        if self.blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                self.blas = ThreadpoolController()
+            except ImportError:
+                self.blas = False
+        return self.blas.limit(limits=1, user_api="blas") if self.blas else contextlib.nullcontext()
 
     def close(self) -> None:
         self.log.close()
