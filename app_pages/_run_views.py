@@ -1,4 +1,5 @@
-"""The Train page's live view of one run, as the job panel's parts: its figures above the bar, its curves below."""
+"""The Train page's live view of one run, as the job panel's parts: its figures above the bar, its curves and the
+samples it wrote while it learned below."""
 
 import streamlit as st
 
@@ -44,3 +45,26 @@ class LiveRun:
         if kept := self.figures.kept:
             st.caption(f"The model overfitted after step {kept[0]:,}: its checkpoint holds the weights of "
                        f"that step, the best validation loss of the run ({kept[1]:.3f}).")
+        learning_samples(run_dir, active=bool(status and status.active))
+
+
+def learning_samples(run_dir, active: bool = False) -> None:
+    """The texts a run wrote every few seconds while it trained and at its end: the newest in full, then all of
+    them newest first — noise turning into words."""
+    moments = runs.learning_samples(run_dir)
+    if not moments:
+        if active:
+            st.caption("A first sample of its text comes after a few seconds of training.")
+        return
+    st.markdown("**Samples while it learned**")
+    newest, temperatures = moments[0], [name for name in moments[0] if name.startswith("temperature")]
+    after = f", after {newest['seconds']:.0f} s of training" if newest["seconds"] is not None else ""
+    st.caption(f"The newest, at step {newest['step']:,}{after}: at a low temperature what the model is sure of, at "
+               "1.0 all it has learned. Every sample has the same start and the same random draws, so each differs "
+               "from the one before only by what the model learned in between.")
+    for name in temperatures:
+        st.markdown(f"`{name.removeprefix('temperature ')}` {literal(newest[name])}")
+    st.dataframe(moments, hide_index=True, width="stretch", height=min(35 * (len(moments) + 1) + 3, 300),
+                 column_config={"seconds": st.column_config.NumberColumn("seconds", format="%.0f",
+                                                                         help="of training by then")}
+                 | {name: st.column_config.TextColumn(name, width="large") for name in temperatures})

@@ -38,6 +38,11 @@ def chart_titles(at: AppTest) -> list[str]:
     return titles
 
 
+def runs_table(at: AppTest):
+    """The Train page's table of runs (the live view above it may show a table of samples)."""
+    return next(frame.value for frame in at.dataframe if "state" in frame.value.columns)
+
+
 def tensorflow_probe(monkeypatch):
     """What TensorFlow itself says, imported in a fresh process, even where the page need not ask it."""
     from namuweb import machine
@@ -165,6 +170,9 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     poll(at, lambda at: metrics(at).get("State") == "running" and chart_rows(at, 0) >= 6)
     first = chart_rows(at, 0)
     poll(at, lambda at: chart_rows(at, 0) > first)
+    # a few seconds into training, the model's first sample, live
+    poll(at, lambda at: any("temperature 0.5" in frame.value.columns for frame in at.dataframe))
+    assert "**Samples while it learned**" in [m.value for m in at.markdown]
     assert not button(at, "Train").disabled  # a second run waits in line instead of being refused
     assert any("waits in line" in i.value for i in at.info)
     button(at, "Train").click().run()
@@ -177,7 +185,7 @@ def test_train_page_starts_a_run_streams_its_chart_and_stops_it(monkeypatch):
     button(at, "Stop").click().run()
     poll(at, lambda at: metrics(at).get("State") == "stopped")
     assert runs.Run(info.path).latest_checkpoint() is not None
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert sorted(table["state"]) == ["stopped", "stopped"] and table["steps"].max() > 0
 
 
@@ -346,7 +354,27 @@ def test_train_page_continues_a_run_below_its_floor_resumes_and_renames_it(tiny_
     at.text_input(key=f"run-name-{tiny_trained_run.name}").input("나무위키 첫 모델").run()
     button(at, "Rename").click().run()
     assert not at.exception and runs.run_info(tiny_trained_run).name == "나무위키 첫 모델"
-    assert "나무위키 첫 모델" in list(at.dataframe[0].value["name"])
+    assert "나무위키 첫 모델" in list(runs_table(at)["name"])
+
+
+def test_train_page_shows_the_samples_a_run_wrote_while_it_learned(tiny_trained_run):
+    """The live view lists the run's samples newest first (its last step's, then earlier ones), the newest in full."""
+    from namuweb.language_model import runs
+    from namuweb.literal_text import literal
+    [end] = runs.learning_samples(tiny_trained_run)  # ten steps: only the sample at the end
+    assert end["step"] == 10 and end["temperature 0.5"].startswith("한국에서는")
+    with runs.Run(tiny_trained_run).samples_log() as log:  # as if an earlier one had come while it trained
+        for temperature in (0.5, 1.0):
+            log.write({"step": 4, "seconds": 5.0, "temperature": temperature,
+                       "text": f"한국에서는 잡음 {temperature}"})
+    at = page("train").run()
+    assert not at.exception
+    assert "**Samples while it learned**" in [m.value for m in at.markdown]
+    [shown] = [frame.value for frame in at.dataframe if "temperature 0.5" in frame.value.columns]
+    assert shown["step"].tolist() == [10, 4]
+    assert shown["temperature 1.0"].tolist() == [end["temperature 1.0"], "한국에서는 잡음 1.0"]
+    newest = [m.value for m in at.markdown if m.value.startswith("`")]
+    assert newest == [f"`0.5` {literal(end['temperature 0.5'])}", f"`1.0` {literal(end['temperature 1.0'])}"]
 
 
 def chart_frames(at: AppTest, index: int = -1) -> list:

@@ -132,3 +132,34 @@ def test_a_plan_says_steps_time_and_why_a_run_cannot_start(monkeypatch):
     plan = estimate.plan_run(TrainConfig.from_preset("builtin", "custom", epochs=50, batch=10, seq_len=9),
                              tokens=10_000, vocab_size=50)
     assert plan.feasible and "this demo trains at most" in plan.problem  # settings that run, past a demo's limit
+
+
+def test_only_run_folder_knows_the_names_of_a_run_folders_own_files():
+    """The project's rule: a run folder's file names are known to run_folder.Run alone (pages, the trainer and the
+    benchmarks ask it for paths), so a renamed file is one edit."""
+    from pathlib import Path
+    from namuweb.language_model import run_folder
+    root = Path(__file__).resolve().parent.parent
+    sources = [path for folder in ("namuweb", "app_pages", "bench", "scripts")
+               for path in (root / folder).rglob("*.py")]
+    sources += list(root.glob("*.py"))
+    for name in (run_folder.METRICS_FILE, run_folder.SAMPLES_FILE, run_folder.TOKENS_FILE, run_folder.LATEST):
+        naming = sorted(str(path.relative_to(root)) for path in sources if name in path.read_text(encoding="utf-8"))
+        assert naming == ["namuweb/language_model/run_folder.py"], (name, naming)
+
+
+def test_learning_samples_are_one_row_per_moment_newest_first(run_dir):
+    run = runs.Run(run_dir)
+    with run.samples_log() as log:
+        for step, seconds in ((5, 5.1), (9, 10.3)):
+            for temperature in (0.5, 1.0):
+                log.write({"step": step, "seconds": seconds, "temperature": temperature,
+                           "text": f"{step}@{temperature}"})
+        log.write({"step": "x", "text": 3})  # not a row the trainer writes
+    with open(run.samples_file, "a", encoding="utf-8") as f:
+        f.write('{"step": 12, "seconds"')  # a writer cut off mid-line
+    assert runs.learning_samples(run_dir) == [
+        {"step": 9, "seconds": 10.3, "temperature 0.5": "9@0.5", "temperature 1.0": "9@1.0"},
+        {"step": 5, "seconds": 5.1, "temperature 0.5": "5@0.5", "temperature 1.0": "5@1.0"}]
+    run.truncate_samples(after_step=5)  # what a resume from step 5 does
+    assert [moment["step"] for moment in runs.learning_samples(run_dir)] == [5]

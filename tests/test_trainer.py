@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 
 from namuweb.corpora import corpus
@@ -90,15 +91,73 @@ def test_stop_then_resume_continues_the_step_count_with_optimizer_state(tiny_cor
     assert steps["loss"].iloc[12:15].mean() < before * 1.3, "loss jumped back after resume"
 
 
-def test_resume_after_a_kill_drops_the_steps_past_the_checkpoint(tiny_corpus):
+def test_resume_after_a_kill_drops_the_steps_past_the_checkpoint(tiny_corpus, monkeypatch):
+    """Its metrics and samples past the checkpoint go; the samples before it stay, and the resume appends its own."""
+    monkeypatch.setenv(session.SAMPLE_EVERY_ENV, "3600")  # only each session's last sample, however slow the machine
     run_dir = new_run(tiny_corpus, steps=12)
     trainer.train(run_dir, should_stop=lambda: len(losses(run_dir)) >= 6)
-    with open(runs.Run(run_dir).metrics_file, "a", encoding="utf-8") as f:  # a killed worker's extra steps
+    run = runs.Run(run_dir)
+    stopped = run.samples()
+    assert [(row["step"], row["temperature"], row["end"]) for row in stopped] == [(6, 0.5, True), (6, 1.0, True)]
+    with open(run.metrics_file, "a", encoding="utf-8") as f:  # a killed worker's extra steps
         f.write(json.dumps({"step": 7, "epoch": 1, "loss": 9.9, "tokens_per_s": 1, "time": 0}) + "\n")
         f.write('{"step": 8, "epo')  # and a half-written line
+    with open(run.samples_file, "a", encoding="utf-8") as f:  # and its samples
+        f.write(json.dumps({"step": 7, "temperature": 0.5, "text": "lost", "seconds": 1.0}) + "\n")
+        f.write('{"step": 8, "tem')
     trainer.train(run_dir)
     steps = losses(run_dir)
     assert list(steps["step"]) == list(range(1, 13)) and 9.9 not in set(steps["loss"])
+    samples = run.samples()
+    assert samples[:2] == stopped and [row["step"] for row in samples[2:]] == [12, 12]
+
+
+def test_samples_come_at_the_writers_interval_from_the_current_weights_and_once_at_the_end(tiny_corpus):
+    """A clock the test moves a second per step: every 3 s a sample at each temperature, with the same start and
+    seed; the end's last one is the saved checkpoint's text, which the Generate page's sampler reads back."""
+    from namuweb.language_model import generate, model as lm_model, settings as lm_settings
+    run = runs.Run(new_run(tiny_corpus, steps=100))
+    config = run.config()
+    model = lm_model.build_model(run.vocab().size, config)
+    now = [0.0]
+    training_session = session.TrainingSession(run, model, config, lm_settings.StepPlan(per_epoch=10, total=100),
+                                               step=0, budget_s=None, started=time.monotonic(), seconds_before=0.0,
+                                               checkpoint_every_s=float("inf"), write_samples=False)
+    writer = session.SampleWriter(run, model, step=0, every_s=3.0, clock=lambda: now[0])
+    training_session.callbacks.append(writer)
+    try:
+        for _ in range(11):
+            assert training_session.after_step(3.0, 0.01) is False
+            now[0] += 1.0
+        model.set_weights([w * 0.5 for w in model.get_weights()])  # a different model at the end: the best weights
+        training_session.save()
+    finally:
+        training_session.close()
+    rows = run.samples()
+    assert [(row["step"], row["temperature"], row["end"]) for row in rows] == [
+        (step, temperature, step == 11) for step in (4, 7, 10, 11) for temperature in session.SAMPLE_TEMPERATURES]
+    start = generate.prepare_start(generate.DEFAULT_START, run.vocab()).text  # what of it the tiny vocabulary has
+    assert all(row["text"].startswith(start) and row["seed"] == session.SAMPLE_SEED
+               and len(row["text"]) == len(start) + session.SAMPLE_LENGTH for row in rows)
+    assert rows[0]["text"] == rows[2]["text"], "the same weights, start and seed: the same text"
+    assert rows[-1]["text"] != rows[0]["text"]
+    saved = generate.read_weights(run.checkpoint_file())
+    assert all(np.array_equal(a, b) for a, b in zip(weight_arrays(session.generation_weights(model)),
+                                                    weight_arrays(saved)))
+    *_, last = generate.load_generator(run.path).stream(generate.DEFAULT_START, session.SAMPLE_LENGTH,
+                                                        list(session.SAMPLE_TEMPERATURES), seed=session.SAMPLE_SEED)
+    assert [sample.text for sample in last] == [row["text"] for row in rows[-2:]]
+
+
+def weight_arrays(weights):
+    return [weights.embedding, *(w for layer in weights.lstm for w in layer), *weights.dense]
+
+
+def test_no_samples_when_they_are_switched_off(tiny_corpus, monkeypatch):
+    monkeypatch.setenv(session.SAMPLE_EVERY_ENV, "off")  # the benchmark's baseline
+    run_dir = new_run(tiny_corpus, steps=3)
+    trainer.train(run_dir)
+    assert runs.Run(run_dir).samples() == [] and runs.Run(run_dir).latest_checkpoint()["step"] == 3
 
 
 def test_a_time_budget_ends_the_run_and_counts_across_a_resume(tiny_corpus):

@@ -8,7 +8,7 @@ take on the W batches concatenated (``tests/test_multiworker.py``).
 
 * Each global step takes ``batch × W`` chunks of the run's shuffled order; worker ``i`` trains
   the ``i``-th ``batch`` of them, so no two workers see the same chunk.
-* Worker 0 is the chief: only it writes metrics, status, checkpoints and TensorBoard events.
+* Worker 0 is the chief: only it writes metrics, status, checkpoints, samples and TensorBoard events.
   Every other worker keeps its run in a temporary folder that is removed at the end.
 * A stop (the chief's stop request or time budget) is agreed on by all workers after each
   step, so the whole cluster stops at the same step.  On resume the chief reads its checkpoint
@@ -169,7 +169,7 @@ def train(run_dir: Path, cluster: Cluster, *, should_stop: Callable[[], bool] = 
     session = TrainingSession(run, model, dataclasses.replace(config, batch=global_batch), plan, step=step,
                               budget_s=budget_s, started=started, seconds_before=seconds_before,
                               should_stop=should_stop if cluster.chief else (lambda: False), on_step=on_step,
-                              checkpoint_every_s=None if cluster.chief else float("inf"))
+                              checkpoint_every_s=None if cluster.chief else float("inf"), write_samples=cluster.chief)
     if on_step:
         on_step({"step": step, "total": plan.total, "epoch": session.data_epoch, "device": device, "workers": workers,
                  "steps_per_epoch": plan.per_epoch, "max_seconds": config.max_seconds, "seconds": seconds_before})

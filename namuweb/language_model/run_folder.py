@@ -1,10 +1,11 @@
 """One training run: a folder under ``<data>/runs/``, and the only code that knows its files.
 
 Everything a page or a second tab needs to show a run — its settings, its vocabulary, its curves,
-its status and its checkpoints — is a file here, so nothing lives only in a browser session and a
-run outlives the server.  :class:`Run` reads and writes them: its settings and step plan, its
-metrics log, its checkpoints (saved atomically, pruned, checked, repaired past damage), its budget
-and quality floor.  Creating a run and the checks before it trains are at the end.
+the samples it wrote while it learned, its status and its checkpoints — is a file here, so nothing
+lives only in a browser session and a run outlives the server.  :class:`Run` reads and writes them:
+its settings and step plan, its metrics and samples logs, its checkpoints (saved atomically, pruned,
+checked, repaired past damage), its budget and quality floor.  Creating a run and the checks before
+it trains are at the end.
 
 A checkpoint's step fixes where in the data it was (:meth:`StepPlan.epoch_of`), so an older
 checkpoint, which has no ``latest.json`` of its own, resumes exactly.
@@ -37,6 +38,7 @@ CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 TOKENS_FILE = "tokens.bin"  # the corpus as token ids (the vocabulary's dtype), written by the trainer
 METRICS_FILE = "metrics.jsonl"
+SAMPLES_FILE = "samples.jsonl"  # short texts the model wrote while it trained (session.SampleWriter)
 TENSORBOARD = "tensorboard"
 CHECKPOINTS = "checkpoints"
 LATEST = "latest.json"
@@ -165,7 +167,7 @@ class Inspection:
 
 @dataclass(frozen=True)
 class Run:
-    """One run folder: its settings, vocabulary, token ids, metrics, TensorBoard events, checkpoints and
+    """One run folder: its settings, vocabulary, token ids, metrics, samples, TensorBoard events, checkpoints and
     ``latest.json``, and how many steps its settings make."""
 
     path: Path
@@ -181,6 +183,7 @@ class Run:
     vocab_file = property(lambda self: self.path / VOCAB_FILE)
     tokens_file = property(lambda self: self.path / TOKENS_FILE)  # the corpus as token ids, written by the trainer
     metrics_file = property(lambda self: self.path / METRICS_FILE)
+    samples_file = property(lambda self: self.path / SAMPLES_FILE)
     tensorboard_dir = property(lambda self: self.path / TENSORBOARD)
     checkpoints_dir = property(lambda self: self.path / CHECKPOINTS)
 
@@ -255,6 +258,29 @@ class Run:
             return
         kept = [row for row in storage.read_jsonl(self.metrics_file) if row.get("step", 0) <= after_step]
         storage.atomic_write(self.metrics_file, "".join(json.dumps(row, default=storage.jsonable) + "\n" for row in kept))
+
+    # --- samples written while it trained
+
+    def samples(self) -> list[dict]:
+        """The samples the run wrote while it trained, oldest first: a row per text with ``step``, ``seconds``
+        (trained by then), ``temperature``, ``text`` (the start text and what followed), ``seed``, ``sample_s``
+        (what that moment's samples cost), ``end`` (the session's last) and ``time``; a half-written last line is
+        ignored.  Read without pandas (the training worker runs without it)."""
+        return storage.read_jsonl(self.samples_file)
+
+    def samples_log(self) -> storage.JsonlAppender:
+        """The samples log, open for appending (one ``os.write`` per row)."""
+        return storage.JsonlAppender(self.samples_file).open()
+
+    def truncate_samples(self, after_step: int) -> None:
+        """Drop samples past ``after_step``, as :meth:`truncate_metrics` drops the rows of steps a killed worker
+        trained after its last checkpoint: their weights are gone, and a resume writes samples of its own."""
+        if not self.samples_file.exists():
+            return
+        kept = [row for row in self.samples()  # and no half-written line, nor a row the trainer never wrote
+                if isinstance(row.get("step"), int) and row["step"] <= after_step]
+        storage.atomic_write(self.samples_file,
+                                 "".join(json.dumps(row, default=storage.jsonable) + "\n" for row in kept))
 
     # --- checkpoints
 

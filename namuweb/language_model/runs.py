@@ -263,6 +263,22 @@ def compared_curves(infos: list[RunInfo]) -> tuple["pd.DataFrame", str]:
     return pd.concat(frames, ignore_index=True), "bits / character" if in_bits else "nats / token"
 
 
+# --- samples written while it learned
+
+def learning_samples(run_dir: Path) -> list[dict]:
+    """The samples a run wrote while it trained, newest first, one row per moment: its ``step``, the
+    ``seconds`` it had trained by then, and the text at each temperature (a column ``temperature 0.5`` …)."""
+    moments: dict[int, dict] = {}
+    for row in Run(run_dir).samples():
+        step, text, temperature = row.get("step"), row.get("text"), row.get("temperature")
+        if not isinstance(step, int) or not isinstance(text, str) or not isinstance(temperature, (int, float)):
+            continue  # not a row the trainer writes
+        seconds = row.get("seconds") if isinstance(row.get("seconds"), (int, float)) else None
+        moment = moments.setdefault(step, {"step": step, "seconds": seconds})
+        moment[f"temperature {temperature:.1f}"] = text
+    return sorted(moments.values(), key=lambda moment: -moment["step"])
+
+
 # --- the table of runs, and what one of them can do
 
 TABLE_NUMBERS = {"best val loss": "nats per token (jamo or syllable), on held-out text",  # column: its help

@@ -9,9 +9,12 @@ of minGPT's trainer):
 * :class:`TensorBoardLog` — the same losses as TensorBoard scalars (TensorFlow only);
 * :class:`StepForwarder` — each step's row to whoever watches (the job's progress);
 * :class:`Checkpointer` — a full checkpoint every ``CHECKPOINT_EVERY_S`` while training goes on, and at the end;
-* :class:`BestWeights` — the weights of the best validation, put back at the end if they beat the last.
+* :class:`BestWeights` — the weights of the best validation, put back at the end if they beat the last;
+* :class:`SampleWriter` — every few seconds, and at the end, a short text from the current weights at two
+  temperatures into the run's samples log, so a visitor watches noise turn into words.
 
-A step or time budget, or a stop request, ends the session (:meth:`TrainingSession.after_step`).
+A step or time budget, or a stop request, ends the session (:meth:`TrainingSession.after_step`);
+:meth:`TrainingSession.save` is its end (each piece's ``on_end``: the last checkpoint, a last sample).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
+from namuweb.language_model import generate
 from namuweb.language_model.data import Split, encode_to_file
 from namuweb.language_model.run_folder import Run
 from namuweb.language_model.settings import StepPlan, TrainConfig
@@ -33,6 +39,17 @@ CHECKPOINT_EVERY_S = 60.0     # and at the end and at a stop: a kill loses at mo
 CHECKPOINT_EVERY_ENV = "NAMUWEB_CHECKPOINT_EVERY_S"
 VALIDATE_EVERY_STEPS = 50     # on a fixed sample (data.VALIDATION_TOKENS), so it costs little
 SAVE_STALL_S = 10.0  # a checkpoint save this slow leaves every thread's stack in the job's log
+# Samples while it learns.  Training waits while the NumPy sampler writes them (10-15 ms for the quick demo's model
+# on the novels; bench/training_samples.py: 0.3 % of the training time), so they come at most every SAMPLE_EVERY_S of
+# training and never take more than SAMPLE_SHARE of it (a slower model's samples come less often): the quick demo's
+# 25 s show four moments on the way and its end.  Two temperatures: 0.5 shows what the model is sure of (words
+# appear there first), 1.0 what it has learned as it is (its raw distribution, the one its loss measures).
+SAMPLE_EVERY_S = 5.0
+SAMPLE_EVERY_ENV = "NAMUWEB_SAMPLE_EVERY_S"  # seconds between samples; "off": none at all
+SAMPLE_SHARE = 0.01
+SAMPLE_TEMPERATURES = (0.5, 1.0)
+SAMPLE_LENGTH = 60  # characters after the start text: a line, short enough to read at a glance
+SAMPLE_SEED = 1     # the same draws at every step, so two samples differ only by what the model learned between
 
 
 def quiet_tensorflow() -> None:
@@ -112,8 +129,111 @@ class Callback:
     def on_validation(self, session: TrainingSession, row: dict) -> None:
         """A validation is done; ``row`` is its metrics row."""
 
+    def on_end(self, session: TrainingSession) -> None:
+        """The session has ended and its model is final (the best weights put back where they won): keep it."""
+
     def close(self) -> None:
         """The session is over (also after an error)."""
+
+
+def sample_every_s() -> float | None:
+    """Seconds of training between samples: ``$NAMUWEB_SAMPLE_EVERY_S`` or :data:`SAMPLE_EVERY_S`; None for
+    ``off`` (no samples, not even at the end)."""
+    value = os.environ.get(SAMPLE_EVERY_ENV, "").strip()
+    if value.lower() == "off":
+        return None
+    return float(value) if value else SAMPLE_EVERY_S
+
+
+def generation_weights(model) -> generate.Weights:
+    """A Keras char-LSTM's current weights as the NumPy sampler reads them (what :func:`generate.read_weights`
+    reads out of a checkpoint), copied from its layers: the embedding, each LSTM's kernel, recurrent kernel and
+    bias, and the logits layer.  The fused CPU pass (:mod:`fast_lstm`) trains these same variables."""
+    import keras
+    lstms = [layer for layer in model.layers if isinstance(layer, keras.layers.LSTM)]
+
+    def values(name_or_layer) -> list:
+        layer = model.get_layer(name_or_layer) if isinstance(name_or_layer, str) else name_or_layer
+        return [np.asarray(w, dtype=np.float32) for w in layer.get_weights()]
+
+    kernel, bias = values("logits")
+    return generate.Weights(embedding=values("embedding")[0], lstm=[tuple(values(layer)) for layer in lstms],
+                            dense=(kernel, bias))
+
+
+class SampleWriter(Callback):
+    """Every ``every_s`` seconds of training (by ``clock``), and once at the end, a text of
+    :data:`SAMPLE_LENGTH` characters after :data:`generate.DEFAULT_START` from the model's current weights at
+    each of :data:`SAMPLE_TEMPERATURES`, with a fixed seed, appended to the run's samples log (a row per text).
+
+    Training waits while it samples, so the next sample comes no sooner than ``1 / share`` times this one's
+    cost: sampling never takes more than ``share`` of the training time.  A resume drops samples of steps past
+    its checkpoint (a killed worker's) and appends its own."""
+
+    def __init__(self, run: Run, model, *, step: int, every_s: float = SAMPLE_EVERY_S,
+                 clock: Callable[[], float] = time.monotonic, share: float = SAMPLE_SHARE):
+        self.run, self.model, self.clock = run, model, clock
+        self.every_s, self.share = every_s, share
+        self.next_at: float | None = None
+        self.last_step: int | None = None  # of the last samples written
+        self.spent_s = 0.0                 # sampling this session, training waiting
+        self.vocab = None
+        self.blas = None  # a threadpoolctl controller, made at the first sample; False without threadpoolctl
+        self.broken = False
+        run.truncate_samples(after_step=step)
+        self.log = run.samples_log()
+
+    def on_start(self, session) -> None:
+        self.next_at = self.clock() + self.every_s
+
+    def on_continue(self, session) -> None:
+        if self.next_at is not None and self.clock() >= self.next_at:
+            self.write(session)
+
+    def on_end(self, session) -> None:
+        self.write(session, end=True)
+
+    def write(self, session: TrainingSession, end: bool = False) -> None:
+        if self.broken or self.last_step == session.step:
+            return
+        began, seconds = self.clock(), round(session.trained_seconds(), 2)
+        try:
+            if self.vocab is None:
+                self.vocab = self.run.vocab()
+            with self.one_blas_thread():
+                generator = generate.Generator(generation_weights(self.model), self.vocab)
+                for samples in generator.stream(generate.DEFAULT_START, SAMPLE_LENGTH, list(SAMPLE_TEMPERATURES),
+                                                seed=SAMPLE_SEED):
+                    pass  # the last yield holds the finished texts
+            texts = [sample.text for sample in samples]
+        except Exception as error:  # noqa: BLE001  (a sample is a view of training: it must never end a run)
+            print(f"no samples while training any more: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+            self.broken = True
+            return
+        spent = self.clock() - began
+        for temperature, text in zip(SAMPLE_TEMPERATURES, texts):
+            self.log.write({"step": session.step, "seconds": seconds, "temperature": temperature, "text": text,
+                            "seed": SAMPLE_SEED, "sample_s": round(spent, 4), "end": end,
+                            "time": round(time.time(), 3)})
+        self.spent_s += spent
+        self.last_step = session.step
+        self.next_at = self.clock() + max(self.every_s, spent / self.share)
+
+    def one_blas_thread(self):
+        """NumPy's BLAS on one thread while it samples: its matrices are a batch of two, and with a thread per core
+        (the default) its threads went on spinning after every sample, about 80 ms of CPU taken from training each
+        time on the 2-core machine, and the sample itself took longer (72 ms instead of 43 ms for a vocabulary of
+        1,444 tokens).  threadpoolctl comes with scikit-learn; without it, BLAS is left as it is."""
+        if self.blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+                self.blas = ThreadpoolController()
+            except ImportError:
+                self.blas = False
+        return self.blas.limit(limits=1, user_api="blas") if self.blas else contextlib.nullcontext()
+
+    def close(self) -> None:
+        self.log.close()
 
 
 class MetricsLog(Callback):
@@ -192,6 +312,9 @@ class Checkpointer(Callback):
         if time.monotonic() - self.saved_at >= self.every_s:
             self.save(session)
 
+    def on_end(self, session) -> None:
+        self.save(session)
+
     def save(self, session: TrainingSession) -> None:
         with reporting_a_stall():
             self.run.save_checkpoint(self.model, session.step, session.plan, seconds=session.trained_seconds())
@@ -229,7 +352,8 @@ class TrainingSession:
 
     def __init__(self, run: Run, model, config: TrainConfig, plan: StepPlan, *, step: int, budget_s: float | None,
                  started: float, seconds_before: float, should_stop: Callable[[], bool] = lambda: False,
-                 on_step: Callable[[dict], None] | None = None, checkpoint_every_s: float | None = None):
+                 on_step: Callable[[dict], None] | None = None, checkpoint_every_s: float | None = None,
+                 write_samples: bool = True):
         self.config, self.plan = config, plan
         self.step, self.should_stop = step, should_stop
         self.budget_s, self.deadline, self.job_started = budget_s, None, started
@@ -240,8 +364,10 @@ class TrainingSession:
         self.metrics = MetricsLog(run)
         self.checkpoints = Checkpointer(run, model, checkpoint_every_s)
         self.best = BestWeights(model)
+        every_s = sample_every_s() if write_samples else None  # only a cluster's chief writes samples
+        self.samples = SampleWriter(run, model, step=step, every_s=every_s) if every_s is not None else None
         self.callbacks: list[Callback] = [self.metrics, TensorBoardLog(run), *([StepForwarder(on_step)] if on_step else []),
-                                          self.checkpoints, self.best]
+                                          self.checkpoints, self.best, *([self.samples] if self.samples else [])]
 
     @property
     def data_epoch(self) -> int:
@@ -307,7 +433,9 @@ class TrainingSession:
         return row
 
     def save(self) -> None:
-        self.checkpoints.save(self)
+        """The session's end, its model final: every piece's ``on_end`` (the last checkpoint, then a last sample)."""
+        for callback in self.callbacks:
+            callback.on_end(self)
 
     def close(self) -> None:
         for callback in self.callbacks:
