@@ -10,7 +10,7 @@ from namuweb.language_model import estimate, run_folder, runs, settings as lm, t
 from namuweb.literal_text import literal
 from namuweb.text.vocab_report import report
 from app_pages._widgets import continue_training, corpus_picker, demo_notice, fragment, job_panel
-from app_pages._run_views import LiveRun
+from app_pages._run_views import LiveRun, learning_samples
 
 st.title("Train a char-LSTM")
 st.caption("The tutorial's model — Embedding → LSTM → Dense over jamo tokens — trained as a background job: "
@@ -169,6 +169,9 @@ def run_actions(run):
         if st.button("Yes, delete", type="primary", key=f"delete-{run.id}"):
             runs.delete_run(run.path)
             st.rerun(scope="app")
+    if runs.learning_samples(run.path):
+        with st.expander("Samples while it learned"):
+            learning_samples(run.path)
 
 
 all_runs()

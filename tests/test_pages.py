@@ -375,6 +375,11 @@ def test_train_page_shows_the_samples_a_run_wrote_while_it_learned(tiny_trained_
     assert shown["temperature 1.0"].tolist() == [end["temperature 1.0"], "한국에서는 잡음 1.0"]
     newest = [m.value for m in at.markdown if m.value.startswith("`")]
     assert newest == [f"`0.5` {literal(end['temperature 0.5'])}", f"`1.0` {literal(end['temperature 1.0'])}"]
+    at.session_state["runs_table"] = {"selection": {"rows": [0], "columns": []}}  # the run, picked in the table
+    at.run()
+    assert not at.exception and [e.label for e in at.expander if e.label == "Samples while it learned"]
+    picked = [frame.value for frame in at.dataframe if "temperature 0.5" in frame.value.columns]
+    assert len(picked) == 2 and picked[1]["step"].tolist() == [10, 4]  # the live view's, then the picked run's
 
 
 def chart_frames(at: AppTest, index: int = -1) -> list:

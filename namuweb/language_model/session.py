@@ -221,9 +221,9 @@ class SampleWriter(Callback):
 
     def one_blas_thread(self):
         """NumPy's BLAS on one thread while it samples: its matrices are a batch of two, and with a thread per core
-        (the default) its threads went on spinning after every sample, about 80 ms of CPU taken from training each
-        time on the 2-core machine, and the sample itself took longer (72 ms instead of 43 ms for a vocabulary of
-        1,444 tokens).  threadpoolctl comes with scikit-learn; without it, BLAS is left as it is."""
+        (the default) its threads went on spinning after every sample, CPU taken from training, and the sample
+        itself took longer (``bench/training_samples.py`` measures the cost).  threadpoolctl comes with
+        scikit-learn; without it, BLAS is left as it is."""
         if self.blas is None:
             try:
                 from threadpoolctl import ThreadpoolController
