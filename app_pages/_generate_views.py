@@ -75,9 +75,8 @@ def surprisal(run, text: str) -> None:
         st.error(f"The surprisal did not come: {literal(problem)}", icon=":material/error:")
         return
     chars = read.characters
-    st.html('<div class="namuweb-text namuweb-surprisal">' + heatmaps.coloured_text(
-        [c.char for c in chars], [heatmaps.surprisal_colour(c.bits) for c in chars], [hover(c) for c in chars])
-        + "</div>")
+    st.html(heatmaps.coloured_text([c.char for c in chars], [heatmaps.surprisal_colour(c.bits) for c in chars],
+                                   [hover(c) for c in chars], classes="namuweb-text namuweb-surprisal"))
 
 
 def finished(generator: sampling.Model, run, result: dict, show_jamo: bool) -> None:

@@ -48,10 +48,14 @@ def diverging_colour(value: float | None, limit: float = 1.0, negative=(25, 118,
     return _mix((255, 255, 255), negative, -value / limit)
 
 
-def coloured_text(chars: Sequence[str], colours: Sequence[str | None], titles: Sequence[str]) -> str:
-    """The text, each character on its colour with its hover title."""
+def coloured_text(chars: Sequence[str], colours: Sequence[str | None], titles: Sequence[str],
+                  classes: str = "") -> str:
+    """The text, each character on its colour with its hover title; ``classes`` name the block for the page's
+    styles (letters, digits and dashes only)."""
     body = "".join(_span(c, colour, title) for c, colour, title in zip(chars, colours, titles))
-    return f'<div style="{_STYLE}">{body}</div>'
+    names = " ".join(filter(None, (re.sub(r"[^a-z0-9-]", "", name) for name in classes.split())))
+    named = f' class="{names}"' if names else ""
+    return f'<div{named} style="{_STYLE}">{body}</div>'
 
 
 def legend(stops: Sequence[tuple[str, str]]) -> str:

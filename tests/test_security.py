@@ -300,6 +300,8 @@ def test_a_heatmap_shows_hostile_text_and_titles_as_text():
     assert 'onmouseover=\'' not in out and 'onerror="' not in out
     assert out.count("<span") == len(text) + 1  # one per character, one swatch: nothing else became a tag
     assert "&lt;script&gt;" in out and "&quot;&gt;&lt;script&gt;" in out
+    named = heatmaps.coloured_text(["가"], [None], ["t"], classes='namuweb-text "><script> x onload=alert(4)')
+    assert named.startswith('<div class="namuweb-text script x onloadalert4" style=')  # names, never attributes
 
 
 def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
