@@ -79,5 +79,7 @@ def plain_text(text: str, *, mark: int | None = None, cursor: bool = False, extr
                 + html.escape(text[mark]) + "</mark>" + html.escape(text[mark + 1:]))
     else:
         body = html.escape(text)
+    # Streamlit dedents what st.html is given, which empties a line of only spaces: such spaces go as entities.
+    body = re.sub(r"(?m)^[ \t]+$", lambda line: line.group().replace(" ", "&#32;").replace("\t", "&#9;"), body)
     classes = " ".join(filter(None, (TEXT_CLASS, re.sub(r"[^a-z0-9-]", "", extra_class))))
     return f'<div class="{classes}" style="{_STYLE}">{body}{"▌" if cursor else ""}</div>'

@@ -324,3 +324,17 @@ def test_tagger_page_renders_a_script_token_escaped(monkeypatch):
         assert "<a" not in value and "https://" not in value and "www.evil" not in value  # nothing to autolink
     assert any("&#60;" in value for value in chips)  # the '<' arrived, as text
     assert any("https&#58;&#47;&#47;evil&#46;example" in value for value in chips)  # the URL, as text
+
+
+def test_a_text_shown_exactly_keeps_a_line_of_only_spaces_through_streamlits_dedent():
+    """st.html dedents its body (``textwrap.dedent``), which empties a line holding only spaces; the text a
+    reader sees must still be the text, every space included."""
+    import html
+    import re
+    import textwrap
+    from namuweb import heatmaps
+    text = "첫 줄\n \n\t\n  둘째 줄 \n<b>&</b>"
+    for written in (heatmaps.plain_text(text), heatmaps.plain_text(text, mark=0, cursor=True)):
+        shown = textwrap.dedent(written).strip()
+        inner = shown[shown.index(">") + 1:shown.rindex("</div>")]
+        assert html.unescape(re.sub(r"<[^>]+>", "", inner)).removesuffix("▌") == text
