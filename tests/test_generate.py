@@ -9,7 +9,8 @@ from namuweb.corpora import corpus
 
 from namuweb.language_model import generate, runs, trainer
 from namuweb.language_model.settings import TrainConfig
-from namuweb.language_model.generate import PreparedStart, prepare_start, probabilities
+from namuweb.language_model.decoding import draw, probabilities
+from namuweb.language_model.generate import PreparedStart, prepare_start
 from namuweb.text import hangul
 from namuweb.text.vocab import Vocabulary
 from namuweb.text.vocab_report import report as vocab_report
@@ -131,11 +132,11 @@ def test_draw_follows_the_probabilities_at_each_temperature():
     logits = np.log(np.array([0.5, 0.3, 0.15, 0.05], dtype=np.float32))
     for temperature in (0.5, 1.0, 1.7):
         rng = np.random.default_rng(0)
-        counts = np.bincount([generate.draw(logits, temperature, rng) for _ in range(20_000)], minlength=4) / 20_000
+        counts = np.bincount([draw(logits, temperature, rng) for _ in range(20_000)], minlength=4) / 20_000
         assert np.abs(counts - probabilities(logits, temperature)).max() < 0.015, (temperature, counts)
     rng = np.random.default_rng(0)
-    assert {generate.draw(logits, 0.0, rng) for _ in range(50)} == {0}
-    assert {generate.draw(logits, 1.0, rng, top_k=2) for _ in range(500)} == {0, 1}
+    assert {draw(logits, 0.0, rng) for _ in range(50)} == {0}
+    assert {draw(logits, 1.0, rng, top_k=2) for _ in range(500)} == {0, 1}
 
 
 def test_probabilities_temperature_top_k_top_p():
@@ -378,12 +379,16 @@ def test_the_default_path_draws_from_the_masked_renormalised_odds():
     symbols = [" ", ".", "ㄱ", "ㅏ", hangul.MARK, hangul.REPLACEMENT]   # between syllables: space, stop, initial
     logits = np.log(np.array([[0.3, 0.1, 0.2, 0.15, 0.05, 0.2]], dtype=np.float32))
     allowed = np.array([True, True, True, False, False, False])
-    for temperature in (0.5, 1.0, 1.7):
-        decoder = decoding.Decoder(symbols, "jamo", Decoding(), [temperature], np.random.default_rng(0), unk_id=5)
+    for temperature, batch in ((0.5, [0.5]), (1.0, [1.0]), (1.7, [1.7, 0.0])):  # the last: a greedy sample beside
+        decoder = decoding.Decoder(symbols, "jamo", Decoding(), batch, np.random.default_rng(0), unk_id=5)
         counts = np.zeros(len(symbols))
+        greedy_picks = set()
         for _ in range(20_000):
-            decoder.states[0] = 0  # stay between syllables: every draw from the same odds
-            counts[decoder.pick(logits)[0]] += 1
+            decoder.states[:] = [0] * len(batch)  # stay between syllables: every draw from the same odds
+            picked = decoder.pick(np.repeat(logits, len(batch), axis=0))
+            counts[picked[0]] += 1
+            greedy_picks.update(symbols[p] for p in picked[1:])
+        assert greedy_picks <= {" "}
         expected = np.where(allowed, probabilities(logits[0], temperature), 0.0)
         expected /= expected.sum()
         assert np.abs(counts / counts.sum() - expected).max() < 0.015, (temperature, counts / counts.sum(), expected)

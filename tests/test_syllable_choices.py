@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from namuweb.language_model import generate, sampling, syllable_choices
-from namuweb.language_model.generate import Generator, Weights, prepare_start, probabilities
+from namuweb.language_model.decoding import probabilities
+from namuweb.language_model.generate import Generator, Weights, prepare_start
 from namuweb.text import hangul, syllable_grammar
 from namuweb.text.vocab_report import report as vocab_report
 from test_pages import tiny_trained_run, trained_once  # noqa: F401

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -195,7 +195,7 @@ class Decoder:
         self.index = {s: i for i, s in enumerate(self.symbols)}
         self.grammar = (Grammar.of(self.symbols, never=[] if unk_id is None else [unk_id])
                         if self.jamo and decoding.well_formed else None)
-        tracking = Grammar.of(self.symbols) if self.jamo else None
+        tracking = Grammar.of(self.symbols) if self.jamo and self.grammar is None else None
         self.moves = (self.grammar or tracking).moves if self.jamo else None
         self._moves = self.moves.tolist() if self.jamo else None
         if self.grammar is not None:
@@ -218,11 +218,9 @@ class Decoder:
         # On the default path the output layer's bias may come with the noise (``dense_bias``): then ``pick``
         # takes the logits without it, and the one addition a token costs is the one the model's step had.
         self.dense_bias = dense_bias if self.lean else None
-        added = [np.zeros(self.size, np.float32) if self.dense_bias is None else self.dense_bias] * 4
-        if self.grammar is not None:
-            added = [a + mask for a, mask in zip(added, self.bias)]
-        self._bias = added if (self.grammar is not None or self.dense_bias is not None) else None
-        self._noise, self._next = np.empty((0, 4, len(self.rows), self.size), np.float32), 0
+        self._lean = None
+        self._noise: np.ndarray | None = None
+        self._scales = np.array([max(t, 0.0) for t in self.temperatures], dtype=np.float32)[None, :, None]
         self._choices = np.zeros(len(self.rows), dtype=np.int64)
 
     @property
@@ -256,43 +254,88 @@ class Decoder:
         return choices
 
     def _pick_lean(self, logits: np.ndarray) -> np.ndarray:
+        """The default path, one step (see :meth:`lean_draw`)."""
+        if self._lean is None:
+            self._lean = self.lean_draw()
+        choose, noises = self._lean
+        self.picked = choose(logits, next(noises), self._choices)
+        return self._choices
+
+    def lean_draw(self) -> tuple[Callable[[np.ndarray, np.ndarray, np.ndarray], list[int]], Iterator[np.ndarray]]:
         """The default path (the mask or nothing, no top-k/top-p, no penalty, ban or stop), by the Gumbel-max
         trick: ``argmax(logits / T + G)``, G drawn from the standard Gumbel distribution for every token, is a
         draw from ``softmax(logits / T)``, exactly; so is ``argmax(logits + T·G)``.  The noise comes a block of
-        steps at a time, already scaled, with the mask of each grammar state added in, so a token costs one
-        addition and one argmax beyond the model's step.  A masked token (``-inf``) is never the argmax."""
-        picked, states, choices = self.picked, self.states, self._choices
-        if self._next >= len(self._noise):
-            self._refill()
-        noise = self._noise[self._next]   # (state, sample, vocabulary): the mask of each state folded in
-        self._next += 1
-        for b, greedy in enumerate(self._greedy):
-            if greedy:
-                row = logits[b] + self._bias[states[b]] if self._bias is not None else logits[b]
-            else:
-                row = logits[b] + noise[states[b], b]
-            choice = picked[b] = int(row.argmax())
-            choices[b] = choice
-            if self.grammar is not None:
-                after = self._moves[states[b]][choice]
-                states[b] = after if after >= 0 else BETWEEN
-        return choices
+        steps at a time, already scaled, so a token costs one addition and one argmax beyond the model's step.
 
-    def _refill(self, steps: int = 128) -> None:
+        The mask costs nothing when the draw is one the grammar allows: the argmax over all tokens, when it is
+        an allowed one, is also the argmax over the allowed ones.  Only when it is forbidden is the argmax
+        taken again with the state's forbidden tokens at ``-inf``, over the same noise: the same token the
+        masked, renormalised draw gives, exactly.
+
+        Returns ``choose(logits, noise, tokens)``, which gives every sample's token for one step (a row of
+        logits per sample; also written into the array ``tokens``) and moves its grammar state, and the
+        steps' noise, one array per step: the stream calls them directly, with no layer of methods between,
+        as a token costs little more than the step."""
+        states = self.states
+        moves = self._moves if self.grammar is not None else None
+        masks = self.bias if self.grammar is not None else None
+
+        def choose_one(logits: np.ndarray, noise: np.ndarray, tokens: np.ndarray) -> list[int]:
+            """``choose`` for one sample, the page's usual case: the same steps without the loop."""
+            row = logits[0] + noise[0]
+            choice = int(row.argmax())
+            if moves is not None:
+                state = states[0]
+                after = moves[state][choice]
+                if after < 0:
+                    choice = int((row + masks[state]).argmax())
+                    after = moves[state][choice]
+                states[0] = after if after >= 0 else BETWEEN
+            tokens[0] = choice
+            return [choice]
+
+        def choose(logits: np.ndarray, noise: np.ndarray, tokens: np.ndarray) -> list[int]:
+            picked = []
+            for b, state in enumerate(states):
+                row = logits[b] + noise[b]
+                choice = int(row.argmax())
+                if moves is not None:
+                    after = moves[state][choice]
+                    if after < 0:   # forbidden here: the best of the allowed, with the same noise
+                        choice = int((row + masks[state]).argmax())
+                        after = moves[state][choice]
+                    states[b] = after if after >= 0 else BETWEEN
+                tokens[b] = choice
+                picked.append(choice)
+            return picked
+
+        def noises() -> Iterator[np.ndarray]:
+            while True:
+                yield from self._noise_block()
+
+        return (choose_one if len(states) == 1 else choose), noises()
+
+    def _noise_block(self, steps: int = 128) -> np.ndarray:
         """Gumbel noise for the next ``steps`` steps of every sample, times its temperature (float32: its
-        largest value, about 16.6, cuts off a tail of probability 6e-8)."""
-        noise = self.rng.random((steps, len(self.rows), self.size), dtype=np.float32)
+        largest value, about 16.6, cuts off a tail of probability 6e-8), plus the output layer's bias if the
+        logits come without it; a sample at temperature 0 gets no noise (its argmax is the greedy choice).
+        Shape (steps, sample, vocabulary).  Written into the same array every time (a fresh block this size
+        is fresh memory from the system each time, which costs more than the noise): a step's row is read
+        before the next block is drawn."""
+        if self._noise is None or len(self._noise) != steps:
+            self._noise = np.empty((steps, len(self.rows), self.size), np.float32)
+        noise = self._noise
+        self.rng.random(out=noise, dtype=np.float32)
         with np.errstate(divide="ignore"):
             np.log(noise, out=noise)
             np.negative(noise, out=noise)
             np.log(noise, out=noise)
         np.negative(noise, out=noise)
-        noise *= np.array([0.0 if t <= 0 else t for t in self.temperatures], dtype=np.float32)[None, :, None]
-        if self._bias is not None:  # one noise row per grammar state: its forbidden tokens at -inf, the dense bias
-            noise = noise[:, None, :, :] + np.stack(self._bias)[None, :, None, :]
-        else:
-            noise = noise[:, None, :, :]
-        self._noise, self._next = noise, 0
+        noise *= self._scales
+        noise[:, self._greedy, :] = 0.0   # not 0 × ∞: a uniform draw of exactly 0 gives an infinite Gumbel
+        if self.dense_bias is not None:
+            noise += self.dense_bias
+        return noise
 
     # --- each sample's syllables ------------------------------------------------------------------------
 

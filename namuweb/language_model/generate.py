@@ -27,14 +27,13 @@ import numpy as np
 from namuweb.text import hangul
 
 from namuweb.language_model import runs
-# draw and probabilities live with the other decoding rules; they stay importable from here
-from namuweb.language_model.decoding import Decoder, Decoding, draw, probabilities, repeated_ngram_share  # noqa: F401
+from namuweb.language_model.decoding import Decoder, Decoding, probabilities, repeated_ngram_share
 from namuweb.language_model.run_folder import KERAS_WEIGHTS, Run, RunError
 from namuweb.text.syllable_grammar import AFTER_INITIAL, AFTER_VOWEL, BETWEEN
 from namuweb.text.vocab import Vocabulary, detokenize, tokenize
 
 DEFAULT_START = "한국에서는"
-CHECK_EVERY = 16
+CHECK_EVERY = 64
 
 
 class StartTextError(ValueError):
@@ -200,6 +199,7 @@ class Sample:
     tokenizer: str = "jamo"  # "char": each token is a character already
     _settled_text: str = field(default="", repr=False, compare=False)
     _settled: int = field(default=0, repr=False, compare=False)
+    _read: tuple[int, str] = field(default=(-1, ""), repr=False, compare=False)  # (tokens, text) last composed
 
     @property
     def stream(self) -> str:
@@ -207,6 +207,15 @@ class Sample:
 
     @property
     def continuation(self) -> str:
+        """The new text; read again with no token added or taken away, the same string without composing
+        (a stream's update reads it twice: for the page and for its own length check)."""
+        if self._read[0] == len(self.tokens):
+            return self._read[1]
+        text = self._compose()
+        self._read = (len(self.tokens), text)
+        return text
+
+    def _compose(self) -> str:
         if self.tokenizer != "jamo":
             return "".join(self.tokens)
         tokens, settled = self.tokens, self._settled
@@ -234,7 +243,12 @@ class Sample:
         return repeated_ngram_share(self.continuation, 4)
 
     def replace_tokens(self, tokens: list[str]) -> None:
-        self.tokens, self._settled_text, self._settled = tokens, "", 0
+        self.tokens, self._settled_text, self._settled, self._read = tokens, "", 0, (-1, "")
+
+    def drop_last(self) -> None:
+        """Take away the last token (an open syllable's jamo when the budget ran out)."""
+        self.tokens.pop()
+        self._read = (-1, "")
 
 
 @functools.cache
@@ -307,27 +321,37 @@ class Generator:
         step = 0
         max_tokens = 8 * length + 64
         stops = decoding.stop_at is not None
-        while not all(done) and step < max_tokens:
-            choices = decoder.pick(logits)
-            for b, choice in enumerate(decoder.picked):
-                if not done[b]:
-                    if stops and decoder.stopped(b):
-                        done[b] = True  # the token that ended it (a new line, a space after a full stop) is not written
-                    else:
-                        samples[b].tokens.append(self.symbols[choice])
+        symbols, advance = self.symbols, self.model.advance
+        writing = [(b, sample.tokens.append) for b, sample in enumerate(samples)]  # the samples not yet done
+        if folded:  # the default path: the decoder's choice and noise, called here with nothing between
+            choose, noises = decoder.lean_draw()
+            choices = np.zeros(batch, dtype=np.int64)
+        while writing and step < max_tokens:
+            if folded:
+                picked = choose(logits, next(noises), choices)
+            else:
+                choices = decoder.pick(logits)
+                picked = decoder.picked
+            for b, append in writing:
+                if stops and decoder.stopped(b):
+                    done[b] = True  # the token that ended it (a new line, a space after a full stop) is not written
+                else:
+                    append(symbols[picked[b]])
             if folded:  # CharLSTM.step without its "+ bias", which the decoder's noise holds
-                logits = self.model.advance(choices, state) @ kernel
+                logits = advance(choices, state) @ kernel
             else:
                 logits = self.model.step(choices, state)
             step += 1
-            if step % every == 0:
-                for b, sample in enumerate(samples):
-                    done[b] = done[b] or _complete(sample, length)
-                yield samples
+            if stops or step % every == 0:
+                if step % every == 0:
+                    for b, sample in enumerate(samples):
+                        done[b] = done[b] or _complete(sample, length)
+                    yield samples
+                writing = [(b, append) for b, append in writing if not done[b]]
         for sample in samples:
             if decoder.grammar is not None:  # ended by the token budget mid-syllable: the open syllable goes
                 while sample.tokens and sample.tokens[-1] in _jamo():
-                    sample.tokens.pop()
+                    sample.drop_last()
             _trim(sample, length)
         yield samples
 

@@ -23,7 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from namuweb.language_model.generate import Generator, State, prepare_start, probabilities
+from namuweb.language_model.decoding import probabilities
+from namuweb.language_model.generate import Generator, State, prepare_start
 from namuweb.text import hangul, syllable_grammar
 from namuweb.text.syllable_grammar import BETWEEN
 

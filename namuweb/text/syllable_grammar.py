@@ -13,6 +13,7 @@ sampler's cost per step is one table lookup and one ``np.where``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -65,15 +66,9 @@ class Grammar:
 
     @classmethod
     def of(cls, tokens: Sequence[str], never: Iterable[int] = ()) -> Grammar:
-        """The grammar over a vocabulary listed by id; ids in ``never`` (padding, ``<unk>``) are never drawn."""
-        moves = np.full((4, len(tokens)), -1, dtype=np.int8)
-        for token_id, token in enumerate(tokens):
-            for state in range(4):
-                after = next_state(state, token)
-                if after is not None:
-                    moves[state, token_id] = after
-        moves[:, list(never)] = -1
-        return cls(allowed=moves >= 0, moves=moves)
+        """The grammar over a vocabulary listed by id; ids in ``never`` (padding, ``<unk>``) are never drawn.
+        Kept for the next question about the same vocabulary (every generation asks; read-only arrays)."""
+        return _grammar_of(tuple(tokens), tuple(sorted(set(never))))
 
     def advance(self, states: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Each row's state after its drawn id (a disallowed id, only possible without the mask, starts over)."""
@@ -86,3 +81,18 @@ class Grammar:
         allowed = self.allowed[states]
         allowed[~allowed.any(axis=1)] = True
         return np.where(allowed, logits, -np.inf)
+
+
+@functools.lru_cache(maxsize=16)
+def _grammar_of(tokens: tuple[str, ...], never: tuple[int, ...]) -> Grammar:
+    moves = np.full((4, len(tokens)), -1, dtype=np.int8)
+    for token_id, token in enumerate(tokens):
+        for state in range(4):
+            after = next_state(state, token)
+            if after is not None:
+                moves[state, token_id] = after
+    moves[:, list(never)] = -1
+    allowed = moves >= 0
+    moves.setflags(write=False)
+    allowed.setflags(write=False)
+    return Grammar(allowed=allowed, moves=moves)
