@@ -63,6 +63,35 @@ def tag_group(tag: str) -> str:
             "X": "affix", "S": "punctuation"}.get(head, "other")
 
 
+# The map's groups: at most ten, each with one colour that never changes whatever the words shown (a
+# colour scale over the tags seen would give a tag a new colour with every map).  The chips' thirteen
+# groups fold into them: determiners, exclamations and affixes are rare on a map and go to "other".
+MAP_GROUPS = {  # group: (colour, Korean name), in legend order
+    "noun": ("#1f77b4", "체언"), "verb": ("#d62728", "동사"), "adjective": ("#ff7f0e", "형용사"),
+    "adverb": ("#9467bd", "부사"), "particle": ("#2ca02c", "조사"), "ending": ("#17becf", "어미"),
+    "symbol": ("#aaaaaa", "기호"), "number": ("#7f7f7f", "수"), "foreign": ("#e377c2", "외국어"),
+    "other": ("#8c564b", "기타"),
+}
+_TO_MAP_GROUP = {"punctuation": "symbol", "determiner": "other", "exclamation": "other", "affix": "other"}
+# Content words: what a person reading neighbours wants to see (nouns, verbs, adjectives, adverbs), less
+# the closed classes inside those groups: bound nouns (것, 수, 바), pronouns, auxiliary verbs, the copula
+# 이다/아니다 and conjunctions (그리고), which neighbour everything.
+CONTENT_GROUPS = frozenset({"noun", "verb", "adjective", "adverb"})
+FUNCTION_TAGS = frozenset({"NNB", "NP", "VX", "VCP", "VCN", "MAJ", "Conjunction"})
+
+
+def map_group(tag: str) -> str:
+    """The map's group (one of :data:`MAP_GROUPS`) of a tag from any supported tagset; an untagged word
+    (imported vectors without tags) is "other"."""
+    group = tag_group(tag) if tag else "other"
+    return _TO_MAP_GROUP.get(group, group)
+
+
+def is_content(tag: str) -> bool:
+    """Whether a tag, in either tagset (Okt's ``Noun``, Kiwi's ``NNG``), marks a content word."""
+    return bool(tag) and tag not in FUNCTION_TAGS and tag_group(tag) in CONTENT_GROUPS
+
+
 def chips_html(tokens: list[tuple[str, str]], highlight: set[int] | None = None) -> str:
     """Tokens as coloured chips (tag underneath); ``highlight`` marks positions to outline."""
     chips = []
