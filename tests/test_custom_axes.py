@@ -89,7 +89,8 @@ def test_content_words_by_default_all_tags_when_asked_and_the_axis_words_always(
 def test_each_point_carries_its_tag_count_and_the_maps_fixed_group():
     shown = custom_axes.custom_map(hand_made(), ("남자", "여자"), ("과거", "은"), n=10)
     rows = shown.points.set_index("word")
-    assert rows.loc["은/JX", ["tag", "count", "group"]].tolist() == ["JX", 100, f"{MAP_GROUPS['particle'][1]} (particle)"]
+    particle = f"{MAP_GROUPS['particle'][1]} (particle)"
+    assert rows.loc["은/JX", ["tag", "count", "group"]].tolist() == ["JX", 100, particle]
     assert rows.loc["크/VA", "group"] == "형용사 (adjective)"
     assert rows.loc["남자/NNG", "group"] == "체언 (noun)"
 
