@@ -140,6 +140,20 @@ def test_a_side_is_bounded_in_length_and_in_words(tmp_path):
     assert warning == literal("The x axis's “from” side has 30 words; at most 20 are allowed.")
 
 
+def test_untagged_vectors_show_every_word_and_say_why_the_switch_is_off(tmp_path):
+    rng = np.random.default_rng(5)
+    words = ["그리고", "남자", "여자", "과거", "현재"] + [f"낱말{i}" for i in range(80)]
+    vectors = Embeddings(words, list(range(len(words), 0, -1)), rng.normal(size=(len(words), 6)).astype(np.float32))
+    imported(vectors, tmp_path)
+    at = page("embeddings").run()
+    switch = at.toggle(key="axes_content")
+    assert switch.disabled and "no tags" in switch.help
+    at.slider(key="axes_words").set_value(60).run()
+    _, shown, _ = axes_chart(at)
+    assert shown["word"].tolist() == words[:60]  # every word, most frequent first
+    assert set(shown["group"]) == {custom_axes.group_label("other")}
+
+
 def test_other_vectors_open_on_their_own_words(tmp_path):
     """Vectors without the issue's words open on their most frequent content words; going back to the first
     vectors opens them on 남자 → 여자 again, not on what the other vectors held."""
