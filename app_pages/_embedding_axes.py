@@ -33,13 +33,13 @@ def custom_axes_map(vectors: Embeddings, name: str) -> None:
             st.session_state.pop(key, None)
         st.session_state.axes_for = name
         st.session_state.axes_opening = custom_axes.default_axes(vectors)
-    (x_from, x_to), (y_from, y_to) = st.session_state.axes_opening
+    (x_opens, x_ends), (y_opens, y_ends) = st.session_state.axes_opening
     cols = st.columns(4)
     sides = dict(max_chars=custom_axes.MAX_SIDE_CHARS, help=SIDE_HELP)
-    x_from = cols[0].text_input("X axis: from", x_from, key="axis_x_from", **sides)
-    x_to = cols[1].text_input("X axis: to", x_to, key="axis_x_to", **sides)
-    y_from = cols[2].text_input("Y axis: from", y_from, key="axis_y_from", **sides)
-    y_to = cols[3].text_input("Y axis: to", y_to, key="axis_y_to", **sides)
+    x_from = cols[0].text_input("X axis: from", x_opens, key="axis_x_from", **sides)
+    x_to = cols[1].text_input("X axis: to", x_ends, key="axis_x_to", **sides)
+    y_from = cols[2].text_input("Y axis: from", y_opens, key="axis_y_from", **sides)
+    y_to = cols[3].text_input("Y axis: to", y_ends, key="axis_y_to", **sides)
     size = len(vectors.words)
     tagged = bool(vectors.tagset())
     cols = st.columns([2, 1])
