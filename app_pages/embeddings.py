@@ -10,6 +10,7 @@ from namuweb.embeddings import embedding_library
 from namuweb.config import demo_settings
 from namuweb.literal_text import literal
 from app_pages import _embedding_views as views
+from app_pages._embedding_axes import custom_axes_map
 from app_pages._uploads import file_uploader, forget_upload
 from app_pages._widgets import corpus_picker, fragment, job_panel
 
@@ -131,13 +132,16 @@ vectors = views.load(str(chosen.path), stamp)
 st.caption(f"{len(vectors.words):,} words × {vectors.vectors.shape[1]} dimensions")
 first_word = vectors.example_word()
 
-near, relate, world, judge, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Evaluate", "Export"])
+near, relate, world, axes, judge, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Custom axes",
+                                                   "Evaluate", "Export"])
 with near:
     views.neighbours(vectors, first_word)
 with relate:
     views.similarity_and_analogy(vectors, first_word)
 with world:
     views.word_map(vectors, str(chosen.path), stamp)
+with axes:
+    custom_axes_map(vectors, chosen.id)
 with judge:
     st.caption("As gensim evaluates: odd one out (`doesnt_match`), word-pair similarity (`evaluate_word_pairs`: "
                "Spearman and Pearson correlation of human scores with cosine similarity) and analogies "

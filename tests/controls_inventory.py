@@ -372,4 +372,28 @@ CONTROLS = {  # control → the tests that change it and check what it did
     'vocabulary.py: download_button Token table (CSV)': [
         'test_controls.py::test_vocabulary_corpus_picker_preview_slider_and_downloads',
     ],
+    '_embedding_axes.py: text_input X axis: from': [
+        'test_custom_axes_page.py::test_two_axes_typed_by_a_visitor_redraw_the_map_with_their_words_ringed',
+        'test_custom_axes_page.py::test_an_axis_that_cannot_be_drawn_is_named_in_a_warning_and_no_map_is_drawn',
+        'e2e/test_custom_axes_in_browser.py::test_a_visitor_draws_a_custom_axes_map',
+    ],
+    '_embedding_axes.py: text_input X axis: to': [
+        'test_custom_axes_page.py::test_two_axes_typed_by_a_visitor_redraw_the_map_with_their_words_ringed',
+        'test_custom_axes_page.py::test_an_axis_that_cannot_be_drawn_is_named_in_a_warning_and_no_map_is_drawn',
+    ],
+    '_embedding_axes.py: text_input Y axis: from': [
+        'test_custom_axes_page.py::test_two_axes_typed_by_a_visitor_redraw_the_map_with_their_words_ringed',
+        'test_custom_axes_page.py::test_an_axis_that_cannot_be_drawn_is_named_in_a_warning_and_no_map_is_drawn',
+    ],
+    '_embedding_axes.py: text_input Y axis: to': [
+        'test_custom_axes_page.py::test_two_axes_typed_by_a_visitor_redraw_the_map_with_their_words_ringed',
+        'test_custom_axes_page.py::test_an_axis_that_cannot_be_drawn_is_named_in_a_warning_and_no_map_is_drawn',
+        'e2e/test_custom_axes_in_browser.py::test_a_visitor_draws_a_custom_axes_map',
+    ],
+    '_embedding_axes.py: slider Words on the axes map': [
+        'test_custom_axes_page.py::test_the_word_count_and_the_content_switch_reach_the_map',
+    ],
+    '_embedding_axes.py: toggle Content words only': [
+        'test_custom_axes_page.py::test_the_word_count_and_the_content_switch_reach_the_map',
+    ],
 }
