@@ -253,3 +253,23 @@ def test_the_page_says_which_tagset_the_vectors_use(tmp_path):
     line = embedding_library.provenance(entry, vectors)
     assert line.startswith("imported word2vec file; Sejong tags: NNG")
     assert literal(line) in [c.value for c in at.caption]  # shown as text, not Markdown
+
+
+# --- the training defaults -------------------------------------------------------------------------
+
+
+def test_subsampling_is_on_by_default_and_keeps_words_as_gensim_does():
+    """word2vec's frequent-word subsampling: the same keep chance per word as gensim's (its ``sample_int`` is
+    that chance × 2³²), at word2vec's threshold, which is the default."""
+    from gensim.models import Word2Vec
+    from namuweb.embeddings import skipgram
+    defaults = skipgram.SkipGramConfig(corpus="c")
+    assert defaults.subsample == 1e-3 and defaults.negatives == 5 and defaults.epochs == 5
+    words = [f"w{i}" for i in range(200)]
+    counts = [max(1, 20_000 // (i + 1)) for i in range(200)]  # Zipf-like: a few words far above the threshold
+    sentences = [[word] * count for word, count in zip(words, counts)]
+    model = Word2Vec(sentences, min_count=1, sample=defaults.subsample, vector_size=4, epochs=1, workers=1)
+    theirs = np.array([model.wv.get_vecattr(word, "sample_int") / 2**32 for word in words])
+    ours = skipgram.keep_probabilities(np.array(counts), defaults.subsample)
+    assert ours[0] < 0.5 and ours[-1] == 1.0
+    assert np.allclose(ours, theirs, atol=1e-6)
