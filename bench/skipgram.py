@@ -5,8 +5,9 @@
 NAMUWEB_HOME is set to a fresh temporary directory, the built-in corpus is
 tagged there with Okt (the tutorial's rule: split at '.', keep sentences of
 more than one token), and both trainers see the same sentences with the same
-settings: skip-gram, 5 negatives, window 5, 100 dimensions, min_count 2,
-subsampling 1e-3, 2 workers for gensim (this machine's cores).  Words/s is
+settings: skip-gram at namuweb's defaults (``SkipGramConfig``: 5 negatives, window 2, 100
+dimensions, min_count 2, subsampling 1e-3; the first two lines printed set them beside
+word2vec's), 2 workers for gensim (this machine's cores).  Words/s is
 corpus tokens in the vocabulary × epochs / training wall time.
 
 namuweb trains as its job worker does: in a fresh process, set up by
