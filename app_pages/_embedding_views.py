@@ -52,8 +52,15 @@ def neighbours(vectors: Embeddings, first_word: str) -> None:
         query = pick_word(vectors, "Word", "query", first_word)
     k = cols[1].number_input("How many", 1, 100, 10)
     tag = cols[2].selectbox("Only tag", ["(any)"] + vectors.tagset(), key="only_tag")
+    tagged = vectors.has_content_tags()
+    content_only = st.toggle("Content words only", value=tagged, disabled=not tagged,
+                             help="Nouns, verbs, adjectives and adverbs (either tagset). Off: every word, "
+                                  "particles, endings and symbols too, which sit near almost any word.")
+    if not tagged:
+        st.caption("These vectors carry no part-of-speech tags, so every word is shown.")
     if query:
-        rows = pd.DataFrame(vectors.neighbors(query, k=int(k), tag=None if tag == "(any)" else tag),
+        rows = pd.DataFrame(vectors.neighbors(query, k=int(k), tag=None if tag == "(any)" else tag,
+                                              content_only=content_only and tagged),
                             columns=["word", "cosine"])
         st.session_state.highlight = [query] + rows["word"].tolist()  # the Map tab rings them
         left, right = st.columns([2, 3])
@@ -135,8 +142,36 @@ def evaluation_files(folder: Path) -> None:
         st.caption("Uploads are off in this demo, evaluation files too.")
     if (result := evaluated("pairs", folder, files["pairs"], clicked["pairs"])) is not None:
         pair_scores(result)
+    korean_pairs(folder)
     if (result := evaluated("analogies", folder, files["analogies"], clicked["analogies"])) is not None:
         analogy_scores(result)
+
+
+class BuiltinFile:
+    """A file that ships with namuweb, in the shape of an upload (``name``, ``getvalue``), so it takes the
+    uploads' evaluator path."""
+
+    def __init__(self, name: str, data: bytes):
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def korean_pairs(folder: Path) -> None:
+    """The built-in Korean word pairs: a button, then their correlations as for an uploaded file (kept shown
+    on later runs, from the evaluator's cache)."""
+    clicked = st.button("Evaluate with the built-in Korean pairs", key="evaluate_korean_pairs",
+                        icon=":material/translate:",
+                        help="Pairs of words common in movie reviews and novels (영화–작품, 재미있–지루하, …), "
+                             "scored 0–10 by namuweb's authors themselves: not a published data set.")
+    if clicked:
+        st.session_state.korean_pairs_shown = True
+    if st.session_state.get("korean_pairs_shown"):
+        builtin = BuiltinFile(evaluation.KOREAN_PAIRS_NAME, evaluation.korean_word_pairs())
+        if (result := evaluated("pairs", folder, builtin, clicked)) is not None:
+            st.caption("The built-in Korean pairs: scores are namuweb's own judgement, not a published data set.")
+            pair_scores(result)
 
 
 def evaluated(what: str, folder: Path, upload, clicked: bool) -> evaluator.Evaluation | None:

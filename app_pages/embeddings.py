@@ -9,6 +9,7 @@ from namuweb.corpora import corpus
 from namuweb.embeddings import embedding_library
 from namuweb.config import demo_settings
 from namuweb.literal_text import literal
+from namuweb.morphemes import analyzers
 from app_pages import _embedding_views as views
 from app_pages._embedding_axes import custom_axes_map
 from app_pages._uploads import file_uploader, forget_upload
@@ -28,16 +29,23 @@ with st.expander("Train new embeddings", expanded=not tagged or not embedding_li
         st.info("No tagged corpus yet. One click tags the built-in corpus and trains on it with the defaults, "
                 "as one job; or tag any corpus on the **Tagger** page (tab *Tag a corpus*) and come back.",
                 icon=":material/label:")
-        cols = st.columns([2, 1])
-        if cols[0].button("Build embeddings from the built-in corpus", type="primary", icon=":material/bolt:"):
+        engines = embedding_library.build_engines()
+        cols = st.columns([2, 1, 1])
+        engine = cols[1].selectbox("Tagger", engines, key="build_engine", format_func=analyzers.LABELS.get,
+                                   help="Okt is the tutorial's tagger (국민/Noun) and needs Java; Kiwi needs none "
+                                        "(국민/NNG, Sejong tags). Only the taggers that can run here are offered.")
+        if not engines:
+            cols[1].caption("Neither Okt (needs Java) nor Kiwi can run here.")
+        if cols[0].button("Build embeddings from the built-in corpus", type="primary", icon=":material/bolt:",
+                          disabled=not engines):
             try:
-                folder = embedding_library.create_build()
+                folder = embedding_library.create_build(engine=engine)
                 jobs.start(embedding_library.BUILD, folder, wait_in_line=True)
                 st.session_state.open_embeddings = folder.name  # the explorer opens on it when it is ready
                 st.rerun()
             except (ValueError, jobs.JobError) as problem:
                 st.error(literal(problem), icon=":material/error:")
-        if cols[1].button("Open the Tagger", icon=":material/label:"):
+        if cols[2].button("Open the Tagger", icon=":material/label:"):
             st.switch_page("app_pages/tagger.py")
     else:
         from namuweb.embeddings.skipgram import LIMITS, SkipGramConfig, droppable_tags  # no TensorFlow
@@ -130,6 +138,7 @@ chosen = by_id[st.selectbox("Embeddings", list(by_id), key="embeddings", format_
 stamp = (chosen.path / embedding_library.VECTORS_FILE).stat().st_mtime  # a new file is new vectors
 vectors = views.load(str(chosen.path), stamp)
 st.caption(f"{len(vectors.words):,} words × {vectors.vectors.shape[1]} dimensions")
+st.caption(literal(embedding_library.provenance(chosen, vectors)))
 first_word = vectors.example_word()
 
 near, relate, world, axes, judge, export = st.tabs(["Neighbours", "Similarity & analogy", "Map", "Custom axes",

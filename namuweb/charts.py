@@ -180,13 +180,19 @@ def token_label(token: str) -> str:
     return {" ": "␣", "\n": "\\n", "\u1d25": "ᴥ"}.get(token, token)
 
 
+NEIGHBOUR_BAR_PX = 22  # each bar's band: room for one line of a Korean label
+
+
 def neighbors_bars(rows: pd.DataFrame) -> alt.Chart:
-    """Cosine similarity of the nearest words, most similar on top."""
+    """Cosine similarity of the nearest words, most similar on top, every word labelled: each bar gets a
+    band of its own height (the chart grows with the list) and overlapping labels are never thinned out
+    (Vega-Lite's default hid every other one when the band was short)."""
     return _style(alt.Chart(rows, title="Nearest words").mark_bar(color="#2e7d32").encode(
-        y=alt.Y("word:N", sort="-x", title=None, axis=alt.Axis(labelLimit=0)),
+        y=alt.Y("word:N", sort="-x", title=None,
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=12)),
         x=alt.X("cosine:Q", scale=alt.Scale(domain=[min(0.0, float(rows["cosine"].min() if len(rows) else 0)), 1])),
         tooltip=["word", alt.Tooltip("cosine:Q", format=".3f")],
-    ).properties(height=max(120, 24 * len(rows))))
+    ).properties(height=alt.Step(NEIGHBOUR_BAR_PX)))
 
 
 def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
@@ -209,8 +215,11 @@ def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
 
 
 def pair_scores(pairs: pd.DataFrame) -> alt.Chart:
-    """Human scores against the model's cosine similarity, one point per word pair (columns a, b, gold, cosine)."""
-    chart = alt.Chart(pairs).mark_circle(size=40, opacity=0.6).encode(
+    """Human scores against the model's cosine similarity, one point per word pair (columns a, b, gold, cosine);
+    hovering a point names its pair ("영화 – 작품") first, then the two figures."""
+    named = pairs.assign(pair=pairs["a"].astype(str) + " – " + pairs["b"].astype(str))
+    chart = alt.Chart(named).mark_circle(size=40, opacity=0.6).encode(
         x=alt.X("gold:Q", title="human score"), y=alt.Y("cosine:Q", title="cosine similarity"),
-        tooltip=["a", "b", alt.Tooltip("gold:Q"), alt.Tooltip("cosine:Q", format=".3f")])
+        tooltip=[alt.Tooltip("pair:N", title="pair"), alt.Tooltip("gold:Q", title="human score"),
+                 alt.Tooltip("cosine:Q", format=".3f")])
     return _style(chart.properties(title="Word pairs: human score vs cosine", height=320))

@@ -664,11 +664,11 @@ def parser() -> argparse.ArgumentParser:
     sg.set_defaults(handler=cmd_skipgram)
 
     build = commands.add_parser("build-embeddings", help="tag a plain corpus and train skip-gram on it, as one job",
-                                description="From a plain corpus to embeddings in one go: tag it (Kiwi, or Okt "
-                                            "where Kiwi is missing), then train skip-gram with the defaults.")
+                                description="From a plain corpus to embeddings in one go: tag it (Okt, the tutorial's, "
+                                            "where Java is present, else Kiwi), then train skip-gram with the defaults.")
     build.add_argument("--corpus", default=corpus.BUILTIN_ID, help=f"a plain library corpus or a text file (default {corpus.BUILTIN_ID})")
     build.add_argument("--engine", choices=["okt", "komoran", "kkma", "hannanum", "mecab", "kiwi"],
-                       help="the tagger (default: kiwi where installed, else okt)")
+                       help="the tagger (default: okt where Java is present, else kiwi)")
     build.add_argument("--job-dir", help="resume this build's folder")
     build.set_defaults(handler=cmd_build_embeddings)
 

@@ -396,4 +396,15 @@ CONTROLS = {  # control → the tests that change it and check what it did
     '_embedding_axes.py: toggle Content words only': [
         'test_custom_axes_page.py::test_the_word_count_and_the_content_switch_reach_the_map',
     ],
+    'embeddings.py: selectbox Tagger': [
+        'test_embedding_neighbours_page.py::test_the_one_click_build_uses_the_tagger_chosen',
+        'test_pages.py::test_embeddings_page_builds_embeddings_from_nothing_with_one_click',
+    ],
+    '_embedding_views.py: toggle Content words only': [
+        'test_embedding_neighbours_page.py::test_neighbours_tab_shows_content_words_by_default_and_everything_when_the_toggle_is_off',
+        'test_embedding_neighbours_page.py::test_neighbours_tab_disables_the_toggle_and_says_why_for_untagged_vectors',
+    ],
+    '_embedding_views.py: button Evaluate with the built-in Korean pairs': [
+        'test_embedding_neighbours_page.py::test_evaluate_with_the_built_in_korean_pairs_scores_them_and_names_the_pairs_it_could_not',
+    ],
 }

@@ -745,11 +745,12 @@ def test_corpora_page_imports_the_fixture_dump_into_the_library():
 
 
 def test_embeddings_page_builds_embeddings_from_nothing_with_one_click():
-    """A fresh server: one click tags the built-in corpus and trains on it, one job with one bar, and the
-    explorer opens on 국민 in the tagger's own tagset."""
+    """A fresh server: one click tags the built-in corpus (with Kiwi, chosen) and trains on it, one job with one
+    bar, and the explorer opens on 국민 in the tagger's own tagset, which the page names."""
     from namuweb.embeddings import embedding_library
     at = page("embeddings").run()
     assert not at.exception and any("No tagged corpus yet" in i.value for i in at.info)
+    next(s for s in at.selectbox if s.label == "Tagger").set_value("kiwi").run()  # Okt is the default with Java
     button(at, "Build embeddings from the built-in corpus").click().run()
     assert not at.exception
     [entry] = embedding_library.entries()
@@ -760,6 +761,7 @@ def test_embeddings_page_builds_embeddings_from_nothing_with_one_click():
     assert next(s for s in at.selectbox if s.label == "Embeddings").value == entry.id
     assert next(s for s in at.selectbox if s.label == "Word").value == "국민/NNG"
     assert len(at.dataframe[0].value) == 10
+    assert any(c.value.startswith("tagged by Kiwi") and "Sejong tags" in c.value for c in at.caption)
 
 
 def test_embeddings_page_evaluates_like_gensim(tmp_path):

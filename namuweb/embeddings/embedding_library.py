@@ -80,8 +80,64 @@ def create(config, home: Path | None = None) -> Path:
     folder = FOLDERS.new("skipgram", home)
     FOLDERS.write(folder, config.to_json())
     _write_meta(folder, {"name": f"{source.name} · skip-gram {config.dimensions}d", "source": "trained",
-                         "corpus": source.id, "corpus_name": source.name})
+                         "corpus": source.id, "corpus_name": source.name, "tagger": tagger_of(source)})
     return folder
+
+
+# --- which tagger and tagset made a set of vectors ------------------------------------------------
+# A visitor comparing vectors must know whether 국민 is 국민/Noun (Okt) or 국민/NNG (Kiwi, Komoran, Mecab, …):
+# the meta records the tagger where it is known and the tagset's most frequent tags once the vectors exist.
+
+OKT_TAGS = frozenset({"Noun", "Verb", "Adjective", "Adverb", "Josa", "Eomi", "PreEomi", "Punctuation", "Number",
+                      "Alpha", "Foreign", "Determiner", "Modifier", "Conjunction", "Exclamation", "Suffix",
+                      "VerbPrefix", "KoreanParticle", "Hashtag", "ScreenName", "Email", "URL"})
+SHOWN_TAGS = 6
+
+
+def tagger_of(source) -> str | None:
+    """The engine that tagged a library corpus, from the notice tagging wrote on it ("… tagged with Kiwi
+    (kiwipiepy)"); None for a corpus tagged elsewhere."""
+    from namuweb.morphemes import analyzers
+    said = f"{source.notice or ''} {source.name}"
+    return next((engine for engine, label in analyzers.LABELS.items() if f"with {label}" in said
+                 or f"({label}" in said), None)
+
+
+def tagset_summary(embeddings) -> dict:
+    """``{"tagset": "Okt" | "Sejong" | "" , "tags": the most frequent tags, by the words' counts}``: what
+    the meta records and the page shows."""
+    weight: dict[str, int] = {}
+    for tag, count in zip(embeddings.tags(), embeddings.counts):
+        if tag:
+            weight[tag] = weight.get(tag, 0) + int(count)
+    tags = sorted(weight, key=lambda tag: (-weight[tag], tag))
+    if not tags:
+        return {"tagset": "", "tags": []}
+    okt = sum(weight[tag] for tag in tags if tag in OKT_TAGS)
+    return {"tagset": "Okt" if 2 * okt >= sum(weight.values()) else "Sejong", "tags": tags[:SHOWN_TAGS]}
+
+
+def record_tagset(folder: Path, embeddings) -> None:
+    """Add the vectors' tagset to their ``meta.json``."""
+    meta = storage.read_json(Path(folder) / META_FILE)
+    _write_meta(Path(folder), meta | tagset_summary(embeddings))
+
+
+def provenance(entry: Entry, embeddings) -> str:
+    """One line under the Embeddings select: which tagger and tagset made these vectors, e.g. "tagged by
+    Kiwi (kiwipiepy) (Sejong tags: NNG, VV, …)", "imported word2vec file; no tags".  Meta written before
+    these fields existed still reads: the tags then come from the vectors themselves."""
+    from namuweb.morphemes import analyzers
+    meta = entry.meta
+    summary = {"tagset": meta["tagset"], "tags": list(meta.get("tags", []))} if "tagset" in meta \
+        else tagset_summary(embeddings)
+    more = ", …" if len(set(embeddings.tags()) - {""}) > len(summary["tags"]) else ""
+    tags = f"{summary['tagset'] + ' tags' if summary['tagset'] else 'tags'}: {', '.join(summary['tags'])}{more}"
+    if meta.get("source") == "imported":
+        return f"imported word2vec file; {tags}" if summary["tags"] else "imported word2vec file; no tags"
+    tagger = analyzers.LABELS.get(meta.get("tagger") or "")
+    where = f"tagged by {tagger}" if tagger else f"trained on “{meta.get('corpus_name', 'a tagged corpus')}”"
+    return f"{where} ({tags})" if summary["tags"] else f"{where}; no tags"
 
 
 def _train(folder: Path, job: jobs.JobContext, *, done_before: float | None = None) -> str:
@@ -106,6 +162,7 @@ def _train(folder: Path, job: jobs.JobContext, *, done_before: float | None = No
 
     last: dict = {}
     embeddings = skipgram.train(config, folder, should_stop=lambda: job.stop_requested, on_progress=on_progress)
+    record_tagset(folder, embeddings)
     if last and not job.stop_requested:
         on_progress(last, finished=True)
     return f"{len(embeddings.words):,} words × {embeddings.vectors.shape[1]} dimensions in {folder}"
@@ -146,7 +203,8 @@ def import_file(data: bytes, name: str, home: Path | None = None) -> Entry:
             raise ValueError(f"“{name}” is not a word2vec text or binary file: {error}") from None
     folder = FOLDERS.new("imported", home)
     embeddings.save(folder)
-    _write_meta(folder, {"name": f"{corpus.display_name(name)} (imported)", "source": "imported"})
+    _write_meta(folder, {"name": f"{corpus.display_name(name)} (imported)", "source": "imported", "tagger": None}
+                | tagset_summary(embeddings))
     return Entry(folder.name, folder, storage.read_json(folder / META_FILE), None)
 
 
@@ -167,11 +225,20 @@ BUILDS = jobs.JobFolders("embeddings", BUILD_FILE)
 TAGGING_SHARE = 0.5  # of the one progress bar: tagging the built-in corpus takes about as long as training it
 
 
-def default_engine() -> str:
-    """Kiwi where it is installed (no Java to start), else Okt, the tutorial's."""
+BUILD_ENGINES = ("okt", "kiwi")  # the tutorial's tagger, and the one that needs no Java
+
+
+def build_engines() -> list[str]:
+    """The taggers a one-click build offers, those that can run here, the default first: Okt (the
+    tutorial's, so the vectors speak the tutorial's 국민/Noun) where Java is present, else Kiwi."""
     from namuweb.morphemes import analyzers
     available = {e.name for e in analyzers.engines() if e.available}
-    return "kiwi" if "kiwi" in available else "okt"
+    return [engine for engine in BUILD_ENGINES if engine in available]
+
+
+def default_engine() -> str:
+    """Okt, the tutorial's, where Java is present, else Kiwi (no Java to start)."""
+    return next(iter(build_engines()), "okt")
 
 
 def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None, home: Path | None = None) -> Path:
@@ -187,7 +254,7 @@ def create_build(corpus_ref: str = corpus.BUILTIN_ID, engine: str | None = None,
     folder = BUILDS.new("built", home)
     BUILDS.write(folder, {"corpus": source.id, "engine": engine})
     _write_meta(folder, {"name": f"{source.name} · {analyzers.LABELS[engine]} · skip-gram", "source": "trained",
-                         "corpus": source.id, "corpus_name": source.name})
+                         "corpus": source.id, "corpus_name": source.name, "tagger": engine})
     return folder
 
 

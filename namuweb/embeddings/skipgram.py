@@ -36,7 +36,11 @@ matmuls instead of k gathered rows per pair (``shared_negatives=0`` draws k per
 pair, exactly as word2vec does; ``bench/skipgram.py`` compares both).  The gradients of a batch
 are summed (each pair contributes what sequential SGD would have), so the
 learning rate means the same as word2vec's per pair, and the defaults are
-word2vec's (rate 0.025, 5 epochs): the vectors then agree with gensim's as
+word2vec's (rate 0.025, 5 epochs, 5 negatives, subsampling 1e-3) but for the window and the minimum
+count: a window of 2 tokens, as a morpheme-tagged corpus holds two or three tokens per word and a
+wider window filled the neighbours of content words with particles, endings and bound nouns (issue
+34), and a minimum count of 2, as small corpora are common here.  Trained with the same settings,
+the vectors agree with gensim's as
 closely as two gensim runs agree with each other (``bench/skipgram.py``), also
 on a small corpus, where word2vec's five epochs leave them under-trained (more
 epochs sharpen them there; a higher rate only moves them away from word2vec's).
@@ -96,7 +100,10 @@ def _bound(value) -> str:
 class SkipGramConfig:
     corpus: str                     # library corpus id (or name) of a tagged corpus
     dimensions: int = 100
-    window: int = 5                 # largest window; each centre draws its own in 1..window
+    # Largest window; each centre draws its own in 1..window.  Narrower than word2vec's 5: our tokens are
+    # morphemes (an eojeol is two or three of them), and a narrow window keeps a word's neighbours words
+    # of its own kind, content words beside content words (bench/skipgram.py's content-word share).
+    window: int = 2
     negatives: int = 5
     min_count: int = 2
     subsample: float = 1e-3         # frequent-word subsampling threshold; 0 = off

@@ -122,7 +122,21 @@ class Embeddings:
             self._cache["unit"] = self.vectors / np.maximum(norms, 1e-12)
         return self._cache["unit"]
 
-    def _nearest(self, direction: np.ndarray, exclude: set[int], k: int, tag: str | None) -> list[tuple[str, float]]:
+    def content_mask(self) -> np.ndarray:
+        """Which words are content words (nouns, verbs, adjectives, adverbs: ``tag_display.is_content``, in
+        either tagset); all False for untagged vectors."""
+        if "content" not in self._cache:
+            from namuweb.morphemes.tag_display import is_content
+            self._cache["content"] = np.fromiter((is_content(tag) for tag in self.tags()), dtype=bool,
+                                                 count=len(self.words))
+        return self._cache["content"]
+
+    def has_content_tags(self) -> bool:
+        """Whether the content-word filter can mean anything here: some word carries a content tag."""
+        return bool(self.content_mask().any())
+
+    def _nearest(self, direction: np.ndarray, exclude: set[int], k: int, tag: str | None,
+                 content_only: bool = False) -> list[tuple[str, float]]:
         unit = self.unit_vectors()
         direction = direction / max(float(np.linalg.norm(direction)), 1e-12)
         scores = unit @ direction
@@ -130,15 +144,21 @@ class Embeddings:
             scores[list(exclude)] = -np.inf
         if tag is not None:
             scores[np.asarray(self.tags()) != tag] = -np.inf
+        if content_only:
+            scores[~self.content_mask()] = -np.inf
         take = min(len(scores), k + len(exclude))
         best = np.argpartition(-scores, take - 1)[:take] if take < len(scores) else np.arange(len(scores))
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(self.words[i], float(scores[i])) for i in best if np.isfinite(scores[i])][:k]
 
-    def neighbors(self, query: str, k: int = 10, tag: str | None = None) -> list[tuple[str, float]]:
-        """The ``k`` words with the highest cosine similarity to ``query`` (itself excluded)."""
+    def neighbors(self, query: str, k: int = 10, tag: str | None = None,
+                  content_only: bool = False) -> list[tuple[str, float]]:
+        """The ``k`` words with the highest cosine similarity to ``query`` (itself excluded); only those
+        tagged ``tag``, and with ``content_only`` only content words: particles, endings and symbols
+        occur beside every word, so unfiltered they crowd the list of any word (issue 34).  The query
+        itself may be any word."""
         i = self._id(query)
-        return self._nearest(self.unit_vectors()[i], {i}, k, tag)
+        return self._nearest(self.unit_vectors()[i], {i}, k, tag, content_only)
 
     def similarity(self, a: str, b: str) -> float:
         unit = self.unit_vectors()

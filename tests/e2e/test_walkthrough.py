@@ -158,7 +158,7 @@ def walk_phases(page, app, wait_for_app, phase):
     wait_for_app(page)
     neighbours = page.locator('[data-testid="stDataFrame"]').first
     expect(neighbours).to_be_visible()
-    expect(page.get_by_text(re.compile(r"국민/NNG"))).not_to_have_count(0)
+    expect(page.get_by_text(re.compile(r"국민/(Noun|NNG)"))).not_to_have_count(0)
     page.get_by_role("tab", name="Map").click()
     expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
     page.get_by_text("t-SNE", exact=True).click()  # the same map by t-SNE, in the maps' worker
