@@ -110,7 +110,7 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
         settings = maps.MapSettings(settings.words, "pca", settings.content_only, settings.perplexity,
                                         settings.n_neighbors)
         frame, content_only = map_points(folder, stamp, settings)
-    cols = st.columns([4, 1, 1])
+    cols = st.columns([3, 1, 1])
     text = cols[0].text_input("Find words on the map", key="map_search", max_chars=maps.MAX_SEARCH_CHARS,
                               placeholder="text such as 사랑, or a regular expression such as ^사.*/NNG$")
     regex = cols[1].toggle("Regular expression", key="map_regex")
@@ -136,7 +136,7 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
         notes.append("These vectors carry no tags, so the map shows words of every kind.")
     if text.strip() and not problem:
         found = ", ".join(frame["word"].iat[i] for i in matches[:20])
-        notes.append(f"{len(matches):,} words match “{literal(text.strip())}”"
+        notes.append(f"{len(matches):,} {'word matches' if len(matches) == 1 else 'words match'} “{literal(text.strip())}”"
                      + (f": {literal(found)}{' …' if len(matches) > 20 else ''}." if matches else "."))
     notes.append(f"Ringed: **{literal(highlight[0])}** and its neighbours {literal(', '.join(highlight[1:])) or '(none on this map)'}."
                  if highlight else "Pick a word in the Neighbours tab, or click a point here, to ring it and its neighbours.")

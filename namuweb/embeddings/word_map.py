@@ -401,7 +401,8 @@ def figure(frame: pd.DataFrame, labelled: Labelled, title: str) -> dict:
         # Below the plot, all ten groups whatever the words shown; clicking one would hide a group and
         # leave the labels' places wrong, so it does nothing.
         "legend": {"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top",
-                   "title": {"text": "part of speech"}, "itemclick": False, "itemdoubleclick": False},
+                   "title": {"text": "part of speech"}, "itemclick": False, "itemdoubleclick": False,
+                   "itemsizing": "constant"},  # an empty group's symbol shows too
         "annotations": annotations, "uirevision": "map"}
     return {"data": data, "layout": layout}
 
