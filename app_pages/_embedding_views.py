@@ -131,7 +131,7 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
     st.plotly_chart(maps.figure(frame, labelled, title), key="word_map_chart", on_select=map_clicked(frame),
                     selection_mode=("points", "box", "lasso"), width="stretch",
                     config={"scrollZoom": True, "displaylogo": False})
-    notes = []
+    notes = [f"{title}."]
     if settings.content_only and not content_only:
         notes.append("These vectors carry no tags, so the map shows words of every kind.")
     if text.strip() and not problem:

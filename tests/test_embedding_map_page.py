@@ -13,6 +13,7 @@ from namuweb.embeddings import projections
 from namuweb.embeddings import word_map as maps
 from namuweb.embeddings.vectors import Embeddings
 from namuweb.morphemes.tag_display import MAP_GROUPS, map_group
+from test_controls import downloads  # noqa: F401 -- a fixture: what a download button gives a visitor
 from test_pages import page
 
 # Kiwi's tags of every group, in turn: a vocabulary whose map holds all ten groups.
@@ -103,8 +104,6 @@ def test_label_all_labels_as_many_as_fit_up_to_its_bound_quickly():
     placements = maps.labels(frame, maps.Labelled([0, 1, 2], [], [], everything=True))
     assert time.perf_counter() - started < 10
     assert 3 < len(placements) <= maps.MAX_LABELS and {0, 1, 2} <= {p.index for p in placements}
-    px = (frame["x"].to_numpy() - frame["x"].min()) * 0  # boxes are compared in the placer's pixel space
-    assert px is not None
     (x0, x1), (y0, y1) = maps._ranges(frame)
     px = (frame["x"].to_numpy() - x0) / (x1 - x0) * maps.PLACER_WIDTH_PX
     py = (y1 - frame["y"].to_numpy()) / (y1 - y0) * maps.PLACER_HEIGHT_PX
@@ -298,7 +297,7 @@ def test_clicking_a_point_makes_it_the_query_and_the_rings_follow(tmp_path):
     assert word in {a["text"] for a in map_figure(at)["layout"]["annotations"]}
 
 
-def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path):
+def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path, downloads):
     vectors = tagged_vectors(140)
     imported(tmp_path, vectors)
     at = page("embeddings").run()
@@ -312,10 +311,9 @@ def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path):
     assert at.selectbox(key="query").value == query_before  # a region lists words, it picks no query
     listed = next(d.value for d in at.dataframe if list(d.value.columns) == ["word", "tag", "count"])
     assert listed["word"].tolist() == [frame["word"].iat[r] for r in rows]
-    [download] = [b for b in at.get("download_button") if b.proto.label == "Download the selected words"]
-    assert maps.selection_tsv(frame, rows).decode().splitlines() == (
+    name, given = downloads(at, "Download the selected words")
+    assert name == "selected_words.tsv" and given.decode("utf-8").splitlines() == (
         ["word\ttag\tcount"] + [f"{frame['word'].iat[r]}\t{frame['tag'].iat[r]}\t{frame['count'].iat[r]}" for r in rows])
-    assert download.proto.label == "Download the selected words"
 
 
 def test_label_all_labels_more_words_without_overprinting(tmp_path):
