@@ -313,7 +313,8 @@ def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path, dow
     assert listed["word"].tolist() == [frame["word"].iat[r] for r in rows]
     name, given = downloads(at, "Download the selected words")
     assert name == "selected_words.tsv" and given.decode("utf-8").splitlines() == (
-        ["word\ttag\tcount"] + [f"{frame['word'].iat[r]}\t{frame['tag'].iat[r]}\t{frame['count'].iat[r]}" for r in rows])
+        ["word\ttag\tcount"] + [f"{w}\t{t}\t{c}" for w, t, c in listed.itertuples(index=False)])
+    assert listed["tag"].tolist() == [frame["tag"].iat[r] for r in rows]
 
 
 def test_label_all_labels_more_words_without_overprinting(tmp_path):
