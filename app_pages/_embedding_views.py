@@ -108,7 +108,7 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
     except projections.ProjectionError as problem:
         st.error(literal(problem), icon=":material/error:")
         settings = maps.MapSettings(settings.words, "pca", settings.content_only, settings.perplexity,
-                                        settings.n_neighbors)
+                                    settings.n_neighbors)
         frame, content_only = map_points(folder, stamp, settings)
     cols = st.columns([3, 1, 1])
     text = cols[0].text_input("Find words on the map", key="map_search", max_chars=maps.MAX_SEARCH_CHARS,
@@ -125,7 +125,7 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
     selection = chart_state.get("selection") or {}
     selected = maps.rows_of_selection(selection, len(frame)) if maps.is_region(selection) else []
     labelled = maps.Labelled(rings=[rows[w] for w in highlight], selected=selected, matches=matches,
-                                 everything=label_all)
+                             everything=label_all)
     title = (f"{projections.METHODS[settings.method]} map of the {len(frame):,} most frequent "
              + ("content words" if content_only else "words"))
     st.plotly_chart(maps.figure(frame, labelled, title), key="word_map_chart", on_select=map_clicked(frame),
@@ -136,10 +136,14 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
         notes.append("These vectors carry no tags, so the map shows words of every kind.")
     if text.strip() and not problem:
         found = ", ".join(frame["word"].iat[i] for i in matches[:20])
-        notes.append(f"{len(matches):,} {'word matches' if len(matches) == 1 else 'words match'} “{literal(text.strip())}”"
+        matched = "word matches" if len(matches) == 1 else "words match"
+        notes.append(f"{len(matches):,} {matched} “{literal(text.strip())}”"
                      + (f": {literal(found)}{' …' if len(matches) > 20 else ''}." if matches else "."))
-    notes.append(f"Ringed: **{literal(highlight[0])}** and its neighbours {literal(', '.join(highlight[1:])) or '(none on this map)'}."
-                 if highlight else "Pick a word in the Neighbours tab, or click a point here, to ring it and its neighbours.")
+    if highlight:
+        neighbours_shown = literal(", ".join(highlight[1:])) or "(none on this map)"
+        notes.append(f"Ringed: **{literal(highlight[0])}** and its neighbours {neighbours_shown}.")
+    else:
+        notes.append("Pick a word in the Neighbours tab, or click a point here, to ring it and its neighbours.")
     notes.append("Click a point to make it the Neighbours tab's word; draw a box or a lasso (the chart's toolbar) "
                  "to list words. Scroll to zoom, double-click to reset.")
     st.caption(" ".join(notes))

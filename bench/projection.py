@@ -9,9 +9,10 @@ count-based counterpart of skip-gram: real text's neighbourhoods and frequencies
 TensorFlow training run in the bench).  Each map is timed as the Map tab asks for it, from the call
 to the points: PCA in the caller; openTSNE's t-SNE and UMAP in the maps' worker process, warmed up
 as a server's start leaves it (niced, one thread).  Beside each time, how many of each word's ten
-nearest words (cosine) are among its ten nearest on the map, so speed is not bought with a worse map.  The baseline is the map's t-SNE before issue 34,
-scikit-learn's Barnes-Hut t-SNE with the same perplexity, run in this process (not niced) in the
-same run.  Goals (issue 34): a 10,000-word map within 60 s and 2,000 words within 10 s, on 2 cores.
+nearest words (cosine) are among its ten nearest on the map, so speed is not bought with a worse
+map.  The baseline is the map's t-SNE before issue 34, scikit-learn's Barnes-Hut t-SNE with the
+same perplexity, run in this process (not niced) in the same run.  Goals (issue 34): a 10,000-word
+map within 60 s and 2,000 words within 10 s, on 2 cores.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ GOAL_S = {2000: 10.0, 10000: 60.0}
 
 
 def count_vectors(path: Path, lines: int, words: int, dims: int) -> np.ndarray:
-    """PPMI + SVD word vectors of the ``words`` most frequent tokens of the first ``lines`` lines, most frequent first."""
+    """PPMI + SVD vectors of the ``words`` most frequent tokens of the first ``lines`` lines, most frequent first."""
     from scipy import sparse
     from sklearn.utils.extmath import randomized_svd
     with path.open(encoding="utf-8") as text:

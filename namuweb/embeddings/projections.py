@@ -30,9 +30,9 @@ TIME_LIMIT_S = 120.0
 PERPLEXITY = {"default": 30.0, "min": 2.0, "max": 100.0}
 N_NEIGHBORS = {"default": 15, "min": 2, "max": 200}
 # openTSNE's FFT-accelerated t-SNE, tuned for a map a visitor waits for: interpolation boxes two units
-# wide (a quarter of the grid points) and 125 + 375 iterations instead of 250 + 500.  On the movie
-# reviews' vectors this keeps as many of each word's ten nearest neighbours as the defaults do, in a
-# third of the time (bench/projection.py prints both against scikit-learn's).
+# wide (fewer grid points) and shorter optimisation than openTSNE's defaults.  On the movie reviews'
+# vectors this keeps as many of each word's nearest neighbours as scikit-learn's t-SNE, far sooner
+# (bench/projection.py prints the time and the neighbours kept of both).
 TSNE_OPTIONS = {"negative_gradient_method": "fft", "ints_in_interval": 2, "early_exaggeration_iter": 125,
                 "n_iter": 375}
 
