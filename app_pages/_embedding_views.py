@@ -123,12 +123,14 @@ def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
     highlight = [w for w in st.session_state.get("highlight", []) if w in rows]
     chart_state = st.session_state.get("word_map_chart") or {}
     selection = chart_state.get("selection") or {}
-    selected = maps.rows_of_selection(selection, len(frame)) if maps.is_region(selection) else []
+    number = maps.map_id(folder, stamp, settings)
+    selected = maps.rows_of_selection(selection, len(frame), number) if maps.is_region(selection) else []
     labelled = maps.Labelled(rings=[rows[w] for w in highlight], selected=selected, matches=matches,
                              everything=label_all)
     title = (f"{projections.METHODS[settings.method]} map of the {len(frame):,} most frequent "
              + ("content words" if content_only else "words"))
-    st.plotly_chart(maps.figure(frame, labelled, title), key="word_map_chart", on_select=map_clicked(frame),
+    st.plotly_chart(maps.figure(frame, labelled, title, number), key="word_map_chart",
+                    on_select=map_clicked(frame, number),
                     selection_mode=("points", "box", "lasso"), width="stretch",
                     config={"scrollZoom": True, "displaylogo": False})
     notes = [f"{title}."]
@@ -181,12 +183,12 @@ def map_settings(vectors: Embeddings) -> maps.MapSettings:
     return maps.MapSettings(int(n), method, not all_tags, float(perplexity), int(neighbours_n)).validated()
 
 
-def map_clicked(frame: pd.DataFrame):
+def map_clicked(frame: pd.DataFrame, number: int):
     """The map's on_select callback: a click on one point makes its word the query (the Neighbours tab's
     word box, key "query", and the rings follow on this rerun); a box or lasso only lists words."""
     def clicked() -> None:
         selection = (st.session_state.get("word_map_chart") or {}).get("selection") or {}
-        rows = maps.rows_of_selection(selection, len(frame))
+        rows = maps.rows_of_selection(selection, len(frame), number)
         if not maps.is_region(selection) and len(rows) == 1:
             st.session_state["query"] = frame["word"].iat[rows[0]]
     return clicked

@@ -30,7 +30,7 @@ def colours_by_tag(figure: dict, frame) -> dict[str, set[str]]:
     """Each tag's colours on a figure, read from the traces its points are drawn in."""
     found = {}
     for trace in figure["data"]:
-        for (row,) in trace.get("customdata") or []:
+        for row, _ in trace.get("customdata") or []:
             found.setdefault(frame["tag"].iat[row], set()).add(trace["marker"]["color"])
     return found
 
@@ -201,8 +201,13 @@ def select_on_map(at, selection: dict):
     return at._run(states)
 
 
-def point(row: int) -> dict:
-    return {"curve_number": 0, "point_number": 0, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": [row]}
+def map_number(at) -> int:
+    """The number the page's map gives each of its points (beside its row)."""
+    return next(t["customdata"][0][1] for t in map_figure(at)["data"] if t.get("customdata"))
+
+
+def point(row: int, number: int) -> dict:
+    return {"curve_number": 0, "point_number": 0, "point_index": 0, "x": 0.0, "y": 0.0, "customdata": [row, number]}
 
 
 def caption_text(at) -> str:
@@ -287,7 +292,7 @@ def test_clicking_a_point_makes_it_the_query_and_the_rings_follow(tmp_path):
     row = 7
     word = frame["word"].iat[row]
     assert at.selectbox(key="query").value != word
-    select_on_map(at, {"points": [point(row)], "point_indices": [0], "box": [], "lasso": []})
+    select_on_map(at, {"points": [point(row, map_number(at))], "point_indices": [0], "box": [], "lasso": []})
     assert not at.exception
     assert at.selectbox(key="query").value == word
     table = at.dataframe[0].value["word"].tolist()
@@ -304,7 +309,9 @@ def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path, dow
     query_before = at.selectbox(key="query").value
     frame = maps.compute(vectors, maps.MapSettings(words=140))
     rows = [3, 11, 12, 40]
-    lasso = {"points": [point(r) for r in rows] + [{"customdata": [10_000]}, {"customdata": ["x"]}],
+    number = map_number(at)
+    lasso = {"points": [point(r, number) for r in rows] + [{"customdata": [10_000, number]}, {"customdata": ["x"]},
+                                                            point(5, number + 1)],  # another map's point
              "point_indices": rows, "box": [], "lasso": [{"x": [0, 1, 1], "y": [0, 0, 1]}]}
     select_on_map(at, lasso)
     assert not at.exception
@@ -315,6 +322,12 @@ def test_a_box_or_lasso_selection_lists_the_words_and_exports_them(tmp_path, dow
     assert name == "selected_words.tsv" and given.decode("utf-8").splitlines() == (
         ["word\ttag\tcount"] + [f"{w}\t{t}\t{c}" for w, t, c in listed.itertuples(index=False)])
     assert listed["tag"].tolist() == [frame["tag"].iat[r] for r in rows]
+    next(s for s in at.slider if s.label == "Most frequent words").set_value(40)
+    next(b for b in at.button if b.label == "Draw the map").click()
+    select_on_map(at, lasso)  # the chart keeps its selection while the map is redrawn with other settings
+    assert not at.exception and len(map_words(at)) == 40
+    # another map: the selection kept from the first names none of its words
+    assert not [d for d in at.dataframe if list(d.value.columns) == ["word", "tag", "count"]]
 
 
 def test_label_all_labels_more_words_without_overprinting(tmp_path):

@@ -21,6 +21,7 @@ import re
 import subprocess
 import sys
 import unicodedata
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -170,13 +171,23 @@ def _tsv_cell(text: str) -> str:
     return str(text).replace("\t", " ").replace("\n", " ").replace("\r", " ")
 
 
-def rows_of_selection(selection: dict, size: int) -> list[int]:
-    """The map rows a Plotly selection names (each point carries its row as customdata), in map
-    order; what the browser sends is hostile, so anything but a row of this map is dropped."""
+def map_id(*what) -> int:
+    """A short number naming one map (its vectors and settings), carried by each of its points: a
+    selection kept from another map (the settings changed, the chart kept its state) names no rows here."""
+    return zlib.crc32(repr(what).encode("utf-8")) & 0x7FFFFFFF
+
+
+def rows_of_selection(selection: dict, size: int, map_number: int | None = None) -> list[int]:
+    """The map rows a Plotly selection names (each point carries ``[row, map number]`` as customdata),
+    in map order; what the browser sends is hostile, so anything but a row of this map is dropped."""
     rows = set()
     for point in (selection or {}).get("points", []) or []:
         data = point.get("customdata") if isinstance(point, dict) else None
-        row = data[0] if isinstance(data, list) and data else data
+        if not isinstance(data, list) or not data:
+            continue
+        row = data[0]
+        if map_number is not None and (len(data) < 2 or data[1] != map_number):
+            continue
         if isinstance(row, (int, float)) and not isinstance(row, bool) and float(row).is_integer() \
                 and 0 <= int(row) < size:
             rows.add(int(row))
@@ -355,11 +366,12 @@ def hover_texts(frame: pd.DataFrame) -> list[str]:
                                                      frame["near"])]
 
 
-def figure(frame: pd.DataFrame, labelled: Labelled, title: str) -> dict:
+def figure(frame: pd.DataFrame, labelled: Labelled, title: str, map_number: int = 0) -> dict:
     """The map as a Plotly figure (a plain dict: Plotly's objects copy every annotation list on each
     addition): one WebGL scatter per part-of-speech group (all ten, in legend order, each in its fixed
     colour, an empty group too so the legend is always whole), rings around the query's neighbourhood
-    and the search's matches, and the placed labels.  Each point carries its row as ``customdata``."""
+    and the search's matches, and the placed labels.  Each point carries ``[row, map_number]`` as
+    ``customdata``."""
     (x0, x1), (y0, y1) = _ranges(frame)
     xs, ys = frame["x"].to_numpy(), frame["y"].to_numpy()
     sizes = marker_sizes(frame["count"].to_numpy())
@@ -373,7 +385,7 @@ def figure(frame: pd.DataFrame, labelled: Labelled, title: str) -> dict:
             "x": xs[rows].tolist() if len(rows) else [None], "y": ys[rows].tolist() if len(rows) else [None],
             "marker": {"color": COLOURS[group], "size": sizes[rows].round(1).tolist() if len(rows) else [0],
                        "opacity": 0.75, "line": {"width": 0}},
-            "customdata": [[int(i)] for i in rows], "text": [hover[i] for i in rows],
+            "customdata": [[int(i), map_number] for i in rows], "text": [hover[i] for i in rows],
             "hovertemplate": "%{text}<extra></extra>"})
     for rows, name, colour, size in ((labelled.matches, "search matches", "#111111", 15),
                                      (labelled.rings, "query and neighbours", "#d32f2f", 19)):
