@@ -383,7 +383,7 @@ def figure(frame: pd.DataFrame, labelled: Labelled, title: str, map_number: int 
         data.append({
             "type": "scattergl", "mode": "markers", "name": LEGEND[group], "legendgroup": group,
             "x": xs[rows].tolist() if len(rows) else [None], "y": ys[rows].tolist() if len(rows) else [None],
-            "marker": {"color": COLOURS[group], "size": sizes[rows].round(1).tolist() if len(rows) else [0],
+            "marker": {"color": COLOURS[group], "size": sizes[rows].round(1).tolist() if len(rows) else 9,
                        "opacity": 0.75, "line": {"width": 0}},
             "customdata": [[int(i), map_number] for i in rows], "text": [hover[i] for i in rows],
             "hovertemplate": "%{text}<extra></extra>"})
@@ -414,7 +414,7 @@ def figure(frame: pd.DataFrame, labelled: Labelled, title: str, map_number: int 
         # leave the labels' places wrong, so it does nothing.
         "legend": {"orientation": "h", "x": 0.0, "y": -0.01, "yanchor": "top",
                    "title": {"text": "part of speech"}, "itemclick": False, "itemdoubleclick": False,
-                   "itemsizing": "constant"},  # an empty group's symbol shows too
+                   "itemsizing": "constant"},  # every group's symbol one size, an empty group's too
         "annotations": annotations, "uirevision": "map"}
     return {"data": data, "layout": layout}
 

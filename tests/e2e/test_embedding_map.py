@@ -67,6 +67,7 @@ def test_the_map_finds_a_word_and_a_click_makes_a_point_the_query(map_server, pa
     expect(chart.get_by_text("search matches")).to_be_visible()
     expect(chart.locator(".annotation-text").filter(has_text="고양이/NNG")).to_have_count(1)
     ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    chart.evaluate("element => element.scrollIntoView({block: 'center'})")
     page.screenshot(path=str(ARTIFACTS_DIR / "embedding_map_search.png"))
 
     # Click a point: the page computes the same PCA map, so the test knows where each word is drawn.
