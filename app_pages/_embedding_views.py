@@ -13,6 +13,7 @@ import streamlit as st
 from namuweb import charts
 from namuweb.config import demo_settings
 from namuweb.embeddings import embedding_library, evaluation, evaluator, projections
+from namuweb.embeddings import word_map as maps
 from namuweb.embeddings.vectors import Embeddings
 from namuweb.literal_text import literal
 
@@ -26,9 +27,23 @@ def load(folder: str, stamp: float) -> Embeddings:
 
 
 @st.cache_data(max_entries=24, show_spinner=False)
-def map_points(folder: str, stamp: float, n: int, method: str) -> pd.DataFrame:
-    """A map per vectors file, size and method, shared by all sessions (t-SNE and UMAP are slow)."""
-    return load(folder, stamp).projection(n=n, method=method)
+def map_points(folder: str, stamp: float, settings: maps.MapSettings) -> tuple[pd.DataFrame, bool]:
+    """A map per vectors file and settings, shared by all sessions (t-SNE and UMAP are slow): the
+    frame and whether its words are content words only."""
+    frame = maps.compute(load(folder, stamp), settings)
+    return frame, bool(frame.attrs.get("content_only"))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def map_matches(folder: str, stamp: float, settings: maps.MapSettings, text: str,
+                regex: bool) -> tuple[list[int], str | None]:
+    """The rows a search finds, or why it found none; a pattern stopped at the time limit is
+    remembered too, so the page's next rerun does not wait for it again."""
+    frame, _ = map_points(folder, stamp, settings)
+    try:
+        return maps.find(frame["word"].tolist(), text, regex), None
+    except maps.SearchError as problem:
+        return [], str(problem)
 
 
 def pick_word(vectors: Embeddings, label: str, key: str, default: str | None = None) -> str | None:
@@ -90,25 +105,100 @@ def similarity_and_analogy(vectors: Embeddings, first_word: str) -> None:
 
 
 def word_map(vectors: Embeddings, folder: str, stamp: float) -> None:
-    size = len(vectors.words)
-    cols = st.columns([2, 1])
-    n = cols[0].slider("Most frequent words", 50, min(2000, max(50, size)), min(300, size))
-    method = cols[1].segmented_control("Projection", list(projections.METHODS), default="pca", key="projection",
-                                       format_func=projections.METHODS.get) or "pca"
+    """The Map tab: settings chosen before the map is computed (a t-SNE of 10,000 words takes a while),
+    then a search, the map, what was selected on it."""
+    settings = map_settings(vectors)
     try:
-        with st.spinner(f"Computing the {projections.METHODS[method]} map of {min(n, size):,} words…",
+        with st.spinner(f"Computing the {projections.METHODS[settings.method]} map of {settings.words:,} words…",
                         show_time=True):
-            points = map_points(folder, stamp, n, method)
+            frame, content_only = map_points(folder, stamp, settings)
     except projections.ProjectionError as problem:
         st.error(literal(problem), icon=":material/error:")
-        points, method = map_points(folder, stamp, n, "pca"), "pca"
-    highlight = st.session_state.get("highlight", [])
-    st.altair_chart(charts.embedding_map(points, highlight), width="stretch")
-    shown = [w for w in highlight if w in set(points["word"])]
-    st.caption(f"{projections.METHODS[method]} of the vectors. Drag to pan, scroll to zoom. "
-               + (f"Ringed: **{literal(shown[0])}** and its neighbours "
-                  f"{literal(', '.join(shown[1:])) or '(none among these words)'}."
-                  if shown else "Pick a word in the Neighbours tab to ring it and its neighbours here."))
+        settings = maps.MapSettings(settings.words, "pca", settings.content_only, settings.perplexity,
+                                    settings.n_neighbors)
+        frame, content_only = map_points(folder, stamp, settings)
+    cols = st.columns([3, 1, 1])
+    text = cols[0].text_input("Find words on the map", key="map_search", max_chars=maps.MAX_SEARCH_CHARS,
+                              placeholder="text such as 사랑, or a regular expression such as ^사.*/NNG$")
+    regex = cols[1].toggle("Regular expression", key="map_regex")
+    label_all = cols[2].toggle("Label all", key="map_label_all",
+                               help=f"Labels as many words as fit without overprinting (at most {maps.MAX_LABELS}).")
+    matches, problem = map_matches(folder, stamp, settings, text, regex) if text.strip() else ([], None)
+    if problem:
+        st.warning(literal(problem), icon=":material/search_off:")
+    rows = {word: i for i, word in enumerate(frame["word"])}
+    highlight = [w for w in st.session_state.get("highlight", []) if w in rows]
+    chart_state = st.session_state.get("word_map_chart") or {}
+    selection = chart_state.get("selection") or {}
+    number = maps.map_id(folder, stamp, settings)
+    selected = maps.rows_of_selection(selection, len(frame), number) if maps.is_region(selection) else []
+    labelled = maps.Labelled(rings=[rows[w] for w in highlight], selected=selected, matches=matches,
+                             everything=label_all)
+    title = (f"{projections.METHODS[settings.method]} map of the {len(frame):,} most frequent "
+             + ("content words" if content_only else "words"))
+    st.plotly_chart(maps.figure(frame, labelled, title, number), key="word_map_chart",
+                    on_select=map_clicked(frame, number),
+                    selection_mode=("points", "box", "lasso"), width="stretch",
+                    config={"scrollZoom": True, "displaylogo": False})
+    notes = [f"{title}."]
+    if settings.content_only and not content_only:
+        notes.append("These vectors carry no tags, so the map shows words of every kind.")
+    if text.strip() and not problem:
+        found = ", ".join(frame["word"].iat[i] for i in matches[:20])
+        matched = "word matches" if len(matches) == 1 else "words match"
+        notes.append(f"{len(matches):,} {matched} “{literal(text.strip())}”"
+                     + (f": {literal(found)}{' …' if len(matches) > 20 else ''}." if matches else "."))
+    if highlight:
+        neighbours_shown = literal(", ".join(highlight[1:])) or "(none on this map)"
+        notes.append(f"Ringed: **{literal(highlight[0])}** and its neighbours {neighbours_shown}.")
+    else:
+        notes.append("Pick a word in the Neighbours tab, or click a point here, to ring it and its neighbours.")
+    notes.append("Click a point to make it the Neighbours tab's word; draw a box or a lasso (the chart's toolbar) "
+                 "to list words. Scroll to zoom, double-click to reset.")
+    st.caption(" ".join(notes))
+    if selected:
+        chosen = frame.iloc[selected][["word", "tag", "count"]]
+        st.markdown(f"**{len(selected):,} words selected**")
+        st.dataframe(chosen, hide_index=True, width="stretch", height=min(400, 38 + 35 * len(chosen)))
+        st.download_button("Download the selected words", maps.selection_tsv(frame, selected),
+                           file_name="selected_words.tsv", mime="text/tab-separated-values",
+                           icon=":material/download:")
+
+
+def map_settings(vectors: Embeddings) -> maps.MapSettings:
+    """The map's settings, in a form: nothing is computed until the visitor draws it."""
+    size = len(vectors.words)
+    top = max(maps.MIN_WORDS + 1, min(maps.MAX_WORDS, size))
+    defaults = maps.MapSettings()
+    with st.form("map_form", border=False):
+        cols = st.columns([3, 2, 1])
+        n = cols[0].slider("Most frequent words", maps.MIN_WORDS, top, min(defaults.words, top), step=10)
+        method = cols[1].segmented_control("Projection", list(projections.METHODS), default="pca", key="projection",
+                                           format_func=projections.METHODS.get) or "pca"
+        all_tags = cols[2].toggle("All tags", key="map_all_tags",
+                                  help="Off: nouns, verbs, adjectives and adverbs only. On: particles, endings, "
+                                       "symbols and the rest too.")
+        cols = st.columns([1, 1, 1])
+        perplexity = cols[0].number_input("t-SNE perplexity", projections.PERPLEXITY["min"],
+                                          projections.PERPLEXITY["max"], projections.PERPLEXITY["default"], step=5.0,
+                                          help="About how many neighbours each word's neighbourhood holds (5–50 "
+                                               "is usual); capped at a third of the words.")
+        neighbours_n = cols[1].number_input("UMAP neighbours", projections.N_NEIGHBORS["min"],
+                                            projections.N_NEIGHBORS["max"], projections.N_NEIGHBORS["default"],
+                                            help="Small: local detail; large: the overall shape.")
+        cols[2].form_submit_button("Draw the map", icon=":material/scatter_plot:", width="stretch")
+    return maps.MapSettings(int(n), method, not all_tags, float(perplexity), int(neighbours_n)).validated()
+
+
+def map_clicked(frame: pd.DataFrame, number: int):
+    """The map's on_select callback: a click on one point makes its word the query (the Neighbours tab's
+    word box, key "query", and the rings follow on this rerun); a box or lasso only lists words."""
+    def clicked() -> None:
+        selection = (st.session_state.get("word_map_chart") or {}).get("selection") or {}
+        rows = maps.rows_of_selection(selection, len(frame), number)
+        if not maps.is_region(selection) and len(rows) == 1:
+            st.session_state["query"] = frame["word"].iat[rows[0]]
+    return clicked
 
 
 def odd_one_out(vectors: Embeddings) -> None:

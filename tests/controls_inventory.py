@@ -407,4 +407,37 @@ CONTROLS = {  # control → the tests that change it and check what it did
     '_embedding_views.py: button Evaluate with the built-in Korean pairs': [
         'test_embedding_neighbours_page.py::test_evaluate_with_the_built_in_korean_pairs_scores_them_and_names_the_pairs_it_could_not',
     ],
+    # The Map tab (issue 34, parts 2 and 3)
+    '_embedding_views.py: toggle All tags': [
+        'test_embedding_map_page.py::test_the_map_shows_content_words_by_default_and_every_tag_with_the_switch',
+    ],
+    '_embedding_views.py: number_input t-SNE perplexity': [
+        'test_embedding_map_page.py::test_projection_settings_reach_the_projection_only_when_the_map_is_drawn',
+    ],
+    '_embedding_views.py: number_input UMAP neighbours': [
+        'test_embedding_map_page.py::test_projection_settings_reach_the_projection_only_when_the_map_is_drawn',
+    ],
+    '_embedding_views.py: form_submit_button Draw the map': [
+        'test_embedding_map_page.py::test_projection_settings_reach_the_projection_only_when_the_map_is_drawn',
+        'test_embedding_map_page.py::test_the_map_shows_content_words_by_default_and_every_tag_with_the_switch',
+        'test_controls.py::test_embeddings_explorer_and_export',
+    ],
+    '_embedding_views.py: text_input Find words on the map': [
+        'test_embedding_map_page.py::test_search_rings_and_labels_every_match_and_a_hostile_pattern_answers_promptly',
+        'e2e/test_embedding_map.py::test_the_map_finds_a_word_and_a_click_makes_a_point_the_query',
+    ],
+    '_embedding_views.py: toggle Regular expression': [
+        'test_embedding_map_page.py::test_search_rings_and_labels_every_match_and_a_hostile_pattern_answers_promptly',
+    ],
+    '_embedding_views.py: toggle Label all': [
+        'test_embedding_map_page.py::test_label_all_labels_more_words_without_overprinting',
+    ],
+    '_embedding_views.py: plotly_chart word_map_chart': [
+        'test_embedding_map_page.py::test_clicking_a_point_makes_it_the_query_and_the_rings_follow',
+        'test_embedding_map_page.py::test_a_box_or_lasso_selection_lists_the_words_and_exports_them',
+        'e2e/test_embedding_map.py::test_the_map_finds_a_word_and_a_click_makes_a_point_the_query',
+    ],
+    '_embedding_views.py: download_button Download the selected words': [
+        'test_embedding_map_page.py::test_a_box_or_lasso_selection_lists_the_words_and_exports_them',
+    ],
 }

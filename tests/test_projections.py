@@ -52,3 +52,20 @@ def test_embeddings_projection_keeps_words_tags_and_counts_on_every_method():
         frame = vectors.projection(n=50, method=method)
         assert frame["word"].tolist() == words[:50] and set(frame["tag"]) == {"Noun", "Verb"}
         assert list(frame.columns) == ["word", "tag", "count", "x", "y"]
+
+
+def test_perplexity_and_umap_neighbours_reach_the_worker_and_change_the_map():
+    points, labels = planted_clusters(per_cluster=60)
+    for method, option, values in (("tsne", "perplexity", (5.0, 40.0)), ("umap", "n_neighbors", (4, 60))):
+        first, second = (projections.project(points, method, **{option: value}) for value in values)
+        assert not np.allclose(first, second), (method, option)
+        assert separation(first, labels) > 3 and separation(second, labels) > 3
+        assert np.array_equal(projections.project(points, method, **{option: values[0]}), first)
+
+
+def test_projection_settings_are_bounded_by_the_number_of_points():
+    assert projections.perplexity_for(10, 100.0) == 3.0  # a third of the other points
+    assert projections.perplexity_for(5000, 1000.0) == projections.PERPLEXITY["max"]
+    assert projections.neighbours_for(8, 100) == 7 and projections.neighbours_for(5000, 1) == 2
+    tiny = np.random.default_rng(0).normal(size=(9, 4)).astype(np.float32)
+    assert projections.project(tiny, "tsne", perplexity=50.0).shape == (9, 2)

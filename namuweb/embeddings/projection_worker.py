@@ -1,6 +1,6 @@
 """The maps' worker process: ``python -m namuweb.embeddings.projection_worker``.
 
-Reads a JSON header line (``{"method", "rows", "cols"}``) and the rows as raw float32 on stdin,
+Reads a JSON header line (``{"method", "rows", "cols", "perplexity", "n_neighbors"}``) and the rows as raw float32 on stdin,
 writes a header (``{"rows"}`` or ``{"error"}``) and the x, y pairs as raw float64 on stdout; one
 map after another, for the server's whole life, so UMAP compiles its kernels once.  Niced: pages
 and taggers come first on two cores.  Anything a library prints goes to stderr, never into answers.
@@ -33,7 +33,8 @@ def main() -> int:
         data = requests.read(4 * header["rows"] * header["cols"])
         points = np.frombuffer(data, dtype=np.float32).reshape(header["rows"], header["cols"])
         try:
-            xy = np.ascontiguousarray(layout(points, header["method"]), dtype=np.float64)
+            xy = np.ascontiguousarray(layout(points, header["method"], header.get("perplexity"),
+                                                   header.get("n_neighbors")), dtype=np.float64)
         except Exception as problem:  # noqa: BLE001 -- told to the server, which shows it
             answers.write(json.dumps({"error": f"{type(problem).__name__}: {problem}"[:300]}).encode() + b"\n")
         else:

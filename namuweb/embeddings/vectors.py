@@ -225,6 +225,16 @@ class Embeddings:
             metadata.write(f"{_tsv_cell(word)}\t{tag}\t{int(count)}\n".encode("utf-8"))
         return vectors.getvalue(), metadata.getvalue()
 
+    def most_frequent(self, n: int, content_only: bool = False) -> np.ndarray:
+        """The ids of the ``n`` most frequent words, most frequent first; with ``content_only`` only
+        nouns, verbs, adjectives and adverbs (``tag_display.is_content``, either tagset): what the map shows."""
+        order = self._by_frequency()
+        if content_only:
+            from namuweb.morphemes.tag_display import is_content
+            tags = self.tags()
+            order = order[np.fromiter((is_content(tags[i]) for i in order), dtype=bool, count=len(order))]
+        return order[:max(0, n)]
+
 
 def neighbour_overlap(first: Embeddings, second: Embeddings, words: list[str], k: int = 10) -> float:
     """How far two embeddings agree: the mean share of each word's ``k`` nearest neighbours they have in

@@ -162,7 +162,8 @@ def walk_phases(page, app, wait_for_app, phase):
     page.get_by_role("tab", name="Map").click()
     expect(page.get_by_text(re.compile(r"Ringed: 국민/"))).to_be_visible(timeout=30_000)
     page.get_by_text("t-SNE", exact=True).click()  # the same map by t-SNE, in the maps' worker
-    expect(page.get_by_text(re.compile(r"^t-SNE of the vectors.*Ringed: 국민/"))).to_be_visible(timeout=90_000)
+    page.get_by_role("button", name="Draw the map").click()
+    expect(page.get_by_text(re.compile(r"^t-SNE map of .*Ringed: 국민/"))).to_be_visible(timeout=90_000)
     photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
 
     phase("embeddings in one click")
