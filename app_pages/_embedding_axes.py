@@ -12,7 +12,7 @@ from namuweb.charts import FONT
 from namuweb.embeddings import custom_axes
 from namuweb.embeddings.vectors import Embeddings
 from namuweb.literal_text import literal
-from namuweb.morphemes.tag_display import MAP_GROUPS
+from namuweb.morphemes.tag_display import MAP_GROUPS, map_group_label
 
 CHART_HEIGHT = 560
 CHART_WIDTH = 700   # about what "stretch" gives beside the legend; only the labels' placement uses it
@@ -65,7 +65,7 @@ def custom_axes_map(vectors: Embeddings, name: str) -> None:
 def axes_chart(shown: custom_axes.AxesMap) -> alt.Chart:
     """The words on the two axes, coloured by part-of-speech group with the map's fixed colours; the axis
     words ringed and labelled; hover gives word, tag, count and both positions."""
-    groups = alt.Scale(domain=[custom_axes.group_label(g) for g in MAP_GROUPS],
+    groups = alt.Scale(domain=[map_group_label(g) for g in MAP_GROUPS],
                        range=[colour for colour, _ in MAP_GROUPS.values()])
     base = alt.Chart(shown.points).encode(
         x=alt.X("x:Q", title=shown.x.title, scale=alt.Scale(zero=False, padding=30)),

@@ -195,25 +195,6 @@ def neighbors_bars(rows: pd.DataFrame) -> alt.Chart:
     ).properties(height=alt.Step(NEIGHBOUR_BAR_PX)))
 
 
-def embedding_map(points: pd.DataFrame, highlight: list[str]) -> alt.Chart:
-    """A 2-D projection as a zoomable scatter coloured by tag; ``highlight`` words are ringed and labelled."""
-    marked = points.assign(highlighted=points["word"].isin(highlight))
-    base = alt.Chart(marked).encode(
-        # Padding keeps the labels of words at the edge inside the (clipped, zoomable) plot.
-        x=alt.X("x:Q", axis=None, scale=alt.Scale(zero=False, padding=90)),
-        y=alt.Y("y:Q", axis=None, scale=alt.Scale(zero=False, padding=20)),
-        tooltip=["word", "tag", alt.Tooltip("count:Q", format=",")])
-    dots = base.mark_circle(opacity=0.55).encode(
-        color=alt.Color("tag:N", legend=alt.Legend(orient="right", title="tag")),
-        size=alt.Size("count:Q", scale=alt.Scale(range=[15, 300]), legend=None))
-    rings = base.transform_filter(alt.datum.highlighted).mark_point(
-        shape="circle", size=260, strokeWidth=2.5, color="#d32f2f", filled=False)
-    labels = base.transform_filter(alt.datum.highlighted).mark_text(
-        align="left", dx=9, dy=-6, fontSize=13, fontWeight="bold", color="#b71c1c", font=FONT).encode(text="word:N")
-    return _style(alt.layer(dots, rings, labels).properties(height=560, title="Map of the most frequent words")
-                  .interactive())
-
-
 def pair_scores(pairs: pd.DataFrame) -> alt.Chart:
     """Human scores against the model's cosine similarity, one point per word pair (columns a, b, gold, cosine);
     hovering a point names its pair ("영화 – 작품") first, then the two figures."""

@@ -10,7 +10,7 @@ from streamlit import dataframe_util
 from namuweb.embeddings import custom_axes, embedding_library
 from namuweb.embeddings.vectors import Embeddings
 from namuweb.literal_text import literal
-from namuweb.morphemes.tag_display import MAP_GROUPS
+from namuweb.morphemes.tag_display import MAP_GROUPS, map_group_label
 from test_pages import page
 
 TITLE = "Words on custom axes"
@@ -74,7 +74,7 @@ def test_the_tab_opens_on_the_issues_axes_and_draws_the_words_where_the_vectors_
     dots, rings, labels = spec["layer"]
     assert (dots["encoding"]["x"]["title"], dots["encoding"]["y"]["title"]) == ("남자 → 여자", "과거 → 현재")
     colours = dots["encoding"]["color"]["scale"]
-    assert colours["domain"] == [custom_axes.group_label(g) for g in MAP_GROUPS]  # the full legend, fixed colours
+    assert colours["domain"] == [map_group_label(g) for g in MAP_GROUPS]  # the full legend, fixed colours
     assert colours["range"] == [colour for colour, _ in MAP_GROUPS.values()]
     assert {t["field"] for t in dots["encoding"]["tooltip"]} >= {"word", "tag", "count", "x", "y"}
     assert labels["mark"]["type"] == "text" and labels["encoding"]["text"]["field"] == "word"
@@ -112,7 +112,7 @@ def test_the_word_count_and_the_content_switch_reach_the_map(tmp_path):
     at.toggle(key="axes_content").set_value(False).run()
     _, shown, _ = axes_chart(at)
     assert len(shown) == 60 and shown["word"].iloc[0] == "은/JX"  # every tag: the particle is the most frequent
-    assert shown.set_index("word").loc["은/JX", "group"] == custom_axes.group_label("particle")
+    assert shown.set_index("word").loc["은/JX", "group"] == map_group_label("particle")
 
 
 @pytest.mark.parametrize("side, text, message", [
@@ -151,7 +151,7 @@ def test_untagged_vectors_show_every_word_and_say_why_the_switch_is_off(tmp_path
     at.slider(key="axes_words").set_value(60).run()
     _, shown, _ = axes_chart(at)
     assert shown["word"].tolist() == words[:60]  # every word, most frequent first
-    assert set(shown["group"]) == {custom_axes.group_label("other")}
+    assert set(shown["group"]) == {map_group_label("other")}
 
 
 def test_other_vectors_open_on_their_own_words(tmp_path):

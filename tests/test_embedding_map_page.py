@@ -58,8 +58,8 @@ def test_the_legend_always_names_all_ten_groups_in_korean_and_english():
     frame = maps.compute(vectors, maps.MapSettings(words=30))
     figure = maps.figure(frame, maps.Labelled([], [], []), "map")
     legend = [trace["name"] for trace in figure["data"] if trace.get("showlegend", True)]
-    assert legend == [f"{group} {korean}" for group, (_, korean) in MAP_GROUPS.items()]
-    assert "noun 체언" in legend and "particle 조사" in legend and len(legend) == 10
+    assert legend == [f"{korean} ({group})" for group, (_, korean) in MAP_GROUPS.items()]
+    assert "체언 (noun)" in legend and "조사 (particle)" in legend and len(legend) == 10
 
 
 # --- labels --------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from namuweb.embeddings.vectors import Embeddings, UnknownWord, split_tag
-from namuweb.morphemes.tag_display import MAP_GROUPS, is_content, map_group
+from namuweb.morphemes.tag_display import is_content, map_group, map_group_label
 
 MAX_SIDE_WORDS = 20     # words on one side of an axis: a contrast, not a vocabulary
 MAX_SIDE_CHARS = 300    # what one side's text box holds
@@ -67,11 +67,6 @@ class AxesMap:
     @property
     def note(self) -> str:
         return correlation_note(self.cosine)
-
-
-def group_label(group: str) -> str:
-    """A map group as the legend names it: "체언 (noun)"."""
-    return f"{MAP_GROUPS[group][1]} ({group})"
 
 
 def correlation_note(cosine: float) -> str:
@@ -165,7 +160,7 @@ def axes_map(vectors: Embeddings, x: Axis, y: Axis, n: int = DEFAULT_WORDS, cont
     points = pd.DataFrame({
         "word": [vectors.words[i] for i in ids],
         "tag": [tags[i] for i in ids],
-        "group": [group_label(map_group(tags[i])) for i in ids],
+        "group": [map_group_label(map_group(tags[i])) for i in ids],
         "count": [int(vectors.counts[i]) for i in ids],
         "x": x.positions(unit),
         "y": y.positions(unit),

@@ -53,7 +53,6 @@ is imported inside the functions that train.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import time

@@ -12,7 +12,6 @@ import difflib
 import io
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable

@@ -29,11 +29,11 @@ import pandas as pd
 
 from namuweb.embeddings import projections
 from namuweb.embeddings.vectors import Embeddings
-from namuweb.morphemes.tag_display import MAP_GROUPS, map_group
+from namuweb.morphemes.tag_display import MAP_GROUPS, map_group, map_group_label
 
 MAX_WORDS = 10_000
 MIN_WORDS = 10
-LEGEND = {group: f"{group} {korean}" for group, (_, korean) in MAP_GROUPS.items()}  # "noun 체언"
+LEGEND = {group: map_group_label(group) for group in MAP_GROUPS}  # "체언 (noun)"
 COLOURS = {group: colour for group, (colour, _) in MAP_GROUPS.items()}
 NEAREST_ON_HOVER = 3
 

@@ -87,6 +87,11 @@ def map_group(tag: str) -> str:
     return _TO_MAP_GROUP.get(group, group)
 
 
+def map_group_label(group: str) -> str:
+    """A map group as every legend names it, Korean first: "체언 (noun)"."""
+    return f"{MAP_GROUPS[group][1]} ({group})"
+
+
 def is_content(tag: str) -> bool:
     """Whether a tag, in either tagset (Okt's ``Noun``, Kiwi's ``NNG``), marks a content word."""
     return bool(tag) and tag not in FUNCTION_TAGS and tag_group(tag) in CONTENT_GROUPS

@@ -55,8 +55,8 @@ def test_the_map_finds_a_word_and_a_click_makes_a_point_the_query(map_server, pa
     page.get_by_role("tab", name="Map").click()
     chart = page.locator('[data-testid="stPlotlyChart"]')
     expect(chart).to_be_visible(timeout=30_000)
-    expect(chart.get_by_text("noun 체언")).to_be_visible()  # the legend: every group, Korean names too
-    expect(chart.get_by_text("particle 조사")).to_be_visible()
+    expect(chart.get_by_text("체언 (noun)")).to_be_visible()  # the legend: every group, Korean names too
+    expect(chart.get_by_text("조사 (particle)")).to_be_visible()
 
     # Search: the word is found, ringed (the "search matches" trace joins the legend) and labelled.
     search = page.get_by_role("textbox", name="Find words on the map")
