@@ -37,9 +37,11 @@ def fresh_server(tmp_path_factory, serve_app):
             yield base_url
 
 
-# Every Vega-Lite chart on the page has drawn its canvas or SVG, and the fonts have loaded.
+# Every Vega-Lite chart a visitor can see has drawn its canvas or SVG, and the fonts have loaded (a chart in
+# a tab not open is drawn only when the tab opens).
 CHARTS_DRAWN = """() => document.fonts.status === "loaded" && [...document.querySelectorAll(
-  '[data-testid="stVegaLiteChart"]')].every(chart => chart.querySelector("canvas, svg"))"""
+  '[data-testid="stVegaLiteChart"]')].filter(chart => chart.checkVisibility())
+  .every(chart => chart.querySelector("canvas, svg"))"""
 
 
 def photograph(page, name: str, focus=None) -> None:
@@ -164,7 +166,15 @@ def walk_phases(page, app, wait_for_app, phase):
     page.get_by_text("t-SNE", exact=True).click()  # the same map by t-SNE, in the maps' worker
     page.get_by_role("button", name="Draw the map").click()
     expect(page.get_by_text(re.compile(r"^t-SNE map of .*Ringed: 국민/"))).to_be_visible(timeout=90_000)
+    search = page.get_by_role("textbox", name="Find words on the map")  # search the map: 대통령 is found
+    search.fill("대통령")
+    search.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_text(re.compile(r"match(es)? “대통령”: 대통령/"))).to_be_visible(timeout=30_000)
     photograph(page, "embeddings", focus=page.get_by_role("tab", name="Map"))
+    page.get_by_role("tab", name="Custom axes").click()  # a map along two contrasts the vectors can draw
+    expect(page.get_by_text(re.compile(r"^x: \S+ → \S+; y: \S+ → \S+\. "))).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible()
 
     phase("embeddings in one click")
     # Tag a sentence typed by hand.
