@@ -187,6 +187,11 @@ def setting(text: str) -> tuple[str, object]:
         return name, value
 
 
+def correlation(value: float, scored: int) -> str:
+    """A Spearman correlation as printed; over fewer than 3 pairs there is none to speak of."""
+    return f"{value:.3f}" if scored >= 3 else "-"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5, help="for the words/s rounds")
@@ -258,8 +263,8 @@ def main() -> None:
           f"{'scored':>7s}")
     for row in rows:
         print(f"{row['corpus'][:28]:28s} {row['content']:8.3f} {row['gensim content']:7.3f} {row['filtered']:9.3f} "
-              f"{row['pairs']:15.3f} "
-              f"{row['gensim pairs']:7.3f} {row['scored']:3d}/{row['in file']:<3d} "
+              f"{correlation(row['pairs'], row['scored']):>15s} "
+              f"{correlation(row['gensim pairs'], row['scored']):>7s} {row['scored']:3d}/{row['in file']:<3d} "
               f"(content goal >= 0.9: {'met' if row['content'] >= 0.9 else 'NOT met'})")
 
 
