@@ -5,8 +5,26 @@ Broken markup -- an opener never closed, a closer with nothing to close -- is dr
 text around it converts as if it were not there (a stray bracket is noise; a swallowed article
 is a loss); ``Conversion.repairs`` counts those places so an import can name what it repaired.
 
-The passes run in an order that lets each see clean input: comments, then backslash escapes and
-``{{{ }}}`` blocks (literal text and code are set aside in slots that no later pass touches),
+Literals and escapes.  namu.wiki's syntax help ranks the triple-brace syntax first, before any inline
+markup, and renders a literal as typed; the converter follows these rules (each has a test in
+``tests/test_namumark_literals.py``):
+
+1. ``{{{text}}}`` shows ``text`` as written: nothing inside is markup, not even a backslash, so
+   ``{{{\\}}}`` shows one backslash, ``{{{\\\\}}}`` two, and ``{{{[[문서]]}}}`` the brackets.
+2. Inside a literal ``{{{`` and ``}}}`` nest: an inner opener waits for its own closer and both are
+   shown, so a literal can quote a whole block (``{{{{{{#red 글}}}}}}`` shows ``{{{#red 글}}}``).
+3. A run of more than three ``}`` closes with its last three; the ones before are content.
+4. Outside literals a backslash makes the next character plain text (``\\[[`` is no link,
+   ``\\{{{`` opens nothing, ``\\\\`` is one backslash); escapes never reach into a literal.
+5. What follows ``{{{`` says what the block is: ``#!wiki``, ``#!folding``, ``#!if``, a size or a colour
+   hold markup; ``#!html``, ``#!syntax`` and the other ``#!`` blocks are opaque like a literal.  Any of
+   them may open in the middle of a line.
+6. A literal that spans lines is a code block (kept only with ``keep_code``).
+7. An opener never closed is dropped and what follows it reads as if it were not there; a closer
+   with nothing open is dropped.
+
+The passes run in an order that lets each see clean input: comments, then ``{{{ }}}`` blocks and
+backslash escapes in one scan (literal text and code are set aside in slots that no later pass touches),
 then links, footnotes and macros, then the line-level constructs (headings, tables, quotes,
 lists), then the inline emphasis pairs.  Every pass is a regular expression that cannot
 backtrack more than a bounded distance, or a loop over an explicit stack capped at
@@ -21,6 +39,7 @@ import re
 from dataclasses import dataclass
 
 MAX_DEPTH = 32  # deeper nesting is treated as text: keeps conversion linear on hostile input
+MAX_RESCANS = 4  # open literals read again per document; beyond, an open literal's text stays as read
 
 
 @dataclass
@@ -55,7 +74,10 @@ _ESCAPED_SLOT = re.compile(f"{_ESCAPED_OPEN}(\\d+){_ESCAPED_CLOSE}")
 _REDIRECT = re.compile(r"\A\s*#(?:redirect|넘겨주기)[ \t]+\S", re.IGNORECASE)
 _COMMENT_LINE = re.compile(r"^##[^\n]*(?:\n|\Z)", re.MULTILINE)
 _ESCAPE = re.compile(r"\\([^\n])")
-_BRACES = re.compile(r"(\{\{\{|\}\}\}+)")  # "}}}}": a "}" of the content, then the closer
+# The tokens of the brace scan: outside a literal an escape, an opener or a run of closers ("}}}}": a "}"
+# of the content, then the closer); inside one only the braces, which nest.
+_OUTER_TOKEN = re.compile(r"\\[^\n]|\{\{\{|\}\}\}+")
+_LITERAL_TOKEN = re.compile(r"\{\{\{|\}\}\}+")
 _COLOR = r"\#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3}|[A-Za-z]{1,30})"
 # What follows "{{{" says what the block is; every repetition is bounded so matching stays linear.
 # A size or colour needs a space after it: "{{{#1c1d1f}}}" is the literal text "#1c1d1f".
@@ -69,8 +91,6 @@ _BLOCK_HEADER = re.compile(
     rf"|(?P<style>(?:[+-][1-5]|{_COLOR}(?:,{_COLOR})?))(?:[ \t]+|(?=\n))",
     re.IGNORECASE)
 _LITERAL_BLOCKS = ("html", "syntax", "hidden", "literal")  # no markup inside: braces only nest
-# A folded block's title is shown as written, markup and all: it is set aside before the braces are paired.
-_FOLDING_TITLE = re.compile(r"(\{\{\{\#!folding[ \t]*+)([^\n]{1,2000}+)(?=\n)", re.IGNORECASE)  # possessive: no backtracking
 # Fast paths, applied first, for the innermost and most common links (same output as the stack gives them):
 # no brackets or anchor inside.
 _HIDDEN = r"(?![\s:])(?!(?i:파일|file|이미지|image|분류|category):)"
@@ -120,12 +140,15 @@ class _Slots:
         self.texts.append(text)
         return f"{_CODE_OPEN}{len(self.texts) - 1}{_CODE_CLOSE}"
 
-    def escape(self, match: re.Match) -> str:
-        self.texts.append(match.group(1))
+    def put_escaped(self, character: str) -> str:
+        self.texts.append(character)
         return f"{_ESCAPED_OPEN}{len(self.texts) - 1}{_ESCAPED_CLOSE}"
 
+    def escape(self, match: re.Match) -> str:
+        return self.put_escaped(match.group(1))
+
     def unescaped(self, text: str) -> str:
-        """Inside a literal a backslash is just a backslash: put the escapes back as written."""
+        """A formula's backslashes are its own: put the escapes back as written."""
         return _ESCAPED_SLOT.sub(lambda m: "\\" + self.texts[int(m.group(1))], text) if _ESCAPED_OPEN in text else text
 
     def restore_text(self, text: str) -> str:
@@ -142,89 +165,111 @@ class _Converter:
         self.options = options
         self.slots = _Slots()
         self.repairs = 0
+        self.rescans = 0  # open literals read again (bounded by MAX_RESCANS)
 
     # --- {{{ }}} ------------------------------------------------------------------
 
-    def folding_title(self, match: re.Match) -> str:
-        title = match.group(2)
-        if title.count("}}}") > title.count("{{{"):  # "{{{#!folding 제목}}}": the title ends the block
-            return match.group(0)
-        return match.group(1) + self.slots.put(title)
-
     def braces(self, text: str) -> str:
-        """Resolve ``{{{ }}}`` blocks with a stack: styled text keeps its words, literals are set aside."""
-        parts = _split_braces(text)
-        self.match_braces(parts)
-        # a frame: [kind, pieces, extra, literal_depth]
-        stack: list[list] = [["root", [], "", 0]]
-        for i, part in enumerate(parts):
-            if i % 2 == 0:
-                if part:
-                    stack[-1][1].append(part)
-                continue
-            if part is None:  # dropped by match_braces
-                continue
+        """Resolve ``{{{ }}}`` blocks and backslash escapes in one left-to-right scan.
+
+        Outside a literal a backslash escapes the next character (``\\{{{`` is the text "{{{"); inside a
+        literal (plain ``{{{ }}}``, ``#!html``, ``#!syntax`` and the hidden blocks) nothing is markup, a
+        backslash included, and ``{{{``/``}}}`` only count so that the literal ends at its own closer.
+        Which of the two holds depends on the pairing so far, so the scan reads a token at a time with
+        the pattern of the place it is in.  A closer with nothing open is dropped; an opener left open at
+        the end is dropped and what followed it is read again as if it were not there (see ``reopen``)."""
+        # a frame: [kind, pieces, extra, braces open inside a literal, openers too deep to count, where its header starts]
+        stack: list[list] = [["root", [], "", 0, 0, 0]]
+        position, length = 0, len(text)
+        while True:
             top = stack[-1]
-            if top[0] in _LITERAL_BLOCKS:  # inside a literal: braces only count, for matching
-                if part == "{{{":
+            literal = top[0] in _LITERAL_BLOCKS
+            token = (_LITERAL_TOKEN if literal else _OUTER_TOKEN).search(text, position)
+            if token is None:
+                if position < length:
+                    top[1].append(text[position:])
+                if len(stack) == 1:
+                    break
+                position = self.reopen(stack, text)
+                continue
+            start, position = token.span()
+            if start > token.pos:
+                top[1].append(text[token.pos:start])
+            part = token.group()
+            if part[0] == "\\":  # outside literals only: the escaped character is text no later pass reads
+                top[1].append(self.slots.put_escaped(part[1]))
+            elif part == "{{{":
+                if literal:
                     top[3] += 1
                     top[1].append(part)
-                elif top[3]:
-                    top[3] -= 1
-                    top[1].append(part)
+                elif len(stack) > MAX_DEPTH:  # too deep: the pair is dropped, its text stays
+                    top[4] += 1
                 else:
-                    stack.pop()
-                    stack[-1][1].append(self.close_block(top))
-            elif part == "{{{":
-                following = parts[i + 1]
-                header = _BLOCK_HEADER.match(following)
-                kind, extra = "literal", ""
-                if header is not None:
-                    kind = header.lastgroup if header.lastgroup != "title" else "folding"
-                    if header.group("folding"):
-                        extra = header.group("title").strip()
-                    parts[i + 1] = following[header.end():]
-                stack.append([kind, [], extra, 0])
-            else:  # every closer left has its opener
-                stack.pop()
-                stack[-1][1].append(self.close_block(top))
+                    position = self.open_block(stack, text, position)
+            else:  # a run of "}": beyond a multiple of three, the first are content ("}}}}": "}" then a closer)
+                if len(part) % 3:
+                    top[1].append("}" * (len(part) % 3))
+                for _ in range(len(part) // 3):
+                    top = stack[-1]
+                    if top[0] in _LITERAL_BLOCKS and top[3]:
+                        top[3] -= 1
+                        top[1].append("}}}")
+                    elif top[4]:
+                        top[4] -= 1
+                    elif len(stack) == 1:  # closes nothing
+                        self.repairs += 1
+                    else:
+                        stack.pop()
+                        stack[-1][1].append(self.close_block(top))
         return "".join(stack[0][1])
 
-    def match_braces(self, parts: list) -> None:
-        """Pair openers with closers first; what has no partner is dropped (and counted), so an
-        unclosed ``{{{`` cannot swallow the rest of a page.  Pairs nested deeper than
-        ``MAX_DEPTH`` are dropped too (their text stays)."""
-        openers: list[int] = []
-        for i in range(1, len(parts), 2):
-            if parts[i] == "{{{":
-                openers.append(i)
-            elif openers:
-                opener = openers.pop()
-                if len(openers) >= MAX_DEPTH:
-                    parts[opener] = parts[i] = None
-            else:
-                parts[i] = None
-                self.repairs += 1
-        for opener in openers:  # unclosed: the opener goes with its header ("#!wiki style=…"), a fold keeps its title
-            parts[opener] = None
-            self.repairs += 1
-            header = _BLOCK_HEADER.match(parts[opener + 1])
-            if header is not None:
-                title = header.group("title") if header.group("folding") else None
-                parts[opener + 1] = (f"\n{title.strip()}\n" if title else "") + parts[opener + 1][header.end():]
+    def open_block(self, stack: list, text: str, position: int) -> int:
+        """Push the block that ``{{{`` at ``position`` opens; what follows it says what it is."""
+        header = _BLOCK_HEADER.match(text, position)
+        kind, extra, start = "literal", "", position
+        if header is not None:
+            kind = header.lastgroup if header.lastgroup != "title" else "folding"
+            position = header.end()
+            if header.group("folding"):
+                title = header.group("title")
+                if title.count("}}}") > title.count("{{{"):  # "{{{#!folding 제목}}}": the title ends the block
+                    position = header.start("title")
+                elif title.strip():  # a fold's title is shown as written, markup and all
+                    extra = self.slots.put(_ESCAPE.sub(_GROUP_1, title).strip())
+        stack.append([kind, [], extra, 0, 0, start])
+        return position
+
+    def reopen(self, stack: list, text: str) -> int:
+        """The outermost block still open at the end never closed: drop its opener (and header; a fold
+        keeps its title) and read on from there as if it were not there.  A block that is no literal
+        was read as markup already, so its pieces move to its parent as they are; an open literal was
+        read as opaque text, so the scan goes back to just after its opener.  Going back happens at
+        most ``MAX_RESCANS`` times a document, which keeps hostile input linear; after that an open
+        literal's text is kept as it was read."""
+        self.repairs += 1
+        frame = stack.pop(1)
+        kind, pieces, extra, _, _, start = frame
+        if kind in _LITERAL_BLOCKS and self.rescans < MAX_RESCANS:  # a literal holds no blocks: it was the top
+            self.rescans += 1
+            header = _BLOCK_HEADER.match(text, start)
+            return header.end() if header is not None else start
+        parent = stack[0][1]
+        if kind == "folding" and extra:
+            parent.append(f"\n{extra}\n")
+        parent.extend(pieces)  # the blocks open inside it now sit in the root, and close in turn
+        return len(text)
 
     def close_block(self, frame: list) -> str:
-        kind, pieces, extra, _ = frame
+        kind, pieces, extra = frame[:3]
         content = "".join(pieces)
         if kind == "literal":
-            content = self.slots.unescaped(content)
             if "\n" not in content:  # inline "{{{text}}}": part of the sentence
                 return self.slots.put(content)
             return self.code(content)
         if kind == "syntax":
-            return self.code(self.slots.unescaped(content))
+            return self.code(content)
         if kind == "html":
-            return self.slots.put(_html_text(self.slots.unescaped(content)))
+            return self.slots.put(_html_text(content))
         if kind == "hidden":  # "#!style" and the like: nothing a reader sees
             return ""
         if kind == "folding":
@@ -305,24 +350,6 @@ class _Converter:
         if name == "math":
             return self.slots.put(self.slots.unescaped(arguments[:-1]).strip())
         return ""
-
-
-def _split_braces(text: str) -> list:
-    """Text and brace tokens alternating; a run of more than three "}" is content "}"s, then closers."""
-    parts = _BRACES.split(text)
-    if not any(len(parts[i]) > 3 for i in range(1, len(parts), 2)):
-        return parts
-    split = [parts[0]]
-    for i in range(1, len(parts), 2):
-        run, after = parts[i], parts[i + 1]
-        if len(run) == 3 or run[0] == "{":
-            split += [run, after]
-            continue
-        split[-1] += "}" * (len(run) % 3)
-        for _ in range(len(run) // 3 - 1):
-            split += ["}}}", ""]
-        split += ["}}}", after]
-    return split
 
 
 def _link_text(content: str) -> str:
@@ -432,12 +459,10 @@ def convert(markup: str, options: TextOptions = TextOptions()) -> Conversion:
     text = _PRIVATE.sub("", markup.replace("\r\n", "\n").replace("\r", "\n"))
     if text.startswith("##") or "\n##" in text:
         text = _COMMENT_LINE.sub("", text)
-    if "\\" in text:
-        text = _ESCAPE.sub(job.slots.escape, text)
     if "{{{" in text or "}}}" in text:
-        if "#!folding" in text:
-            text = _FOLDING_TITLE.sub(job.folding_title, text)
         text = job.braces(text)
+    elif "\\" in text:
+        text = _ESCAPE.sub(job.slots.escape, text)
     text = _BR_TAG.sub(_NEWLINE, text)
     if "[[" in text:
         text = _SIMPLE_LINK.sub(_GROUP_1, _SIMPLE_LABELED_LINK.sub(_GROUP_1, text))
