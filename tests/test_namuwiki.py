@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from namuweb.corpora import namumark, namuwiki
+from namuweb.corpora.namumark import Conversion, TextOptions
 from namuweb.corpora.namuwiki import DumpError, ImportOptions, detect_format, import_dump, iter_documents
 
 FIXTURES = Path(__file__).parent / "fixtures" / "namuwiki"
@@ -79,6 +81,54 @@ def test_the_report_counts_and_names_the_documents_whose_markup_was_repaired(tmp
     assert "repaired broken markup in 12 documents (고장 0, 고장 1" in report.summary() and ", …)" in report.summary()
     text = (tmp_path / "out.txt").read_text(encoding="utf-8")
     assert "닫히지 않은 블록 11" in text and "{" not in text
+
+
+def _derailing_convert(real_convert):
+    """A converter with one construct that derails it, as a literal of one backslash once did: from
+    the word "탈선" on, nothing of the page is kept."""
+    def convert(markup, options=TextOptions()):
+        before, derailed, _ = markup.partition("탈선")
+        converted = real_convert(before, options)
+        return Conversion(converted.text, converted.repairs + bool(derailed))
+    return convert
+
+
+def test_a_page_the_oracle_finds_short_is_converted_again_by_sections_or_named(tmp_path, monkeypatch):
+    derailing = _derailing_convert(namumark.convert)
+    monkeypatch.setattr(namumark, "convert", derailing)  # what convert_by_sections calls
+    monkeypatch.setattr(namuwiki, "convert", derailing)
+    sections = [f"== 제{n}절 ==\n가상 항구의 {n}번째 이야기가 여기에 길게 이어진다." for n in range(1, 6)]
+    sections[1] += " 탈선"
+    recoverable = "\n".join(sections)  # the construct costs its own section only, once sections are apart
+    lost = "탈선 " + "한 절뿐인 문서의 본문이 모두 사라진다. " * 5  # one section: nothing to split
+    whole = "정상 문서의 본문이 처음부터 끝까지 그대로 남는다. " * 5
+    docs = [{"namespace": 0, "title": "절마다", "text": recoverable}, {"namespace": 0, "title": "잃음", "text": lost},
+            {"namespace": 0, "title": "멀쩡", "text": whole}]
+    src = tmp_path / "dump.jsonl"
+    src.write_text("\n".join(json.dumps(d, ensure_ascii=False) for d in docs), encoding="utf-8")
+    report = import_dump(src, tmp_path / "out.txt", ImportOptions(min_chars=0))
+    assert (report.by_sections, report.by_sections_titles) == (1, ["절마다"])
+    assert (report.incomplete, report.incomplete_titles) == (1, ["잃음"])
+    assert "converted 1 document section by section (절마다)" in report.summary()
+    assert "could not fully convert 1 document, text may be missing (잃음)" in report.summary()
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    for n in (1, 3, 4, 5):  # the sections after the derailing one are back
+        assert f"가상 항구의 {n}번째 이야기" in text
+
+
+def test_a_page_whose_literals_quote_markup_is_kept_whole_and_not_reported(tmp_path):
+    """The kind of page the issue saw lose most of its words: a help page quoting its markup in
+    literals, one of them a lone backslash."""
+    body = ("이스케이프 문자는 {{{\\}}}이고 링크는 {{{[[문서]]}}}로, 색은 {{{{{{#red 글}}}}}}로 쓴다. "
+            "상자는 {{{#!wiki style=\"padding:4px\"\n상자 속 '''설명''' 문장\n}}} 처럼 연다. ")
+    page = "\n".join(f"== 항목 {n} ==\n{body}\n그 밖의 설명 {n}번이 뒤따른다." for n in range(1, 8))
+    src = tmp_path / "dump.jsonl"
+    src.write_text(json.dumps({"namespace": 0, "title": "문법 안내", "text": page}, ensure_ascii=False), encoding="utf-8")
+    report = import_dump(src, tmp_path / "out.txt")
+    assert report.documents_kept == 1 and report.incomplete == 0 and report.by_sections == 0, report.summary()
+    text = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert text.count("이스케이프 문자는 \\이고 링크는 [[문서]]로, 색은 {{{#red 글}}}로 쓴다.") == 7
+    assert "그 밖의 설명 7번이 뒤따른다." in text and "상자 속 설명 문장" in text
 
 
 def test_import_filters_and_limits(tmp_path):

@@ -486,3 +486,78 @@ def convert(markup: str, options: TextOptions = TextOptions()) -> Conversion:
     if _CODE_OPEN in text:
         text = job.slots.restore_code(text)
     return Conversion(text, job.repairs)
+
+
+# --- the word-count oracle ----------------------------------------------------------
+# An import runs a second, much simpler reading of each page beside the converter: it drops only the
+# constructs whose words a reader never sees and counts every other run of letters.  It shares no code
+# with the passes above, so when one construct derails the converter (as a literal of one backslash
+# once shifted the pairing of a whole page) the two counts part, and the import can convert the page
+# again a section at a time and, if it is still short, name it.
+
+MIN_KEPT_SHARE = 0.8  # a conversion keeping fewer of the oracle's words than this is suspect
+MIN_CHECKED_LETTERS = 40  # below this the share is noise (a list marker's letter weighs a fifth of a tiny page)
+
+# What is counted is letters, not runs of them: markup splits a word ("[[도시]]는") where the text does not.
+_LETTER_RUN = r"([^\W\d_]+)"
+_ORACLE_HIDDEN = (
+    r"^##[^\n]*+",  # a comment line
+    r"\[\[(?i:파일|file|이미지|image|분류|category):[^\[\]]*+\]\]",  # a file or category link shows no words
+    r"\[\[[^\[\]|\n]*+\|",  # a link's target, where a label follows
+    r"\[(?!\*)[^\W\d_][\w ]{0,40}(?:\([^\[\]\n()]*+\))?\]",  # a macro: [목차], [include(…)], [br]
+    r"\{\{\{\#!(?i:syntax|style)(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)",  # code and style sheets
+    r"\{\{\{(?![#+-])[^\n{}]*+\n(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)",  # a literal over lines is code
+    r"\{\{\{\#!(?i:wiki|if)[^\n]*+",  # a block's header: attributes and conditions, not prose
+    r"\{\{\{\#!\w*+",  # the name of any other block ("#!folding", "#!html")
+    r"\{\{\{[#+-][\w,#]*+",  # a colour or size
+    r"<[^<>\n]{0,200}>",  # a table cell's attributes or an HTML tag
+)
+_ORACLE_FOOTNOTE = r"\[\*[^\[\]]*+(?:\[\[[^\[\]]*+\]\][^\[\]]*+)*+\]"  # shown only when footnotes are inline
+_ORACLES: dict[tuple, re.Pattern] = {}
+
+
+def _oracle(options: TextOptions) -> re.Pattern:
+    key = (options.footnotes, options.keep_headings, options.keep_tables)
+    if key not in _ORACLES:
+        hidden = list(_ORACLE_HIDDEN)
+        if options.footnotes != "inline":
+            hidden.append(_ORACLE_FOOTNOTE)
+        if not options.keep_headings:
+            hidden.append(r"^=[^\n]*+")
+        if not options.keep_tables:
+            hidden.append(r"^\|[^\n]*+")
+        _ORACLES[key] = re.compile("|".join(f"(?:{pattern})" for pattern in hidden) + "|" + _LETTER_RUN, re.MULTILINE)
+    return _ORACLES[key]
+
+
+_WORDS = re.compile(_LETTER_RUN)
+
+
+def word_count(text: str) -> int:
+    """The letters of converted text, the converter's side of the comparison (a word counts by its
+    length, so a lost sentence weighs what it holds)."""
+    return sum(map(len, _WORDS.findall(text)))
+
+
+def oracle_word_count(markup: str, options: TextOptions = TextOptions()) -> int:
+    """How many letters of words a reader of the page sees, by the oracle's one linear scan: the scan
+    skips what is hidden and counts the letter runs between (``findall`` gives "" for what it skipped)."""
+    if not isinstance(markup, str) or not markup:
+        return 0
+    return sum(map(len, _oracle(options).findall(markup)))
+
+
+_SECTION_START = re.compile(r"^(?=={1,6}[ #])", re.MULTILINE)
+
+
+def convert_by_sections(markup: str, options: TextOptions = TextOptions()) -> Conversion:
+    """Each section (split before every heading line) converted alone, so a construct that derails the
+    converter costs at most its own section: the second try for a page the oracle finds short."""
+    parts = [convert(section, options) for section in _SECTION_START.split(markup) if section]
+    return Conversion("\n".join(part.text for part in parts if part.text), sum(part.repairs for part in parts))
+
+
+def keeps_enough(text: str, oracle_words: int) -> bool:
+    """Whether converted ``text`` keeps at least ``MIN_KEPT_SHARE`` of the words the oracle counted
+    (a page too small for the share to mean anything always does)."""
+    return oracle_words < MIN_CHECKED_LETTERS or word_count(text) >= MIN_KEPT_SHARE * oracle_words

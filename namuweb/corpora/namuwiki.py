@@ -8,7 +8,11 @@ converts and writes each document as soon as it is read.
 
 Each page goes through ``namumark.convert``; one odd page never ends a long
 import (a dump has millions of hand-written documents), and the report names
-the pages whose broken markup was repaired.
+the pages whose broken markup was repaired.  Beside the converter runs a much
+simpler oracle (``namumark.oracle_word_count``): a page where the converter
+keeps too few of the oracle's words is converted again a section at a time,
+so one construct costs at most its section, and a page still short after that
+is named in the report, since its text in the corpus is known to be incomplete.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from namuweb import storage
-from namuweb.corpora.namumark import TextOptions, convert, is_redirect
+from namuweb.corpora.namumark import (TextOptions, convert, convert_by_sections, is_redirect, keeps_enough,
+                                      oracle_word_count, word_count)
 
 FORMATS = ("json", "jsonl", "parquet")
 SKIP_REASONS = ("namespace", "title", "redirect", "sampled out", "too short", "limit")
@@ -32,7 +37,7 @@ _READ_CHUNK = 64 * 1024  # ijson read size: also how precisely a JSON error offs
 _LONG_TOKEN_READ = 64 * 1024 * 1024  # the most one read grows to inside a long string
 _PARQUET_BATCH_ROWS = 256
 _PROGRESS_S = 0.1
-REPAIRED_TITLES = 10  # how many repaired documents the report names
+REPAIRED_TITLES = 10  # how many repaired documents (and how many short ones, …) the report names
 
 
 class DumpError(ValueError):
@@ -515,6 +520,11 @@ class ImportReport:
     stopped: bool = False  # ended early: should_stop() or a limit
     repaired: int = 0  # kept documents whose broken markup was dropped (an unclosed "{{{", a stray "]]" …)
     repaired_titles: list[str] = field(default_factory=list)  # the first REPAIRED_TITLES of them
+    # Documents the oracle found short: converted again section by section, and those still short after it.
+    by_sections: int = 0
+    by_sections_titles: list[str] = field(default_factory=list)
+    incomplete: int = 0
+    incomplete_titles: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         skipped = ", ".join(f"{reason} {n:,}" for reason, n in sorted(self.skipped.items(), key=lambda kv: -kv[1]))
@@ -527,9 +537,40 @@ class ImportReport:
         if self.repaired:
             text += (f"; repaired broken markup in {self.repaired:,} document{'s' if self.repaired > 1 else ''} "
                      f"({', '.join(self.repaired_titles)}{', …' if self.repaired > len(self.repaired_titles) else ''})")
+        if self.by_sections:
+            text += (f"; converted {self.by_sections:,} document{'s' if self.by_sections > 1 else ''} section by "
+                     f"section ({_titles(self.by_sections_titles, self.by_sections)})")
+        if self.incomplete:
+            text += (f"; could not fully convert {self.incomplete:,} document{'s' if self.incomplete > 1 else ''}, "
+                     f"text may be missing ({_titles(self.incomplete_titles, self.incomplete)})")
         if self.stopped:
             text += "; stopped early"
         return text
+
+
+def _titles(titles: list[str], count: int) -> str:
+    return ", ".join(titles) + (", …" if count > len(titles) else "")
+
+
+def _checked_conversion(markup: str, title: str, options: ImportOptions, report: ImportReport):
+    """``convert``, checked against the oracle: a page that keeps too few of the oracle's words is
+    converted again section by section (the better of the two is kept), and counted in the report."""
+    converted = convert(markup, options)
+    expected = oracle_word_count(markup, options)
+    if keeps_enough(converted.text, expected):
+        return converted
+    again = convert_by_sections(markup, options)
+    if word_count(again.text) > word_count(converted.text):
+        converted = again
+    if keeps_enough(converted.text, expected):
+        report.by_sections += 1
+        if len(report.by_sections_titles) < REPAIRED_TITLES:
+            report.by_sections_titles.append(title)
+    else:
+        report.incomplete += 1
+        if len(report.incomplete_titles) < REPAIRED_TITLES:
+            report.incomplete_titles.append(title)
+    return converted
 
 
 def _sampled_in(title: str, options: ImportOptions) -> bool:
@@ -600,7 +641,7 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
                 elif not _sampled_in(title, options):
                     reason = "sampled out"
                 else:
-                    converted = convert(markup, options)
+                    converted = _checked_conversion(markup, title, options, report)
                     text = converted.text
                     if len(text) < options.min_chars:
                         reason = "too short"
