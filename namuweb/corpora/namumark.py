@@ -489,62 +489,55 @@ def convert(markup: str, options: TextOptions = TextOptions()) -> Conversion:
 
 
 # --- the word-count oracle ----------------------------------------------------------
-# An import runs a second, much simpler reading of each page beside the converter: it drops only the
-# constructs whose words a reader never sees and counts every other run of letters.  It shares no code
-# with the passes above, so when one construct derails the converter (as a literal of one backslash
-# once shifted the pairing of a whole page) the two counts part, and the import can convert the page
-# again a section at a time and, if it is still short, name it.
+# An import runs a second, much simpler reading of each page beside the converter: it finds only the
+# constructs whose words a reader never sees and weighs everything else.  It shares no code with the
+# passes above, so when one construct derails the converter (as a literal of one backslash once
+# shifted the pairing of a whole page) the two part, and the import can convert the page again a
+# section at a time and, if it is still short, name it.
+#
+# What is weighed is the text outside ASCII -- Korean words, in a Korean wiki -- because all of
+# namu-mark is ASCII: a page's weight is its UTF-8 length minus its length in characters, which C code
+# computes at memory speed, so the oracle costs a small part of a conversion.  A page with no such
+# text weighs nothing and is not checked.
 
-MIN_KEPT_SHARE = 0.8  # a conversion keeping fewer of the oracle's words than this is suspect
-MIN_CHECKED_LETTERS = 40  # below this the share is noise (a list marker's letter weighs a fifth of a tiny page)
+MIN_KEPT_SHARE = 0.8  # a conversion keeping less of the oracle's weight than this is suspect
+MIN_CHECKED_WEIGHT = 60  # below this the share is noise: on a page of a few words one dropped label tips it
 
-# What is counted is letters, not runs of them: markup splits a word ("[[도시]]는") where the text does not.
-_LETTER_RUN = r"([^\W\d_]+)"
-_ORACLE_HIDDEN = (
-    r"^##[^\n]*+",  # a comment line
-    r"\[\[(?i:파일|file|이미지|image|분류|category):[^\[\]]*+\]\]",  # a file or category link shows no words
-    r"\[\[[^\[\]|\n]*+\|",  # a link's target, where a label follows
-    r"\[(?!\*)[^\W\d_][\w ]{0,40}(?:\([^\[\]\n()]*+\))?\]",  # a macro: [목차], [include(…)], [br]
-    r"\{\{\{\#!(?i:syntax|style)(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)",  # code and style sheets
-    r"\{\{\{(?![#+-])[^\n{}]*+\n(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)",  # a literal over lines is code
-    r"\{\{\{\#!(?i:wiki|if)[^\n]*+",  # a block's header: attributes and conditions, not prose
-    r"\{\{\{\#!\w*+",  # the name of any other block ("#!folding", "#!html")
-    r"\{\{\{[#+-][\w,#]*+",  # a colour or size
-    r"<[^<>\n]{0,200}>",  # a table cell's attributes or an HTML tag
-)
-_ORACLE_FOOTNOTE = r"\[\*[^\[\]]*+(?:\[\[[^\[\]]*+\]\][^\[\]]*+)*+\]"  # shown only when footnotes are inline
-_ORACLES: dict[tuple, re.Pattern] = {}
-
-
-def _oracle(options: TextOptions) -> re.Pattern:
-    key = (options.footnotes, options.keep_headings, options.keep_tables)
-    if key not in _ORACLES:
-        hidden = list(_ORACLE_HIDDEN)
-        if options.footnotes != "inline":
-            hidden.append(_ORACLE_FOOTNOTE)
-        if not options.keep_headings:
-            hidden.append(r"^=[^\n]*+")
-        if not options.keep_tables:
-            hidden.append(r"^\|[^\n]*+")
-        _ORACLES[key] = re.compile("|".join(f"(?:{pattern})" for pattern in hidden) + "|" + _LETTER_RUN, re.MULTILINE)
-    return _ORACLES[key]
+# Every hidden construct starts with "[" or "{", so the scan jumps between those characters.
+_ORACLE_HIDDEN = re.compile(
+    r"\[(?:"
+    r"\[(?:(?i:파일|file|이미지|image|분류|category):[^\[\]]*+\]\]"  # a file or category link shows no words
+    r"|[^\[\]|\n]*+\|)"  # a link's target, where a label follows
+    r"|(?!\*)[^\W\d_][\w ]{0,40}(?:\([^\[\]\n()]*+\))?\])"  # a macro: [목차], [include(…)], [br]
+    r"|\{\{\{(?:"
+    r"\#!(?i:syntax|style)(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)"  # code and style sheets
+    r"|(?![#+-])[^\n{}]*+\n(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z))")  # a literal over lines is code
+_ORACLE_FOOTNOTE = re.compile(r"\[\*[^\[\]]*+(?:\[\[[^\[\]]*+\]\][^\[\]]*+)*+\]")  # shown when footnotes are inline
+_ORACLE_HEADING = re.compile(r"^=[^\n]*+", re.MULTILINE)
+_ORACLE_TABLE_ROW = re.compile(r"^\|[^\n]*+", re.MULTILINE)
 
 
-_WORDS = re.compile(_LETTER_RUN)
+def text_weight(text: str) -> int:
+    """The text's characters outside ASCII, weighted by their UTF-8 length beyond one byte: the
+    converter's side of the comparison, and (of the raw markup) an upper bound of the oracle's."""
+    return len(text.encode("utf-8", "surrogatepass")) - len(text)
 
 
-def word_count(text: str) -> int:
-    """The letters of converted text, the converter's side of the comparison (a word counts by its
-    length, so a lost sentence weighs what it holds)."""
-    return sum(map(len, _WORDS.findall(text)))
-
-
-def oracle_word_count(markup: str, options: TextOptions = TextOptions()) -> int:
-    """How many letters of words a reader of the page sees, by the oracle's one linear scan: the scan
-    skips what is hidden and counts the letter runs between (``findall`` gives "" for what it skipped)."""
+def oracle_weight(markup: str, options: TextOptions = TextOptions()) -> int:
+    """The weight of what a reader of the page sees, by the oracle: the whole page's weight less that
+    of the hidden constructs (each found by one linear scan)."""
     if not isinstance(markup, str) or not markup:
         return 0
-    return sum(map(len, _oracle(options).findall(markup)))
+    hidden = _ORACLE_HIDDEN.findall(markup) if "[" in markup or "{{{" in markup else []
+    if options.footnotes != "inline" and "[*" in markup:
+        hidden += _ORACLE_FOOTNOTE.findall(markup)
+    if "##" in markup:
+        hidden += _COMMENT_LINE.findall(markup)
+    if not options.keep_headings:
+        hidden += _ORACLE_HEADING.findall(markup)
+    if not options.keep_tables:
+        hidden += _ORACLE_TABLE_ROW.findall(markup)
+    return text_weight(markup) - text_weight("".join(hidden))
 
 
 _SECTION_START = re.compile(r"^(?=={1,6}[ #])", re.MULTILINE)
@@ -557,7 +550,7 @@ def convert_by_sections(markup: str, options: TextOptions = TextOptions()) -> Co
     return Conversion("\n".join(part.text for part in parts if part.text), sum(part.repairs for part in parts))
 
 
-def keeps_enough(text: str, oracle_words: int) -> bool:
-    """Whether converted ``text`` keeps at least ``MIN_KEPT_SHARE`` of the words the oracle counted
+def keeps_enough(text: str, expected_weight: int) -> bool:
+    """Whether converted ``text`` keeps at least ``MIN_KEPT_SHARE`` of the weight the oracle found
     (a page too small for the share to mean anything always does)."""
-    return oracle_words < MIN_CHECKED_LETTERS or word_count(text) >= MIN_KEPT_SHARE * oracle_words
+    return expected_weight < MIN_CHECKED_WEIGHT or text_weight(text) >= MIN_KEPT_SHARE * expected_weight

@@ -9,7 +9,7 @@ converts and writes each document as soon as it is read.
 Each page goes through ``namumark.convert``; one odd page never ends a long
 import (a dump has millions of hand-written documents), and the report names
 the pages whose broken markup was repaired.  Beside the converter runs a much
-simpler oracle (``namumark.oracle_word_count``): a page where the converter
+simpler oracle (``namumark.oracle_weight``): a page where the converter
 keeps too few of the oracle's words is converted again a section at a time,
 so one construct costs at most its section, and a page still short after that
 is named in the report, since its text in the corpus is known to be incomplete.
@@ -28,7 +28,7 @@ from typing import Callable, Iterator
 
 from namuweb import storage
 from namuweb.corpora.namumark import (TextOptions, convert, convert_by_sections, is_redirect, keeps_enough,
-                                      oracle_word_count, word_count)
+                                      oracle_weight, text_weight)
 
 FORMATS = ("json", "jsonl", "parquet")
 SKIP_REASONS = ("namespace", "title", "redirect", "sampled out", "too short", "limit")
@@ -556,11 +556,13 @@ def _checked_conversion(markup: str, title: str, options: ImportOptions, report:
     """``convert``, checked against the oracle: a page that keeps too few of the oracle's words is
     converted again section by section (the better of the two is kept), and counted in the report."""
     converted = convert(markup, options)
-    expected = oracle_word_count(markup, options)
+    if keeps_enough(converted.text, text_weight(markup)):  # enough of the whole page: the oracle can only agree
+        return converted
+    expected = oracle_weight(markup, options)
     if keeps_enough(converted.text, expected):
         return converted
     again = convert_by_sections(markup, options)
-    if word_count(again.text) > word_count(converted.text):
+    if text_weight(again.text) > text_weight(converted.text):
         converted = again
     if keeps_enough(converted.text, expected):
         report.by_sections += 1
