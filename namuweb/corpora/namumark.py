@@ -83,14 +83,16 @@ _COLOR = r"\#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3}|[A-Za-z]{1,30})"
 # A size or colour needs a space after it: "{{{#1c1d1f}}}" is the literal text "#1c1d1f".
 _BLOCK_HEADER = re.compile(
     r"(?P<html>\#!html)"
-    r"|(?P<wiki>\#!wiki)(?:[ \t]+[\w-]{1,40}[ \t]*=[ \t]*(?:\"[^\"\n]{0,2000}\"|'[^'\n]{0,2000}'))*[ \t]*\n?"
+    r"|(?P<wiki>\#!wiki)(?:[ \t]+[\w-]{1,40}[ \t]*=[ \t]*(?:\"[^\"\n{}]{0,2000}\"|'[^'\n{}]{0,2000}'))*[ \t]*\n?"
     r"|(?P<folding>\#!folding)[ \t]*(?P<title>[^\n]{0,2000})\n?"
-    r"|(?P<syntax>\#!syntax)(?:[ \t][^\n]{0,200})?\n?"
+    r"|(?P<syntax>\#!syntax)(?:[ \t]+[\w+#.-]{1,40})?[ \t]*\n?"  # the language: one word
     r"|(?P<condition>\#!if)(?:[ \t][^\n]{0,2000})?\n?"
-    r"|(?P<hidden>\#![^\n]{0,200}\n?)"
+    r"|(?P<hidden>\#![\w-]{0,40}[ \t]*\n?)"  # its name only: a style sheet may follow on the same line
     rf"|(?P<style>(?:[+-][1-5]|{_COLOR}(?:,{_COLOR})?))(?:[ \t]+|(?=\n))",
     re.IGNORECASE)
 _LITERAL_BLOCKS = ("html", "syntax", "hidden", "literal")  # no markup inside: braces only nest
+# What goes with an opaque block's opener when it never closes: "#!syntax" and its language, or "#!name".
+_DROPPED_HEADER = re.compile(r"\#!(?i:syntax(?:[ \t]+[\w+#.-]{1,40})?|[\w-]{0,40})[ \t]?")
 # Fast paths, applied first, for the innermost and most common links (same output as the stack gives them):
 # no brackets or anchor inside.
 _HIDDEN = r"(?![\s:])(?!(?i:파일|file|이미지|image|분류|category):)"
@@ -251,7 +253,7 @@ class _Converter:
         kind, pieces, extra, _, _, start = frame
         if kind in _LITERAL_BLOCKS and self.rescans < MAX_RESCANS:  # a literal holds no blocks: it was the top
             self.rescans += 1
-            header = _BLOCK_HEADER.match(text, start)
+            header = _DROPPED_HEADER.match(text, start)  # the block's name only: the words after it are prose
             return header.end() if header is not None else start
         parent = stack[0][1]
         if kind == "folding" and extra:
@@ -511,7 +513,7 @@ _ORACLE_HIDDEN = re.compile(
     r"|(?!\*)[^\W\d_][\w ]{0,40}(?:\([^\[\]\n()]*+\))?\])"  # a macro: [목차], [include(…)], [br]
     r"|\{\{\{(?:"
     r"\#!(?i:syntax|style)(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z)"  # code and style sheets
-    r"|(?![#+-])[^\n{}]*+\n(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z))")  # a literal over lines is code
+    r"|(?!\#[^#]|[+-])[^\n{}]*+\n(?:[^}]++|\}(?!\}\}))*+(?:\}\}\}|\Z))")  # a literal over lines is code
 _ORACLE_FOOTNOTE = re.compile(r"\[\*[^\[\]]*+(?:\[\[[^\[\]]*+\]\][^\[\]]*+)*+\]")  # shown when footnotes are inline
 _ORACLE_HEADING = re.compile(r"^=[^\n]*+", re.MULTILINE)
 _ORACLE_TABLE_ROW = re.compile(r"^\|[^\n]*+", re.MULTILINE)
