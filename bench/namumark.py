@@ -1,12 +1,13 @@
-"""The namu-mark converter on three public namu-mark parsers' own test inputs, as benchmark data.
+"""The namu-mark converter on a collection of cases: how many lose visible text, how many leave markup.
 
-    python bench/namumark_cases.py [--cases ../shared/namumark-public-parsers]
+    python bench/namumark.py --collection ../shared/namumark-public-parsers
 
 The collection (ShapeLayer/namumark, jonghwanhyeon/python-namumark and Danue1/namumark tests, with the text
 a reader of each page sees; its README says how that was derived) lives in ``../shared/``, beside the project:
 it is other projects' test data, so it is read from there and never copied into the project's tests, which
 use cases written for namuweb.  Every case is converted; the script prints how many lose visible text or
-leave markup behind (goal: none) and names them, and exits 1 if any does.
+leave markup behind (goal: none) and names them, and exits 1 if any does.  It also prints how many cases
+the import's oracle (``namumark.oracle_weight``) would find short and convert again section by section.
 """
 
 from __future__ import annotations
@@ -42,23 +43,28 @@ def lost_and_left(visible: str, text: str, code: tuple[str, ...] = ()) -> tuple[
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=DEFAULT_CASES, help="the folder of the collection's JSON files")
+    parser.add_argument("--collection", type=Path, default=DEFAULT_CASES,
+                        help="the folder of the collection's JSON files (markup, visible, code per case)")
     args = parser.parse_args()
-    from namuweb.corpora.namumark import convert  # what the dump import runs on every page
-    files = sorted(args.cases.glob("*.json"))
+    from namuweb.corpora.namumark import convert, keeps_enough, oracle_weight  # what the dump import runs
+    files = sorted(args.collection.glob("*.json"))
     if not files:
-        sys.exit(f"no cases in {args.cases}: the collection is in ../shared/namumark-public-parsers beside the project")
+        sys.exit(f"no cases in {args.collection}: the collection is in ../shared/namumark-public-parsers beside the project")
     cases = [case for path in files for case in json.loads(path.read_text(encoding="utf-8"))]
-    losing, leaving = [], []
+    losing, leaving, short = [], [], 0
     for case in cases:
-        lost, left = lost_and_left(case["visible"], convert(case["markup"]).text, tuple(case["code"]))
+        text = convert(case["markup"]).text
+        lost, left = lost_and_left(case["visible"], text, tuple(case["code"]))
         if lost:
             losing.append((case["source"], lost))
         if left:
             leaving.append((case["source"], left))
+        short += not keeps_enough(text, oracle_weight(case["markup"]))
     sources = sorted({case["source"].split(" ")[0] for case in cases})
-    print(f"public namu-mark parser cases ({', '.join(sources)}): {len(cases)}, losing visible text {len(losing)}, "
-          f"leaving markup {len(leaving)}")
+    print(f"collection {args.collection.name} ({', '.join(sources)}): {len(cases)} cases")
+    print(f"lost text:        {len(losing)} cases lose visible text")
+    print(f"leftover markup:  {len(leaving)} cases leave markup behind")
+    print(f"oracle:           {short} cases the import's oracle finds short (converted again by sections)")
     for source, what in losing + leaving:
         print(f"  {source}: {what}")
     return 1 if losing or leaving else 0

@@ -1,6 +1,6 @@
 """namuweb.corpora.namumark: namu-mark -> the text a reader sees, checked construct by construct on cases
 written for namuweb (the public namu-mark parsers' own test inputs are benchmark data in ../shared:
-bench/namumark_cases.py runs them)."""
+bench/namumark.py --collection runs them)."""
 
 import sys
 import time
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from namuweb.corpora.namumark import TextOptions, convert, is_redirect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from namumark_cases import lost_and_left  # noqa: E402  (the benchmark's comparison, checked here)
+from namumark import lost_and_left  # noqa: E402  (bench/namumark.py's comparison, checked here)
 
 
 def to_text(markup: str, options: TextOptions = TextOptions()) -> str:
@@ -96,7 +96,7 @@ def test_constructs_the_public_parsers_render(markup, expected):
     assert to_text(markup) == expected
 
 
-# --- the comparison bench/namumark_cases.py makes -------------------------------------------
+# --- the comparison bench/namumark.py makes -------------------------------------------
 
 def test_the_comparison_sees_loss_and_leftover_markup():
     assert lost_and_left("서울 은 수도", "서울은\n수도") == ([], [])
