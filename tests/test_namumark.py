@@ -200,7 +200,8 @@ def test_fuzz_arbitrary_text_never_raises(markup):
 
 
 @pytest.mark.parametrize("unit", ["[[", "{{{", "[[a|{{{#!wiki style=\"", "[*[", "{{{#!folding [[", "= ", "||<", "--a",
-                                  "\\", "\\{{{", "}}}}", "{{{#!folding a\n", "[ruby(", "[[a#", "{{{#!html <", "|캡|"])
+                                  "\\", "\\{{{", "}}}}", "{{{#!folding a\n", "[ruby(", "[[a#", "{{{#!html <", "|캡|",
+                                  "{{{\\", "{{{\\}}}", "{{{#!syntax a ", "{{{#!style ", "{{{ {{{#!wiki\n"])
 def test_adversarial_nesting_is_linear(unit):
     markup = unit * (200_000 // len(unit))
     started = time.process_time()  # CPU seconds: a loaded machine's pauses are not the parser's work

@@ -2,10 +2,13 @@
 literals that quote markup -- keep every word a reader sees: the words outside code blocks, comments
 and footnotes all survive conversion, and the import's oracle agrees the page is whole."""
 
+import time
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from namuweb.corpora.namumark import convert, keeps_enough, oracle_weight
+from namuweb.corpora.namumark import TextOptions, convert, keeps_enough, oracle_weight
 
 # Each construct is a template: "{w}" is a word a reader sees (it must survive), "{h}" one a reader
 # does not (code, comments, footnotes, file links: it may go).
@@ -80,3 +83,12 @@ def test_the_oracle_finds_a_sound_page_whole(built):
     markup, _ = built
     text = convert(markup).text
     assert keeps_enough(text, oracle_weight(markup)), (oracle_weight(markup), markup, text)
+
+
+@pytest.mark.parametrize("unit", ["[[a|", "[*", "[*[[", "{{{#!syntax ", "{{{#!style", "{{{a\n", "{{{\n}", "[a(", "[가 ",
+                                  "##", "{{{"])
+def test_the_oracle_is_linear_on_hostile_pages(unit):
+    markup = unit * (200_000 // len(unit)) + "낱말"
+    started = time.process_time()  # CPU seconds: a loaded machine's pauses are not the oracle's work
+    oracle_weight(markup, TextOptions(footnotes="remove", keep_headings=False, keep_tables=False))
+    assert time.process_time() - started < 1.0
