@@ -11,7 +11,8 @@ The dump repeats a block of invented documents in the mix a real dump has
 (long prose articles with links, footnotes, tables and ``{{{ }}}`` blocks,
 one in twenty-five with an unclosed block, plus redirects and short stubs),
 so the figures include skipping and repairing.  Each run is a fresh child
-process, so its peak RSS (VmHWM) is the import's own.
+process, so its peak RSS (VmHWM) is the import's own; a dump of 32 MB or more is converted in helper
+processes (``namuwiki.conversion_workers``: one per core, up to four), whose largest peak is printed too.
 Goal: >= 20 MB/s end to end and for the conversion, with peak RSS under 200 MB
 (flat: the same on a 1 GB dump as on 200 MB).
 """
@@ -89,8 +90,15 @@ seconds = time.perf_counter() - started
 peak = int(re.search(r"VmHWM:\\s*(\\d+)", Path("/proc/self/status").read_text()).group(1))
 print(n, kept, seconds, peak, size if mode == "convert" else src.stat().st_size)
 if mode == "import":
-    print(report.by_sections, report.incomplete)
+    import resource
+    print(report.by_sections, report.incomplete, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
 """
+
+
+def namuwiki_workers(size: int) -> int:
+    sys.path.insert(0, str(ROOT))
+    from namuweb.corpora.namuwiki import conversion_workers
+    return conversion_workers(size)
 
 
 def main() -> None:
@@ -112,7 +120,7 @@ def main() -> None:
             rates[mode] = nbytes / 1e6 / seconds
             label = {"parse": "read JSON only", "convert": "convert only", "import": "import end to end"}[mode]
             if mode == "import":
-                by_sections, incomplete = int(out[5]), int(out[6])
+                by_sections, incomplete, helpers_peak = int(out[5]), int(out[6]), int(out[7])
             if mode == "convert":
                 print(f"{label:18s}: {rates[mode]:6.1f} MB/s  {n / seconds:8,.0f} documents/s  "
                       f"({kept:,} of {n:,} repaired, {seconds:.1f} s)")
@@ -121,6 +129,8 @@ def main() -> None:
                       f"({kept:,} of {n:,} kept, {seconds:.1f} s)  peak RSS {peak / 1024:.0f} MB")
         print(f"the import's oracle: {by_sections:,} documents converted again by sections, "
               f"{incomplete:,} reported as not fully converted")
+        print(f"the import's conversion helpers: {namuwiki_workers(size)} processes, the largest peak RSS "
+              f"{helpers_peak:,} MB each (the import's whole peak: at most {peak / 1024 + namuwiki_workers(size) * helpers_peak:,.0f} MB)")
         print(f"import end to end / reading alone: {rates['import'] / rates['parse']:.2f}x the speed; "
               f"goal: import and conversion >= 20 MB/s, peak RSS < 200 MB")
     print(f"bench took {time.monotonic() - began:.0f}s")

@@ -421,3 +421,34 @@ def test_parquet_page_sizes_are_read_from_the_page_headers(tmp_path):
         largest, offset = namuwiki._largest_page(f, column)
     assert 150_000 <= largest < 150_000 + 20_000 + 50 * 200  # the long text, and what a page held before it
     assert column.data_page_offset < offset < column.data_page_offset + column.total_compressed_size
+
+
+@pytest.fixture
+def helpers_for_any_size(monkeypatch):
+    """Conversion in two helper processes whatever the dump's size (normally only from 32 MB)."""
+    monkeypatch.setattr(namuwiki, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(namuwiki, "CONVERSION_BATCH", 3)   # several batches in flight even on a small dump
+    monkeypatch.setattr(namuwiki, "MAX_CONVERSION_WORKERS", 2)
+
+
+def test_conversion_in_helper_processes_writes_what_one_process_writes(tmp_path, helpers_for_any_size):
+    serial_dst, parallel_dst = tmp_path / "serial.txt", tmp_path / "parallel.txt"
+    with pytest.MonkeyPatch.context() as one_process:
+        one_process.setattr(namuwiki, "PARALLEL_FROM_BYTES", 10**12)
+        serial = import_dump(FIXTURES / "mini.jsonl", serial_dst, ImportOptions(namespaces=("0", "1", "2")))
+    assert namuwiki.conversion_workers(1) == 2
+    parallel = import_dump(FIXTURES / "mini.jsonl", parallel_dst, ImportOptions(namespaces=("0", "1", "2")))
+    assert parallel_dst.read_text(encoding="utf-8") == serial_dst.read_text(encoding="utf-8")
+    assert (parallel.documents_read, parallel.documents_kept, parallel.skipped, parallel.repaired) == \
+        (serial.documents_read, serial.documents_kept, serial.skipped, serial.repaired)
+    limited = import_dump(FIXTURES / "mini.jsonl", parallel_dst, ImportOptions(max_documents=2))
+    assert limited.documents_kept == 2 and limited.stopped and limited.skipped == {"limit": 1}
+
+
+def test_helper_processes_keep_every_document_before_a_fault(tmp_path, helpers_for_any_size):
+    path, _ = _malformed_dump(tmp_path, good_documents=50)
+    dst = tmp_path / "out.txt"
+    with pytest.raises(DumpError, match="malformed JSON near byte") as caught:
+        import_dump(path, dst)
+    assert caught.value.report.documents_kept == 50
+    assert dst.read_text(encoding="utf-8").count("\n\n") == 49

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -27,8 +28,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from namuweb import storage
-from namuweb.corpora.namumark import (TextOptions, convert, convert_by_sections, is_redirect, keeps_enough,
-                                      oracle_weight, text_weight)
+from namuweb.corpora.namumark import (Conversion, TextOptions, convert, convert_by_sections, is_redirect,
+                                      keeps_enough, oracle_weight, text_weight)
 
 FORMATS = ("json", "jsonl", "parquet")
 SKIP_REASONS = ("namespace", "title", "redirect", "sampled out", "too short", "limit")
@@ -37,6 +38,10 @@ _READ_CHUNK = 64 * 1024  # ijson read size: also how precisely a JSON error offs
 _LONG_TOKEN_READ = 64 * 1024 * 1024  # the most one read grows to inside a long string
 _PARQUET_BATCH_ROWS = 256
 _PROGRESS_S = 0.1
+# A dump this big converts in helper processes, batches of this many documents at a time.
+PARALLEL_FROM_BYTES = 32 * 1024 * 1024
+MAX_CONVERSION_WORKERS = 4
+CONVERSION_BATCH = 64
 REPAIRED_TITLES = 10  # how many repaired documents (and how many short ones, …) the report names
 
 
@@ -552,27 +557,112 @@ def _titles(titles: list[str], count: int) -> str:
     return ", ".join(titles) + (", …" if count > len(titles) else "")
 
 
-def _checked_conversion(markup: str, title: str, options: ImportOptions, report: ImportReport):
+def checked_conversion(markup: str, options: TextOptions) -> tuple[Conversion, str | None]:
     """``convert``, checked against the oracle: a page that keeps too few of the oracle's words is
-    converted again section by section (the better of the two is kept), and counted in the report."""
+    converted again section by section (the better of the two is kept).  Returns the conversion and
+    what the oracle found: None (enough kept), "by sections" (enough once converted by sections) or
+    "incomplete" (still short)."""
     converted = convert(markup, options)
     if keeps_enough(converted.text, text_weight(markup)):  # enough of the whole page: the oracle can only agree
-        return converted
+        return converted, None
     expected = oracle_weight(markup, options)
     if keeps_enough(converted.text, expected):
-        return converted
+        return converted, None
     again = convert_by_sections(markup, options)
     if text_weight(again.text) > text_weight(converted.text):
         converted = again
-    if keeps_enough(converted.text, expected):
+    return converted, ("by sections" if keeps_enough(converted.text, expected) else "incomplete")
+
+
+def _convert_batch(markups: list[str], options: TextOptions) -> list[tuple[Conversion, str | None]]:
+    """A batch of pages converted in a helper process (what crosses the pipe: the pages, their texts)."""
+    return [checked_conversion(markup, options) for markup in markups]
+
+
+def _note_oracle(report: ImportReport, title: str, verdict: str | None) -> None:
+    if verdict == "by sections":
         report.by_sections += 1
         if len(report.by_sections_titles) < REPAIRED_TITLES:
             report.by_sections_titles.append(title)
-    else:
+    elif verdict == "incomplete":
         report.incomplete += 1
         if len(report.incomplete_titles) < REPAIRED_TITLES:
             report.incomplete_titles.append(title)
-    return converted
+
+
+def _skip_reason(doc: dict, options: ImportOptions, namespaces: frozenset, title_re) -> str | None:
+    """Why a document is left out before it is converted (None: it is converted)."""
+    title = doc.get("title")
+    title = "" if title is None else str(title)
+    if str(doc.get("namespace", "")).strip() not in namespaces:
+        return "namespace"
+    if title_re is not None and not title_re.search(title):
+        return "title"
+    if is_redirect(doc.get("text")):
+        return "redirect"
+    if not _sampled_in(title, options):
+        return "sampled out"
+    return None
+
+
+def conversion_workers(total_bytes: int) -> int:
+    """Helper processes for an import's conversion: none for a small dump (starting them costs more
+    than it saves), else one per core up to four (the reading and writing stay in the caller)."""
+    if total_bytes < PARALLEL_FROM_BYTES:
+        return 0
+    return max(0, min(MAX_CONVERSION_WORKERS, (os.cpu_count() or 1)))
+
+
+def _converted_in_order(docs: Iterator[dict], options: ImportOptions, namespaces: frozenset, title_re,
+                        workers: int) -> Iterator[tuple[dict, str | None, tuple[Conversion, str | None] | None]]:
+    """Each document with its skip reason and, when it is converted, its checked conversion, in dump order.
+
+    With ``workers`` the conversions run in that many helper processes, a batch of documents at a time,
+    a few batches ahead of the caller; a fault while reading ahead (a malformed dump) is raised only
+    after every document read before it has been yielded, as the import keeps whole documents."""
+    if not workers:
+        for doc in docs:
+            reason = _skip_reason(doc, options, namespaces, title_re)
+            yield doc, reason, (checked_conversion(doc.get("text"), options) if reason is None else None)
+        return
+    import concurrent.futures
+    import multiprocessing
+    # fork: a helper is a copy of this process with the converter loaded; spawn would run the calling
+    # program's main module again in every helper (a script or a job without a main guard)
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pending: list[tuple[list, list, concurrent.futures.Future]] = []
+    fault, finished = None, False
+    try:
+        while True:
+            while fault is None and len(pending) < 2 * workers:
+                batch = []
+                try:
+                    for doc in docs:
+                        batch.append((doc, _skip_reason(doc, options, namespaces, title_re)))
+                        if len(batch) >= CONVERSION_BATCH:
+                            break
+                except DumpError as problem:
+                    fault = problem
+                if not batch:
+                    fault = fault or StopIteration()
+                    break
+                markups = [doc.get("text") for doc, reason in batch if reason is None]
+                pending.append((batch, markups, pool.submit(_convert_batch, markups, options)))
+                if len(batch) < CONVERSION_BATCH and fault is None:
+                    fault = StopIteration()
+            if not pending:
+                break
+            batch, _, future = pending.pop(0)
+            conversions = iter(future.result())
+            for doc, reason in batch:
+                yield doc, reason, (next(conversions) if reason is None else None)
+        finished = True
+        if fault is not None and not isinstance(fault, StopIteration):
+            raise fault
+    finally:  # at the end the idle helpers are waited for; on a stop or a limit, not
+        for _, _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=finished, cancel_futures=True)
 
 
 def _sampled_in(title: str, options: ImportOptions) -> bool:
@@ -623,27 +713,20 @@ def import_dump(src, dst_text: Path, options: ImportOptions = ImportOptions(), *
         outs = [stack.enter_context(storage.atomic_file(t, encoding="utf-8", newline="\n", durable=True))
                 for t in targets]
         try:
-            for doc in iter_documents(src, fmt, progress_bytes):
+            documents = stack.enter_context(contextlib.closing(_converted_in_order(
+                iter_documents(src, fmt, progress_bytes), options, namespaces, title_re, conversion_workers(total))))
+            for doc, reason, checked in documents:
                 report.documents_read += 1
                 if (options.max_documents is not None and report.documents_kept >= options.max_documents) or (
                         options.max_output_chars is not None and report.characters_written >= options.max_output_chars):
                     skipped["limit"] = skipped.get("limit", 0) + 1
                     report.stopped = True
                     break
-                reason = None
                 title = doc.get("title")
                 title = "" if title is None else str(title)
-                markup = doc.get("text")
-                if str(doc.get("namespace", "")).strip() not in namespaces:
-                    reason = "namespace"
-                elif title_re is not None and not title_re.search(title):
-                    reason = "title"
-                elif is_redirect(markup):
-                    reason = "redirect"
-                elif not _sampled_in(title, options):
-                    reason = "sampled out"
-                else:
-                    converted = _checked_conversion(markup, title, options, report)
+                if checked is not None:
+                    converted, verdict = checked
+                    _note_oracle(report, title, verdict)
                     text = converted.text
                     if len(text) < options.min_chars:
                         reason = "too short"
